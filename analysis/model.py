@@ -1,0 +1,333 @@
+"""The recurrence-hazard model shared by the simulator and the calibrator.
+
+Participant i's hazard of a first activity-limiting recurrence at day t is
+
+    h_i(t) = h0(t) * exp(sigma * z_i) * history_hr^[history_i] * E_i * RR(x_i(t))
+
+- ``h0`` is the baseline hazard (Weibull, exponential or piecewise exponential);
+- ``z_i`` is a standard-normal frailty (``outcome.baseline_risk_sd`` = sigma, default 0);
+- ``E_i`` is the education hazard ratio for intervention participants who start the programme;
+- ``x_i(t)`` is the participant's *extra* walking in minutes per week above their own baseline and
+  ``RR`` the dose-response curve.
+
+Walking is recorded and prescribed per week, so ``x_i(t)`` is a step function on common pieces:
+weekly during the progression, constant on the plateau until the programme ends, then 4-weekly
+steps of the post-programme decay for two years, then constant. Within a piece the hazard is the
+baseline hazard times a constant, so the cumulative hazard has a closed form and event times are
+drawn exactly by inverting it; nothing is approximated on a grid.
+
+A participant who never starts, and every control participant, keeps their spontaneous extra
+walking ``c_i`` (exponential with mean ``walking.control_extra_minutes``) for the whole follow-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from .scenario import DoseResponse, Outcome, Scenario, Walking
+
+__all__ = [
+    "BaselineHazard",
+    "DosePieces",
+    "Latent",
+    "dose_pieces",
+    "relative_hazard",
+    "logitnormal_location",
+    "latent_from_uniforms",
+    "event_times_constant",
+    "event_times_piecewise",
+    "cumulative_hazard_on_grid",
+    "N_LATENT_COLUMNS",
+]
+
+DAYS_PER_WEEK = 7.0
+POST_PROGRAMME_STEP_DAYS = 28.0
+POST_PROGRAMME_STEPS = 26  # two years of 4-weekly steps, then constant
+
+
+# --------------------------------------------------------------------------- baseline hazard
+@dataclass(frozen=True)
+class BaselineHazard:
+    """Cumulative baseline hazard ``H0`` and its inverse, vectorised."""
+
+    family: str
+    scale: float
+    shape: float
+    starts: np.ndarray
+    hazards: np.ndarray
+    cum_at_starts: np.ndarray
+
+    @classmethod
+    def from_outcome(cls, outcome: Outcome) -> "BaselineHazard":
+        starts = np.asarray(outcome.piece_starts_days, dtype=float)
+        hazards = np.asarray(outcome.piece_hazards_per_day, dtype=float)
+        cum = np.concatenate([[0.0], np.cumsum(hazards[:-1] * np.diff(starts))])
+        return cls(outcome.baseline, float(outcome.scale_days), float(outcome.shape), starts, hazards, cum)
+
+    def cumulative(self, t: np.ndarray | float) -> np.ndarray:
+        """H0(t); H0(inf) = inf."""
+        t = np.asarray(t, dtype=float)
+        if self.family == "weibull":
+            with np.errstate(over="ignore"):
+                return (t / self.scale) ** self.shape
+        if self.family == "exponential":
+            return t / self.scale
+        j = np.searchsorted(self.starts, t, side="right") - 1
+        j = np.clip(j, 0, len(self.starts) - 1)
+        return self.cum_at_starts[j] + self.hazards[j] * (t - self.starts[j])
+
+    def inverse(self, x: np.ndarray | float) -> np.ndarray:
+        """The t with H0(t) = x."""
+        x = np.asarray(x, dtype=float)
+        if self.family == "weibull":
+            return self.scale * x ** (1.0 / self.shape)
+        if self.family == "exponential":
+            return self.scale * x
+        j = np.searchsorted(self.cum_at_starts, x, side="right") - 1
+        j = np.clip(j, 0, len(self.starts) - 1)
+        return self.starts[j] + (x - self.cum_at_starts[j]) / self.hazards[j]
+
+    def hazard(self, t: np.ndarray | float) -> np.ndarray:
+        """h0(t), for plots."""
+        t = np.asarray(t, dtype=float)
+        if self.family == "weibull":
+            with np.errstate(divide="ignore"):
+                return self.shape / self.scale * (np.maximum(t, 1e-9) / self.scale) ** (self.shape - 1.0)
+        if self.family == "exponential":
+            return np.full_like(t, 1.0 / self.scale)
+        j = np.clip(np.searchsorted(self.starts, t, side="right") - 1, 0, len(self.starts) - 1)
+        return self.hazards[j]
+
+
+# --------------------------------------------------------------------------- walking dose
+@dataclass(frozen=True)
+class DosePieces:
+    """Common time pieces of the walking step function.
+
+    Attributes
+    ----------
+    starts, ends : ndarray
+        Piece boundaries in days since randomisation; the last end is ``inf``.
+    fraction : ndarray
+        Share of the participant's plateau extra walking done during each piece.
+    """
+
+    starts: np.ndarray
+    ends: np.ndarray
+    fraction: np.ndarray
+
+    def piece_of(self, t: np.ndarray | float) -> np.ndarray:
+        return np.clip(np.searchsorted(self.starts, t, side="right") - 1, 0, len(self.starts) - 1)
+
+
+def dose_pieces(walking: Walking) -> DosePieces:
+    """The step function of the share of plateau extra walking over time.
+
+    Examples
+    --------
+    >>> p = dose_pieces(Walking())
+    >>> float(p.fraction[0]), float(p.fraction[11]), float(p.fraction[12])
+    (0.08333333333333333, 1.0, 1.0)
+    >>> float(p.starts[12]), float(p.starts[13])
+    (84.0, 182.0)
+    """
+    ramp = walking.ramp_weeks
+    starts = [DAYS_PER_WEEK * j for j in range(ramp)]
+    fraction = [(j + 1) / ramp for j in range(ramp)]
+    end_programme = DAYS_PER_WEEK * walking.programme_weeks
+    if walking.programme_weeks > ramp:
+        starts.append(DAYS_PER_WEEK * ramp)
+        fraction.append(1.0)
+    kept = walking.maintained_fraction
+    half_life_days = walking.post_programme_half_life_weeks * DAYS_PER_WEEK
+    for k in range(POST_PROGRAMME_STEPS + 1):
+        start = end_programme + k * POST_PROGRAMME_STEP_DAYS
+        mid = start + (0.5 * POST_PROGRAMME_STEP_DAYS if k < POST_PROGRAMME_STEPS else 0.0)
+        starts.append(start)
+        fraction.append(kept + (1.0 - kept) * 2.0 ** (-(mid - end_programme) / half_life_days))
+    starts_arr = np.asarray(starts, dtype=float)
+    ends = np.append(starts_arr[1:], np.inf)
+    return DosePieces(starts_arr, ends, np.asarray(fraction, dtype=float))
+
+
+def relative_hazard(extra_minutes: np.ndarray | float, dose: DoseResponse) -> np.ndarray:
+    """Hazard multiplier for ``extra_minutes`` of extra walking per week.
+
+    Examples
+    --------
+    >>> round(float(relative_hazard(100.0, DoseResponse(shape="log_linear", log_hr_per_100_min=0.5))), 4)
+    0.6065
+    >>> float(relative_hazard(60.0, DoseResponse(shape="emax", emax=0.6, ed50_minutes=60)))
+    0.7
+    """
+    x = np.asarray(extra_minutes, dtype=float)
+    if dose.shape == "log_linear":
+        return np.exp(-dose.log_hr_per_100_min * x / 100.0)
+    if dose.shape == "emax":
+        return 1.0 - dose.emax * x / (dose.ed50_minutes + x)
+    return np.ones_like(x)
+
+
+# --------------------------------------------------------------------------- participants' latent traits
+N_LATENT_COLUMNS = 6  # history, referral, frailty, adherence noise, baseline walking, spontaneous walking
+
+_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(60)
+_GH_WEIGHTS = _GH_WEIGHTS / _GH_WEIGHTS.sum()
+
+
+def logitnormal_location(mean: float, spread: float) -> float:
+    """Location mu such that E[expit(mu + spread * Z)] = mean (Z standard normal).
+
+    Examples
+    --------
+    >>> round(logitnormal_location(0.5, 1.0), 12)
+    0.0
+    >>> mu = logitnormal_location(0.87, 1.0)
+    >>> round(float(np.sum(_GH_WEIGHTS * special.expit(mu + _GH_NODES))), 6)
+    0.87
+    """
+    if mean <= 0.0 or mean >= 1.0:
+        return float("-inf") if mean <= 0.0 else float("inf")
+    lo, hi = -40.0, 40.0
+    for _ in range(80):  # bisection: monotone, robust, deterministic
+        mid = 0.5 * (lo + hi)
+        if np.sum(_GH_WEIGHTS * special.expit(mid + spread * _GH_NODES)) < mean:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+@dataclass(frozen=True)
+class Latent:
+    """Participants' traits, identical in distribution in both arms (randomisation).
+
+    ``adherence`` and ``starts`` describe what the participant *would* do if offered the
+    programme; they are realised only in the intervention arm.
+    """
+
+    history: np.ndarray          # bool, more than two previous episodes
+    referral_clinician: np.ndarray  # bool
+    risk: np.ndarray             # exp(sigma z) * history_hr^history
+    starts: np.ndarray           # bool, would start the programme
+    adherence: np.ndarray        # share of target reached at the plateau (0 for never-starters)
+    baseline_minutes: np.ndarray
+    spontaneous_extra: np.ndarray  # extra minutes/week without the programme
+    plateau_extra: np.ndarray    # extra minutes/week at the plateau if starting the programme
+
+
+def latent_from_uniforms(scenario: Scenario, u: np.ndarray) -> Latent:
+    """Map uniforms of shape (n, N_LATENT_COLUMNS) to participant traits.
+
+    Using uniforms (rather than drawing inside) lets the calibrator feed a fixed quasi-random
+    sample and the simulator a pseudo-random one through the same transformation.
+    """
+    design, outcome, adh, walk = scenario.design, scenario.outcome, scenario.adherence, scenario.walking
+    history = u[:, 0] < design.share_history_gt2
+    referral = u[:, 1] < design.share_referred_by_clinician
+    z = special.ndtri(u[:, 2])
+    rho = adh.healthy_adherer_correlation
+    eps = special.ndtri(u[:, 3])
+    # Adherence latent: correlation rho with *lower* baseline risk (-z).
+    w = -rho * z + np.sqrt(1.0 - rho * rho) * eps
+    risk = np.exp(outcome.baseline_risk_sd * z)
+    if outcome.history_hr != 1.0:
+        risk = risk * np.where(history, outcome.history_hr, 1.0)
+    p_w = special.ndtr(w)
+    starts = p_w >= adh.never_start
+    if adh.mean_adherence >= 1.0:
+        adherence = np.ones_like(p_w)
+    elif adh.mean_adherence <= 0.0:
+        adherence = np.zeros_like(p_w)
+    elif adh.adherence_spread == 0.0:
+        adherence = np.full_like(p_w, adh.mean_adherence)
+    else:
+        mu = logitnormal_location(adh.mean_adherence, adh.adherence_spread)
+        # Rank within starters, so the never-starters are the lowest adherence latents.
+        q = (p_w - adh.never_start) / max(1.0 - adh.never_start, 1e-12)
+        q = np.clip(q, 1e-12, 1.0 - 1e-12)
+        adherence = special.expit(mu + adh.adherence_spread * special.ndtri(q))
+    adherence = np.where(starts, adherence, 0.0)
+    if walk.baseline_minutes_sd > 0 and walk.baseline_minutes_mean > 0:
+        s2 = np.log1p((walk.baseline_minutes_sd / walk.baseline_minutes_mean) ** 2)
+        baseline = np.exp(np.log(walk.baseline_minutes_mean) - 0.5 * s2 + np.sqrt(s2) * special.ndtri(u[:, 4]))
+    else:
+        baseline = np.full(len(u), float(walk.baseline_minutes_mean))
+    spontaneous = -walk.control_extra_minutes * np.log1p(-u[:, 5])
+    plateau = adherence * np.maximum(walk.target_minutes - baseline, 0.0)
+    return Latent(history, referral, risk, starts, adherence, baseline, spontaneous, plateau)
+
+
+# --------------------------------------------------------------------------- exact event times
+def event_times_constant(target: np.ndarray, multiplier: np.ndarray, baseline: BaselineHazard) -> np.ndarray:
+    """Event times when the hazard is ``multiplier * h0``: t = H0^-1(target / multiplier)."""
+    with np.errstate(divide="ignore"):
+        return baseline.inverse(target / multiplier)
+
+
+def event_times_piecewise(target: np.ndarray, risk: np.ndarray, plateau_extra: np.ndarray,
+                          education_hr: float, dose: DoseResponse, pieces: DosePieces,
+                          baseline: BaselineHazard, cutoff: np.ndarray | None = None) -> np.ndarray:
+    """Exact event times for programme starters, whose multiplier changes between pieces.
+
+    Parameters
+    ----------
+    target : ndarray
+        Exp(1) draws: participant i recurs when their cumulative hazard reaches ``target[i]``.
+    risk, plateau_extra : ndarray
+        Participant multipliers and extra minutes per week at the plateau.
+    cutoff : ndarray, optional
+        Times after which the event is never observed (censoring). Participants still event-free at
+        a piece start beyond their cutoff get ``inf``: their event time cannot matter.
+
+    Returns
+    -------
+    ndarray of event times in days (``inf`` if the hazard is zero from some point on, or beyond cutoff).
+    """
+    n = len(target)
+    times = np.full(n, np.inf)
+    remaining = target.astype(float, copy=True)
+    active = np.arange(n)
+    h0_starts = baseline.cumulative(pieces.starts)
+    h0_ends = baseline.cumulative(pieces.ends)
+    for k in range(len(pieces.starts)):
+        if active.size == 0:
+            break
+        if cutoff is not None:
+            active = active[cutoff[active] > pieces.starts[k]]
+            if active.size == 0:
+                break
+        mult = risk[active] * education_hr * relative_hazard(plateau_extra[active] * pieces.fraction[k], dose)
+        increment = mult * (h0_ends[k] - h0_starts[k])
+        rem = remaining[active]
+        hit = rem <= increment
+        if np.any(hit):
+            idx = active[hit]
+            with np.errstate(divide="ignore"):
+                times[idx] = baseline.inverse(h0_starts[k] + rem[hit] / mult[hit])
+        miss = ~hit
+        remaining[active[miss]] = rem[miss] - increment[miss]
+        active = active[miss]
+    return times
+
+
+def cumulative_hazard_on_grid(times: np.ndarray, risk: np.ndarray, plateau_extra: np.ndarray | None,
+                              education_hr: float, dose: DoseResponse, pieces: DosePieces,
+                              baseline: BaselineHazard, constant_extra: np.ndarray | None = None) -> np.ndarray:
+    """Cumulative hazards, shape (participants, times), for expected-curve calculations.
+
+    With ``constant_extra`` the participant walks that many extra minutes throughout (control
+    arm, never-starters); otherwise the programme trajectory ``plateau_extra * fraction``.
+    """
+    h0 = baseline.cumulative(times)
+    if constant_extra is not None:
+        return (risk * relative_hazard(constant_extra, dose))[:, None] * h0[None, :]
+    mult = risk[:, None] * education_hr * relative_hazard(plateau_extra[:, None] * pieces.fraction[None, :], dose)
+    h0_starts = baseline.cumulative(pieces.starts)
+    widths = np.diff(np.append(h0_starts, np.inf))[:-1]
+    cum_at_starts = np.concatenate([np.zeros((len(risk), 1)), np.cumsum(mult[:, :-1] * widths[None, :], axis=1)], axis=1)
+    k = pieces.piece_of(times)
+    return cum_at_starts[:, k] + mult[:, k] * (h0 - h0_starts[k])[None, :]
