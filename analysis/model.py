@@ -12,7 +12,7 @@ Participant i's hazard of a first activity-limiting recurrence at day t is
 
 Walking is recorded and prescribed per week, so ``x_i(t)`` is a step function on common pieces:
 weekly during the progression, constant on the plateau until the programme ends, then 4-weekly
-steps of the post-programme decay for two years, then constant. Within a piece the hazard is the
+steps of the post-programme decay for a year, quarterly steps for two more, then constant. Within a piece the hazard is the
 baseline hazard times a constant, so the cumulative hazard has a closed form and event times are
 drawn exactly by inverting it; nothing is approximated on a grid.
 
@@ -23,6 +23,7 @@ walking ``c_i`` (exponential with mean ``walking.control_extra_minutes``) for th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import special
@@ -44,8 +45,9 @@ __all__ = [
 ]
 
 DAYS_PER_WEEK = 7.0
-POST_PROGRAMME_STEP_DAYS = 28.0
-POST_PROGRAMME_STEPS = 26  # two years of 4-weekly steps, then constant
+# After the programme: 4-weekly steps for a year (the decay is fastest then), then quarterly
+# (13-weekly) steps for two more years, then constant.
+POST_PROGRAMME_STEPS_DAYS = (28.0,) * 13 + (91.0,) * 8
 
 
 # --------------------------------------------------------------------------- baseline hazard
@@ -143,11 +145,14 @@ def dose_pieces(walking: Walking) -> DosePieces:
         fraction.append(1.0)
     kept = walking.maintained_fraction
     half_life_days = walking.post_programme_half_life_weeks * DAYS_PER_WEEK
-    for k in range(POST_PROGRAMME_STEPS + 1):
-        start = end_programme + k * POST_PROGRAMME_STEP_DAYS
-        mid = start + (0.5 * POST_PROGRAMME_STEP_DAYS if k < POST_PROGRAMME_STEPS else 0.0)
-        starts.append(start)
-        fraction.append(kept + (1.0 - kept) * 2.0 ** (-(mid - end_programme) / half_life_days))
+    offset = 0.0
+    for width in POST_PROGRAMME_STEPS_DAYS:
+        starts.append(end_programme + offset)
+        mid = offset + 0.5 * width
+        fraction.append(kept + (1.0 - kept) * 2.0 ** (-mid / half_life_days))
+        offset += width
+    starts.append(end_programme + offset)
+    fraction.append(kept + (1.0 - kept) * 2.0 ** (-offset / half_life_days))
     starts_arr = np.asarray(starts, dtype=float)
     ends = np.append(starts_arr[1:], np.inf)
     return DosePieces(starts_arr, ends, np.asarray(fraction, dtype=float))
@@ -178,6 +183,7 @@ _GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(60)
 _GH_WEIGHTS = _GH_WEIGHTS / _GH_WEIGHTS.sum()
 
 
+@lru_cache(maxsize=256)
 def logitnormal_location(mean: float, spread: float) -> float:
     """Location mu such that E[expit(mu + spread * Z)] = mean (Z standard normal).
 
@@ -228,15 +234,20 @@ def latent_from_uniforms(scenario: Scenario, u: np.ndarray) -> Latent:
     design, outcome, adh, walk = scenario.design, scenario.outcome, scenario.adherence, scenario.walking
     history = u[:, 0] < design.share_history_gt2
     referral = u[:, 1] < design.share_referred_by_clinician
-    z = special.ndtri(u[:, 2])
     rho = adh.healthy_adherer_correlation
-    eps = special.ndtri(u[:, 3])
-    # Adherence latent: correlation rho with *lower* baseline risk (-z).
-    w = -rho * z + np.sqrt(1.0 - rho * rho) * eps
-    risk = np.exp(outcome.baseline_risk_sd * z)
+    if outcome.baseline_risk_sd == 0.0 and rho == 0.0:
+        # Same values as the general branch (ndtr(ndtri(u)) == u), without three special functions.
+        risk = np.ones(len(u))
+        p_w = u[:, 3]
+    else:
+        z = special.ndtri(u[:, 2])
+        eps = special.ndtri(u[:, 3])
+        # Adherence latent: correlation rho with *lower* baseline risk (-z).
+        w = -rho * z + np.sqrt(1.0 - rho * rho) * eps
+        risk = np.exp(outcome.baseline_risk_sd * z)
+        p_w = special.ndtr(w)
     if outcome.history_hr != 1.0:
         risk = risk * np.where(history, outcome.history_hr, 1.0)
-    p_w = special.ndtr(w)
     starts = p_w >= adh.never_start
     if adh.mean_adherence >= 1.0:
         adherence = np.ones_like(p_w)
@@ -270,8 +281,12 @@ def event_times_constant(target: np.ndarray, multiplier: np.ndarray, baseline: B
 
 def event_times_piecewise(target: np.ndarray, risk: np.ndarray, plateau_extra: np.ndarray,
                           education_hr: float, dose: DoseResponse, pieces: DosePieces,
-                          baseline: BaselineHazard, cutoff: np.ndarray | None = None) -> np.ndarray:
+                          baseline: BaselineHazard, chunk: int = 65536) -> np.ndarray:
     """Exact event times for programme starters, whose multiplier changes between pieces.
+
+    The cumulative hazard is piecewise ``H0`` times a constant, so participant i recurs in the
+    first piece k where the running sum of ``multiplier[i, k] * (H0(end_k) - H0(start_k))``
+    reaches ``target[i]``, at ``H0^-1(H0(start_k) + leftover / multiplier[i, k])``.
 
     Parameters
     ----------
@@ -279,38 +294,32 @@ def event_times_piecewise(target: np.ndarray, risk: np.ndarray, plateau_extra: n
         Exp(1) draws: participant i recurs when their cumulative hazard reaches ``target[i]``.
     risk, plateau_extra : ndarray
         Participant multipliers and extra minutes per week at the plateau.
-    cutoff : ndarray, optional
-        Times after which the event is never observed (censoring). Participants still event-free at
-        a piece start beyond their cutoff get ``inf``: their event time cannot matter.
+    chunk : int
+        Participants processed at once (bounds memory at about 40 x chunk x 8 bytes per array).
 
     Returns
     -------
-    ndarray of event times in days (``inf`` if the hazard is zero from some point on, or beyond cutoff).
+    ndarray of event times in days (``inf`` if the hazard falls to zero before the event).
     """
     n = len(target)
-    times = np.full(n, np.inf)
-    remaining = target.astype(float, copy=True)
-    active = np.arange(n)
+    times = np.empty(n)
     h0_starts = baseline.cumulative(pieces.starts)
-    h0_ends = baseline.cumulative(pieces.ends)
-    for k in range(len(pieces.starts)):
-        if active.size == 0:
-            break
-        if cutoff is not None:
-            active = active[cutoff[active] > pieces.starts[k]]
-            if active.size == 0:
-                break
-        mult = risk[active] * education_hr * relative_hazard(plateau_extra[active] * pieces.fraction[k], dose)
-        increment = mult * (h0_ends[k] - h0_starts[k])
-        rem = remaining[active]
-        hit = rem <= increment
-        if np.any(hit):
-            idx = active[hit]
-            with np.errstate(divide="ignore"):
-                times[idx] = baseline.inverse(h0_starts[k] + rem[hit] / mult[hit])
-        miss = ~hit
-        remaining[active[miss]] = rem[miss] - increment[miss]
-        active = active[miss]
+    widths = baseline.cumulative(pieces.ends) - h0_starts  # last is inf
+    n_pieces = len(widths)
+    for lo in range(0, n, chunk):
+        hi = min(lo + chunk, n)
+        mult = relative_hazard(plateau_extra[lo:hi, None] * pieces.fraction[None, :], dose)
+        mult *= (risk[lo:hi] * education_hr)[:, None]
+        cum = np.multiply(mult, widths[None, :])
+        np.cumsum(cum, axis=1, out=cum)
+        tgt = target[lo:hi]
+        k = np.minimum((cum < tgt[:, None]).sum(axis=1), n_pieces - 1)
+        rows = np.arange(hi - lo)
+        before = np.where(k > 0, cum[rows, np.maximum(k - 1, 0)], 0.0)
+        m_k = mult[rows, k]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = baseline.inverse(h0_starts[k] + (tgt - before) / m_k)
+        times[lo:hi] = np.where(m_k > 0, t, np.inf)
     return times
 
 

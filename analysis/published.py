@@ -64,7 +64,13 @@ def published_sources() -> dict[str, str]:
 
 
 def published_figures() -> dict[str, PublishedFigure]:
-    """All figures, keyed by name.
+    """All figures, keyed by name (a fresh dict; the figures themselves are immutable)."""
+    return dict(_figures())
+
+
+@lru_cache(maxsize=1)
+def _figures() -> dict[str, PublishedFigure]:
+    """Parsed figures, cached.
 
     Examples
     --------
@@ -90,7 +96,7 @@ def published_value(key: str) -> Any:
     >>> published_value("hazard_ratio")
     0.72
     """
-    return published_figures()[key].value
+    return _figures()[key].value
 
 
 def not_published() -> list[str]:

@@ -31,6 +31,7 @@ __all__ = [
     "MAX_PARTICIPANTS",
     "scenario_from_dict",
     "scenario_from_json",
+    "load_scenario_file",
     "with_changes",
 ]
 
@@ -410,8 +411,11 @@ class Scenario:
         return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
 
 
-def scenario_from_dict(data: Any) -> Scenario:
-    """Build a scenario from a (possibly partial) dict; missing fields take their defaults.
+def scenario_from_dict(data: Any, base: Scenario | None = None) -> Scenario:
+    """Build a scenario from a (possibly partial) dict; missing fields come from ``base``.
+
+    ``base`` defaults to the uncalibrated ``Scenario()``; the CLI and the app pass the calibrated
+    WalkBack scenario, so a file that changes one field changes only that field.
 
     Unknown fields are rejected so that a typo never silently does nothing.
 
@@ -430,6 +434,7 @@ def scenario_from_dict(data: Any) -> Scenario:
     for key in data:
         if key not in top_allowed:
             raise ScenarioError(f"unknown field {key!r}; allowed: {', '.join(top_allowed)}")
+    base = base if base is not None else Scenario()
     kwargs: dict[str, Any] = {}
     for key, cls in _SECTIONS.items():
         section = data.get(key, {})
@@ -441,7 +446,7 @@ def scenario_from_dict(data: Any) -> Scenario:
         for name in section:
             if name not in allowed:
                 raise ScenarioError(f"unknown field '{key}.{name}'; allowed: {', '.join(allowed)}")
-        values = {}
+        values = {f.name: getattr(getattr(base, key), f.name) for f in fields(cls)}
         for name, value in section.items():
             if isinstance(value, list):
                 value = tuple(value)
@@ -450,14 +455,37 @@ def scenario_from_dict(data: Any) -> Scenario:
             kwargs[key] = cls(**values)
         except TypeError as exc:  # pragma: no cover - guarded by the allowed-field check
             raise ScenarioError(f"{key}: {exc}") from None
-    if "seed" in data:
-        kwargs["seed"] = data["seed"]
-    if "name" in data:
-        kwargs["name"] = data["name"]
+    kwargs["seed"] = data.get("seed", base.seed)
+    kwargs["name"] = data.get("name", base.name)
     return Scenario(**kwargs)
 
 
-def scenario_from_json(text: str | bytes) -> Scenario:
+MAX_SCENARIO_BYTES = 1_000_000
+
+
+def load_scenario_file(path: str, base: Scenario | None = None) -> Scenario:
+    """Read a scenario JSON file; every failure is a :class:`ScenarioError` naming the file."""
+    import os
+
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_SCENARIO_BYTES:
+            raise ScenarioError(f"scenario file '{path}' is {size:,} bytes; a scenario is at most {MAX_SCENARIO_BYTES:,}")
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        raise ScenarioError(f"scenario file '{path}' does not exist") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"scenario file '{path}' is a directory, not a JSON file") from None
+    except PermissionError:
+        raise ScenarioError(f"scenario file '{path}' cannot be read (permission denied)") from None
+    try:
+        return scenario_from_json(raw, base=base)
+    except ScenarioError as exc:
+        raise ScenarioError(f"scenario file '{path}': {exc}") from None
+
+
+def scenario_from_json(text: str | bytes, base: Scenario | None = None) -> Scenario:
     """Parse scenario JSON text, with a message that points at the line of any syntax error."""
     if isinstance(text, bytes):
         try:
@@ -468,7 +496,7 @@ def scenario_from_json(text: str | bytes) -> Scenario:
         data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise ScenarioError(f"the scenario is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
-    return scenario_from_dict(data)
+    return scenario_from_dict(data, base=base)
 
 
 def _reject_constant(name: str) -> Any:

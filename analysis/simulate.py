@@ -229,7 +229,7 @@ def simulate_trial(scenario: Scenario, seed: int | None = None, *, potential_out
         event[started] = time_if_int[started]
     else:
         event[started] = event_times_piecewise(target[started], latent.risk[started], latent.plateau_extra[started],
-                                               dose.education_hr, dose, pieces, baseline, cutoff=censor_at[started])
+                                               dose.education_hr, dose, pieces, baseline)
 
     observed = event <= censor_at
     time_days = np.where(observed, event, censor_at)

@@ -1,0 +1,179 @@
+"""The ``walkback`` command: the same library functions the app and the notebooks call.
+
+Every failure caused by the user's input ends with exit status 2 and one line on stderr;
+no traceback is ever shown for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from .errors import WalkBackInputError
+
+__all__ = ["main", "build_parser"]
+
+PROG = "walkback"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (the default prints the whole usage block first)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 2^63 - 1")
+    return value
+
+
+def _load_scenario(path: str | None):
+    from .calibrate import default_scenario
+    from .scenario import load_scenario_file
+
+    base = default_scenario()
+    return base if path is None else load_scenario_file(path, base=base)
+
+
+# --------------------------------------------------------------------------- simulate
+MAX_CLI_PARTICIPANTS = 10_000_000
+
+
+def _add_simulate(sub) -> None:
+    p = sub.add_parser("simulate", help="simulate a cohort (default: the calibrated WalkBack trial, CSV to stdout)",
+                       description="Simulate one trial of a scenario and write one row per participant.")
+    p.add_argument("--scenario", metavar="FILE.json", help="scenario JSON (see `walkback scenario --default`); "
+                   "fields left out keep the calibrated WalkBack values")
+    p.add_argument("--seed", type=_seed, help="random seed (default: the scenario's seed)")
+    p.add_argument("--n", type=_positive_int, metavar="INT",
+                   help="total participants, allocated by the scenario's design (default: 351 + 350)")
+    p.add_argument("--format", default="csv", choices=["csv", "parquet"], help="output format (default csv)")
+    p.add_argument("--out", metavar="PATH", help="output file (default: standard output)")
+    p.set_defaults(run=_run_simulate)
+
+
+def _run_simulate(args) -> int:
+    from .export import cohort_to_bytes, write_atomic
+    from .simulate import scenario_for_size, simulate_trial
+
+    scenario = _load_scenario(args.scenario)
+    if args.n is not None:
+        if args.n < 2 or args.n > MAX_CLI_PARTICIPANTS:
+            raise WalkBackInputError(f"--n {args.n} must be between 2 and {MAX_CLI_PARTICIPANTS:,}")
+        scenario = scenario_for_size(scenario, args.n)
+    if args.format == "parquet" and args.out is None and sys.stdout.isatty():
+        raise WalkBackInputError("Parquet is binary: give --out FILE.parquet or redirect standard output")
+    cohort = simulate_trial(scenario, seed=args.seed)
+    data = cohort_to_bytes(cohort, args.format)
+    if args.out:
+        write_atomic(args.out, data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return 0
+
+
+# --------------------------------------------------------------------------- scenario
+def _add_scenario(sub) -> None:
+    p = sub.add_parser("scenario", help="print or check scenario JSON",
+                       description="Print the calibrated default scenario, or validate a scenario file.")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--default", action="store_true", help="print the calibrated WalkBack scenario as JSON")
+    group.add_argument("--check", metavar="FILE.json", help="validate a scenario file and print it in full")
+    p.set_defaults(run=_run_scenario)
+
+
+def _run_scenario(args) -> int:
+    scenario = _load_scenario(None if args.default else args.check)
+    sys.stdout.write(scenario.to_json() + "\n")
+    return 0
+
+
+# --------------------------------------------------------------------------- calibrate
+def _add_calibrate(sub) -> None:
+    p = sub.add_parser("calibrate", help="solve a scenario's free parameters against the published results",
+                       description="Solve the baseline hazard, walking effect and loss to follow-up so the scenario "
+                                   "reproduces the published medians, hazard ratio and event count.")
+    p.add_argument("--scenario", metavar="FILE.json", help="assumptions to calibrate (default: WalkBack defaults)")
+    p.add_argument("--keep-loss-to-followup", action="store_true",
+                   help="keep the scenario's loss to follow-up instead of solving it from the event count")
+    p.add_argument("--json", action="store_true", help="print the report and the calibrated scenario as JSON")
+    p.set_defaults(run=_run_calibrate)
+
+
+def _run_calibrate(args) -> int:
+    from .calibrate import calibrate
+
+    scenario = _load_scenario(args.scenario)
+    report = calibrate(scenario, fit_loss_to_followup=not args.keep_loss_to_followup)
+    if args.json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        return 0
+    table = report.summary[["target", "published", "achieved", "relative_residual", "met", "kind", "role"]]
+    sys.stdout.write(table.to_string(index=False, float_format=lambda v: f"{v:.4g}") + "\n\n")
+    for name, value in report.free_parameters.items():
+        shown = value if isinstance(value, list) else f"{value:.6g}"
+        sys.stdout.write(f"{name} = {shown}\n")
+    sys.stdout.write("\n" + report.message + "\n")
+    return 0
+
+
+# --------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="WalkBack Explorer: simulate and analyse the WalkBack trial.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    _add_simulate(sub)
+    _add_scenario(sub)
+    _add_calibrate(sub)
+    for module_name in ("cli_analyze", "cli_power"):
+        try:
+            module = __import__(f"{__package__}.{module_name}", fromlist=["add_parser"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{module_name}":
+                raise
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except WalkBackInputError as exc:
+        sys.stderr.write(f"{PROG} {args.command}: error: {exc}\n")
+        return 2
+    except BrokenPipeError:  # e.g. `walkback simulate | head`
+        try:
+            sys.stdout = open("/dev/null", "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:
+            pass
+        return 0
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
