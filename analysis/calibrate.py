@@ -20,6 +20,7 @@ weighted average of the time-varying hazard ratio, so it depends on follow-up).
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,7 +28,6 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 from scipy import optimize
-from scipy.stats import qmc
 
 from .model import (
     N_LATENT_COLUMNS,
@@ -36,8 +36,8 @@ from .model import (
     dose_pieces,
     latent_from_uniforms,
 )
-from .published import published_figures
-from .scenario import Scenario, with_changes
+from .published import DATA_DIR, published_figures
+from .scenario import Scenario, scenario_from_dict, with_changes
 
 __all__ = ["ExpectedTrial", "CalibrationReport", "expected_trial", "calibrate", "default_scenario", "TOLERANCE"]
 
@@ -50,6 +50,8 @@ _LATENT_SEED = 20240704
 
 @lru_cache(maxsize=1)
 def _quasi_uniforms() -> np.ndarray:
+    from scipy.stats import qmc  # imported here: scipy.stats costs 0.6 s at start-up
+
     sampler = qmc.Sobol(d=N_LATENT_COLUMNS, scramble=True, seed=_LATENT_SEED)
     u = sampler.random(_N_LATENT)
     return np.clip(u, 1e-9, 1 - 1e-9)
@@ -124,6 +126,24 @@ def _median(times: np.ndarray, surv: np.ndarray) -> float:
     return float(times[j - 1] + w * (times[j] - times[j - 1]))
 
 
+def _refine_median(times: np.ndarray, surv: np.ndarray, curve, rounds: int = 3, points: int = 17) -> float:
+    """Median from the grid, then narrowed on the exact curve (bracket / 16 per round)."""
+    rough = _median(times, surv)
+    if not math.isfinite(rough):
+        return rough
+    j = int(np.searchsorted(times, rough))
+    lo, hi = float(times[max(j - 1, 0)]), float(times[min(j, len(times) - 1)])
+    if hi <= lo:
+        return rough
+    for _ in range(rounds):
+        grid = np.linspace(lo, hi, points)
+        values = curve(grid)
+        k = int(np.flatnonzero(values <= 0.5)[0]) if np.any(values <= 0.5) else points - 1
+        k = max(k, 1)
+        lo, hi = float(grid[k - 1]), float(grid[k])
+    return _median(np.array([lo, hi]), curve(np.array([lo, hi])))
+
+
 def _censoring_survival(scenario: Scenario, times: np.ndarray) -> np.ndarray:
     design = scenario.design
     window = design.recruitment_days + 1.0
@@ -169,17 +189,20 @@ def expected_trial(scenario: Scenario) -> ExpectedTrial:
     pieces = dose_pieces(scenario.walking)
     baseline = BaselineHazard.from_outcome(scenario.outcome)
     times = _time_grid(scenario.design.max_followup_days)
-    h_off = cumulative_hazard_on_grid(times, latent.risk, None, 1.0, dose, pieces, baseline,
-                                      constant_extra=latent.spontaneous_extra)
-    surv_off = np.exp(-h_off)
-    s0 = surv_off.mean(axis=0)
     starters = latent.starts
-    total = surv_off[~starters].sum(axis=0)
-    if starters.any():
-        h_on = cumulative_hazard_on_grid(times, latent.risk[starters], latent.plateau_extra[starters],
-                                         dose.education_hr, dose, pieces, baseline)
-        total = total + np.exp(-h_on).sum(axis=0)
-    s1 = total / len(latent.risk)
+
+    def curves(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Population survival of each arm at times ``t`` (exact mixture over the latent sample)."""
+        surv_off = np.exp(-cumulative_hazard_on_grid(t, latent.risk, None, 1.0, dose, pieces, baseline,
+                                                     constant_extra=latent.spontaneous_extra))
+        total = surv_off[~starters].sum(axis=0)
+        if starters.any():
+            h_on = cumulative_hazard_on_grid(t, latent.risk[starters], latent.plateau_extra[starters],
+                                             dose.education_hr, dose, pieces, baseline)
+            total = total + np.exp(-h_on).sum(axis=0)
+        return surv_off.mean(axis=0), total / len(latent.risk)
+
+    s0, s1 = curves(times)
     g = _censoring_survival(scenario, times)
     n0, n1 = float(scenario.design.n_control), float(scenario.design.n_intervention)
     gm = 0.5 * (g[:-1] + g[1:])
@@ -190,7 +213,8 @@ def expected_trial(scenario: Scenario) -> ExpectedTrial:
                       latent.baseline_minutes + latent.spontaneous_extra)
     return ExpectedTrial(
         times=times, survival_control=s0, survival_intervention=s1, censoring_survival=g,
-        median_control=_median(times, s0), median_intervention=_median(times, s1),
+        median_control=_refine_median(times, s0, lambda t: curves(t)[0]),
+        median_intervention=_refine_median(times, s1, lambda t: curves(t)[1]),
         cox_hr=_cox_limit(s0, s1, g, n0, n1), events_control=events0, events_intervention=events1,
         walking_week12_intervention=float(walk12.mean()),
     )
@@ -431,9 +455,17 @@ def _read(scenario: Scenario, name: str):
     return getattr(getattr(scenario, section), field_name)
 
 
+DEFAULT_SCENARIO_FILE = DATA_DIR / "default_scenario.json"
+
+
 @lru_cache(maxsize=1)
 def default_scenario() -> Scenario:
     """The calibrated WalkBack scenario: default assumptions, free parameters solved.
+
+    The solved scenario is stored in ``data/default_scenario.json`` together with the assumptions
+    it was solved from, so start-up does not pay for the solve and every machine uses the same
+    bits. The file is used only while its assumptions equal ``Scenario()``; otherwise the solve
+    runs here. ``python -m analysis.calibrate`` regenerates it; a test checks it against a fresh solve.
 
     Examples
     --------
@@ -441,4 +473,27 @@ def default_scenario() -> Scenario:
     >>> s.design.n_total, s.outcome.baseline
     (701, 'weibull')
     """
+    try:
+        stored = json.loads(DEFAULT_SCENARIO_FILE.read_text(encoding="utf-8"))
+        if stored.get("assumptions") == Scenario().to_dict():
+            return scenario_from_dict(stored["calibrated"])
+    except (OSError, ValueError, KeyError):
+        pass
     return calibrate(Scenario()).scenario
+
+
+def write_default_scenario_file() -> Scenario:
+    """Solve the default scenario and store it (see :func:`default_scenario`)."""
+    solved = calibrate(Scenario()).scenario
+    payload = {
+        "about": "Calibrated WalkBack scenario, generated by `python -m analysis.calibrate`; do not edit by hand.",
+        "assumptions": Scenario().to_dict(),
+        "calibrated": solved.to_dict(),
+    }
+    DEFAULT_SCENARIO_FILE.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    default_scenario.cache_clear()
+    return solved
+
+
+if __name__ == "__main__":  # pragma: no cover
+    write_default_scenario_file()

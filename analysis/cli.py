@@ -55,40 +55,103 @@ def _load_scenario(path: str | None):
 
 
 # --------------------------------------------------------------------------- simulate
-MAX_CLI_PARTICIPANTS = 10_000_000
+MAX_CLI_PARTICIPANTS = 10_000_000  # kept for callers; exports are capped by analysis.export.MAX_EXPORT_*
 
 
 def _add_simulate(sub) -> None:
+    from .export import EXPORT_FORMATS, MAX_EXPORT_PARTICIPANTS, MAX_EXPORT_ROWS, MAX_REPLICATES
+
     p = sub.add_parser("simulate", help="simulate a cohort (default: the calibrated WalkBack trial, CSV to stdout)",
-                       description="Simulate one trial of a scenario and write one row per participant.")
+                       description="Simulate one trial (or K replicate trials) of a scenario and export it: one row "
+                                   "per participant (csv, parquet) or CDISC ADaM ADTTE records (adtte). With --out, "
+                                   "the data dictionary, provenance (scenario, seed, version, sha256) and, for "
+                                   "adtte, an R re-analysis script are written with the data.",
+                       epilog=f"Limits per export: {MAX_EXPORT_PARTICIPANTS:,} participants, {MAX_REPLICATES:,} "
+                              f"replicates, {MAX_EXPORT_ROWS:,} rows in all.")
     p.add_argument("--scenario", metavar="FILE.json", help="scenario JSON (see `walkback scenario --default`); "
                    "fields left out keep the calibrated WalkBack values")
     p.add_argument("--seed", type=_seed, help="random seed (default: the scenario's seed)")
     p.add_argument("--n", type=_positive_int, metavar="INT",
                    help="total participants, allocated by the scenario's design (default: 351 + 350)")
-    p.add_argument("--format", default="csv", choices=["csv", "parquet"], help="output format (default csv)")
-    p.add_argument("--out", metavar="PATH", help="output file (default: standard output)")
+    p.add_argument("--replicates", type=_positive_int, metavar="K",
+                   help="simulate K trials into one table with a 'replicate' column; replicate i is seeded from "
+                        "child i of numpy SeedSequence(seed).spawn(K)")
+    p.add_argument("--format", default="csv", choices=list(EXPORT_FORMATS),
+                   help="csv or parquet (one row per participant) or adtte (ADaM ADTTE, CSV); default csv")
+    p.add_argument("--out", metavar="PATH",
+                   help="FILE.csv / FILE.parquet: the data file with FILE.dictionary.json, FILE.provenance.json, "
+                        "FILE.scenario.json (and FILE.R for adtte) beside it; BUNDLE.zip: everything in one zip; "
+                        "any other name: a new folder holding everything. Default: data only, to standard output")
     p.set_defaults(run=_run_simulate)
 
 
+def _check_out(out: str, fmt: str) -> None:
+    """Refuse an unusable --out before simulating anything (so nothing is written on failure)."""
+    import os
+
+    from .export import export_layout
+
+    layout = export_layout(out, fmt)
+    target = out.rstrip("/\\") or out
+    folder = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(folder):
+        raise WalkBackInputError(f"cannot write '{out}': folder '{folder}' does not exist")
+    if not os.access(folder, os.W_OK):
+        raise WalkBackInputError(f"cannot write '{out}': folder '{folder}' is not writable")
+    if layout == "folder":
+        if os.path.lexists(target) and not os.path.isdir(target):
+            raise WalkBackInputError(f"cannot write folder '{out}': a file of that name exists")
+        if os.path.isdir(target) and os.listdir(target):
+            raise WalkBackInputError(f"cannot write folder '{out}': it exists and is not empty; "
+                                     "choose a new folder name or remove it")
+    elif os.path.isdir(target):
+        raise WalkBackInputError(f"cannot write '{out}': it is a directory")
+
+
 def _run_simulate(args) -> int:
-    from .export import cohort_to_bytes, write_atomic
-    from .simulate import scenario_for_size, simulate_trial
+    from .export import (
+        MAX_EXPORT_PARTICIPANTS,
+        MAX_REPLICATES,
+        check_export_size,
+        export_files,
+        simulate_replicates,
+        write_export,
+    )
+    from .simulate import scenario_for_size
+
+    # Every check that needs no simulation comes first, so bad input fails fast and writes nothing.
+    if args.n is not None and not 2 <= args.n <= MAX_EXPORT_PARTICIPANTS:
+        raise WalkBackInputError(f"--n {args.n:,} must be between 2 and {MAX_EXPORT_PARTICIPANTS:,} "
+                                 "(the export limit per cohort)")
+    if args.replicates is not None and args.replicates > MAX_REPLICATES:
+        raise WalkBackInputError(f"--replicates {args.replicates:,} must be between 1 and {MAX_REPLICATES:,} "
+                                 "(the export limit)")
+    if args.n is not None:
+        check_export_size(args.n, args.replicates)
+    elif args.replicates is not None:
+        check_export_size(1, args.replicates)
+    if args.out is not None:
+        if not args.out.strip():
+            raise WalkBackInputError("--out is empty: give a file, .zip or folder name")
+        _check_out(args.out, args.format)
+    elif args.format == "parquet" and sys.stdout.isatty():
+        raise WalkBackInputError("Parquet is binary: give --out FILE.parquet or redirect standard output")
 
     scenario = _load_scenario(args.scenario)
     if args.n is not None:
-        if args.n < 2 or args.n > MAX_CLI_PARTICIPANTS:
-            raise WalkBackInputError(f"--n {args.n} must be between 2 and {MAX_CLI_PARTICIPANTS:,}")
         scenario = scenario_for_size(scenario, args.n)
-    if args.format == "parquet" and args.out is None and sys.stdout.isatty():
-        raise WalkBackInputError("Parquet is binary: give --out FILE.parquet or redirect standard output")
-    cohort = simulate_trial(scenario, seed=args.seed)
-    data = cohort_to_bytes(cohort, args.format)
+    check_export_size(scenario.design.n_total, args.replicates)
+    seed = scenario.seed if args.seed is None else args.seed
+    cohort = simulate_replicates(scenario, seed, args.replicates)
     if args.out:
-        write_atomic(args.out, data)
-    else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+        files = export_files(cohort, scenario, seed, args.format, replicates=args.replicates)
+        write_export(args.out, files, args.format)
+        return 0
+    # Standard output carries the data file only (for pipes; Parquet still embeds its dictionary
+    # and provenance); use --out for the sidecar files.
+    data = next(iter(export_files(cohort, scenario, seed, args.format, replicates=args.replicates).values()))
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
     return 0
 
 

@@ -22,6 +22,7 @@ walking ``c_i`` (exponential with mean ``walking.control_extra_minutes``) for th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -263,7 +264,9 @@ def latent_from_uniforms(scenario: Scenario, u: np.ndarray) -> Latent:
         adherence = special.expit(mu + adh.adherence_spread * special.ndtri(q))
     adherence = np.where(starts, adherence, 0.0)
     if walk.baseline_minutes_sd > 0 and walk.baseline_minutes_mean > 0:
-        s2 = np.log1p((walk.baseline_minutes_sd / walk.baseline_minutes_mean) ** 2)
+        cv = walk.baseline_minutes_sd / walk.baseline_minutes_mean
+        # log(1 + cv^2) without overflow for extreme coefficients of variation
+        s2 = math.log1p(cv * cv) if cv < 1e100 else 2.0 * math.log(cv)
         baseline = np.exp(np.log(walk.baseline_minutes_mean) - 0.5 * s2 + np.sqrt(s2) * special.ndtri(u[:, 4]))
     else:
         baseline = np.full(len(u), float(walk.baseline_minutes_mean))
@@ -302,24 +305,40 @@ def event_times_piecewise(target: np.ndarray, risk: np.ndarray, plateau_extra: n
     ndarray of event times in days (``inf`` if the hazard falls to zero before the event).
     """
     n = len(target)
-    times = np.empty(n)
+    times = np.full(n, np.inf)
     h0_starts = baseline.cumulative(pieces.starts)
     widths = baseline.cumulative(pieces.ends) - h0_starts  # last is inf
     n_pieces = len(widths)
+    # Most recurrences happen early (the hazard falls over time), so pieces are taken in two
+    # groups: everyone through the end of the plateau, then only those still recurrence-free.
+    split = int(min(max(np.searchsorted(pieces.starts, 182.0, side="right"), 1), n_pieces))
+    # (For small cohorts the extra pass costs more than it saves.)
+    groups = [(0, split), (split, n_pieces)] if split < n_pieces and n > 4096 else [(0, n_pieces)]
     for lo in range(0, n, chunk):
-        hi = min(lo + chunk, n)
-        mult = relative_hazard(plateau_extra[lo:hi, None] * pieces.fraction[None, :], dose)
-        mult *= (risk[lo:hi] * education_hr)[:, None]
-        cum = np.multiply(mult, widths[None, :])
-        np.cumsum(cum, axis=1, out=cum)
-        tgt = target[lo:hi]
-        k = np.minimum((cum < tgt[:, None]).sum(axis=1), n_pieces - 1)
-        rows = np.arange(hi - lo)
-        before = np.where(k > 0, cum[rows, np.maximum(k - 1, 0)], 0.0)
-        m_k = mult[rows, k]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = baseline.inverse(h0_starts[k] + (tgt - before) / m_k)
-        times[lo:hi] = np.where(m_k > 0, t, np.inf)
+        rows = np.arange(lo, min(lo + chunk, n))
+        carried = np.zeros(len(rows))
+        for first, last in groups:
+            if rows.size == 0:
+                break
+            frac = pieces.fraction[first:last]
+            mult = relative_hazard(plateau_extra[rows, None] * frac[None, :], dose)
+            mult *= (risk[rows] * education_hr)[:, None]
+            cum = np.multiply(mult, widths[None, first:last])
+            np.cumsum(cum, axis=1, out=cum)
+            cum += carried[:, None]
+            tgt = target[rows]
+            k_local = (cum < tgt[:, None]).sum(axis=1)
+            done = k_local < (last - first)
+            if np.any(done):
+                idx = np.flatnonzero(done)
+                k = k_local[idx]
+                prev = np.where(k > 0, cum[idx, np.maximum(k - 1, 0)], carried[idx])
+                m_k = mult[idx, k]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    t = baseline.inverse(h0_starts[first + k] + (tgt[idx] - prev) / m_k)
+                times[rows[idx]] = np.where(m_k > 0, t, np.inf)
+            carried = cum[~done, -1]
+            rows = rows[~done]
     return times
 
 

@@ -1,0 +1,4 @@
+"""`python -m analysis` runs the walkback command."""
+from .cli import main
+
+raise SystemExit(main())

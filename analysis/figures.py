@@ -1,0 +1,785 @@
+"""Plotly figures for the app, the notebooks and reports.
+
+Last stage of the pipeline (scenario -> simulate -> estimate -> figures). Every builder takes
+plain arrays or tidy DataFrames produced by the library and returns a ``plotly.graph_objects.Figure``;
+nothing here computes a statistic, reads a file or imports Streamlit. Colours, arm names and the
+layout are defined once here so that intervention and control look the same in every view.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+__all__ = [
+    "ARM_COLOURS",
+    "ARM_LABELS",
+    "ARM_ORDER",
+    "ArmCurve",
+    "arm_band_colour",
+    "km_figure",
+    "expected_curves_figure",
+    "dose_response_figure",
+    "walking_over_time_figure",
+    "replicate_band_figure",
+    "hr_spread_figure",
+    "log_minus_log_figure",
+    "estimate_forest_figure",
+    "day_ticks",
+    "walking_trajectory",
+    "dose_response_curve",
+    "plateau_extra_summary",
+    "whatif_table",
+    "arm_curves_from_km",
+    "risk_table_for_plot",
+    "number_needed_to_treat",
+]
+
+#: Okabe-Ito colours (safe for colour-blind readers and on a projector); the same everywhere.
+ARM_COLOURS: dict[str, str] = {"intervention": "#0072B2", "control": "#D55E00"}
+ARM_LABELS: dict[str, str] = {"intervention": "Walking + education", "control": "Control"}
+ARM_ORDER: tuple[str, ...] = ("intervention", "control")
+NEUTRAL = "#555555"
+PUBLISHED_COLOUR = "#222222"
+FONT = dict(family="Inter, 'Source Sans Pro', Helvetica, Arial, sans-serif", size=13, color="#1f2933")
+
+
+def arm_colour(arm: str, index: int = 0) -> str:
+    """The arm's colour; unknown group names (uploaded files) get the two colours in order."""
+    if arm in ARM_COLOURS:
+        return ARM_COLOURS[arm]
+    return ARM_COLOURS[ARM_ORDER[index % 2]]
+
+
+def arm_band_colour(arm: str, alpha: float = 0.15, index: int = 0) -> str:
+    """The arm's colour as a translucent rgba string for confidence bands."""
+    hexcode = arm_colour(arm, index).lstrip("#")
+    r, g, b = (int(hexcode[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def arm_label(arm: str) -> str:
+    return ARM_LABELS.get(arm, str(arm))
+
+
+def day_ticks(max_days: float) -> list[float]:
+    """Tick positions every 6 months (182.625 days) rounded to whole days, up to ``max_days``.
+
+    Examples
+    --------
+    >>> day_ticks(400)
+    [0, 183, 365]
+    """
+    step = 365.25 / 2
+    n = int(math.floor(max_days / step + 1e-9))
+    return [int(round(k * step)) for k in range(n + 1)]
+
+
+def _base_layout(fig: go.Figure, *, title: str | None, height: int, y_title: str | None = None,
+                 x_title: str | None = None) -> go.Figure:
+    fig.update_layout(
+        template="plotly_white",
+        font=FONT,
+        height=height,
+        margin=dict(l=70, r=30, t=70 if title else 40, b=55),
+        title=dict(text=title, x=0.0, xanchor="left", font=dict(size=16)) if title else None,
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0.0, bgcolor="rgba(0,0,0,0)"),
+        hoverlabel=dict(bgcolor="white", font_size=12),
+    )
+    if y_title is not None:
+        fig.update_yaxes(title_text=y_title)
+    if x_title is not None:
+        fig.update_xaxes(title_text=x_title)
+    return fig
+
+
+def _month_ticktext(ticks: Sequence[float]) -> list[str]:
+    return [f"{t:g}<br><span style='font-size:10px;color:#777'>{round(t / 30.4375):d} mo</span>" for t in ticks]
+
+
+@dataclass(frozen=True)
+class ArmCurve:
+    """One arm's Kaplan-Meier step curve, ready to draw.
+
+    Attributes
+    ----------
+    arm : str
+        Arm name ("intervention", "control" or an uploaded group level).
+    times, survival, lower, upper : ndarray
+        Step-function knots (time 0 first) of the survival estimate and its 95% band.
+    censor_times, censor_survival : ndarray
+        Where censoring marks go.
+    median : float
+        Median time (``nan`` or ``inf`` when not reached), drawn as a dotted guide.
+    """
+
+    arm: str
+    times: np.ndarray
+    survival: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    censor_times: np.ndarray
+    censor_survival: np.ndarray
+    median: float = math.nan
+
+
+def arm_curves_from_km(km) -> list[ArmCurve]:
+    """Plot-ready curves from an :class:`analysis.estimate.KaplanMeier`, non-reference arm first.
+
+    Adds the point (0, 1) and fills the band where R leaves it undefined (S = 1) with the estimate.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.estimate import kaplan_meier
+    >>> d = pd.DataFrame({"t": [1, 2, 3, 4], "e": [1, 0, 1, 1], "arm": ["control", "intervention"] * 2})
+    >>> [c.arm for c in arm_curves_from_km(kaplan_meier(d, "t", "e", landmarks=()))]
+    ['intervention', 'control']
+    """
+    out = []
+    for c in reversed(km.curves):
+        times = np.r_[0.0, c.timeline]
+        surv = np.r_[1.0, c.survival]
+        lower = np.r_[1.0, np.where(np.isnan(c.lower), c.survival, c.lower)]
+        upper = np.r_[1.0, np.where(np.isnan(c.upper), c.survival, c.upper)]
+        censored = c.n_censor > 0
+        out.append(ArmCurve(arm=str(c.level), times=times, survival=surv, lower=lower, upper=upper,
+                            censor_times=c.timeline[censored], censor_survival=c.survival[censored],
+                            median=float(c.median)))
+    return out
+
+
+def risk_table_for_plot(risk_table) -> pd.DataFrame:
+    """An :class:`analysis.estimate.RiskTable` in the long format :func:`km_figure` draws."""
+    return risk_table.summary.rename(columns={"level": "arm"})
+
+
+def _step_xy(times: np.ndarray, values: np.ndarray, end: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Post-step coordinates (horizontal then vertical), extended to ``end``."""
+    t = np.asarray(times, dtype=float)
+    v = np.asarray(values, dtype=float)
+    if end is not None and (len(t) == 0 or end > t[-1]):
+        t = np.append(t, end)
+        v = np.append(v, v[-1] if len(v) else 1.0)
+    x = np.repeat(t, 2)[1:]
+    y = np.repeat(v, 2)[:-1]
+    return x, y
+
+
+def km_figure(curves: Sequence[ArmCurve], *, risk_table: pd.DataFrame | None = None, cumulative: bool = False,
+              show_bands: bool = True, show_censors: bool = True, show_medians: bool = True,
+              max_days: float | None = None, landmarks: Sequence[float] = (), overlay: Sequence[tuple[str, np.ndarray, np.ndarray]] = (),
+              title: str | None = None, height: int = 620, time_unit: str = "days") -> go.Figure:
+    """KMunicate-style Kaplan-Meier plot with an aligned risk table underneath.
+
+    Parameters
+    ----------
+    curves : sequence of ArmCurve
+        One per arm, drawn in the given order.
+    risk_table : DataFrame, optional
+        Long format with columns ``time``, ``arm``, ``at_risk``, ``events``, ``censored``
+        (events and censored cumulative up to ``time``). Drawn as three rows per arm under the plot.
+    cumulative : bool
+        Plot ``1 - S`` as "% recurred" instead of "% recurrence-free".
+    show_bands, show_censors, show_medians : bool
+        95% confidence bands, censoring ticks, dotted median guides.
+    max_days : float, optional
+        End of the x axis (default: last time in the curves).
+    landmarks : sequence of float
+        Days marked with a thin vertical line (landmark survival read-outs).
+    overlay : sequence of (arm, times, survival)
+        Smooth expected curves drawn thin and dashed (e.g. the scenario's truth).
+    time_unit : str
+        "days" gives 6-monthly ticks labelled in days and months; any other unit automatic ticks.
+
+    Examples
+    --------
+    >>> c = ArmCurve("control", np.array([0., 5.]), np.array([1., .5]), np.array([1., .2]), np.array([1., .8]),
+    ...              np.array([7.]), np.array([.5]), 5.0)
+    >>> fig = km_figure([c])
+    >>> [t.name for t in fig.data][:2]
+    ['Control 95% CI', 'Control']
+    """
+    end = max_days if max_days is not None else max((float(c.times[-1]) for c in curves if len(c.times)), default=1.0)
+    if len(curves):
+        end = max(end, max((float(c.censor_times.max()) for c in curves if len(c.censor_times)), default=end))
+    with_table = risk_table is not None and len(risk_table) > 0
+    if with_table:
+        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.10)
+    else:
+        fig = make_subplots(rows=1, cols=1)
+
+    def tf(v: np.ndarray) -> np.ndarray:
+        v = np.asarray(v, dtype=float)
+        return 100.0 * (1.0 - v) if cumulative else 100.0 * v
+
+    what = "recurred" if cumulative else "recurrence-free"
+    for i, c in enumerate(curves):
+        colour = arm_colour(c.arm, i)
+        label = arm_label(c.arm)
+        if show_bands and len(c.times):
+            lo_x, lo_y = _step_xy(c.times, tf(c.lower), end)
+            hi_x, hi_y = _step_xy(c.times, tf(c.upper), end)
+            fig.add_trace(go.Scatter(
+                x=np.concatenate([lo_x, hi_x[::-1]]), y=np.concatenate([lo_y, hi_y[::-1]]),
+                fill="toself", fillcolor=arm_band_colour(c.arm, 0.14, i), line=dict(width=0),
+                hoverinfo="skip", name=f"{label} 95% CI", legendgroup=label, showlegend=False), row=1, col=1)
+        x, y = _step_xy(c.times, tf(c.survival), end)
+        xl, yl = _step_xy(c.times, tf(c.lower), end)
+        xu, yu = _step_xy(c.times, tf(c.upper), end)
+        lo_ci, hi_ci = (yu, yl) if cumulative else (yl, yu)
+        fig.add_trace(go.Scatter(
+            x=x, y=y, mode="lines", line=dict(color=colour, width=2.6, shape="linear"), name=label, legendgroup=label,
+            customdata=np.column_stack([lo_ci, hi_ci]),
+            hovertemplate=(f"<b>{label}</b><br>day %{{x:.0f}}: %{{y:.1f}}% {what}"
+                           "<br>95% CI %{customdata[0]:.1f} to %{customdata[1]:.1f}%<extra></extra>")), row=1, col=1)
+        if show_censors and len(c.censor_times):
+            fig.add_trace(go.Scatter(
+                x=c.censor_times, y=tf(c.censor_survival), mode="markers",
+                marker=dict(symbol="line-ns-open", size=7, color=colour, line=dict(width=1.2)),
+                name=f"{label} censored", legendgroup=label, showlegend=False,
+                hovertemplate=f"{label}: censored at day %{{x:.0f}}<extra></extra>"), row=1, col=1)
+        if show_medians and c.median is not None and math.isfinite(c.median):
+            level = 50.0
+            fig.add_trace(go.Scatter(
+                x=[0, c.median, c.median], y=[level, level, 0], mode="lines",
+                line=dict(color=colour, width=1, dash="dot"), hoverinfo="skip", showlegend=False,
+                legendgroup=label), row=1, col=1)
+            fig.add_annotation(x=c.median, y=3, text=f"{c.median:.0f} d" if time_unit == "days" else f"{c.median:.3g}", showarrow=False, xanchor="left",
+                               xshift=3, font=dict(size=11, color=colour), row=1, col=1)
+    for arm, times, surv in overlay:
+        fig.add_trace(go.Scatter(
+            x=times, y=tf(surv), mode="lines", line=dict(color=arm_colour(arm), width=1.3, dash="dash"),
+            name=f"{arm_label(arm)}, expected", hovertemplate=f"{arm_label(arm)} expected: %{{y:.1f}}%<extra></extra>"),
+            row=1, col=1)
+    for day in landmarks:
+        fig.add_vline(x=day, line=dict(color="#999", width=1, dash="dot"), row=1, col=1)
+
+    days = time_unit == "days"
+    x_title = "Days since randomisation" if days else f"Time ({time_unit})"
+    fig.update_yaxes(range=[0, 101], ticksuffix="%", title_text=f"% {what}", row=1, col=1)
+    fig.update_xaxes(range=[0, end * 1.01], row=1, col=1)
+    if days:
+        ticks = day_ticks(end)
+        fig.update_xaxes(tickvals=ticks, ticktext=_month_ticktext(ticks), row=1, col=1)
+    if with_table:
+        _add_risk_table(fig, risk_table, [c.arm for c in curves], end, days)
+        fig.update_xaxes(title_text=x_title, row=2, col=1)
+    else:
+        fig.update_xaxes(title_text=x_title, row=1, col=1)
+    _base_layout(fig, title=title, height=height)
+    return fig
+
+
+def _add_risk_table(fig: go.Figure, table: pd.DataFrame, arms: Sequence[str], end: float, days: bool = True) -> None:
+    """Three rows per arm (at risk, events, censored) aligned to the KM time axis."""
+    metrics = (("at_risk", "At risk"), ("events", "Events"), ("censored", "Censored"))
+    rows: list[tuple[str, str, str]] = []
+    for arm in arms:
+        for key, name in metrics:
+            rows.append((arm, key, name))
+    n_rows = len(rows)
+    for r, (arm, key, name) in enumerate(rows):
+        y = n_rows - r
+        sub = table[table["arm"].astype(str) == str(arm)]
+        colour = arm_colour(arm, list(arms).index(arm))
+        fig.add_trace(go.Scatter(
+            x=sub["time"], y=np.full(len(sub), y), mode="text", text=[f"{int(v):d}" for v in sub[key]],
+            textfont=dict(size=11, color=colour if key == "at_risk" else "#444"), showlegend=False,
+            hovertemplate=f"{arm_label(arm)}, {name.lower()} at day %{{x:.0f}}: %{{text}}<extra></extra>"), row=2, col=1)
+    ticktext = [f"<span style='color:{arm_colour(a, list(arms).index(a))}'>{arm_label(a)}</span> · {n}"
+                if k == "at_risk" else n for a, k, n in rows]
+    fig.update_yaxes(range=[0.4, n_rows + 0.6], tickvals=list(range(n_rows, 0, -1)), ticktext=ticktext,
+                     showgrid=False, zeroline=False, tickfont=dict(size=11), row=2, col=1)
+    fig.update_xaxes(showgrid=False, row=2, col=1)
+    ticks = day_ticks(end) if days else sorted(set(float(t) for t in table["time"]))
+    fig.update_xaxes(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks], row=2, col=1)
+
+
+@dataclass(frozen=True)
+class _Line:
+    arm: str
+    label: str
+    times: np.ndarray
+    survival: np.ndarray
+    dash: str
+    width: float
+
+
+def expected_curves_figure(lines: Sequence[tuple[str, str, np.ndarray, np.ndarray, str]], *, cumulative: bool = False,
+                           landmarks: Sequence[float] = (), title: str | None = None, height: int = 430,
+                           max_days: float | None = None) -> go.Figure:
+    """Smooth expected survival curves (no sampling error), e.g. a what-if over the baseline.
+
+    Parameters
+    ----------
+    lines : sequence of (arm, label, times, survival, style)
+        ``style`` is ``"solid"`` for the scenario shown and ``"dash"`` for a reference (baseline).
+
+    Examples
+    --------
+    >>> t = np.linspace(0, 100, 5)
+    >>> fig = expected_curves_figure([("control", "Control", t, np.exp(-t / 50), "solid")])
+    >>> round(float(fig.data[0].y[-1]), 1)
+    13.5
+    """
+    fig = go.Figure()
+    what = "recurred" if cumulative else "recurrence-free"
+    end = max_days or max((float(np.max(t)) for _, _, t, _, _ in lines), default=1.0)
+    for arm, label, times, surv, style in lines:
+        y = 100.0 * (1.0 - np.asarray(surv)) if cumulative else 100.0 * np.asarray(surv)
+        reference = style != "solid"
+        fig.add_trace(go.Scatter(
+            x=times, y=y, mode="lines", name=label,
+            line=dict(color=arm_colour(arm), width=1.6 if reference else 2.8, dash=style),
+            opacity=0.75 if reference else 1.0,
+            hovertemplate=f"<b>{label}</b><br>day %{{x:.0f}}: %{{y:.1f}}% {what}<extra></extra>"))
+    for day in landmarks:
+        fig.add_vline(x=day, line=dict(color="#999", width=1, dash="dot"))
+    fig.add_hline(y=50, line=dict(color="#bbb", width=1, dash="dot"))
+    ticks = day_ticks(end)
+    fig.update_xaxes(range=[0, end], tickvals=ticks, ticktext=_month_ticktext(ticks))
+    fig.update_yaxes(range=[0, 101], ticksuffix="%")
+    return _base_layout(fig, title=title, height=height, y_title=f"% {what}", x_title="Days since randomisation")
+
+
+def dose_response_figure(curves: Sequence[tuple[str, np.ndarray, np.ndarray, str]], *,
+                         markers: Sequence[tuple[str, float, float, str]] = (), title: str | None = None,
+                         height: int = 380) -> go.Figure:
+    """Relative hazard of recurrence against extra walking (minutes per week).
+
+    Parameters
+    ----------
+    curves : sequence of (label, extra_minutes, relative_hazard, style)
+    markers : sequence of (label, extra_minutes, relative_hazard, colour)
+        Points such as "average starter at the plateau".
+
+    Examples
+    --------
+    >>> x = np.linspace(0, 200, 3)
+    >>> dose_response_figure([("log-linear", x, np.exp(-x / 100), "solid")]).data[0].name
+    'log-linear'
+    """
+    fig = go.Figure()
+    for label, x, y, style in curves:
+        fig.add_trace(go.Scatter(
+            x=x, y=y, mode="lines", name=label,
+            line=dict(color=ARM_COLOURS["intervention"] if style == "solid" else NEUTRAL, width=2.6 if style == "solid" else 1.6,
+                      dash=style),
+            hovertemplate=f"<b>{label}</b><br>+%{{x:.0f}} min/week: hazard x %{{y:.2f}}<extra></extra>"))
+    for label, x, y, colour in markers:
+        fig.add_trace(go.Scatter(
+            x=[x], y=[y], mode="markers+text", name=label, text=[label], textposition="top right",
+            marker=dict(size=10, color=colour, line=dict(color="white", width=1.5)),
+            textfont=dict(size=11, color=colour), showlegend=False,
+            hovertemplate=f"{label}<br>+%{{x:.0f}} min/week: hazard x %{{y:.2f}}<extra></extra>"))
+    fig.add_hline(y=1.0, line=dict(color="#bbb", width=1))
+    fig.update_yaxes(rangemode="tozero")
+    return _base_layout(fig, title=title, height=height, y_title="Relative hazard of recurrence",
+                        x_title="Extra walking above own baseline (minutes per week)")
+
+
+def walking_trajectory(scenario, weeks: int = 156) -> pd.DataFrame:
+    """The scenario's expected walking, minutes per week, week by week (data for the plot).
+
+    Uses the same fixed quasi-random sample of participants as :func:`analysis.calibrate.expected_trial`,
+    so the curve matches the expected survival curves exactly (no simulation noise).
+
+    Returns
+    -------
+    DataFrame
+        ``week``, ``arm``, ``minutes`` (arm mean, never-starters included in the intervention arm),
+        ``q10``, ``q90`` (10th and 90th percentiles among programme starters; NaN for control).
+
+    Examples
+    --------
+    >>> from analysis.scenario import Scenario
+    >>> w = walking_trajectory(Scenario(), weeks=30)
+    >>> sorted(w.arm.unique()), int(w.week.max())
+    (['control', 'intervention'], 30)
+    """
+    from .calibrate import _quasi_uniforms
+    from .model import dose_pieces, latent_from_uniforms
+
+    latent = latent_from_uniforms(scenario, _quasi_uniforms())
+    pieces = dose_pieces(scenario.walking)
+    week = np.arange(0, weeks + 1, dtype=float)
+    # Walking in week w is the piece containing the middle of that week (week 0 = before starting).
+    mid_days = np.maximum(week - 0.5, 0.0) * 7.0
+    fraction = np.where(week == 0, 0.0, pieces.fraction[pieces.piece_of(mid_days)])
+    walked = latent.baseline_minutes[:, None] + latent.plateau_extra[:, None] * fraction[None, :]
+    control = latent.baseline_minutes + latent.spontaneous_extra
+    starters = walked[latent.starts]
+    q10 = np.percentile(starters, 10, axis=0) if len(starters) else np.full(len(week), np.nan)
+    q90 = np.percentile(starters, 90, axis=0) if len(starters) else np.full(len(week), np.nan)
+    intervention = pd.DataFrame({"week": week, "arm": "intervention", "minutes": walked.mean(axis=0), "q10": q10, "q90": q90})
+    ctrl = pd.DataFrame({"week": week, "arm": "control", "minutes": np.where(week == 0, latent.baseline_minutes.mean(), control.mean()),
+                         "q10": np.nan, "q90": np.nan})
+    return pd.concat([intervention, ctrl], ignore_index=True)
+
+
+def plateau_extra_summary(scenario) -> dict[str, float]:
+    """Mean extra walking at the plateau among programme starters and in the whole intervention arm.
+
+    Examples
+    --------
+    >>> from analysis.scenario import Scenario
+    >>> s = plateau_extra_summary(Scenario())
+    >>> s["starters"] > s["arm"] > 0
+    True
+    """
+    from .calibrate import _quasi_uniforms
+    from .model import latent_from_uniforms
+
+    latent = latent_from_uniforms(scenario, _quasi_uniforms())
+    starters = latent.plateau_extra[latent.starts]
+    return {
+        "starters": float(starters.mean()) if len(starters) else 0.0,
+        "arm": float(latent.plateau_extra.mean()),
+        "control_spontaneous": float(latent.spontaneous_extra.mean()),
+        "share_starting": float(latent.starts.mean()),
+    }
+
+
+def dose_response_curve(dose_response, max_minutes: float = 300.0, points: int = 121) -> tuple[np.ndarray, np.ndarray]:
+    """(extra_minutes, relative_hazard) on a grid, for :func:`dose_response_figure`.
+
+    Examples
+    --------
+    >>> from analysis.scenario import DoseResponse
+    >>> x, y = dose_response_curve(DoseResponse(shape="none"), points=3)
+    >>> y.tolist()
+    [1.0, 1.0, 1.0]
+    """
+    from .model import relative_hazard
+
+    x = np.linspace(0.0, max_minutes, points)
+    return x, np.asarray(relative_hazard(x, dose_response), dtype=float)
+
+
+def number_needed_to_treat(survival_intervention: float, survival_control: float) -> float:
+    """Participants to offer the programme to prevent one recurrence by a time point.
+
+    ``inf`` when the arms do not differ; negative when the programme does harm (number needed to harm).
+
+    Examples
+    --------
+    >>> round(number_needed_to_treat(0.55, 0.40), 2)
+    6.67
+    """
+    difference = survival_intervention - survival_control
+    if not math.isfinite(difference) or abs(difference) < 1e-9:
+        return math.inf
+    return 1.0 / difference
+
+
+def _fmt_nnt(value: float) -> str:
+    if not math.isfinite(value):
+        return "none (no difference)"
+    if value < 0:
+        return f"harm: 1 in {abs(value):.1f}"
+    return f"{value:.1f}"
+
+
+def whatif_table(baseline, whatif, *, horizon_days: float = 365.25, rmst_days: float = 365.25) -> pd.DataFrame:
+    """Side-by-side summary of two expected trials (baseline scenario vs what-if), for display.
+
+    Parameters
+    ----------
+    baseline, whatif : ExpectedTrial
+        From :func:`analysis.calibrate.expected_trial`.
+    horizon_days : float
+        Time point of "recurrence-free at" and of the NNT (default 12 months).
+    rmst_days : float
+        Horizon of the restricted mean recurrence-free time.
+
+    Returns
+    -------
+    DataFrame
+        ``quantity``, ``baseline``, ``what_if``, ``change`` (display strings) and ``baseline_value``,
+        ``what_if_value`` (numbers).
+
+    Examples
+    --------
+    >>> from analysis.calibrate import default_scenario, expected_trial
+    >>> e = expected_trial(default_scenario())
+    >>> t = whatif_table(e, e)
+    >>> t.loc[0, "quantity"], t.loc[0, "baseline"], t.loc[0, "change"]
+    ('Median days to recurrence, walking + education', '208', '±0')
+    """
+    months = horizon_days / 30.4375
+    tau_months = rmst_days / 30.4375
+    nnt_base = number_needed_to_treat(baseline.survival_at(horizon_days, "intervention"),
+                                      baseline.survival_at(horizon_days, "control"))
+    nnt_new = number_needed_to_treat(whatif.survival_at(horizon_days, "intervention"),
+                                     whatif.survival_at(horizon_days, "control"))
+    rows = [
+        ("Median days to recurrence, walking + education", baseline.median_intervention, whatif.median_intervention, "days"),
+        ("Median days to recurrence, control", baseline.median_control, whatif.median_control, "days"),
+        ("Hazard ratio (Cox, ITT, expected)", baseline.cox_hr, whatif.cox_hr, "ratio"),
+        (f"Restricted mean recurrence-free days to {tau_months:.0f} months, walking + education",
+         baseline.rmst(rmst_days, "intervention"), whatif.rmst(rmst_days, "intervention"), "days"),
+        (f"Restricted mean difference, days gained to {tau_months:.0f} months",
+         baseline.rmst(rmst_days, "intervention") - baseline.rmst(rmst_days, "control"),
+         whatif.rmst(rmst_days, "intervention") - whatif.rmst(rmst_days, "control"), "days"),
+        (f"Recurrence-free at {months:.0f} months, walking + education",
+         baseline.survival_at(horizon_days, "intervention"), whatif.survival_at(horizon_days, "intervention"), "share"),
+        (f"Recurrence-free at {months:.0f} months, control",
+         baseline.survival_at(horizon_days, "control"), whatif.survival_at(horizon_days, "control"), "share"),
+        (f"Number needed to treat at {months:.0f} months", nnt_base, nnt_new, "nnt"),
+        ("Recurrences expected, both arms", baseline.events_total, whatif.events_total, "count"),
+    ]
+
+    def fmt(value: float, kind: str) -> str:
+        if kind == "nnt":
+            return _fmt_nnt(value)
+        if not math.isfinite(value):
+            return "not reached"
+        if kind == "ratio":
+            return f"{value:.2f}"
+        if kind == "share":
+            return f"{100 * value:.1f}%"
+        return f"{value:.0f}"
+
+    def change(a: float, b: float, kind: str) -> str:
+        if kind == "nnt" or not (math.isfinite(a) and math.isfinite(b)):
+            return ""
+        d = b - a
+        if kind == "ratio":
+            return "±0" if abs(d) < 0.005 else f"{d:+.2f}"
+        if kind == "share":
+            return "±0" if abs(d) < 0.0005 else f"{100 * d:+.1f} points"
+        return "±0" if abs(d) < 0.5 else f"{d:+.0f}"
+
+    return pd.DataFrame({
+        "quantity": [r[0] for r in rows],
+        "baseline": [fmt(r[1], r[3]) for r in rows],
+        "what_if": [fmt(r[2], r[3]) for r in rows],
+        "change": [change(r[1], r[2], r[3]) for r in rows],
+        "baseline_value": [float(r[1]) for r in rows],
+        "what_if_value": [float(r[2]) for r in rows],
+    })
+
+
+def walking_over_time_figure(trajectories: pd.DataFrame, *, target: float | None = None,
+                             published_point: tuple[float, float] | None = None, reference: pd.DataFrame | None = None,
+                             programme_weeks: float | None = None, title: str | None = None,
+                             height: int = 380) -> go.Figure:
+    """Mean walking minutes per week over time, per arm.
+
+    Parameters
+    ----------
+    trajectories : DataFrame
+        Columns ``week``, ``arm``, ``minutes`` and optionally ``q10``, ``q90`` (a band among
+        programme starters), as returned by :func:`analysis.dose.walking_trajectory`-style helpers.
+    target : float, optional
+        Weekly target, drawn as a horizontal line.
+    published_point : (week, minutes), optional
+        The published achieved dose (about 130 min/week at 12 weeks).
+    reference : DataFrame, optional
+        Baseline scenario's trajectories, drawn dashed.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"week": [0, 1], "arm": ["control", "control"], "minutes": [30.0, 40.0]})
+    >>> walking_over_time_figure(df).data[0].name
+    'Control'
+    """
+    fig = go.Figure()
+    for arm in ("intervention", "control"):
+        sub = trajectories[trajectories["arm"] == arm]
+        if sub.empty:
+            continue
+        if {"q10", "q90"} <= set(sub.columns) and sub["q90"].notna().any():
+            fig.add_trace(go.Scatter(
+                x=np.concatenate([sub["week"], sub["week"][::-1]]), y=np.concatenate([sub["q10"], sub["q90"][::-1]]),
+                fill="toself", fillcolor=arm_band_colour(arm, 0.13), line=dict(width=0), hoverinfo="skip",
+                name=f"{arm_label(arm)}: middle 80% of starters", showlegend=True))
+        fig.add_trace(go.Scatter(
+            x=sub["week"], y=sub["minutes"], mode="lines", name=arm_label(arm), line=dict(color=arm_colour(arm), width=2.6),
+            hovertemplate=f"<b>{arm_label(arm)}</b><br>week %{{x:.0f}}: %{{y:.0f}} min/week<extra></extra>"))
+    if reference is not None:
+        for arm in ("intervention", "control"):
+            sub = reference[reference["arm"] == arm]
+            if sub.empty:
+                continue
+            fig.add_trace(go.Scatter(
+                x=sub["week"], y=sub["minutes"], mode="lines", name=f"{arm_label(arm)}, baseline scenario",
+                line=dict(color=arm_colour(arm), width=1.4, dash="dash"), opacity=0.7,
+                hovertemplate=f"{arm_label(arm)} (baseline) week %{{x:.0f}}: %{{y:.0f}} min/week<extra></extra>"))
+    if target is not None:
+        fig.add_hline(y=target, line=dict(color=NEUTRAL, width=1, dash="dot"),
+                      annotation_text=f"target {target:.0f} min/week", annotation_position="top left",
+                      annotation_font=dict(size=11, color=NEUTRAL))
+    if programme_weeks is not None:
+        fig.add_vrect(x0=0, x1=programme_weeks, fillcolor="#f1f5f9", opacity=0.6, line_width=0, layer="below",
+                      annotation_text="supported programme", annotation_position="top left",
+                      annotation_font=dict(size=11, color=NEUTRAL))
+    if published_point is not None:
+        week, minutes = published_point
+        fig.add_trace(go.Scatter(
+            x=[week], y=[minutes], mode="markers", name="Published: about 130 min/week at 12 weeks",
+            marker=dict(symbol="diamond", size=11, color=PUBLISHED_COLOUR),
+            hovertemplate="Published (Lancet 2024): about %{y:.0f} min/week at week %{x:.0f}<extra></extra>"))
+    fig.update_yaxes(rangemode="tozero")
+    return _base_layout(fig, title=title, height=height, y_title="Walking (minutes per week)",
+                        x_title="Weeks since randomisation")
+
+
+def replicate_band_figure(band: pd.DataFrame, *, published_medians: Mapping[str, float] | None = None,
+                          cumulative: bool = False, title: str | None = None, height: int = 450) -> go.Figure:
+    """Pointwise 2.5-97.5% band and median of Kaplan-Meier curves over replicate trials.
+
+    Parameters
+    ----------
+    band : DataFrame
+        Columns ``day``, ``arm``, ``q025``, ``q50``, ``q975`` (survival probabilities).
+    published_medians : mapping arm -> days, optional
+        Drawn as diamonds at 50%.
+
+    Examples
+    --------
+    >>> b = pd.DataFrame({"day": [0, 10], "arm": ["control"] * 2, "q025": [1, .4], "q50": [1, .5], "q975": [1, .6]})
+    >>> len(replicate_band_figure(b).data)
+    2
+    """
+    fig = go.Figure()
+    what = "recurred" if cumulative else "recurrence-free"
+
+    def tf(v):
+        v = np.asarray(v, dtype=float)
+        return 100.0 * (1.0 - v) if cumulative else 100.0 * v
+
+    for arm in ARM_ORDER:
+        sub = band[band["arm"].astype(str) == arm].sort_values("day")
+        if sub.empty:
+            continue
+        label = arm_label(arm)
+        fig.add_trace(go.Scatter(
+            x=np.concatenate([sub["day"], sub["day"][::-1]]), y=np.concatenate([tf(sub["q025"]), tf(sub["q975"])[::-1]]),
+            fill="toself", fillcolor=arm_band_colour(arm, 0.2), line=dict(width=0), hoverinfo="skip",
+            name=f"{label}: 95% of trials", legendgroup=arm))
+        fig.add_trace(go.Scatter(
+            x=sub["day"], y=tf(sub["q50"]), mode="lines", line=dict(color=arm_colour(arm), width=2.4),
+            name=f"{label}: median trial", legendgroup=arm,
+            customdata=np.column_stack([tf(sub["q025"]), tf(sub["q975"])]),
+            hovertemplate=(f"<b>{label}</b><br>day %{{x:.0f}}: %{{y:.1f}}% {what}"
+                           "<br>95% of trials %{customdata[0]:.1f} to %{customdata[1]:.1f}%<extra></extra>")))
+    if published_medians and not cumulative:
+        for arm, days in published_medians.items():
+            fig.add_trace(go.Scatter(
+                x=[days], y=[50], mode="markers", marker=dict(symbol="diamond", size=11, color=arm_colour(arm),
+                                                              line=dict(color=PUBLISHED_COLOUR, width=1.5)),
+                name=f"Published median, {arm_label(arm).lower()}",
+                hovertemplate=f"Published median ({arm_label(arm)}): %{{x}} days<extra></extra>"))
+    end = float(band["day"].max()) if len(band) else 1.0
+    ticks = day_ticks(end)
+    fig.update_xaxes(range=[0, end], tickvals=ticks, ticktext=_month_ticktext(ticks))
+    fig.update_yaxes(range=[0, 101], ticksuffix="%")
+    return _base_layout(fig, title=title, height=height, y_title=f"% {what}", x_title="Days since randomisation")
+
+
+def hr_spread_figure(hrs: np.ndarray, *, published: float | None = None, published_ci: tuple[float, float] | None = None,
+                     true_hr: float | None = None, title: str | None = None, height: int = 360) -> go.Figure:
+    """Histogram of estimated hazard ratios across replicate trials, against the published estimate.
+
+    Examples
+    --------
+    >>> fig = hr_spread_figure(np.array([0.7, 0.75, 0.8]), published=0.72, published_ci=(0.6, 0.85))
+    >>> fig.data[0].type
+    'histogram'
+    """
+    hrs = np.asarray(hrs, dtype=float)
+    hrs = hrs[np.isfinite(hrs)]
+    fig = go.Figure()
+    fig.add_trace(go.Histogram(x=hrs, nbinsx=40, marker=dict(color=arm_band_colour("intervention", 0.55),
+                                                            line=dict(color=ARM_COLOURS["intervention"], width=0.6)),
+                               name="Simulated trials", hovertemplate="HR %{x}: %{y} trials<extra></extra>"))
+    if published_ci is not None:
+        fig.add_vrect(x0=published_ci[0], x1=published_ci[1], fillcolor="#999", opacity=0.15, line_width=0, layer="below",
+                      annotation_text="published 95% CI", annotation_position="top left",
+                      annotation_font=dict(size=11, color=NEUTRAL))
+    if published is not None:
+        fig.add_vline(x=published, line=dict(color=PUBLISHED_COLOUR, width=2),
+                      annotation_text=f"published {published:.2f}", annotation_position="top right",
+                      annotation_font=dict(size=11))
+    if true_hr is not None and math.isfinite(true_hr):
+        fig.add_vline(x=true_hr, line=dict(color=ARM_COLOURS["intervention"], width=1.5, dash="dash"),
+                      annotation_text=f"scenario {true_hr:.2f}", annotation_position="bottom right",
+                      annotation_font=dict(size=11, color=ARM_COLOURS["intervention"]))
+    fig.add_vline(x=1.0, line=dict(color="#bbb", width=1))
+    fig.update_layout(bargap=0.03, showlegend=False)
+    return _base_layout(fig, title=title, height=height, y_title="Number of simulated trials",
+                        x_title="Estimated hazard ratio (walking + education vs control)")
+
+
+def log_minus_log_figure(data: pd.DataFrame, *, title: str | None = None, height: int = 380) -> go.Figure:
+    """Log-minus-log survival against log time per arm: parallel lines support proportional hazards.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Columns ``arm``, ``time`` and ``log_minus_log`` (``log(-log S(t))``).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"arm": ["control"] * 2, "time": [1.0, 10.0], "log_minus_log": [-3.0, -1.0]})
+    >>> log_minus_log_figure(d).layout.xaxis.type
+    'log'
+    """
+    fig = go.Figure()
+    arms = list(dict.fromkeys(data["arm"].astype(str)))
+    for i, arm in enumerate(sorted(arms, key=lambda a: ARM_ORDER.index(a) if a in ARM_ORDER else 9)):
+        sub = data[data["arm"].astype(str) == arm]
+        fig.add_trace(go.Scatter(
+            x=sub["time"], y=sub["log_minus_log"], mode="lines", line=dict(color=arm_colour(arm, i), width=2, shape="hv"),
+            name=arm_label(arm),
+            hovertemplate=f"<b>{arm_label(arm)}</b><br>day %{{x:.0f}}: log(-log S) = %{{y:.2f}}<extra></extra>"))
+    fig.update_xaxes(type="log")
+    return _base_layout(fig, title=title, height=height, y_title="log(−log survival)", x_title="Days (log scale)")
+
+
+def estimate_forest_figure(rows: pd.DataFrame, *, reference_line: float | None = 1.0, log_x: bool = True,
+                           x_title: str = "Hazard ratio", title: str | None = None, height: int | None = None) -> go.Figure:
+    """Dot-and-whisker plot comparing estimates, e.g. published vs simulated hazard ratios.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Columns ``label``, ``estimate``, ``lower``, ``upper`` and optionally ``kind``
+        ("published", "simulated", "expected", ...) which sets the marker.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"label": ["Published"], "estimate": [0.72], "lower": [0.6], "upper": [0.85]})
+    >>> float(estimate_forest_figure(r).data[0].x[0])
+    0.72
+    """
+    rows = rows.reset_index(drop=True)
+    symbols = {"published": "diamond", "simulated": "circle", "expected": "x"}
+    colours = {"published": PUBLISHED_COLOUR, "simulated": ARM_COLOURS["intervention"], "expected": NEUTRAL}
+    fig = go.Figure()
+    labels = rows["label"].tolist()
+    for i, row in rows.iterrows():
+        kind = str(row.get("kind", "simulated"))
+        est, lo, hi = float(row["estimate"]), float(row["lower"]), float(row["upper"])
+        has_ci = math.isfinite(lo) and math.isfinite(hi)
+        fig.add_trace(go.Scatter(
+            x=[est], y=[row["label"]], mode="markers", showlegend=False,
+            marker=dict(symbol=symbols.get(kind, "circle"), size=12, color=colours.get(kind, NEUTRAL)),
+            error_x=dict(type="data", symmetric=False, array=[hi - est], arrayminus=[est - lo], thickness=2, width=6,
+                         color=colours.get(kind, NEUTRAL)) if has_ci else None,
+            hovertemplate=(f"{row['label']}: {est:.3g}" + (f" (95% CI {lo:.3g} to {hi:.3g})" if has_ci else "")
+                           + "<extra></extra>")))
+    if reference_line is not None:
+        fig.add_vline(x=reference_line, line=dict(color="#bbb", width=1))
+    if log_x:
+        fig.update_xaxes(type="log")
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1])
+    return _base_layout(fig, title=title, height=height or (90 + 46 * len(rows)), x_title=x_title)

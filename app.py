@@ -1,0 +1,69 @@
+"""WalkBack Explorer: the Streamlit router (``streamlit run app.py``).
+
+Router only: registers the pages with ``st.navigation``, keeps the current scenario in step
+with the URL, and draws the shared sidebar. Every page lives in ``app_pages/``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # pages import app_pages._shared whatever the working directory
+    sys.path.insert(0, str(HERE))
+
+from app_pages._shared import (  # noqa: E402
+    describe_changes,
+    is_default,
+    reset_scenario,
+    sync_scenario_with_url,
+)
+
+st.set_page_config(page_title="WalkBack Explorer", page_icon=":material/directions_walk:", layout="wide",
+                   initial_sidebar_state="expanded")
+
+PAGES = HERE / "app_pages"
+
+
+def _page(file: str, title: str, icon: str, url_path: str, default: bool = False):
+    return st.Page(str(PAGES / file), title=title, icon=icon, url_path=url_path, default=default)
+
+
+explore = [
+    _page("trial.py", "The trial", ":material/science:", "trial", default=True),
+    _page("survival.py", "Survival curves", ":material/show_chart:", "survival"),
+    _page("adherence.py", "Adherence and walking dose", ":material/directions_walk:", "adherence"),
+    _page("replicates.py", "Replicates", ":material/stacked_line_chart:", "replicates"),
+]
+# Pages written by other parts of the team appear as soon as their files exist.
+if (PAGES / "estimands.py").is_file():
+    explore.append(_page("estimands.py", "Estimands", ":material/target:", "estimands"))
+if (PAGES / "design_trial.py").is_file():
+    explore.append(_page("design_trial.py", "Design a trial", ":material/calculate:", "design"))
+setup = [
+    _page("scenario_editor.py", "Scenario", ":material/tune:", "scenario"),
+    _page("data_files.py", "Data", ":material/table_view:", "data"),
+    _page("methods.py", "Methods", ":material/menu_book:", "methods"),
+]
+
+navigation = st.navigation({"Explore": explore, "Set up and share": setup})
+scenario = sync_scenario_with_url()
+
+with st.sidebar:
+    st.markdown("### WalkBack Explorer")
+    st.caption("Walking + education vs control for preventing low back pain recurrence "
+               "(Pocovi et al., Lancet 2024; 701 adults).")
+    if is_default(scenario):
+        st.markdown(":material/verified: **Scenario:** calibrated WalkBack default")
+    else:
+        changes = describe_changes(scenario)
+        st.markdown(":material/edit_note: **Scenario:** modified")
+        st.caption("; ".join(changes[:8]) + (" ..." if len(changes) > 8 else ""))
+        st.button("Reset to the WalkBack default", on_click=reset_scenario, icon=":material/restart_alt:",
+                  key="sidebar_reset", width="stretch")
+    st.caption("The address bar holds the current scenario: copy the link to share this exact view.")
+
+navigation.run()

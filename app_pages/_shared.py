@@ -1,0 +1,213 @@
+"""What every page shares: the current scenario (kept in the URL), bounded caches, small widgets.
+
+Not a page (the router never lists it). Pages call :func:`current_scenario` and the cached
+library calls below; nothing here computes a statistic.
+
+The current scenario lives in ``st.session_state`` and is mirrored into ``st.query_params``
+(only the fields that differ from the calibrated default, plus the seed), so a copied link
+reproduces the view. The router calls :func:`sync_scenario_with_url` before every page.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from analysis.calibrate import CalibrationReport, ExpectedTrial, calibrate, default_scenario, expected_trial
+from analysis.errors import WalkBackInputError
+from analysis.scenario import Scenario
+from analysis.sharing import ShareError, decode_scenario, encode_scenario, scenario_query_keys
+from analysis.simulate import simulate_trial
+
+SCENARIO_KEY = "walkback_scenario"
+WRITTEN_KEY = "walkback_scenario_params"
+VERSION_KEY = "walkback_scenario_version"
+LINK_ERROR_KEY = "walkback_link_error"
+
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------- caches (bounded, keyed on frozen scenarios)
+@st.cache_resource(show_spinner="Calibrating the WalkBack scenario to the published trial...")
+def baseline_scenario() -> Scenario:
+    """The calibrated WalkBack scenario (solved once per server process)."""
+    return default_scenario()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_expected(scenario: Scenario) -> ExpectedTrial:
+    return expected_trial(scenario)
+
+
+@st.cache_data(max_entries=16, show_spinner="Simulating the trial...")
+def cached_cohort(scenario: Scenario, seed: int):
+    return simulate_trial(scenario, seed=seed)
+
+
+@st.cache_data(max_entries=16, show_spinner="Recalibrating to the published trial...")
+def cached_calibration(scenario: Scenario, fit_loss_to_followup: bool = True) -> CalibrationReport:
+    return calibrate(scenario, fit_loss_to_followup=fit_loss_to_followup)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def fit_report(scenario: Scenario):
+    """The calibration report's table for ``scenario`` as it stands (nothing re-solved), or None.
+
+    Uses the calibrator's own report builder so the targets, tolerances and labels are the same
+    as after a recalibration.
+    """
+    from analysis import calibrate as calibration
+
+    try:
+        expected = calibration.expected_trial(scenario)
+        report = calibration._report(scenario, scenario, expected, [], calibration._scaled_events_target(scenario), True)
+    except (TypeError, AttributeError, ValueError, ArithmeticError):  # private helper changed or scenario degenerate
+        return None
+    return report.summary
+
+
+# --------------------------------------------------------------------------- the current scenario and the URL
+def _params_now() -> dict[str, str]:
+    keys = scenario_query_keys()
+    # Dotted names are accepted on input too (hand-written links).
+    return {k: v for k, v in st.query_params.to_dict().items() if k in keys or "." in k}
+
+
+def _write_params(scenario: Scenario) -> None:
+    encoded = encode_scenario(scenario, baseline_scenario())
+    current = _params_now()
+    if current != encoded:
+        for key in current:
+            if key not in encoded:
+                del st.query_params[key]
+        st.query_params.update(encoded)
+    st.session_state[WRITTEN_KEY] = encoded
+
+
+def sync_scenario_with_url() -> Scenario:
+    """Decide the current scenario from the session and the URL, then mirror it into the URL.
+
+    A link opened in a new session (or edited by hand) wins; navigating between pages keeps the
+    session's scenario even when the navigation dropped the query string. A bad link shows an
+    error once and falls back to the default scenario, never a traceback.
+    """
+    base = baseline_scenario()
+    params = _params_now()
+    have = SCENARIO_KEY in st.session_state
+    if not have or (params and params != st.session_state.get(WRITTEN_KEY)):
+        try:
+            scenario = decode_scenario(params, base=base) if params else base
+            st.session_state.pop(LINK_ERROR_KEY, None)
+        except ShareError as exc:
+            scenario = st.session_state.get(SCENARIO_KEY, base)
+            st.session_state[LINK_ERROR_KEY] = str(exc)
+        if scenario != st.session_state.get(SCENARIO_KEY):
+            st.session_state[VERSION_KEY] = st.session_state.get(VERSION_KEY, 0) + 1
+        st.session_state[SCENARIO_KEY] = scenario
+    _write_params(st.session_state[SCENARIO_KEY])
+    return st.session_state[SCENARIO_KEY]
+
+
+def current_scenario() -> Scenario:
+    """The scenario every page analyses (the calibrated default until someone changes it)."""
+    if SCENARIO_KEY not in st.session_state:
+        return sync_scenario_with_url()
+    return st.session_state[SCENARIO_KEY]
+
+
+def scenario_version() -> int:
+    """Changes whenever the current scenario is replaced; widget keys include it so they re-seed."""
+    return int(st.session_state.get(VERSION_KEY, 0))
+
+
+def set_scenario(scenario: Scenario) -> None:
+    """Make ``scenario`` current (session and URL)."""
+    if scenario != st.session_state.get(SCENARIO_KEY):
+        st.session_state[VERSION_KEY] = scenario_version() + 1
+    st.session_state[SCENARIO_KEY] = scenario
+    st.session_state.pop(LINK_ERROR_KEY, None)
+    _write_params(scenario)
+
+
+def reset_scenario() -> None:
+    set_scenario(baseline_scenario())
+
+
+def show_link_error() -> None:
+    message = st.session_state.get(LINK_ERROR_KEY)
+    if message:
+        st.error(f"This link's scenario could not be used, so the calibrated WalkBack scenario is shown instead. "
+                 f"{message}", icon=":material/link_off:")
+
+
+def is_default(scenario: Scenario) -> bool:
+    return scenario == baseline_scenario()
+
+
+def describe_changes(scenario: Scenario) -> list[str]:
+    """Short "field: value" strings for what differs from the calibrated default."""
+    from analysis.sharing import PARAM_ALIASES
+
+    encoded = encode_scenario(scenario, baseline_scenario())
+    out = []
+    for alias, value in encoded.items():
+        if alias == "seed" and value == str(baseline_scenario().seed):
+            continue
+        path = PARAM_ALIASES[alias]
+        out.append(f"{path.split('.')[-1].replace('_', ' ')} = {_short(value)}")
+    return out
+
+
+def _short(value: str) -> str:
+    try:
+        number = float(value)
+    except ValueError:
+        return value if len(value) < 30 else value[:27] + "..."
+    return f"{number:.4g}"
+
+
+# --------------------------------------------------------------------------- errors and formatting
+def guarded(action: Callable[[], T], what: str) -> T | None:
+    """Run a library call; show a user-facing error (never a traceback) when the input is unusable."""
+    try:
+        return action()
+    except WalkBackInputError as exc:
+        st.error(f"{what}: {exc}", icon=":material/error:")
+    except (ValueError, ArithmeticError) as exc:  # numerical failures on extreme scenarios
+        st.error(f"{what} failed for this scenario: {exc}", icon=":material/error:")
+    return None
+
+
+def fmt_days(value: float) -> str:
+    if value is None or not math.isfinite(value):
+        return "not reached"
+    return f"{value:.0f} days"
+
+
+def fmt_ci(lower: float, upper: float, digits: int = 0, unit: str = "") -> str:
+    def one(v: float) -> str:
+        if v is None or not math.isfinite(v):
+            return "NR"
+        return f"{v:.{digits}f}"
+    return f"{one(lower)} to {one(upper)}{unit}"
+
+
+def fmt_pct(value: float, digits: int = 1) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{100 * value:.{digits}f}%"
+
+
+def plot(fig: Any, key: str | None = None) -> None:
+    """Render a Plotly figure with the app's options (no mode-bar clutter beyond download)."""
+    st.plotly_chart(fig, key=key, theme=None, config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
+                    width="stretch")
+
+
+def page_header(title: str, caption: str) -> None:
+    st.title(title)
+    st.caption(caption)
+    show_link_error()

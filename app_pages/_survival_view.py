@@ -1,0 +1,231 @@
+"""The survival-analysis view shared by the Survival, Data and Adherence pages (not a page).
+
+Calls :func:`analysis.estimate.analyze_two_arm` through bounded caches and renders the result:
+KMunicate-style curves with a risk table, medians, landmarks, log-rank, Cox models, the PH
+check and RMST. Display toggles only re-draw; they never re-simulate or re-analyse.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+import streamlit as st
+
+from analysis import figures as F
+from analysis.calibrate import ExpectedTrial
+from analysis.estimate import DEFAULT_RISK_TIMES, TwoArmAnalysis, analyze_two_arm
+from analysis.scenario import Scenario
+from app_pages._shared import cached_cohort, guarded, plot
+
+DAYS_PER_MONTH = 365.25 / 12
+BASELINE_COVARIATES = ("age_years", "sex", "history_gt2_episodes", "referral", "baseline_walking_minutes")
+STRATIFICATION = ("history_gt2_episodes", "referral")
+
+
+@st.cache_data(max_entries=32, show_spinner="Analysing the simulated trial...")
+def simulated_analysis(scenario: Scenario, seed: int, strata: tuple[str, ...] = (), covariates: tuple[str, ...] = (),
+                       tau: float | None = 365.25, landmarks: tuple[float, ...] = (182.625, 365.25, 730.5)) -> TwoArmAnalysis:
+    cohort = cached_cohort(scenario, seed)
+    risk_times = _risk_times(float(cohort["time_days"].max()))
+    return analyze_two_arm(cohort, strata=strata, covariates=covariates, tau=tau, landmarks=landmarks,
+                           risk_times=risk_times)
+
+
+@st.cache_data(max_entries=8, show_spinner="Analysing your file...")
+def uploaded_analysis(df: pd.DataFrame, time: str, event: str, group: str, reference: str,
+                      strata: tuple[str, ...] = (), covariates: tuple[str, ...] = (), tau: float | None = None,
+                      landmarks: tuple[float, ...] = ()) -> TwoArmAnalysis:
+    risk_times = _risk_times(float(pd.to_numeric(df[time], errors="coerce").max()))
+    return analyze_two_arm(df, time=time, event=event, group=group, reference=reference, strata=strata,
+                           covariates=covariates, tau=tau, landmarks=landmarks, risk_times=risk_times)
+
+
+def _risk_times(max_time: float) -> tuple[float, ...]:
+    """Every 6 months for trial-like follow-up; 6 evenly spaced points for other time scales."""
+    if not math.isfinite(max_time) or max_time <= 0:
+        return (0.0,)
+    if max_time >= 365:
+        return tuple(t for t in DEFAULT_RISK_TIMES if t <= max_time + 1e-9) or (0.0,)
+    step = max_time / 6
+    return tuple(round(step * k, 6) for k in range(7))
+
+
+def fmt_p(p: float) -> str:
+    if p is None or not math.isfinite(p):
+        return "–"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def ci_text(lower: float, upper: float, digits: int = 0) -> str:
+    """Interval text, always low to high, 'NR' for a bound not reached."""
+    values = [v for v in (lower, upper)]
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if len(finite) == 2:
+        lo, hi = min(finite), max(finite)
+        return f"{lo:.{digits}f} to {hi:.{digits}f}"
+    if len(finite) == 1:
+        return f"{finite[0]:.{digits}f} to NR"
+    return "NR"
+
+
+def _fmt_time(value: float, unit: str) -> str:
+    if value is None or not math.isfinite(value):
+        return "not reached"
+    return f"{value:.0f} days" if unit == "days" else f"{value:.3g} {unit}"
+
+
+def headline_metrics(result: TwoArmAnalysis, *, time_unit: str = "days") -> None:
+    """Medians with CIs, HR with CI, log-rank p and events, as big numbers."""
+    curves = {c.level: c for c in result.km.curves}
+    other, reference = result.km.curves[1].level, result.km.curves[0].level
+    cols = st.columns(4)
+    for col, level in zip(cols[:2], (other, reference)):
+        c = curves[level]
+        col.metric(f"Median, {F.arm_label(level).lower() if level in F.ARM_LABELS else level}", _fmt_time(c.median, time_unit),
+                   help=f"95% CI {ci_text(c.median_lower, c.median_upper)} days (log-log).")
+        col.caption(f"95% CI {ci_text(c.median_lower, c.median_upper)} · {c.events} events / {c.n}")
+    cols[2].metric("Hazard ratio (Cox)", f"{result.cox.hr:.2f}" if math.isfinite(result.cox.hr) else "–",
+                   help="Unadjusted Cox model, Efron ties; below 1 favours the first arm named.")
+    cols[2].caption(f"95% CI {ci_text(result.cox.lower, result.cox.upper, 2)} · {fmt_p(result.cox.p)}")
+    events = sum(c.events for c in result.km.curves)
+    cols[3].metric("Recurrences observed", f"{events}")
+    cols[3].caption(f"log-rank {fmt_p(result.logrank.p)}")
+
+
+def km_panel(result: TwoArmAnalysis, *, key_prefix: str, overlay: ExpectedTrial | None = None,
+             height: int = 640, title: str | None = None, time_unit: str = "days") -> None:
+    """Display toggles and the KM figure (toggles only re-draw)."""
+    c1, c2, c3, c4 = st.columns(4)
+    cumulative = c1.toggle("% recurred", key=f"{key_prefix}_cum",
+                           help="Show the share who have had a recurrence (1 - KM) instead of the share recurrence-free.")
+    bands = c2.toggle("95% bands", value=True, key=f"{key_prefix}_bands")
+    censors = c3.toggle("Censor marks", value=True, key=f"{key_prefix}_censor")
+    show_overlay = c4.toggle("Expected curves", value=overlay is not None, key=f"{key_prefix}_overlay",
+                             disabled=overlay is None, help="The scenario's exact expected curves, dashed.")
+    overlays = []
+    if overlay is not None and show_overlay:
+        overlays = [("intervention", overlay.times, overlay.survival_intervention),
+                    ("control", overlay.times, overlay.survival_control)]
+    landmark_days = tuple(sorted(set(result.km.landmarks["time"].tolist()))) if len(result.km.landmarks) else ()
+    fig = F.km_figure(F.arm_curves_from_km(result.km), risk_table=F.risk_table_for_plot(result.risk_table),
+                      cumulative=cumulative, show_bands=bands, show_censors=censors, landmarks=landmark_days,
+                      overlay=overlays, height=height, title=title, time_unit=time_unit)
+    plot(fig, key=f"{key_prefix}_km")
+
+
+def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "days") -> None:
+    """Medians and landmarks, tests and models, the PH check, RMST and follow-up."""
+    t1, t2, t3, t4, t5 = st.tabs(["Medians and landmarks", "Log-rank and Cox", "Proportional hazards",
+                                  "Restricted mean", "Follow-up"])
+    with t1:
+        med = result.km.summary.copy()
+        med["95% CI"] = [ci_text(lo, hi) for lo, hi in zip(med.median_lower, med.median_upper)]
+        st.dataframe(med[["level", "n", "events", "median", "95% CI"]].rename(
+            columns={"level": "Arm", "n": "Participants", "events": "Events", "median": f"Median ({time_unit})"}),
+            hide_index=True, column_config={f"Median ({time_unit})": st.column_config.NumberColumn(format="%.0f")})
+        lm = result.km.landmarks.copy()
+        if len(lm):
+            lm["Recurrence-free"] = [f"{100 * s:.1f}%" if math.isfinite(s) else "–" for s in lm.survival]
+            lm["95% CI"] = [f"{100 * lo:.1f} to {100 * hi:.1f}%" if math.isfinite(lo) and math.isfinite(hi) else "–"
+                            for lo, hi in zip(lm.lower, lm.upper)]
+            lm["At"] = [f"{t:.0f} {time_unit}" + (f" ({t / DAYS_PER_MONTH:.0f} months)" if time_unit == "days" else "")
+                        for t in lm.time]
+            st.dataframe(lm[["At", "level", "Recurrence-free", "95% CI", "n_risk"]].rename(
+                columns={"level": "Arm", "n_risk": "At risk"}), hide_index=True)
+        st.caption("Kaplan-Meier with log-log 95% intervals (R survfit conf.type = \"log-log\"). "
+                   "NR: the bound is not reached within follow-up.")
+    with t2:
+        rows = [("Log-rank", result.logrank.chisq, math.nan, math.nan, math.nan, result.logrank.p)]
+        if result.logrank_stratified is not None:
+            rows.append((f"Stratified log-rank ({', '.join(result.logrank_stratified.strata)})",
+                         result.logrank_stratified.chisq, math.nan, math.nan, math.nan, result.logrank_stratified.p))
+        models = [("Cox, unadjusted", result.cox), ("Cox, stratified", result.cox_stratified),
+                  ("Cox, adjusted", result.cox_adjusted)]
+        for name, m in models:
+            if m is None:
+                continue
+            detail = (f" ({', '.join(m.strata)})" if m.strata else "") + (
+                f" for {', '.join(m.covariates)}" if m.covariates else "")
+            rows.append((name + detail, math.nan, m.hr, m.lower, m.upper, m.p))
+        table = pd.DataFrame(rows, columns=["Analysis", "Chi-square", "Hazard ratio", "lower", "upper", "p"])
+        table["95% CI"] = [ci_text(lo, hi, 2) if math.isfinite(lo) else "" for lo, hi in zip(table.lower, table.upper)]
+        table["p"] = [fmt_p(p) for p in table.p]
+        st.dataframe(table[["Analysis", "Chi-square", "Hazard ratio", "95% CI", "p"]], hide_index=True,
+                     column_config={"Chi-square": st.column_config.NumberColumn(format="%.2f"),
+                                    "Hazard ratio": st.column_config.NumberColumn(format="%.3f")})
+        forest = pd.DataFrame([{"label": name, "estimate": m.hr, "lower": m.lower, "upper": m.upper, "kind": "simulated"}
+                               for name, m in models if m is not None])
+        plot(F.estimate_forest_figure(forest, x_title="Hazard ratio (95% CI), log scale"), key=f"{key_prefix}_forest")
+        if result.cox_adjusted is not None:
+            with st.expander("All terms of the adjusted model"):
+                st.dataframe(result.cox_adjusted.summary, hide_index=True)
+    with t3:
+        left, right = st.columns([0.55, 0.45])
+        with left:
+            lml = result.ph.loglog.rename(columns={"level": "arm", "log_minus_log_survival": "log_minus_log"})
+            plot(F.log_minus_log_figure(lml, title="Log-minus-log survival"), key=f"{key_prefix}_lml")
+        with right:
+            zph = result.ph.summary.copy()
+            zph["p"] = [fmt_p(p) for p in zph.p]
+            st.dataframe(zph, hide_index=True, column_config={"chisq": st.column_config.NumberColumn(format="%.2f")})
+            st.caption("Schoenfeld-residual test (R cox.zph, KM time scale). Roughly parallel log-minus-log lines and "
+                       "a large p support proportional hazards. WalkBack's own medians and HR imply a hazard that falls "
+                       "over time in both arms, which is compatible with proportional hazards.")
+    with t4:
+        r = result.rmst
+        a, b, c = st.columns(3)
+        labels = [F.arm_label(lv) if lv in F.ARM_LABELS else lv for lv in r.levels]
+        a.metric(f"RMST, {labels[1]}", f"{r.rmst[1]:.0f} {time_unit}")
+        b.metric(f"RMST, {labels[0]}", f"{r.rmst[0]:.0f} {time_unit}")
+        c.metric("Difference", f"{r.difference:+.0f} {time_unit}", help="Other arm minus reference arm.")
+        st.caption(f"Restricted mean recurrence-free time up to {r.tau:.0f} {time_unit}: the area under each curve. "
+                   f"Difference 95% CI {ci_text(r.lower, r.upper)} {time_unit}, {fmt_p(r.p)}.")
+    with t5:
+        fu = result.followup.summary.copy()
+        fu["95% CI"] = [ci_text(lo, hi) for lo, hi in zip(fu.lower, fu.upper)]
+        st.dataframe(fu[["level", "median", "95% CI"]].rename(columns={"level": "Arm", "median": f"Median follow-up ({time_unit})"}),
+                     hide_index=True, column_config={f"Median follow-up ({time_unit})": st.column_config.NumberColumn(format="%.0f")})
+        st.caption("Reverse Kaplan-Meier: censoring treated as the event.")
+
+
+def analysis_options(*, key_prefix: str, strata_choices: Sequence[str], covariate_choices: Sequence[str],
+                     default_strata: Sequence[str] = (), default_covariates: Sequence[str] = (),
+                     max_time: float = 36 * DAYS_PER_MONTH, time_unit: str = "days") -> dict:
+    """Widgets for the analysis inputs (strata, covariates, RMST horizon, landmarks)."""
+    with st.expander("Analysis options: stratification, adjustment, RMST horizon, landmarks", icon=":material/tune:"):
+        a, b = st.columns(2)
+        strata = a.multiselect("Stratify the log-rank test and a Cox model by", list(strata_choices),
+                               default=[s for s in default_strata if s in strata_choices], key=f"{key_prefix}_strata")
+        covariates = b.multiselect("Adjust a Cox model for (baseline only)", list(covariate_choices),
+                                   default=[c for c in default_covariates if c in covariate_choices],
+                                   key=f"{key_prefix}_cov")
+        if time_unit == "days" and max_time >= 60:
+            months_max = max(1, int(max_time // DAYS_PER_MONTH))
+            tau_months = a.slider("RMST horizon (months)", 1, months_max, min(12, months_max), key=f"{key_prefix}_tau")
+            landmark_months = b.multiselect("Landmarks (months)", [3, 6, 12, 18, 24, 36], default=[6, 12, 24],
+                                            key=f"{key_prefix}_lm")
+            tau = tau_months * DAYS_PER_MONTH
+            landmarks = tuple(sorted(m * DAYS_PER_MONTH for m in landmark_months if m * DAYS_PER_MONTH <= max_time))
+        else:
+            tau = a.number_input(f"RMST horizon ({time_unit})", min_value=0.0, value=float(max_time), key=f"{key_prefix}_tau_raw")
+            tau = tau if tau > 0 else None
+            landmarks = ()
+    return {"strata": tuple(strata), "covariates": tuple(covariates), "tau": tau, "landmarks": landmarks}
+
+
+def render_analysis(result: TwoArmAnalysis, *, key_prefix: str, overlay: ExpectedTrial | None = None,
+                    time_unit: str = "days", title: str | None = None) -> None:
+    headline_metrics(result, time_unit=time_unit)
+    km_panel(result, key_prefix=key_prefix, overlay=overlay, title=title, time_unit=time_unit)
+    detail_tabs(result, key_prefix=key_prefix, time_unit=time_unit)
+
+
+def simulated_km_panel(scenario: Scenario, *, key_prefix: str, overlay: ExpectedTrial | None = None) -> None:
+    """One simulated trial of ``scenario``: headline numbers and KM curves."""
+    result = guarded(lambda: simulated_analysis(scenario, scenario.seed), "Simulating this scenario")
+    if result is None:
+        return
+    headline_metrics(result)
+    km_panel(result, key_prefix=key_prefix, overlay=overlay, height=560)

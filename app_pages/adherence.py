@@ -1,0 +1,181 @@
+"""Adherence and walking dose: what if fewer people start, or people walk less (or more)?
+
+Reads the what-if controls, asks the library for the exact expected trial of the what-if and of
+the current scenario, and draws them over each other. Recalibration is not done here on purpose.
+"""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from analysis import figures as F
+from analysis.published import published_figures
+from analysis.scenario import with_changes
+from app_pages._shared import (
+    cached_expected,
+    current_scenario,
+    fmt_days,
+    guarded,
+    page_header,
+    plot,
+    scenario_version,
+    set_scenario,
+)
+
+page_header(
+    "Adherence and walking dose",
+    "What if fewer people started the programme, or walked less or more? The dose-response curve stays as "
+    "calibrated to the published trial, so changing adherence moves the effect. Curves are exact expectations "
+    "(no simulation noise); dashed lines are the current scenario.")
+
+base = current_scenario()
+version = scenario_version()
+figs = published_figures()
+SHAPES = {"log_linear": "Log-linear", "emax": "Saturating (Emax)", "none": "No walking effect"}
+
+
+def key(name: str) -> str:
+    return f"adh_{name}_{version}"
+
+
+def keep_exact(widget_value: float, shown_default: float, exact: float) -> float:
+    """Untouched widgets keep the scenario's exact value (the widget shows it rounded)."""
+    return exact if math.isclose(widget_value, shown_default, abs_tol=1e-12) else widget_value
+
+
+controls, results = st.columns([0.32, 0.68], gap="large")
+with controls:
+    with st.container(border=True):
+        st.markdown("**Adherence** · assumptions, not published")
+        never_start = st.slider("Never start the programme", 0.0, 1.0, float(base.adherence.never_start), 0.01,
+                                format="percent", key=key("never_start"),
+                                help="Share of the walking arm who never attend (no walking increase, no education).")
+        mean_adherence = st.slider("Mean adherence among starters", 0.0, 1.0, float(base.adherence.mean_adherence), 0.01,
+                                   format="percent", key=key("mean_adherence"),
+                                   help="Average share of the weekly walking target reached at the plateau.")
+        spread = st.slider("Spread of adherence (logit SD)", 0.0, 3.0, float(base.adherence.adherence_spread), 0.1,
+                           key=key("spread"), help="0 means every starter reaches the same share of the target.")
+    with st.container(border=True):
+        st.markdown("**Walking**")
+        target = st.slider("Weekly walking target (min/week)", 0, 300, int(round(base.walking.target_minutes)), 10,
+                           key=key("target"), help="Published target: 150 (30 minutes, 5 times a week).")
+        maintained = st.slider("Extra walking kept after the programme", 0.0, 1.0,
+                               float(base.walking.maintained_fraction), 0.05, format="percent", key=key("maintained"),
+                               help="Share of the extra walking still done long after the 6-month programme (assumption).")
+        half_life = st.slider("Half-life of the post-programme drop (weeks)", 1, 156,
+                              int(round(base.walking.post_programme_half_life_weeks)), 1, key=key("half_life"))
+    with st.container(border=True):
+        st.markdown("**Dose-response** · assumption, calibrated")
+        shape = st.segmented_control("Shape", list(SHAPES), default=base.dose_response.shape, format_func=SHAPES.get,
+                                     key=key("shape"), required=True)
+        dose_changes: dict[str, float | str] = {"dose_response.shape": shape}
+        if shape == "log_linear":
+            shown = min(max(round(math.exp(-base.dose_response.log_hr_per_100_min), 2), 0.05), 1.5)
+            hr100 = st.slider("Hazard ratio per 100 extra min/week", 0.05, 1.5, shown, 0.01, key=key("hr100"),
+                              help="Below 1 means walking protects; calibrated so the default adherence gives HR 0.72.")
+            dose_changes["dose_response.log_hr_per_100_min"] = (
+                base.dose_response.log_hr_per_100_min if hr100 == shown else -math.log(hr100))
+        elif shape == "emax":
+            shown = round(base.dose_response.emax, 2)
+            emax = st.slider("Largest hazard reduction (Emax)", 0.0, 1.0, shown, 0.01, format="percent", key=key("emax"))
+            ed50 = st.slider("Extra minutes for half the reduction (ED50)", 1, 300,
+                             int(round(min(base.dose_response.ed50_minutes, 300))), 1, key=key("ed50"))
+            dose_changes["dose_response.emax"] = keep_exact(emax, shown, base.dose_response.emax)
+            dose_changes["dose_response.ed50_minutes"] = keep_exact(
+                float(ed50), float(int(round(min(base.dose_response.ed50_minutes, 300)))), base.dose_response.ed50_minutes)
+        else:
+            st.caption("Walking has no effect; only the education effect (hazard ratio "
+                       f"{base.dose_response.education_hr:.2f} for starters) acts.")
+
+changes = {
+    "adherence.never_start": never_start,
+    "adherence.mean_adherence": mean_adherence,
+    "adherence.adherence_spread": keep_exact(spread, float(base.adherence.adherence_spread), base.adherence.adherence_spread),
+    "walking.target_minutes": keep_exact(float(target), float(int(round(base.walking.target_minutes))), base.walking.target_minutes),
+    "walking.maintained_fraction": maintained,
+    "walking.post_programme_half_life_weeks": keep_exact(
+        float(half_life), float(int(round(base.walking.post_programme_half_life_weeks))),
+        base.walking.post_programme_half_life_weeks),
+    **dose_changes,
+}
+whatif = guarded(lambda: with_changes(base, changes), "These settings")
+expected_base = guarded(lambda: cached_expected(base), "The current scenario")
+expected_new = guarded(lambda: cached_expected(whatif), "The what-if") if whatif is not None else None
+
+with results:
+    if expected_base is None or expected_new is None:
+        st.stop()
+    changed = whatif != base
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Median, walking + education", fmt_days(expected_new.median_intervention),
+              delta=(None if not changed or not (math.isfinite(expected_new.median_intervention)
+                                                 and math.isfinite(expected_base.median_intervention))
+                     else f"{expected_new.median_intervention - expected_base.median_intervention:+.0f} days"),
+              help="Expected median days to an activity-limiting recurrence in the walking arm (what-if).")
+    m2.metric("Median, control", fmt_days(expected_new.median_control))
+    m3.metric("Hazard ratio (expected)", f"{expected_new.cox_hr:.2f}" if math.isfinite(expected_new.cox_hr) else "–",
+              delta=(f"{expected_new.cox_hr - expected_base.cox_hr:+.2f}" if changed and math.isfinite(expected_new.cox_hr)
+                     else None), delta_color="inverse",
+              help="Large-sample limit of the ITT Cox hazard ratio under the trial's follow-up.")
+    walk12 = expected_new.walking_week12_intervention
+    m4.metric("Walking at week 12", f"{walk12:.0f} min/wk",
+              delta=f"{walk12 - expected_base.walking_week12_intervention:+.0f}" if changed else None,
+              help="Mean in the walking arm; published: about 130 min/week.")
+
+    cumulative = st.toggle("Show % recurred instead of % recurrence-free", key="adh_cumulative")
+    lines = [
+        ("intervention", "Walking + education, current", expected_base.times, expected_base.survival_intervention, "dash"),
+        ("control", "Control, current", expected_base.times, expected_base.survival_control, "dash"),
+        ("intervention", "Walking + education, what-if", expected_new.times, expected_new.survival_intervention, "solid"),
+        ("control", "Control, what-if", expected_new.times, expected_new.survival_control, "solid"),
+    ]
+    plot(F.expected_curves_figure(lines, cumulative=cumulative, landmarks=(365.25,), height=420,
+                                  title="Expected time to first activity-limiting recurrence"), key="adh_curves")
+
+    table = F.whatif_table(expected_base, expected_new)
+    st.dataframe(table[["quantity", "baseline", "what_if", "change"]], hide_index=True,
+                 column_config={"quantity": st.column_config.TextColumn("", width="large"),
+                                "baseline": "Current scenario", "what_if": "What-if", "change": "Change"})
+    st.caption("Expected values for a trial of the scenario's size and follow-up; NNT = participants offered the "
+               "programme per recurrence prevented by 12 months.")
+
+    b1, b2 = st.columns(2)
+    if b1.button("Make the what-if the current scenario", disabled=not changed, icon=":material/check:",
+                 help="Every page (and the link) then uses it. The effect is not re-fitted to the published trial; "
+                      "do that on the Scenario page."):
+        set_scenario(whatif)
+        st.rerun()
+    b2.page_link("app_pages/scenario_editor.py", label="Recalibrate on the Scenario page", icon=":material/tune:")
+
+left, right = st.columns(2, gap="large")
+with left:
+    grid_max = max(300.0, float(target) * 1.3)
+    curves = [("Current", *F.dose_response_curve(base.dose_response, grid_max), "dash")]
+    curves.append(("What-if", *F.dose_response_curve(whatif.dose_response, grid_max), "solid"))
+    plateau_new = F.plateau_extra_summary(whatif)
+    from analysis.model import relative_hazard  # the model's own curve, evaluated at one dose
+
+    markers = [("average starter at plateau", plateau_new["starters"],
+                float(relative_hazard(plateau_new["starters"], whatif.dose_response)), F.ARM_COLOURS["intervention"]),
+               ("control (spontaneous)", plateau_new["control_spontaneous"],
+                float(relative_hazard(plateau_new["control_spontaneous"], whatif.dose_response)), F.ARM_COLOURS["control"])]
+    plot(F.dose_response_figure(curves, markers=markers, title="Dose-response: hazard vs extra walking"), key="adh_dose")
+    st.caption("Assumed: no dose-response analysis was published. Its strength is calibrated so the default "
+               "adherence reproduces HR 0.72.")
+with right:
+    plot(F.walking_over_time_figure(F.walking_trajectory(whatif), reference=F.walking_trajectory(base),
+                                    target=whatif.walking.target_minutes, programme_weeks=whatif.walking.programme_weeks,
+                                    published_point=(12, figs["achieved_walking_week12"].value),
+                                    title="Walking over time (mean minutes per week)"), key="adh_walking")
+    st.caption(f"Starters progress to their plateau over {whatif.walking.ramp_weeks} weeks; after week "
+               f"{whatif.walking.programme_weeks} the extra walking decays towards the share kept.")
+
+st.divider()
+if st.toggle(f"Also simulate one trial of the what-if ({whatif.design.n_total} participants, seed {whatif.seed})",
+             key="adh_simulate", help="Shows what one trial with chance variation would look like; the expected "
+                                      "curves are drawn dashed over it."):
+    from app_pages._survival_view import simulated_km_panel
+
+    simulated_km_panel(whatif, key_prefix="adh_sim", overlay=expected_new)

@@ -1,0 +1,121 @@
+"""Data: download the simulated cohort and the scenario; upload your own two-arm file and analyse it."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from analysis import export
+from analysis.cohort_io import read_cohort_file, validate_two_arm
+from analysis.errors import CohortFileError
+from analysis.simulate import COHORT_COLUMNS
+from app_pages._shared import cached_cohort, current_scenario, guarded, page_header
+from app_pages._survival_view import analysis_options, render_analysis, uploaded_analysis
+
+page_header(
+    "Data",
+    "Take the simulated trial away, or bring your own: a two-arm time-to-event file (CSV or Parquet, up to 20 MB) "
+    "gets the same analyses as the simulated trial.")
+
+scenario = current_scenario()
+download_tab, upload_tab = st.tabs([":material/download: Download the simulated trial",
+                                    ":material/upload: Analyse your own file"])
+
+# --------------------------------------------------------------------------- downloads
+with download_tab:
+    cohort = guarded(lambda: cached_cohort(scenario, scenario.seed), "Simulating the trial")
+    if cohort is not None:
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "-", scenario.name).strip("-").lower() or "walkback"
+        stem = f"{stem}-seed{scenario.seed}"
+        st.markdown(f"**{len(cohort)} participants**, one row each, simulated from the current scenario with seed "
+                    f"{scenario.seed}. The same scenario and seed always give the same file.")
+        c1, c2, c3, c4 = st.columns(4)
+        c1.download_button("Cohort (CSV)", data=lambda: export.cohort_to_bytes(cohort, "csv"),
+                           file_name=f"{stem}.csv", mime="text/csv", icon=":material/table:", on_click="ignore",
+                           key="dl_csv", width="stretch")
+        c2.download_button("Cohort (Parquet)", data=lambda: export.cohort_to_bytes(cohort, "parquet"),
+                           file_name=f"{stem}.parquet", mime="application/octet-stream", icon=":material/table:",
+                           on_click="ignore", key="dl_parquet", width="stretch")
+        c3.download_button("Scenario (JSON)", data=scenario.to_json(), file_name=f"{stem}-scenario.json",
+                           mime="application/json", icon=":material/data_object:", on_click="ignore", key="dl_json",
+                           width="stretch")
+        if hasattr(export, "export_bundle"):
+            c4.download_button("ADaM ADTTE + R script (zip)",
+                               data=lambda: export.export_bundle(cohort, scenario, scenario.seed, "adtte"),
+                               file_name=f"{stem}-adtte.zip", mime="application/zip", icon=":material/folder_zip:",
+                               on_click="ignore", key="dl_adtte", width="stretch",
+                               help="CDISC ADaM ADTTE-style table, data dictionary, provenance and an R re-analysis "
+                                    "script (survival package).")
+        st.dataframe(cohort.head(50), hide_index=True, height=300)
+        with st.expander("Data dictionary"):
+            st.dataframe(pd.DataFrame({"column": list(COHORT_COLUMNS), "description": list(COHORT_COLUMNS.values())}),
+                         hide_index=True, column_config={"description": st.column_config.TextColumn(width="large")})
+
+# --------------------------------------------------------------------------- uploads
+TIME_HINTS = ("time_days", "time", "days", "futime", "stime", "duration", "t")
+EVENT_HINTS = ("recurrence", "event", "status", "censor", "dead", "fail", "e")
+GROUP_HINTS = ("arm", "group", "treatment", "trt", "rx", "allocation", "x")
+
+
+def _guess(columns: list[str], hints: tuple[str, ...], exclude: set[str]) -> int:
+    lowered = [c.lower() for c in columns]
+    for hint in hints:
+        for i, c in enumerate(lowered):
+            if columns[i] not in exclude and (c == hint or (len(hint) > 2 and hint in c)):
+                return i
+    return next((i for i, c in enumerate(columns) if c not in exclude), 0)
+
+
+with upload_tab:
+    st.markdown("One row per participant with a **time** column (days or any unit, 0 or more), an **event** column "
+                "(1/0 or true/false; 1 = recurrence observed, 0 = censored) and a **group** column with exactly two "
+                "arms. Other columns can be used for stratification or adjustment.")
+    upload = st.file_uploader("Cohort file", type=["csv", "txt", "parquet", "pq"], key="upload_file",
+                              help="CSV (comma- or semicolon-separated, UTF-8) or Parquet, up to 20 MB.")
+    if upload is None:
+        st.caption("Tip: download the simulated cohort above and upload it here to see the round trip.")
+    else:
+        frame = None
+        try:
+            frame = read_cohort_file(upload.getvalue(), upload.name)
+        except CohortFileError as exc:
+            st.error(f"This file cannot be used: {exc}", icon=":material/error:")
+        if frame is not None:
+            columns = [str(c) for c in frame.columns]
+            if len(columns) < 3:
+                st.error(f"{upload.name}: found {len(columns)} column(s) ({', '.join(columns)}); a time, an event and "
+                         "a group column are needed.", icon=":material/error:")
+                st.stop()
+            st.caption(f"{upload.name}: {len(frame):,} rows, {len(columns)} columns.")
+            a, b, c, d = st.columns(4)
+            time_col = a.selectbox("Time column", columns, index=_guess(columns, TIME_HINTS, set()), key="map_time")
+            event_col = b.selectbox("Event column (1 = event)", columns,
+                                    index=_guess(columns, EVENT_HINTS, {time_col}), key="map_event")
+            group_col = c.selectbox("Group column", columns,
+                                    index=_guess(columns, GROUP_HINTS, {time_col, event_col}), key="map_group")
+            levels = sorted({str(v).strip() for v in frame[group_col].dropna().unique()[:50]})
+            default_ref = levels.index("control") if "control" in levels else 0
+            reference = d.selectbox("Reference (comparison) arm", levels or ["–"], index=default_ref if levels else 0,
+                                    key=f"map_ref_{group_col}")
+            others = [col for col in columns if col not in (time_col, event_col, group_col)]
+            unit = "days" if "day" in time_col.lower() or time_col == "time_days" else "time units"
+            max_time = pd.to_numeric(frame[time_col], errors="coerce").max()
+            options = analysis_options(key_prefix="up", strata_choices=others, covariate_choices=others,
+                                       max_time=float(max_time) if pd.notna(max_time) else 1.0, time_unit=unit)
+            clean = None
+            try:
+                if len({time_col, event_col, group_col}) < 3:
+                    raise CohortFileError("choose three different columns for time, event and group")
+                clean = validate_two_arm(frame, time=time_col, event=event_col, group=group_col, reference=reference,
+                                         strata=options["strata"], covariates=options["covariates"])
+            except CohortFileError as exc:
+                st.error(f"These columns cannot be analysed: {exc}", icon=":material/error:")
+            if clean is not None:
+                result = guarded(lambda: uploaded_analysis(
+                    frame, time_col, event_col, group_col, reference, options["strata"], options["covariates"],
+                    options["tau"], options["landmarks"]), "Analysing the file")
+                if result is not None:
+                    render_analysis(result, key_prefix="up", time_unit=unit,
+                                    title=f"{upload.name}: {group_col} (reference: {reference})")

@@ -1,0 +1,101 @@
+"""Methods: the model's equations, what is published, derived or assumed, and the references."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analysis.published import not_published, published_figures, published_sources
+from analysis.scenario import ASSUMPTIONS
+from app_pages._shared import current_scenario, page_header
+
+page_header("Methods", "How the simulator works, where every number comes from, and what the analyses compute.")
+
+scenario = current_scenario()
+figs = published_figures()
+
+model_tab, sources_tab, analysis_tab, refs_tab = st.tabs(
+    ["The model", "Published, derived, assumed", "The analyses", "References"])
+
+with model_tab:
+    st.markdown("#### Recurrence hazard")
+    st.markdown("Participant *i*'s hazard of a first activity-limiting recurrence on day *t* after randomisation is")
+    st.latex(r"h_i(t) = h_0(t)\; e^{\sigma z_i}\; \mathrm{HR}_{\mathrm{hist}}^{\,\mathrm{hist}_i}\; E_i\; RR\big(x_i(t)\big)")
+    st.markdown(
+        "- $h_0$ is the baseline hazard of a control participant: Weibull "
+        r"$h_0(t) = \frac{k}{\lambda}\left(\frac{t}{\lambda}\right)^{k-1}$ (default), exponential or piecewise exponential;"
+        "\n- $z_i$ is a standard-normal frailty with SD $\\sigma$ (default 0: no unexplained heterogeneity);"
+        "\n- $\\mathrm{hist}_i$ = 1 for more than two previous episodes (a stratification factor);"
+        "\n- $E_i$ is the education hazard ratio for participants who start the programme (default 1);"
+        "\n- $x_i(t)$ is the participant's *extra* walking (minutes per week above their own baseline), and $RR$ the "
+        "dose-response curve.")
+    st.markdown("#### Dose-response (assumed)")
+    st.latex(r"RR_{\text{log-linear}}(x) = e^{-\beta x / 100} \qquad RR_{\text{Emax}}(x) = 1 - E_{\max}\,\frac{x}{ED_{50} + x}")
+    st.markdown("#### Walking dose over time")
+    st.markdown("A participant who starts walks "
+                r"$x_i(t) = a_i\,(\text{target} - b_i)^{+}\, f(t)$ extra minutes per week, where $a_i$ is their "
+                "adherence, $b_i$ their baseline walking and $f$ the programme's trajectory: rising evenly to 1 over "
+                f"the first {scenario.walking.ramp_weeks} weeks, 1 until week {scenario.walking.programme_weeks}, then")
+    st.latex(r"f(t) = m + (1 - m)\, 2^{-(t - T)/h} \quad (t > T)")
+    st.markdown("with $m$ the share kept long-term and $h$ the half-life. Adherence among starters is logit-normal, "
+                r"$a_i = \operatorname{expit}(\mu + s\,\Phi^{-1}(q_i))$, with $\mu$ solved so the mean equals the chosen "
+                "mean adherence. Control participants and never-starters keep a constant spontaneous extra walking "
+                "(exponential, mean "
+                f"{scenario.walking.control_extra_minutes:.0f} min/week). Walking is a weekly step function, so the "
+                "cumulative hazard has a closed form and event times are drawn exactly by inverting it.")
+    st.markdown("#### Calibration")
+    st.markdown(
+        "For any choice of the assumptions, the free parameters (Weibull scale and shape, the strength of the walking "
+        "effect, the annual loss to follow-up) are solved so that, *on expectation*, the control median is "
+        f"{figs['median_days_control'].value} days, the intervention median {figs['median_days_intervention'].value} "
+        f"days, the ITT Cox hazard ratio {figs['hazard_ratio'].value} and the number of recurrences about "
+        f"{figs['events_total'].value}. Expectations are exact: survival curves are averages over a fixed "
+        "quasi-random sample of participants, and the hazard ratio is the large-sample limit of the Cox estimate "
+        "under the trial's recruitment and follow-up.")
+    st.info(f"**Why the hazard must fall over time.** Under proportional hazards, $S_1 = S_0^{{0.72}}$. With a Weibull "
+            f"baseline the two medians then give a shape of about {figs['weibull_shape_ph'].value} (derived: "
+            f"{figs['weibull_shape_ph'].method}). A constant hazard (exponential) matching both medians would imply "
+            f"HR = 112/208 = {figs['hr_exponential_from_medians'].value}, not 0.72, so an exponential scenario cannot "
+            "reproduce all three published figures; the Scenario page says so when you try.", icon=":material/info:")
+
+with sources_tab:
+    st.markdown("#### Published (Lancet 2024 and protocol)")
+    published = pd.DataFrame([
+        {"Figure": f.label, "Value": str(f.value), "95% CI": f"{f.ci[0]} to {f.ci[1]}" if f.ci else "",
+         "Unit": f.unit, "Source": f.source}
+        for f in figs.values() if not f.derived])
+    st.dataframe(published, hide_index=True, column_config={"Figure": st.column_config.TextColumn(width="large")})
+    st.markdown("#### Derived (computed here from published figures; never published)")
+    derived = pd.DataFrame([{"Figure": f.label, "Value": str(f.value), "How": f.method}
+                            for f in figs.values() if f.derived])
+    st.dataframe(derived, hide_index=True, column_config={"How": st.column_config.TextColumn(width="large")})
+    st.markdown("#### Not published: adjustable assumptions")
+    st.markdown("\n".join(f"- {item}" for item in not_published()))
+
+    def current(path: str) -> str:
+        section, name = path.split(".")
+        value = getattr(getattr(scenario, section), name)
+        return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+    st.dataframe(pd.DataFrame([{"Assumption": path, "Current value": current(path), "Why it is an assumption": why}
+                               for path, why in ASSUMPTIONS.items()]),
+                 hide_index=True, column_config={"Why it is an assumption": st.column_config.TextColumn(width="large")})
+
+with analysis_tab:
+    st.markdown(
+        "Every analysis follows the trial's statistical analysis plan and is checked against R's survival package:\n"
+        "- **Kaplan-Meier** per arm with log-log 95% pointwise intervals; median and its CI as R's `print(survfit)`;\n"
+        "- **Landmark survival** at chosen times (`summary(fit, times =)`);\n"
+        "- **Risk table** (KMunicate style): number at risk, cumulative events and cumulative censored;\n"
+        "- **Log-rank test**, plain and stratified by the randomisation factors (`survdiff`);\n"
+        "- **Cox model** with Efron ties: unadjusted, stratified, adjusted for baseline covariates (`coxph`);\n"
+        "- **Proportional hazards**: Schoenfeld-residual test (`cox.zph`) and log-minus-log curves;\n"
+        "- **Restricted mean survival time** to a horizon, per arm and the difference;\n"
+        "- **Median follow-up** by reverse Kaplan-Meier.\n\n"
+        "The **number needed to treat** at a time point is 1 / (difference in recurrence-free proportions). "
+        "**Replicates** re-run the whole trial many times from independent seeds (replicate *i* uses child *i* "
+        "of the scenario seed's SeedSequence), so the spread shows what chance alone does to one trial.")
+
+with refs_tab:
+    for key, citation in published_sources().items():
+        st.markdown(f"- **{key}**: {citation}")

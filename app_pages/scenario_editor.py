@@ -1,0 +1,240 @@
+"""Scenario: edit every assumption, see how well it reproduces the trial, recalibrate, share the link."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from analysis.calibrate import CalibrationReport
+from analysis.errors import ScenarioError
+from analysis.scenario import ASSUMPTIONS, Scenario, scenario_from_json, with_changes
+from analysis.sharing import encode_scenario, format_field, parse_field_text
+from app_pages._shared import (
+    baseline_scenario,
+    cached_calibration,
+    current_scenario,
+    describe_changes,
+    fit_report,
+    is_default,
+    page_header,
+    reset_scenario,
+    scenario_version,
+    set_scenario,
+)
+
+page_header(
+    "Scenario",
+    "Every number the simulator uses. Published figures are fixed by the trial; the rest are assumptions you can "
+    "change. The address bar always holds the current scenario, so a copied link reproduces it.")
+
+scenario = current_scenario()
+version = scenario_version()
+base = baseline_scenario()
+REPORT_KEY = "walkback_last_calibration"
+
+SECTIONS = {
+    "design": "Design",
+    "outcome": "Recurrence hazard",
+    "adherence": "Adherence",
+    "walking": "Walking",
+    "dose_response": "Dose-response",
+}
+CHOICES = {
+    "outcome.baseline": ("weibull", "exponential", "piecewise_exponential"),
+    "dose_response.shape": ("log_linear", "emax", "none"),
+}
+LABELS = {
+    "design.n_intervention": "Participants, walking + education",
+    "design.n_control": "Participants, control",
+    "design.block_sizes": "Permuted block sizes (comma-separated)",
+    "design.max_followup_months": "Maximum follow-up (months)",
+    "design.annual_loss_to_followup": "Annual loss to follow-up (share)",
+    "design.share_history_gt2": "Share with more than two previous episodes",
+    "design.share_referred_by_clinician": "Share referred by a clinician",
+    "outcome.baseline": "Baseline hazard family",
+    "outcome.scale_days": "Scale (days)",
+    "outcome.shape": "Weibull shape",
+    "outcome.piece_starts_days": "Piecewise: piece starts (days, comma-separated)",
+    "outcome.piece_hazards_per_day": "Piecewise: hazards per day (comma-separated)",
+    "outcome.history_hr": "Hazard ratio for more than two previous episodes",
+    "outcome.baseline_risk_sd": "Frailty SD (log hazard)",
+    "adherence.never_start": "Never start (share)",
+    "adherence.mean_adherence": "Mean adherence among starters (share of target)",
+    "adherence.adherence_spread": "Adherence spread (logit SD)",
+    "adherence.healthy_adherer_correlation": "Healthy-adherer correlation",
+    "walking.target_minutes": "Weekly target (min/week)",
+    "walking.baseline_minutes_mean": "Baseline walking, mean (min/week)",
+    "walking.baseline_minutes_sd": "Baseline walking, SD (min/week)",
+    "walking.ramp_weeks": "Weeks to reach the plateau",
+    "walking.programme_weeks": "Programme length (weeks)",
+    "walking.maintained_fraction": "Extra walking kept after the programme (share)",
+    "walking.post_programme_half_life_weeks": "Half-life of the post-programme drop (weeks)",
+    "walking.control_extra_minutes": "Control arm's spontaneous extra walking (min/week)",
+    "dose_response.shape": "Dose-response shape",
+    "dose_response.log_hr_per_100_min": "Log-linear strength (log HR per 100 min/week)",
+    "dose_response.emax": "Emax: largest hazard reduction",
+    "dose_response.ed50_minutes": "ED50 (extra min/week for half the effect)",
+    "dose_response.education_hr": "Education hazard ratio (starters)",
+}
+CALIBRATED = {"outcome.scale_days", "outcome.shape", "outcome.piece_hazards_per_day", "dose_response.log_hr_per_100_min",
+              "dose_response.emax", "dose_response.education_hr", "design.annual_loss_to_followup"}
+
+
+def _value(s: Scenario, path: str):
+    section, name = path.split(".")
+    return getattr(getattr(s, section), name)
+
+
+# --------------------------------------------------------------------------- status and actions
+status, actions = st.columns([0.6, 0.4], gap="large")
+with status:
+    if is_default(scenario):
+        st.success("Current scenario: the calibrated WalkBack default.", icon=":material/verified:")
+    else:
+        st.info("Current scenario differs from the default in: " + "; ".join(describe_changes(scenario)),
+                icon=":material/edit_note:")
+with actions:
+    a, b = st.columns(2)
+    a.button("Reset to default", on_click=reset_scenario, icon=":material/restart_alt:", disabled=is_default(scenario),
+             width="stretch", key="scenario_reset")
+    recalibrate = b.button("Recalibrate to the published trial", type="primary", icon=":material/auto_fix_high:",
+                           width="stretch", key="scenario_recalibrate",
+                           help="Solve the baseline hazard, the strength of the walking effect and the loss to "
+                                "follow-up so this scenario reproduces the published medians, HR and events.")
+
+if recalibrate:
+    report = None
+    try:
+        report = cached_calibration(scenario)
+    except (ScenarioError, ValueError, ArithmeticError) as exc:
+        st.error(f"Calibration failed for this scenario: {exc}")
+    if report is not None:
+        st.session_state[REPORT_KEY] = report
+        set_scenario(report.scenario)
+        st.rerun()
+
+last: CalibrationReport | None = st.session_state.get(REPORT_KEY)
+if last is not None and last.scenario == scenario:
+    (st.success if last.converged else st.warning)(f"Recalibrated. {last.message}")
+    st.caption("Solved: " + "; ".join(f"{k} = {v if isinstance(v, list) else round(v, 4)}"
+                                      for k, v in last.free_parameters.items()))
+
+# --------------------------------------------------------------------------- calibration report
+st.subheader("How this scenario reproduces the published trial")
+report = fit_report(scenario)
+if report is None:
+    st.warning("The calibration report is not available for this scenario.")
+else:
+    table = report.copy()
+    table["relative_residual"] = (100 * table["relative_residual"]).round(2)
+    table["tolerance"] = (100 * table["tolerance"]).round(1)
+    table["met"] = table["met"].map({True: "yes", False: "no"})
+    st.dataframe(table, hide_index=True, column_config={
+        "target": st.column_config.TextColumn("Target", width="large"),
+        "published": st.column_config.NumberColumn("Published", format="%.2f"),
+        "achieved": st.column_config.NumberColumn("Scenario (expected)", format="%.2f"),
+        "relative_residual": st.column_config.NumberColumn("Off by (%)", format="%.2f"),
+        "met": "Met", "kind": "Published or derived", "role": "Role",
+        "tolerance": st.column_config.NumberColumn("Tolerance (%)", format="%.1f")})
+    missed = table[(table.role == "target") & (table.met == "no")]
+    if len(missed):
+        st.warning("This scenario no longer reproduces: " + "; ".join(missed.target) + ". Press "
+                   "**Recalibrate to the published trial** to re-solve the free parameters.",
+                   icon=":material/warning:")
+    else:
+        st.caption("Targets are matched on expectation (exact calculation, no simulation noise). "
+                   "Roles: targets are solved for; checks are reported only.")
+
+# --------------------------------------------------------------------------- the editor
+st.subheader("Edit the scenario")
+st.caption("Fields marked *assumption* were not published. *Calibrated* fields are solved by recalibration; "
+           "edit them only to explore.")
+with st.form(f"scenario_form_{version}", border=True):
+    tabs = st.tabs([*SECTIONS.values(), "Seed and name"])
+    raw: dict[str, object] = {}
+    for tab, section in zip(tabs, SECTIONS):
+        with tab:
+            names = [f.name for f in fields(type(getattr(scenario, section)))]
+            cols = st.columns(3)
+            for i, name in enumerate(names):
+                path = f"{section}.{name}"
+                value = _value(scenario, path)
+                label = LABELS.get(path, name.replace("_", " ").capitalize())
+                tags = []
+                if path in ASSUMPTIONS:
+                    tags.append("assumption")
+                if path in CALIBRATED:
+                    tags.append("calibrated")
+                if tags:
+                    label += f" · *{', '.join(tags)}*"
+                help_text = ASSUMPTIONS.get(path, "Published (Lancet 2024)." if path not in CALIBRATED else None)
+                key = f"sc_{path}_{version}"
+                col = cols[i % 3]
+                if path in CHOICES:
+                    raw[path] = col.selectbox(label, CHOICES[path], index=CHOICES[path].index(value), key=key, help=help_text)
+                elif isinstance(value, tuple) or isinstance(value, str):
+                    raw[path] = col.text_input(label, format_field(value), key=key, help=help_text)
+                elif isinstance(value, int):
+                    raw[path] = col.number_input(label, value=value, step=1, key=key, help=help_text)
+                else:
+                    step = 0.01 if abs(value) <= 1.0 else 1.0
+                    raw[path] = col.number_input(label, value=float(value), step=step, format="%.4f", key=key,
+                                                 help=help_text)
+    with tabs[-1]:
+        c1, c2 = st.columns(2)
+        raw["seed"] = c1.text_input("Seed (same seed, same simulated trial)", str(scenario.seed), key=f"sc_seed_{version}",
+                                    help="A whole number from 0 to 2^63 - 1.")
+        raw["name"] = c2.text_input("Scenario name", scenario.name, max_chars=200, key=f"sc_name_{version}")
+    also_recalibrate = st.checkbox("Recalibrate to the published trial after applying", key=f"sc_recal_{version}")
+    submitted = st.form_submit_button("Apply changes", type="primary", icon=":material/check:")
+
+if submitted:
+    try:
+        changes = {}
+        for path, entered in raw.items():
+            current = scenario.seed if path == "seed" else scenario.name if path == "name" else _value(scenario, path)
+            if path == "seed":
+                entered = parse_field_text("seed", entered, scenario)
+            elif isinstance(entered, str) and path not in CHOICES and path != "name":
+                entered = parse_field_text(path, entered, scenario)
+            if entered != current:
+                changes[path] = entered
+        new = with_changes(scenario, changes) if changes else scenario
+        if also_recalibrate:
+            report_new = cached_calibration(new)
+            st.session_state[REPORT_KEY] = report_new
+            new = report_new.scenario
+    except ScenarioError as exc:
+        st.error(f"Not applied: {exc}", icon=":material/error:")
+    except (ValueError, ArithmeticError) as exc:
+        st.error(f"Not applied: calibration failed ({exc})", icon=":material/error:")
+    else:
+        set_scenario(new)
+        st.rerun()
+
+# --------------------------------------------------------------------------- share and JSON
+st.subheader("Share or save")
+params = encode_scenario(scenario, base)
+try:
+    page_url = str(st.context.url or "").split("?")[0]
+except Exception:  # st.context.url is unavailable in some test harnesses
+    page_url = ""
+st.markdown("Link to this scenario (the address bar holds the same):")
+st.code((page_url or "") + "?" + urlencode(params), language=None, wrap_lines=True)
+left, right = st.columns(2, gap="large")
+with left:
+    with st.expander("Scenario as JSON"):
+        st.code(scenario.to_json(), language="json")
+with right:
+    with st.expander("Load a scenario from JSON"):
+        text = st.text_area("Paste a scenario (fields left out keep the default)", height=160, key="sc_json_text",
+                            placeholder='{"adherence": {"never_start": 0.2}}')
+        if st.button("Load", key="sc_json_load", disabled=not text.strip()):
+            try:
+                set_scenario(scenario_from_json(text, base=base))
+            except ScenarioError as exc:
+                st.error(f"Not loaded: {exc}", icon=":material/error:")
+            else:
+                st.rerun()

@@ -1,0 +1,38 @@
+"""Survival curves: the full time-to-event analysis of one simulated trial of the current scenario."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages._shared import cached_expected, current_scenario, guarded, page_header
+from app_pages._survival_view import (
+    BASELINE_COVARIATES,
+    STRATIFICATION,
+    analysis_options,
+    render_analysis,
+    simulated_analysis,
+)
+
+page_header(
+    "Survival curves",
+    "One simulated trial of the current scenario, analysed as the trial's statistical analysis plan asks: "
+    "Kaplan-Meier curves with a risk table, medians, log-rank and Cox models, a check of proportional hazards "
+    "and the restricted mean. Hover over a curve to read it.")
+
+scenario = current_scenario()
+seed_col, info_col = st.columns([0.25, 0.75])
+seed = seed_col.number_input("Trial seed", min_value=0, max_value=(1 << 53) - 1,
+                             value=min(int(scenario.seed), (1 << 53) - 1), step=1, key=f"surv_seed_{scenario.seed}",
+                             help="Another seed gives another trial of the same scenario. Set the seed for good on the "
+                                  "Scenario page.")
+info_col.caption(f"{scenario.design.n_intervention} walking + education, {scenario.design.n_control} control; "
+                 f"follow-up {scenario.design.max_followup_months:.0f} months at most. Stratified analyses use the "
+                 "trial's stratification factors; adjusted analyses use baseline covariates only.")
+options = analysis_options(key_prefix="surv", strata_choices=STRATIFICATION, covariate_choices=BASELINE_COVARIATES,
+                           default_strata=STRATIFICATION, default_covariates=("age_years", "sex", "history_gt2_episodes"),
+                           max_time=scenario.design.max_followup_days)
+result = guarded(lambda: simulated_analysis(scenario, int(seed), **options), "Analysing the simulated trial")
+expected = guarded(lambda: cached_expected(scenario), "The scenario's expected curves")
+if result is not None:
+    render_analysis(result, key_prefix="surv", overlay=expected,
+                    title="Time to first activity-limiting recurrence (simulated trial)")

@@ -1,0 +1,11 @@
+"""Shared fixtures. Heavy objects are module-level cached in the library (default_scenario)."""
+
+import pytest
+
+from analysis.calibrate import default_scenario
+
+
+@pytest.fixture(scope="session")
+def walkback():
+    """The calibrated default WalkBack scenario."""
+    return default_scenario()
