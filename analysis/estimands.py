@@ -195,7 +195,7 @@ def km_landmark_rmst(time: np.ndarray, event: np.ndarray, landmark: float, tau: 
     --------
     >>> s, psi_s, r, psi_r = km_landmark_rmst(np.array([1., 2, 3, 4]), np.array([1, 0, 1, 0]), 2.5, 4.0)
     >>> s, r
-    (0.75, 3.25)
+    (0.75, 2.875)
     """
     time = np.asarray(time, dtype=float)
     event = np.asarray(event).astype(bool)

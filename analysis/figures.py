@@ -39,6 +39,7 @@ __all__ = [
     "arm_curves_from_km",
     "risk_table_for_plot",
     "number_needed_to_treat",
+    "replicate_readout",
 ]
 
 #: Okabe-Ito colours (safe for colour-blind readers and on a projector); the same everywhere.
@@ -683,6 +684,40 @@ def replicate_band_figure(band: pd.DataFrame, *, published_medians: Mapping[str,
     fig.update_xaxes(range=[0, end], tickvals=ticks, ticktext=_month_ticktext(ticks))
     fig.update_yaxes(range=[0, 101], ticksuffix="%")
     return _base_layout(fig, title=title, height=height, y_title=f"% {what}", x_title="Days since randomisation")
+
+
+def replicate_readout(per_trial: pd.DataFrame, *, published_ci: tuple[float, float], alpha: float = 0.05) -> dict[str, float]:
+    """Plain read-outs of a replicate run for display: HR percentiles and shares of trials.
+
+    Parameters
+    ----------
+    per_trial : DataFrame
+        ``ReplicateResult.per_trial`` (columns ``hr``, ``logrank_p``).
+    published_ci : (lower, upper)
+        The published 95% CI of the hazard ratio.
+
+    Returns
+    -------
+    dict with ``hr_q025``, ``hr_q50``, ``hr_q975``, ``share_in_published_ci``, ``share_significant``
+    and ``n``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"hr": [0.5, 0.7, 0.8, 0.9], "logrank_p": [0.001, 0.01, 0.2, 0.5]})
+    >>> r = replicate_readout(d, published_ci=(0.6, 0.85))
+    >>> r["share_in_published_ci"], r["share_significant"]
+    (0.5, 0.5)
+    """
+    hr = per_trial["hr"].to_numpy(dtype=float)
+    finite = hr[np.isfinite(hr)]
+    q = np.quantile(finite, [0.025, 0.5, 0.975]) if finite.size else np.full(3, np.nan)
+    inside = (finite >= published_ci[0]) & (finite <= published_ci[1])
+    return {
+        "n": float(len(per_trial)),
+        "hr_q025": float(q[0]), "hr_q50": float(q[1]), "hr_q975": float(q[2]),
+        "share_in_published_ci": float(inside.mean()) if finite.size else math.nan,
+        "share_significant": float(np.mean(per_trial["logrank_p"].to_numpy(dtype=float) < alpha)),
+    }
 
 
 def hr_spread_figure(hrs: np.ndarray, *, published: float | None = None, published_ci: tuple[float, float] | None = None,

@@ -1,0 +1,111 @@
+"""``walkback analyze FILE``: two-arm time-to-event analysis of a CSV or Parquet file.
+
+Wired into :mod:`analysis.cli` through :func:`add_parser` and :func:`run`. Output goes to
+stdout (a readable table, or JSON with ``--json``); bad input gives one line
+``walkback analyze: error: <message>`` on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from .errors import WalkBackInputError
+
+__all__ = ["add_parser", "run"]
+
+PROG = "walkback analyze"
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``analyze`` subcommand to an ``argparse`` subparsers object and return it."""
+    p = subparsers.add_parser(
+        "analyze", help="analyse a two-arm time-to-event file (CSV or Parquet)",
+        description="Kaplan-Meier medians, log-rank test, Cox hazard ratio and RMST difference "
+                    "of a two-arm cohort file (CSV or Parquet).")
+    p.add_argument("file", metavar="FILE", help="CSV or Parquet file, one row per participant")
+    p.add_argument("--time", default="time_days", metavar="COL", help="follow-up time column (default: time_days)")
+    p.add_argument("--event", default="recurrence", metavar="COL",
+                   help="event column, 0/1 or true/false (default: recurrence)")
+    p.add_argument("--group", default="arm", metavar="COL", help="arm column with two levels (default: arm)")
+    p.add_argument("--reference", default="control", metavar="LEVEL", help="reference arm (default: control)")
+    p.add_argument("--strata", nargs="+", default=[], metavar="COL",
+                   help="stratification column(s): adds stratified log-rank and Cox")
+    p.add_argument("--tau", type=float, default=None, metavar="DAYS",
+                   help="RMST horizon (default: the smaller of the arms' longest follow-up)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(func=run)
+    return p
+
+
+def _error(message: str) -> int:
+    print(f"{PROG}: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``walkback analyze`` with parsed arguments; return the exit status (0 or 2)."""
+    from .cohort_io import read_cohort_file
+    from .estimate import analyze_two_arm
+
+    try:
+        df = read_cohort_file(args.file)
+        res = analyze_two_arm(df, time=args.time, event=args.event, group=args.group, reference=args.reference,
+                              strata=tuple(args.strata or ()), tau=args.tau)
+    except WalkBackInputError as exc:
+        return _error(str(exc))
+    except MemoryError:
+        return _error(f"{args.file}: not enough memory to analyse this file")
+    out = res.to_dict()
+    if args.json:
+        print(json.dumps(out, indent=2, allow_nan=False))
+    else:
+        print(_table(out))
+    return 0
+
+
+def _fmt(v, digits=3) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "NR" if v is None else "-"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}" if abs(v) < 1e5 else f"{v:.4g}"
+    return str(v)
+
+
+def _p(v) -> str:
+    if v is None:
+        return "-"
+    return "<0.0001" if v < 1e-4 else f"{v:.4f}"
+
+
+def _table(d: dict) -> str:
+    lines = ["Arm                       n   events   median (95% CI)"]
+    for g in d["groups"]:
+        lo, hi = g["median_ci"]
+        lines.append(f"{g['level'][:22]:<22} {g['n']:>6} {g['events']:>8}   {_fmt(g['median'], 1)} "
+                     f"({_fmt(lo, 1)} to {_fmt(hi, 1)})")
+    lines.append("(NR = not reached)")
+    lines.append("")
+    lr = d["logrank"]
+    lines.append(f"Log-rank test:             chi-square {_fmt(lr['chisq'])}, p = {_p(lr['p'])}")
+    if d.get("logrank_stratified"):
+        s = d["logrank_stratified"]
+        lines.append(f"Stratified log-rank:       chi-square {_fmt(s['chisq'])}, p = {_p(s['p'])}")
+    other = d["groups"][1]["level"]
+    c = d["cox"]
+    lines.append(f"Cox HR ({other} vs {d['reference']}): {_fmt(c['hr'])} ({_fmt(c['ci'][0])} to {_fmt(c['ci'][1])}), "
+                 f"p = {_p(c['p'])}")
+    if d.get("cox_stratified"):
+        c = d["cox_stratified"]
+        lines.append(f"Stratified Cox HR:         {_fmt(c['hr'])} ({_fmt(c['ci'][0])} to {_fmt(c['ci'][1])}), "
+                     f"p = {_p(c['p'])}")
+    r = d["rmst"]
+    lines.append(f"RMST difference to {_fmt(r['tau'], 1)}: {_fmt(r['difference'], 2)} "
+                 f"({_fmt(r['ci'][0], 2)} to {_fmt(r['ci'][1], 2)}), p = {_p(r['p'])}")
+    ph = [t for t in d["ph_check"]["tests"] if t["term"] == "GLOBAL"]
+    if ph:
+        lines.append(f"Proportional hazards (cox.zph, global): chi-square {_fmt(ph[0]['chisq'])}, "
+                     f"p = {_p(ph[0]['p'])}")
+    return "\n".join(lines)

@@ -1,0 +1,134 @@
+"""``walkback power``: analytic and simulated power side by side (the same functions as the app).
+
+Picked up by :func:`analysis.cli.build_parser`, which calls :func:`add_parser`; bad input raises
+:class:`~analysis.errors.WalkBackInputError`, which ``walkback`` turns into one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+
+from .errors import WalkBackInputError
+
+__all__ = ["add_parser", "run", "MAX_SIMULATED_PARTICIPANTS"]
+
+#: Simulated participants in one call (sizes x simulations); about a minute on a laptop core.
+MAX_SIMULATED_PARTICIPANTS = 200_000_000
+DEFAULT_N_SIMS = 1000
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be strictly between 0 and 1")
+    return value
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "power", help="analytic (Schoenfeld, Freedman) and simulated power of the log-rank test",
+        description="Power of the two-sided log-rank test for a scenario at one or more sample sizes: "
+                    "Schoenfeld and Freedman from the scenario's expected events and hazard ratio, next to "
+                    "Monte Carlo power from simulated trials with its Monte Carlo standard error.")
+    p.add_argument("--scenario", metavar="FILE.json", help="scenario JSON (default: the calibrated WalkBack trial)")
+    p.add_argument("--n-sims", type=_whole, default=DEFAULT_N_SIMS, metavar="INT",
+                   help=f"simulated trials per sample size (default {DEFAULT_N_SIMS}; 0 = analytic only)")
+    p.add_argument("--seed", type=_whole, metavar="INT", help="random seed (default: the scenario's seed)")
+    p.add_argument("--n", type=_whole, nargs="+", metavar="INT",
+                   help="total participants, one or more (default: the scenario's 701)")
+    p.add_argument("--alpha", type=_fraction, default=0.05, help="two-sided significance level (default 0.05)")
+    p.add_argument("--workers", type=_whole, default=1, metavar="INT",
+                   help="worker processes for the simulations (default 1: run here; results do not depend on it)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(run=run)
+    return p
+
+
+def _load(path: str | None):
+    from .calibrate import default_scenario
+    from .scenario import load_scenario_file
+
+    base = default_scenario()
+    return base if path is None else load_scenario_file(path, base=base)
+
+
+def run(args) -> int:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .power import analytic_power, simulated_power
+    from .simulate import scenario_for_size
+
+    scenario = _load(args.scenario)
+    if not 0 <= args.n_sims <= 100_000:
+        raise WalkBackInputError(f"--n-sims {args.n_sims} must be between 0 and 100,000")
+    seed = scenario.seed if args.seed is None else args.seed
+    if not 0 <= seed < 2**63:
+        raise WalkBackInputError(f"--seed {seed} must be between 0 and 2^63 - 1")
+    sizes = args.n or [scenario.design.n_total]
+    for n in sizes:
+        if not 4 <= n <= 10_000_000:
+            raise WalkBackInputError(f"--n {n} must be between 4 and 10,000,000")
+    if len(sizes) > 50:
+        raise WalkBackInputError(f"--n has {len(sizes)} sizes; give at most 50")
+    work = sum(sizes) * args.n_sims
+    if work > MAX_SIMULATED_PARTICIPANTS:
+        raise WalkBackInputError(f"--n x --n-sims asks for {work:,} simulated participants; the limit is "
+                                 f"{MAX_SIMULATED_PARTICIPANTS:,} (lower --n-sims or use --n-sims 0)")
+    if not 1 <= args.workers <= 64:
+        raise WalkBackInputError(f"--workers {args.workers} must be between 1 and 64")
+
+    began = time.perf_counter()
+    analytic = analytic_power(scenario, sizes, alpha=args.alpha)
+    rows = []
+    executor = ProcessPoolExecutor(args.workers) if args.workers > 1 and args.n_sims else None
+    try:
+        for n, a in zip(sizes, analytic.itertuples(index=False)):
+            row = {"n": n, "hr_expected": a.hr, "events_expected": a.events_expected,
+                   "power_schoenfeld": a.power_schoenfeld, "power_freedman": a.power_freedman,
+                   "power_simulated": None, "mc_se": None, "events_simulated": None, "seconds": None}
+            if args.n_sims:
+                sp = simulated_power(scenario_for_size(scenario, n), args.n_sims, seed, executor=executor,
+                                     alpha=args.alpha)
+                row.update(power_simulated=sp.power, mc_se=sp.mc_se, events_simulated=sp.events_mean,
+                           seconds=sp.elapsed_seconds)
+            rows.append(row)
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+    wall = time.perf_counter() - began
+
+    if args.json:
+        out = {"scenario": scenario.name, "alpha": args.alpha, "n_sims": args.n_sims, "seed": seed,
+               "test": "two-sided log-rank (unstratified)", "rows": rows, "wall_seconds": wall}
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+        return 0
+
+    def fmt(value, spec):
+        return "-" if value is None or (isinstance(value, float) and not math.isfinite(value)) else format(value, spec)
+
+    lines = [f"Power of the two-sided log-rank test at alpha {args.alpha:g}; scenario '{scenario.name}'"
+             + (f"; {args.n_sims} simulated trials per size, seed {seed}" if args.n_sims else "; analytic only"),
+             f"{'n':>9} {'exp. HR':>8} {'exp. events':>12} {'Schoenfeld':>11} {'Freedman':>9} "
+             f"{'simulated':>10} {'MC SE':>7} {'sim. events':>12} {'seconds':>8}"]
+    for r in rows:
+        lines.append(f"{r['n']:>9} {fmt(r['hr_expected'], '.3f'):>8} {fmt(r['events_expected'], '.1f'):>12} "
+                     f"{fmt(r['power_schoenfeld'], '.3f'):>11} {fmt(r['power_freedman'], '.3f'):>9} "
+                     f"{fmt(r['power_simulated'], '.3f'):>10} {fmt(r['mc_se'], '.3f'):>7} "
+                     f"{fmt(r['events_simulated'], '.1f'):>12} {fmt(r['seconds'], '.2f'):>8}")
+    lines.append(f"wall time {wall:.2f} s")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
