@@ -109,6 +109,16 @@ def _check_out(out: str, fmt: str) -> None:
 
 
 def _run_simulate(args) -> int:
+    try:
+        return _simulate(args)
+    except WalkBackInputError as exc:
+        text = str(exc)
+        if "\n" in text or "\r" in text:  # e.g. a field name with a line break quoted from a scenario file
+            raise type(exc)(text.replace("\r", "\\r").replace("\n", "\\n")) from None
+        raise
+
+
+def _simulate(args) -> int:
     from .export import (
         MAX_EXPORT_PARTICIPANTS,
         MAX_REPLICATES,

@@ -72,7 +72,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -93,6 +93,7 @@ __all__ = [
     "true_estimands",
     "estimand_replicates",
     "km_landmark_rmst",
+    "KMPieces",
 ]
 
 #: Estimand key -> (label, scale). ``scale`` is "hr" (analysed on the log scale) or "difference".
@@ -180,28 +181,37 @@ def _settings(settings: EstimandSettings | None, overrides: dict[str, Any]) -> E
 
 
 # --------------------------------------------------------------------------- Kaplan-Meier with influence functions
-def km_landmark_rmst(time: np.ndarray, event: np.ndarray, landmark: float, tau: float):
-    """Kaplan-Meier survival at ``landmark`` and RMST to ``tau``, with per-participant influence functions.
+class KMPieces(NamedTuple):
+    """Kaplan-Meier landmark survival and RMST of one arm, with variances and influence functions."""
 
-    The influence function ``psi`` of an estimate satisfies ``estimate - truth ~ sum(psi)``, so
-    ``sum(psi**2)`` is its variance (asymptotically Greenwood's) and ``sum(psi_a * psi_b)`` the
-    covariance of two estimates from the same participants, which the CACE's delta method needs.
+    surv: float
+    psi_surv: np.ndarray
+    var_surv: float
+    rmst: float
+    psi_rmst: np.ndarray
+    var_rmst: float
 
-    Returns
-    -------
-    (surv_at_landmark, psi_landmark, rmst, psi_rmst) : float, ndarray, float, ndarray
+
+def km_landmark_rmst(time: np.ndarray, event: np.ndarray, landmark: float, tau: float) -> KMPieces:
+    """Kaplan-Meier survival at ``landmark`` and RMST to ``tau``, with variances and influence functions.
+
+    Variances are Greenwood's (for the RMST: R's ``print(survfit, rmean = tau)`` se). The
+    influence function ``psi`` satisfies ``estimate - truth ~ sum(psi)``; ``sum(psi_a * psi_b)``
+    is the covariance of two estimates from the same participants, which the CACE's delta method
+    needs (``sum(psi**2)`` is the variance too, asymptotically equal to Greenwood's but smaller in
+    small samples, so Greenwood's is used for the variances).
 
     Examples
     --------
-    >>> s, psi_s, r, psi_r = km_landmark_rmst(np.array([1., 2, 3, 4]), np.array([1, 0, 1, 0]), 2.5, 4.0)
-    >>> s, r
+    >>> k = km_landmark_rmst(np.array([1., 2, 3, 4]), np.array([1, 0, 1, 0]), 2.5, 4.0)
+    >>> k.surv, k.rmst
     (0.75, 2.875)
     """
     time = np.asarray(time, dtype=float)
     event = np.asarray(event).astype(bool)
     n = len(time)
     if n == 0:
-        return math.nan, np.zeros(0), math.nan, np.zeros(0)
+        return KMPieces(math.nan, np.zeros(0), math.nan, math.nan, np.zeros(0), math.nan)
     order = np.argsort(time, kind="stable")
     t_sorted = time[order]
     uniq, first = np.unique(t_sorted, return_index=True)
@@ -244,7 +254,13 @@ def km_landmark_rmst(time: np.ndarray, event: np.ndarray, landmark: float, tau: 
     comp_r = np.where(k_tau >= 0, cum_a_jump[np.maximum(k_tau, 0)], 0.0)
     counted_r = event & (time <= tau)
     psi_rmst = -(np.where(counted_r, a_full[pos] / y_own, 0.0) - comp_r)
-    return s_land, psi_land, rmst, psi_rmst
+
+    # Greenwood: sum of d / (Y (Y - d)); a step to zero (Y = d) adds nothing, as in R's survmean
+    with np.errstate(divide="ignore", invalid="ignore"):
+        green = np.where(at_risk > deaths, deaths / (at_risk * (at_risk - deaths)), 0.0)
+    var_land = s_land ** 2 * float(np.sum(green[uniq <= landmark]))
+    var_rmst = float(np.sum(a_full[keep] ** 2 * green[keep]))
+    return KMPieces(s_land, psi_land, var_land, rmst, psi_rmst, var_rmst)
 
 
 # --------------------------------------------------------------------------- Cox hazard ratio
@@ -256,7 +272,8 @@ def _cox_hr(time: np.ndarray, event: np.ndarray, exposed: np.ndarray) -> tuple[f
     event = np.asarray(event, dtype=bool)
     if exposed.all() or (~exposed).all() or not event[exposed].any() or not event[~exposed].any():
         return math.nan, math.nan
-    fit = logrank_cox_batch(np.asarray(time, dtype=float)[None, :], event[None, :], exposed[None, :])
+    with np.errstate(all="ignore"):  # degenerate groups end as non-converged, reported as NaN
+        fit = logrank_cox_batch(np.asarray(time, dtype=float)[None, :], event[None, :], exposed[None, :])
     if not fit.converged[0]:
         return math.nan, math.nan
     return float(fit.log_hr[0]), float(fit.se[0])
@@ -404,10 +421,10 @@ def _estimate_rows(cohort: pd.DataFrame, settings: EstimandSettings) -> tuple[di
     out: dict[str, tuple[float, float, int]] = {}
 
     out["itt_hr"] = (*_cox_hr(time, event, is_int), n_all)
-    s1, psi_s1, r1, psi_r1 = km_landmark_rmst(time[is_int], event[is_int], land, tau)
-    s0, psi_s0, r0, psi_r0 = km_landmark_rmst(time[~is_int], event[~is_int], land, tau)
-    out["itt_landmark_diff"] = (s1 - s0, math.sqrt(np.sum(psi_s1 ** 2) + np.sum(psi_s0 ** 2)), n_all)
-    out["itt_rmst_diff"] = (r1 - r0, math.sqrt(np.sum(psi_r1 ** 2) + np.sum(psi_r0 ** 2)), n_all)
+    k1 = km_landmark_rmst(time[is_int], event[is_int], land, tau)
+    k0 = km_landmark_rmst(time[~is_int], event[~is_int], land, tau)
+    out["itt_landmark_diff"] = (k1.surv - k0.surv, math.sqrt(k1.var_surv + k0.var_surv), n_all)
+    out["itt_rmst_diff"] = (k1.rmst - k0.rmst, math.sqrt(k1.var_rmst + k0.var_rmst), n_all)
 
     adherent = is_int & (np.nan_to_num(adherence, nan=-1.0) >= settings.adherence_threshold)
     pp = adherent | ~is_int
@@ -420,16 +437,19 @@ def _estimate_rows(cohort: pd.DataFrame, settings: EstimandSettings) -> tuple[di
     n1 = len(complied)
     share = float(complied.mean()) if n1 else math.nan
     psi_share = (complied - share) / n1 if n1 else np.zeros(0)
-    for key, diff, psi1, psi0 in (("cace_landmark_diff", s1 - s0, psi_s1, psi_s0),
-                                  ("cace_rmst_diff", r1 - r0, psi_r1, psi_r0)):
+    var_share = float(np.sum(psi_share ** 2))  # share (1 - share) / n1
+    for key, diff, var1, var0, psi1 in (
+            ("cace_landmark_diff", k1.surv - k0.surv, k1.var_surv, k0.var_surv, k1.psi_surv),
+            ("cace_rmst_diff", k1.rmst - k0.rmst, k1.var_rmst, k0.var_rmst, k1.psi_rmst)):
         if not share > 0:
             out[key] = (math.nan, math.nan, n_all)
             continue
         effect = diff / share
-        # Influence function of diff / share: (psi_diff - effect * psi_share) / share.
-        psi_int = (psi1 - effect * psi_share) / share
-        psi_ctl = -psi0 / share
-        out[key] = (effect, math.sqrt(np.sum(psi_int ** 2) + np.sum(psi_ctl ** 2)), n_all)
+        # Delta method for diff / share: the intervention arm's KM estimate and the complier
+        # share are correlated (compliers recur differently), the control arm is independent.
+        cov_share = float(np.sum(psi1 * psi_share))
+        var = (var1 + var0 - 2.0 * effect * cov_share + effect ** 2 * var_share) / share ** 2
+        out[key] = (effect, math.sqrt(max(var, 0.0)), n_all)
     return out, share
 
 
@@ -538,7 +558,7 @@ class EstimandReplicates:
         Long format: ``replicate``, ``trial_seed``, ``estimand``, ``estimate``, ``lower``, ``upper``,
         ``se``, ``truth``, ``bias``, ``covers``.
     summary : DataFrame
-        Per estimand: ``truth``, ``mean_estimate`` (geometric mean for hazard ratios), ``bias``
+        Per estimand: ``truth`` and ``truth_mcse``, ``mean_estimate`` (geometric mean for hazard ratios), ``bias``
         (mean of estimate - truth, log scale for HRs) and ``bias_mcse``, ``empirical_se`` (SD of
         the estimates), ``mean_se`` (mean model SE), ``coverage`` and ``coverage_mcse``,
         ``n_replicates`` (replicates with a finite estimate).
@@ -618,6 +638,7 @@ def estimand_replicates(scenario: Scenario, n_replicates: int, seed: int, settin
         cov = float(covers[ok].mean()) if m else math.nan
         summary_rows.append({
             "estimand": key, "label": label, "scale": scale, "truth": true_value,
+            "truth_mcse": float(truth.loc[key, "truth_mcse"]),
             "mean_estimate": float(shown(e[ok].mean())) if m else math.nan,
             "bias": float(e[ok].mean() - true_scaled) if m else math.nan,
             "bias_mcse": float(e[ok].std(ddof=1) / math.sqrt(m)) if m > 1 else math.nan,

@@ -580,8 +580,10 @@ def _cox(clean, ref, other, strata, covariates, fitted=None) -> CoxModel:
     se = cph.standard_errors_.to_numpy()
     zz = beta / se
     p = 2 * stats.norm.sf(np.abs(zz))
-    table = pd.DataFrame({"term": list(X.columns), "coef": beta, "se": se, "hr": np.exp(beta),
-                          "lower": np.exp(beta - z * se), "upper": np.exp(beta + z * se), "z": zz, "p": p})
+    # an arm without events gives a (near-)infinite estimate, as R's "coefficient may be infinite"
+    with np.errstate(over="ignore"):
+        table = pd.DataFrame({"term": list(X.columns), "coef": beta, "se": se, "hr": np.exp(beta),
+                              "lower": np.exp(beta - z * se), "upper": np.exp(beta + z * se), "z": zz, "p": p})
     kind = ("stratified+adjusted" if strata and covariates else "stratified" if strata
             else "adjusted" if covariates else "unadjusted")
     r = table.iloc[0]
@@ -657,6 +659,16 @@ def _efron_blocks(t, e, X, eta, s):
     return ts[di], Xs[di], xbar, V, ss[di]
 
 
+def _quad(u, m) -> float:
+    """u' m^-1 u; NaN when m is singular (e.g. a single event: R's cox.zph stops there)."""
+    try:
+        with np.errstate(all="ignore"):
+            v = float(u @ np.linalg.solve(m, u))
+    except np.linalg.LinAlgError:
+        return math.nan
+    return v if math.isfinite(v) else math.nan
+
+
 def _zph(t, e, X, beta, s, assign, transform="km"):
     if transform == "km":
         times, _, _, _, surv, _ = _km_arrays(t, e)
@@ -687,10 +699,9 @@ def _zph(t, e, X, beta, s, assign, transform="km"):
     for term, jj in assign.items():
         kk = list(range(p)) + [p + j for j in jj]
         uu = np.r_[np.zeros(p), u[jj]]
-        test = float(uu @ np.linalg.solve(imat[np.ix_(kk, kk)], uu))
-        rows.append((term, test, len(jj)))
+        rows.append((term, _quad(uu, imat[np.ix_(kk, kk)]), len(jj)))
     uu = np.r_[np.zeros(p), u]
-    rows.append(("GLOBAL", float(uu @ np.linalg.solve(imat, uu)), p))
+    rows.append(("GLOBAL", _quad(uu, imat), p))
     out = pd.DataFrame(rows, columns=["term", "chisq", "df"])
     out["p"] = stats.chi2.sf(out["chisq"], out["df"])
     return out

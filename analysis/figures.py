@@ -46,6 +46,7 @@ __all__ = [
 ARM_COLOURS: dict[str, str] = {"intervention": "#0072B2", "control": "#D55E00"}
 ARM_LABELS: dict[str, str] = {"intervention": "Walking + education", "control": "Control"}
 ARM_ORDER: tuple[str, ...] = ("intervention", "control")
+ARM_SHORT: dict[str, str] = {"intervention": "Walking", "control": "Control"}
 NEUTRAL = "#555555"
 PUBLISHED_COLOUR = "#222222"
 FONT = dict(family="Inter, 'Source Sans Pro', Helvetica, Arial, sans-serif", size=13, color="#1f2933")
@@ -252,8 +253,10 @@ def km_figure(curves: Sequence[ArmCurve], *, risk_table: pd.DataFrame | None = N
                 x=[0, c.median, c.median], y=[level, level, 0], mode="lines",
                 line=dict(color=colour, width=1, dash="dot"), hoverinfo="skip", showlegend=False,
                 legendgroup=label), row=1, col=1)
-            fig.add_annotation(x=c.median, y=3, text=f"{c.median:.0f} d" if time_unit == "days" else f"{c.median:.3g}", showarrow=False, xanchor="left",
-                               xshift=3, font=dict(size=11, color=colour), row=1, col=1)
+            right = i == 0  # first arm (walking) labelled right of its line, the other left: no overlap
+            fig.add_annotation(x=c.median, y=3, text=f"{c.median:.0f} d" if time_unit == "days" else f"{c.median:.3g}",
+                               showarrow=False, xanchor="left" if right else "right", xshift=3 if right else -3,
+                               font=dict(size=11, color=colour), row=1, col=1)
     for arm, times, surv in overlay:
         fig.add_trace(go.Scatter(
             x=times, y=tf(surv), mode="lines", line=dict(color=arm_colour(arm), width=1.3, dash="dash"),
@@ -294,13 +297,17 @@ def _add_risk_table(fig: go.Figure, table: pd.DataFrame, arms: Sequence[str], en
             x=sub["time"], y=np.full(len(sub), y), mode="text", text=[f"{int(v):d}" for v in sub[key]],
             textfont=dict(size=11, color=colour if key == "at_risk" else "#444"), showlegend=False,
             hovertemplate=f"{arm_label(arm)}, {name.lower()} at day %{{x:.0f}}: %{{text}}<extra></extra>"), row=2, col=1)
-    ticktext = [f"<span style='color:{arm_colour(a, list(arms).index(a))}'>{arm_label(a)}</span> · {n}"
-                if k == "at_risk" else n for a, k, n in rows]
+    def short(a: str) -> str:
+        name = ARM_SHORT.get(a, str(a))
+        return name if len(name) <= 14 else name[:13] + "…"
+
+    ticktext = [f"<b style='color:{arm_colour(a, list(arms).index(a))}'>{short(a)}</b> at risk"
+                if k == "at_risk" else n.lower() for a, k, n in rows]
     fig.update_yaxes(range=[0.4, n_rows + 0.6], tickvals=list(range(n_rows, 0, -1)), ticktext=ticktext,
                      showgrid=False, zeroline=False, tickfont=dict(size=11), row=2, col=1)
     fig.update_xaxes(showgrid=False, row=2, col=1)
     ticks = day_ticks(end) if days else sorted(set(float(t) for t in table["time"]))
-    fig.update_xaxes(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks], row=2, col=1)
+    fig.update_xaxes(tickvals=ticks, ticktext=_month_ticktext(ticks) if days else [f"{t:g}" for t in ticks], row=2, col=1)
 
 
 @dataclass(frozen=True)
@@ -524,9 +531,9 @@ def whatif_table(baseline, whatif, *, horizon_days: float = 365.25, rmst_days: f
         ("Median days to recurrence, walking + education", baseline.median_intervention, whatif.median_intervention, "days"),
         ("Median days to recurrence, control", baseline.median_control, whatif.median_control, "days"),
         ("Hazard ratio (Cox, ITT, expected)", baseline.cox_hr, whatif.cox_hr, "ratio"),
-        (f"Restricted mean recurrence-free days to {tau_months:.0f} months, walking + education",
+        (f"RMST to {tau_months:.0f} months, walking (days)",
          baseline.rmst(rmst_days, "intervention"), whatif.rmst(rmst_days, "intervention"), "days"),
-        (f"Restricted mean difference, days gained to {tau_months:.0f} months",
+        (f"RMST gain to {tau_months:.0f} months (days)",
          baseline.rmst(rmst_days, "intervention") - baseline.rmst(rmst_days, "control"),
          whatif.rmst(rmst_days, "intervention") - whatif.rmst(rmst_days, "control"), "days"),
         (f"Recurrence-free at {months:.0f} months, walking + education",
@@ -616,7 +623,7 @@ def walking_over_time_figure(trajectories: pd.DataFrame, *, target: float | None
                 hovertemplate=f"{arm_label(arm)} (baseline) week %{{x:.0f}}: %{{y:.0f}} min/week<extra></extra>"))
     if target is not None:
         fig.add_hline(y=target, line=dict(color=NEUTRAL, width=1, dash="dot"),
-                      annotation_text=f"target {target:.0f} min/week", annotation_position="top left",
+                      annotation_text=f"target {target:.0f} min/week", annotation_position="top right",
                       annotation_font=dict(size=11, color=NEUTRAL))
     if programme_weeks is not None:
         fig.add_vrect(x0=0, x1=programme_weeks, fillcolor="#f1f5f9", opacity=0.6, line_width=0, layer="below",
@@ -736,22 +743,23 @@ def hr_spread_figure(hrs: np.ndarray, *, published: float | None = None, publish
     fig.add_trace(go.Histogram(x=hrs, nbinsx=40, marker=dict(color=arm_band_colour("intervention", 0.55),
                                                             line=dict(color=ARM_COLOURS["intervention"], width=0.6)),
                                name="Simulated trials", hovertemplate="HR %{x}: %{y} trials<extra></extra>"))
+    # Reference lines are explained in the legend (dummy traces), not by labels that collide.
     if published_ci is not None:
-        fig.add_vrect(x0=published_ci[0], x1=published_ci[1], fillcolor="#999", opacity=0.15, line_width=0, layer="below",
-                      annotation_text="published 95% CI", annotation_position="top left",
-                      annotation_font=dict(size=11, color=NEUTRAL))
+        fig.add_vrect(x0=published_ci[0], x1=published_ci[1], fillcolor="#999", opacity=0.15, line_width=0, layer="below")
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"Published 95% CI ({published_ci[0]:.2f} to "
+                                 f"{published_ci[1]:.2f})", marker=dict(symbol="square", size=12, color="rgba(153,153,153,0.35)")))
     if published is not None:
-        fig.add_vline(x=published, line=dict(color=PUBLISHED_COLOUR, width=2),
-                      annotation_text=f"published {published:.2f}", annotation_position="top right",
-                      annotation_font=dict(size=11))
+        fig.add_vline(x=published, line=dict(color=PUBLISHED_COLOUR, width=2))
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"Published HR {published:.2f}",
+                                 line=dict(color=PUBLISHED_COLOUR, width=2)))
     if true_hr is not None and math.isfinite(true_hr):
-        fig.add_vline(x=true_hr, line=dict(color=ARM_COLOURS["intervention"], width=1.5, dash="dash"),
-                      annotation_text=f"scenario {true_hr:.2f}", annotation_position="bottom right",
-                      annotation_font=dict(size=11, color=ARM_COLOURS["intervention"]))
+        fig.add_vline(x=true_hr, line=dict(color=ARM_COLOURS["intervention"], width=1.5, dash="dash"))
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"Scenario's expected HR {true_hr:.2f}",
+                                 line=dict(color=ARM_COLOURS["intervention"], width=1.5, dash="dash")))
     fig.add_vline(x=1.0, line=dict(color="#bbb", width=1))
-    fig.update_layout(bargap=0.03, showlegend=False)
+    fig.update_layout(bargap=0.03, showlegend=True)
     return _base_layout(fig, title=title, height=height, y_title="Number of simulated trials",
-                        x_title="Estimated hazard ratio (walking + education vs control)")
+                        x_title="Hazard ratio, walking vs control")
 
 
 def log_minus_log_figure(data: pd.DataFrame, *, title: str | None = None, height: int = 380) -> go.Figure:

@@ -136,37 +136,110 @@ class TrialBatch:
         return int(self.time_days.shape[0])
 
 
-def _simulate_batch_fast(scenario: Scenario, trial_seeds: np.ndarray) -> TrialBatch:
-    """Same draws, in the same order, as ``simulate_trial``; event times vectorised over replicates."""
-    from .simulate import _randomise  # the simulator's own allocation, so allocations are identical
+def _draw_one_original(scenario: Scenario, seed: int):
+    """One trial's draws exactly as ``simulate_trial`` makes them, using the simulator's own allocation."""
+    from .simulate import _randomise
 
+    design = scenario.design
+    n = design.n_total
+    days = design.recruitment_days + 1
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed))))
+    enrol = np.repeat(np.arange(days), rng.multinomial(n, np.full(days, 1.0 / days)))
+    u = rng.random((n, N_LATENT_COLUMNS))
+    st = (u[:, 0] < design.share_history_gt2).astype(np.int64) * 2 \
+        + (u[:, 1] < design.share_referred_by_clinician).astype(np.int64)
+    is_int = _randomise(st, 4, design.n_intervention, design.block_sizes, rng)[0]
+    return enrol, u, st, is_int, rng.standard_exponential(n), rng.standard_exponential(n)
+
+
+def _simulate_batch_fast(scenario: Scenario, trial_seeds: np.ndarray) -> TrialBatch:
+    """Same draws, in the same order, as ``simulate_trial``; everything else vectorised over replicates.
+
+    Each trial has its own generator, so the draws are made trial by trial, in
+    ``simulate_trial``'s order: enrolment days, participant uniforms, then the permuted-block
+    allocation (per stratum: block sizes, within-block uniforms; then one permutation for the
+    incomplete final blocks), event and loss-to-follow-up draws. Only the draws and a few
+    scalars are computed in that loop; the allocation itself (ranks within blocks, arm,
+    final-block fix-up) is computed afterwards for all trials at once, with the same arithmetic
+    as :func:`analysis.simulate._randomise`. A trial whose fix-up needs more than the final blocks
+    (unusual allocation ratios) is drawn by the simulator's own code instead.
+    """
     design, walking, dose = scenario.design, scenario.walking, scenario.dose_response
     n1, n = design.n_intervention, design.n_total
     reps = len(trial_seeds)
+    sizes = np.asarray(design.block_sizes)
+    min_size = int(sizes.min())
+    ratio = n1 / n
+    k_lut = np.rint(np.arange(int(sizes.max()) + 1) * ratio).astype(np.int64)  # = rint(drawn * ratio)
     enrol = np.empty((reps, n), dtype=np.int64)
     u = np.empty((reps, n, N_LATENT_COLUMNS))
-    is_int = np.empty((reps, n), dtype=bool)
+    is_int = np.zeros((reps, n), dtype=bool)
     stratum = np.empty((reps, n), dtype=np.int8)
     target = np.empty((reps, n))
     dropout_draw = np.empty((reps, n))
-    for r, seed in enumerate(trial_seeds):  # only the draws: each trial has its own generator
+    block_u = np.empty(reps * n)  # within-block uniforms, grouped by (trial, stratum), enrolment order
+    blocks: list[np.ndarray] = []  # block sizes used, per (trial, non-empty stratum)
+    group_m: list[int] = []
+    perms: list[np.ndarray] = []
+    need = np.zeros(reps, dtype=np.int64)
+    fallback: list[int] = []
+    days = design.recruitment_days + 1
+    day_index = np.arange(days)
+    day_p = np.full(days, 1.0 / days)
+    offset = 0
+    for r, seed in enumerate(trial_seeds):  # only draws and scalars: each trial has its own generator
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed))))
-        enrol[r] = np.sort(rng.integers(0, design.recruitment_days + 1, size=n))
+        enrol[r] = np.repeat(day_index, rng.multinomial(n, day_p))
         u[r] = rng.random((n, N_LATENT_COLUMNS))
         st = (u[r, :, 0] < design.share_history_gt2).astype(np.int64) * 2 \
             + (u[r, :, 1] < design.share_referred_by_clinician).astype(np.int64)
         stratum[r] = st
-        is_int[r] = _randomise(st, 4, n1, design.block_sizes, rng)[0]
+        counts = np.bincount(st, minlength=4)
+        fixed = pool = 0
+        start_groups = len(blocks)
+        for s_code in range(4):
+            m = int(counts[s_code])
+            if m == 0:
+                continue
+            drawn = rng.choice(sizes, size=m // min_size + 1)
+            ends = drawn.cumsum()
+            last = int(ends.searchsorted(m))
+            used = drawn[:last + 1]
+            rng.random(out=block_u[offset:offset + m])
+            offset += m
+            k = k_lut[used]
+            if int(ends[last]) == m:
+                fixed += int(k.sum())
+            else:
+                fixed += int(k.sum()) - int(k[-1])
+                pool += m - (int(ends[last]) - int(used[-1]))
+            blocks.append(used)
+            group_m.append(m)
+        need[r] = n1 - fixed
+        if not 0 <= need[r] <= pool:  # the simulator would pool earlier blocks too: use its own code
+            fallback.append(r)
+            del blocks[start_groups:], group_m[start_groups:]
+            offset -= n
+            enrol[r], u[r], st, is_int[r], target[r], dropout_draw[r] = _draw_one_original(scenario, int(seed))
+            continue
+        perms.append(rng.permutation(pool) if pool else np.empty(0, dtype=np.int64))
         target[r] = rng.standard_exponential(n)
         dropout_draw[r] = rng.standard_exponential(n)
         # simulate_trial draws age and sex next; nothing after them is random, so they are skipped.
+
+    fast = np.ones(reps, dtype=bool)
+    fast[fallback] = False
+    if fast.any():
+        _allocate(is_int, stratum, fast, block_u[:offset], blocks, np.asarray(group_m, dtype=np.int64), k_lut,
+                  perms, need)
 
     latent = latent_from_uniforms(scenario, u.reshape(reps * n, N_LATENT_COLUMNS))
     admin = np.minimum(design.max_followup_days, (design.study_days - enrol.ravel()).astype(float))
     target = target.ravel()
     if design.annual_loss_to_followup > 0:
         dropout_rate = -np.log1p(-design.annual_loss_to_followup) / 365.25
-        dropout = dropout_draw.ravel() / dropout_rate
+        with np.errstate(over="ignore"):
+            dropout = dropout_draw.ravel() / dropout_rate
     else:
         dropout = np.full(reps * n, np.inf)
     baseline = BaselineHazard.from_outcome(scenario.outcome)
@@ -177,12 +250,101 @@ def _simulate_batch_fast(scenario: Scenario, trial_seeds: np.ndarray) -> TrialBa
     event = np.empty(reps * n)
     no_prog = ~started
     event[no_prog] = event_times_constant(target[no_prog], off_programme_mult[no_prog], baseline)
-    event[started] = event_times_piecewise(target[started], latent.risk[started], latent.plateau_extra[started],
-                                           dose.education_hr, dose, pieces, baseline)
+    event[started] = _piecewise_like_per_trial(started.reshape(reps, n), target, latent, dose, pieces, baseline)
     observed = event <= censor_at
     time_days = np.where(observed, event, censor_at)
     return TrialBatch(np.asarray(trial_seeds, dtype=np.int64), is_int, time_days.reshape(reps, n),
                       observed.reshape(reps, n), stratum)
+
+
+def _allocate(is_int: np.ndarray, stratum: np.ndarray, fast: np.ndarray, block_u: np.ndarray, blocks: list[np.ndarray],
+              group_m: np.ndarray, k_lut: np.ndarray, perms: list[np.ndarray], need: np.ndarray) -> None:
+    """Permuted-block allocation of the ``fast`` trials from their draws, all trials at once.
+
+    Mirrors :func:`analysis.simulate._randomise`: within stratum s of a trial, participants in
+    enrolment order fill blocks of the drawn sizes; inside a block they are ranked by
+    ``block index + uniform`` (stable), and the first ``rint(size * ratio)`` ranks get the
+    intervention. Participants of an incomplete final block form the pool, which the trial's
+    permutation assigns: ``permutation(len(pool)) < need`` in enrolment order.
+    """
+    reps, n = is_int.shape
+    rows = np.flatnonzero(fast)
+    st = stratum[rows].astype(np.int64)
+    group = (np.arange(len(rows))[:, None] * 4 + st).ravel()  # (trial, stratum), trial-major
+    order = np.argsort(group, kind="stable")  # grouped by (trial, stratum), enrolment order within
+    n_blocks = np.array([len(b) for b in blocks], dtype=np.int64)
+    drawn = np.concatenate(blocks).astype(np.int64)
+    block_group = np.repeat(np.arange(len(blocks)), n_blocks)
+    first_block = np.concatenate([[0], np.cumsum(n_blocks)[:-1]])
+    local_block = np.arange(len(drawn)) - first_block[block_group]
+    block_end = np.cumsum(drawn) - np.repeat(np.concatenate([[0], np.cumsum(drawn)])[first_block], n_blocks)
+    block_start = block_end - drawn
+    # one entry per seat in every block, then keep the seats that a participant fills
+    seat_block = np.repeat(np.arange(len(drawn)), drawn)
+    seat_pos = np.repeat(block_start, drawn) + (np.arange(len(seat_block)) - np.repeat(np.cumsum(drawn) - drawn, drawn))
+    filled = seat_pos < group_m[block_group[seat_block]]
+    seat_block = seat_block[filled]
+    within_block = local_block[seat_block]
+    keys = within_block + block_u  # the simulator's key: block index + uniform
+    group_of_seat = block_group[seat_block]
+    sorted_seats = np.lexsort((keys, group_of_seat))  # stable, as argsort(kind="stable") per stratum
+    group_first = np.concatenate([[0], np.cumsum(group_m)[:-1]])
+    position = np.arange(len(keys)) - group_first[group_of_seat[sorted_seats]]
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[sorted_seats] = position - block_start[seat_block[sorted_seats]]
+    alloc = rank < k_lut[drawn[seat_block]]
+    incomplete_group = block_end[first_block + n_blocks - 1] != group_m
+    in_pool = incomplete_group[group_of_seat] & (local_block[seat_block] == n_blocks[group_of_seat] - 1)
+    flat_alloc = np.empty(len(rows) * n, dtype=bool)
+    flat_alloc[order] = alloc
+    flat_pool = np.empty(len(rows) * n, dtype=bool)
+    flat_pool[order] = in_pool
+    flat_alloc = flat_alloc.reshape(len(rows), n)
+    flat_pool = flat_pool.reshape(len(rows), n)
+    pool_rows, pool_cols = np.nonzero(flat_pool)  # trial-major, enrolment order: the simulator's pool order
+    if len(pool_rows):
+        chosen = np.concatenate(perms) < np.repeat(need[rows], [len(p) for p in perms])
+        flat_alloc[pool_rows, pool_cols] = chosen
+    is_int[rows] = flat_alloc
+
+
+# simulate_trial computes the starters' event times of one trial in one call of
+# event_times_piecewise, which takes a two-pass route (different rounding) above this many rows.
+_PIECEWISE_ONE_PASS_MAX = 4096
+
+
+def _piecewise_like_per_trial(started: np.ndarray, target: np.ndarray, latent, dose, pieces, baseline) -> np.ndarray:
+    """Starters' event times of all replicates, each computed by the same route as in its own trial.
+
+    Rows are independent inside :func:`analysis.model.event_times_piecewise`; only the size of a
+    call picks its route. Trials whose starters fit the one-pass route are grouped into calls that
+    still fit it; larger trials go into calls that are large too.
+    """
+    per_trial = started.sum(axis=1)
+    flat = np.flatnonzero(started.ravel())
+    bounds = np.concatenate([[0], np.cumsum(per_trial)])
+    out = np.empty(len(flat))
+    small = per_trial <= _PIECEWISE_ONE_PASS_MAX
+    calls: list[list[int]] = []
+    current: list[int] = []
+    size = 0
+    for r in np.flatnonzero(small):
+        if size + per_trial[r] > _PIECEWISE_ONE_PASS_MAX and current:
+            calls.append(current)
+            current, size = [], 0
+        current.append(int(r))
+        size += int(per_trial[r])
+    if current:
+        calls.append(current)
+    big = [int(r) for r in np.flatnonzero(~small)]
+    if big:
+        calls.append(big)
+    for rows in calls:
+        pos = np.concatenate([np.arange(bounds[r], bounds[r + 1]) for r in rows])
+        idx = flat[pos]
+        out[pos] = event_times_piecewise(target[idx], latent.risk[idx], latent.plateau_extra[idx],
+                                         dose.education_hr, dose, pieces, baseline)
+    return out
 
 
 def _simulate_batch_reference(scenario: Scenario, trial_seeds: np.ndarray) -> TrialBatch:
@@ -359,8 +521,9 @@ def _analyse_chunk(scenario: Scenario, seed: int, start: int, count: int, grid_d
     from .kernels import km_median_batch, logrank_cox_batch
 
     batch = simulate_replicates(scenario, count, seed, start)
-    fit = logrank_cox_batch(batch.time_days, batch.recurrence, batch.intervention)
-    medians = km_median_batch(batch.time_days, batch.recurrence, batch.intervention)
+    with np.errstate(all="ignore"):  # tiny trials: a degenerate fit is reported as non-converged / NaN
+        fit = logrank_cox_batch(batch.time_days, batch.recurrence, batch.intervention)
+        medians = km_median_batch(batch.time_days, batch.recurrence, batch.intervention)
     lower, upper = fit.ci(0.95)
     out = {
         "start": start, "trial_seed": batch.trial_seeds, "hr": fit.hr, "hr_lower": lower, "hr_upper": upper,

@@ -52,6 +52,10 @@ def _risk_times(max_time: float) -> tuple[float, ...]:
     return tuple(round(step * k, 6) for k in range(7))
 
 
+def _arm_name(level: str) -> str:
+    return F.ARM_LABELS.get(str(level), str(level))
+
+
 def fmt_p(p: float) -> str:
     if p is None or not math.isfinite(p):
         return "–"
@@ -121,12 +125,14 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
                                   "Restricted mean", "Follow-up"])
     with t1:
         med = result.km.summary.copy()
+        med["level"] = med["level"].map(_arm_name)
         med["95% CI"] = [ci_text(lo, hi) for lo, hi in zip(med.median_lower, med.median_upper)]
         st.dataframe(med[["level", "n", "events", "median", "95% CI"]].rename(
             columns={"level": "Arm", "n": "Participants", "events": "Events", "median": f"Median ({time_unit})"}),
             hide_index=True, column_config={f"Median ({time_unit})": st.column_config.NumberColumn(format="%.0f")})
         lm = result.km.landmarks.copy()
         if len(lm):
+            lm["level"] = lm["level"].map(_arm_name)
             lm["Recurrence-free"] = [f"{100 * s:.1f}%" if math.isfinite(s) else "–" for s in lm.survival]
             lm["95% CI"] = [f"{100 * lo:.1f} to {100 * hi:.1f}%" if math.isfinite(lo) and math.isfinite(hi) else "–"
                             for lo, hi in zip(lm.lower, lm.upper)]
@@ -184,6 +190,7 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
                    f"Difference 95% CI {ci_text(r.lower, r.upper)} {time_unit}, {fmt_p(r.p)}.")
     with t5:
         fu = result.followup.summary.copy()
+        fu["level"] = fu["level"].map(lambda v: "Both arms" if v == "overall" else _arm_name(v))
         fu["95% CI"] = [ci_text(lo, hi) for lo, hi in zip(fu.lower, fu.upper)]
         st.dataframe(fu[["level", "median", "95% CI"]].rename(columns={"level": "Arm", "median": f"Median follow-up ({time_unit})"}),
                      hide_index=True, column_config={f"Median follow-up ({time_unit})": st.column_config.NumberColumn(format="%.0f")})

@@ -109,18 +109,21 @@ with results:
         st.stop()
     changed = whatif != base
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Median, walking + education", fmt_days(expected_new.median_intervention),
+    m1.metric("Median, walking", fmt_days(expected_new.median_intervention),
               delta=(None if not changed or not (math.isfinite(expected_new.median_intervention)
                                                  and math.isfinite(expected_base.median_intervention))
                      else f"{expected_new.median_intervention - expected_base.median_intervention:+.0f} days"),
               help="Expected median days to an activity-limiting recurrence in the walking arm (what-if).")
-    m2.metric("Median, control", fmt_days(expected_new.median_control))
-    m3.metric("Hazard ratio (expected)", f"{expected_new.cox_hr:.2f}" if math.isfinite(expected_new.cox_hr) else "–",
+    m2.metric("Median, control", fmt_days(expected_new.median_control),
+              delta=(f"{expected_new.median_control - expected_base.median_control:+.0f} days"
+                     if changed and math.isfinite(expected_new.median_control) and math.isfinite(expected_base.median_control)
+                     and abs(expected_new.median_control - expected_base.median_control) >= 0.5 else None))
+    m3.metric("Hazard ratio", f"{expected_new.cox_hr:.2f}" if math.isfinite(expected_new.cox_hr) else "–",
               delta=(f"{expected_new.cox_hr - expected_base.cox_hr:+.2f}" if changed and math.isfinite(expected_new.cox_hr)
                      else None), delta_color="inverse",
               help="Large-sample limit of the ITT Cox hazard ratio under the trial's follow-up.")
     walk12 = expected_new.walking_week12_intervention
-    m4.metric("Walking at week 12", f"{walk12:.0f} min/wk",
+    m4.metric("Min/week, week 12", f"{walk12:.0f}",
               delta=f"{walk12 - expected_base.walking_week12_intervention:+.0f}" if changed else None,
               help="Mean in the walking arm; published: about 130 min/week.")
 

@@ -48,23 +48,28 @@ with download_tab:
                                on_click="ignore", key="dl_adtte", width="stretch",
                                help="CDISC ADaM ADTTE-style table, data dictionary, provenance and an R re-analysis "
                                     "script (survival package).")
-        st.dataframe(cohort.head(50), hide_index=True, height=300)
+        st.dataframe(cohort.head(50), hide_index=True, height=300,
+                     column_config={"enrol_date": st.column_config.DateColumn("enrol_date", format="YYYY-MM-DD")})
         with st.expander("Data dictionary"):
             st.dataframe(pd.DataFrame({"column": list(COHORT_COLUMNS), "description": list(COHORT_COLUMNS.values())}),
                          hide_index=True, column_config={"description": st.column_config.TextColumn(width="large")})
 
 # --------------------------------------------------------------------------- uploads
-TIME_HINTS = ("time_days", "time", "days", "futime", "stime", "duration", "t")
+TIME_HINTS = ("time_days", "time", "days", "futime", "stime", "duration", "week", "month", "year", "t")
 EVENT_HINTS = ("recurrence", "event", "status", "censor", "dead", "fail", "e")
 GROUP_HINTS = ("arm", "group", "treatment", "trt", "rx", "allocation", "x")
 
 
 def _guess(columns: list[str], hints: tuple[str, ...], exclude: set[str]) -> int:
+    """Index of the most likely column: exact name matches first, then names containing a hint."""
     lowered = [c.lower() for c in columns]
-    for hint in hints:
-        for i, c in enumerate(lowered):
-            if columns[i] not in exclude and (c == hint or (len(hint) > 2 and hint in c)):
-                return i
+    for exact in (True, False):
+        for hint in hints:
+            for i, c in enumerate(lowered):
+                if columns[i] in exclude:
+                    continue
+                if (c in (hint, hint + "s")) if exact else (len(hint) > 2 and hint in c):
+                    return i
     return next((i for i, c in enumerate(columns) if c not in exclude), 0)
 
 

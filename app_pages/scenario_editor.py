@@ -88,21 +88,18 @@ def _value(s: Scenario, path: str):
 
 
 # --------------------------------------------------------------------------- status and actions
-status, actions = st.columns([0.6, 0.4], gap="large")
-with status:
-    if is_default(scenario):
-        st.success("Current scenario: the calibrated WalkBack default.", icon=":material/verified:")
-    else:
-        st.info("Current scenario differs from the default in: " + "; ".join(describe_changes(scenario)),
-                icon=":material/edit_note:")
-with actions:
-    a, b = st.columns(2)
-    a.button("Reset to default", on_click=reset_scenario, icon=":material/restart_alt:", disabled=is_default(scenario),
-             width="stretch", key="scenario_reset")
-    recalibrate = b.button("Recalibrate to the published trial", type="primary", icon=":material/auto_fix_high:",
-                           width="stretch", key="scenario_recalibrate",
-                           help="Solve the baseline hazard, the strength of the walking effect and the loss to "
-                                "follow-up so this scenario reproduces the published medians, HR and events.")
+if is_default(scenario):
+    st.success("Current scenario: the calibrated WalkBack default.", icon=":material/verified:")
+else:
+    st.info("Current scenario differs from the default in: " + "; ".join(describe_changes(scenario)),
+            icon=":material/edit_note:")
+with st.container(horizontal=True):
+    recalibrate = st.button("Recalibrate to the published trial", type="primary", icon=":material/auto_fix_high:",
+                            key="scenario_recalibrate",
+                            help="Solve the baseline hazard, the strength of the walking effect and the loss to "
+                                 "follow-up so this scenario reproduces the published medians, HR and events.")
+    st.button("Reset to default", on_click=reset_scenario, icon=":material/restart_alt:", disabled=is_default(scenario),
+              key="scenario_reset")
 
 if recalibrate:
     report = None
@@ -132,7 +129,7 @@ else:
     table["tolerance"] = (100 * table["tolerance"]).round(1)
     table["met"] = table["met"].map({True: "yes", False: "no"})
     st.dataframe(table, hide_index=True, column_config={
-        "target": st.column_config.TextColumn("Target", width="large"),
+        "target": st.column_config.TextColumn("Target", width="medium"),
         "published": st.column_config.NumberColumn("Published", format="%.2f"),
         "achieved": st.column_config.NumberColumn("Scenario (expected)", format="%.2f"),
         "relative_residual": st.column_config.NumberColumn("Off by (%)", format="%.2f"),

@@ -42,7 +42,7 @@ with published_col:
     with st.container(border=True):
         st.markdown("#### Published · Lancet 2024")
         a, b, c = st.columns(3)
-        a.metric("Median, walking + education", f"{med_i.value} days", help=f"95% CI {med_i.ci[0]} to {med_i.ci[1]}")
+        a.metric("Median, walking", f"{med_i.value} days")
         a.caption(f"95% CI {med_i.ci[0]} to {med_i.ci[1]}")
         b.metric("Median, control", f"{med_c.value} days")
         b.caption(f"95% CI {med_c.ci[0]} to {med_c.ci[1]}")
@@ -63,7 +63,7 @@ with simulated_col:
             a, b, c = st.columns(3)
             ci_i = ci_text(curves["intervention"].median_lower, curves["intervention"].median_upper)
             ci_c = ci_text(curves["control"].median_lower, curves["control"].median_upper)
-            a.metric("Median, walking + education", f"{curves['intervention'].median:.0f} days"
+            a.metric("Median, walking", f"{curves['intervention'].median:.0f} days"
                      if math.isfinite(curves["intervention"].median) else "not reached")
             a.caption(f"95% CI {ci_i}")
             b.metric("Median, control", f"{curves['control'].median:.0f} days" if math.isfinite(curves["control"].median)
@@ -111,7 +111,7 @@ if result is not None and expected is not None:
             {"label": "Scenario, expected", "estimate": expected.cox_hr, "lower": math.nan, "upper": math.nan,
              "kind": "expected"},
         ])
-        plot(F.estimate_forest_figure(forest, x_title="Hazard ratio, walking vs control (log scale)",
+        plot(F.estimate_forest_figure(forest, x_title="Walking vs control (log scale)",
                                       title="Hazard ratio"), key="trial_forest")
         medians = pd.DataFrame([
             {"label": "Walking, published", "estimate": med_i.value, "lower": med_i.ci[0], "upper": med_i.ci[1],

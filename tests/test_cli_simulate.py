@@ -113,6 +113,7 @@ BAD = [
     ("scenario-nan", ["--scenario", "{scn}"], '{"seed": NaN}', "not a number JSON allows"),
     ("scenario-over-cap", ["--scenario", "{scn}"],
      '{"design": {"n_intervention": 600000, "n_control": 600000}}', "export limit"),
+    ("scenario-field-with-line-break", ["--scenario", "{scn}"], '{"adherence": {"a\\nb": 1}}', "unknown field"),
     ("scenario-is-folder", ["--scenario", "{folder}"], None, "is a directory"),
     ("out-missing-folder", ["--out", "{out}/nowhere/x.csv"], None, "does not exist"),
     ("out-wrong-extension", ["--format", "parquet", "--out", "{out}/x.csv"], None, "ends in .csv"),

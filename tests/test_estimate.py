@@ -229,7 +229,7 @@ def test_risk_table_counts():
 
 
 def test_analyze_two_arm_shape_and_json():
-    df = simulate_trial(Scenario(), seed=1)
+    df = read_cohort_file(HERE / "data" / "walkback_seed1.csv")
     res = analyze_two_arm(df, strata=["stratum"], covariates=["age_years", "sex"])
     d = res.to_dict()
     json.dumps(d, allow_nan=False)
@@ -238,7 +238,7 @@ def test_analyze_two_arm_shape_and_json():
     assert set(d["logrank"]) == {"chisq", "p"}
     assert set(d["cox"]) == {"hr", "ci", "p"}
     assert set(d["rmst"]) == {"tau", "difference", "ci", "p"}
-    # same numbers as R on the same cohort (walkback_seed1.csv is this cohort)
+    # same numbers as R on the same file
     r = REF["walkback_seed1"]
     close(d["logrank"]["chisq"], r["logrank"]["chisq"])
     close(d["cox"]["hr"], r["cox"]["hr"])
@@ -253,7 +253,9 @@ def test_analyze_two_arm_shape_and_json():
 def test_medians_not_reached_are_none():
     d = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6], "e": [1, 0, 0, 0, 0, 0], "arm": ["control", "intervention"] * 3})
     out = analyze_two_arm(d, "t", "e", landmarks=[2]).to_dict()
-    assert out["groups"][0]["median"] is None and out["groups"][0]["median_ci"] == [None, None]
+    # S = 2/3 after the only event: median and upper limit not reached; the lower limit is (R: 1)
+    assert out["groups"][0]["median"] is None and out["groups"][0]["median_ci"] == [1.0, None]
+    assert out["groups"][1]["median"] is None and out["groups"][1]["median_ci"] == [None, None]
 
 
 def test_lifelines_logrank_agrees_with_own():

@@ -14,8 +14,10 @@
 #   rossi          lifelines.datasets.load_rossi() (Rossi et al. 1980 recidivism; written by
 #                  Python: load_rossi()[['week','arrest','fin','age','prio','wexp']]), 432 rows,
 #                  74% censored, weekly times (heavy ties), administrative censoring at 52.
-#   walkback_seed1 simulate_trial(Scenario(), seed=1) from this repository (701 rows, exact
-#                  times, 4 randomisation strata): the shape the app analyses.
+#   walkback_seed1 simulate_trial(Scenario(), seed=1) of this repository at commit 38e19a4
+#                  (columns time_days, recurrence, arm, stratum, age_years, sex; written by
+#                  Python). 701 rows, exact times, 4 randomisation strata: the shape the app
+#                  analyses. Fixed data now: the simulator has changed since.
 #
 # Calls whose results are stored (per data set):
 #   survfit(Surv(time, event) ~ group, conf.type = "log-log")           -> km (full curves)

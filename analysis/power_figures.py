@@ -1,0 +1,184 @@
+"""Plotly figures for power, sample size and estimands (the Design-a-trial and Estimands pages).
+
+Last stage of the pipeline: tidy DataFrames from :mod:`analysis.power` and
+:mod:`analysis.estimands` in, ``plotly.graph_objects.Figure`` out. Nothing here computes a
+statistic; colours come from :mod:`analysis.figures` so every page looks alike.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .figures import ARM_COLOURS, FONT, NEUTRAL
+
+__all__ = ["power_curve_figure", "dilution_figure", "estimands_figure", "coverage_figure"]
+
+_SIM = ARM_COLOURS["intervention"]
+_ANALYTIC = ARM_COLOURS["control"]
+_TRUTH = "#222222"
+
+
+def _layout(fig: go.Figure, title: str | None, height: int) -> go.Figure:
+    fig.update_layout(title=title, height=height, font=FONT, template="plotly_white",
+                      margin=dict(l=60, r=20, t=50 if title else 20, b=50),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    return fig
+
+
+def power_curve_figure(summary: pd.DataFrame, *, x_title: str | None = None, target_power: float | None = 0.9,
+                       title: str | None = None, height: int = 420) -> go.Figure:
+    """Schoenfeld and Freedman curves with simulated power and its 95% Monte Carlo interval.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :attr:`analysis.power.PowerCurve.summary`.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"value": [300, 600], "power_schoenfeld": [.6, .9], "power_freedman": [.58, .89],
+    ...                   "power_simulated": [.61, .9], "sim_lower": [.57, .88], "sim_upper": [.65, .92]})
+    >>> len(power_curve_figure(s).data)
+    3
+    """
+    x = summary["value"].to_numpy()
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x, y=summary["power_schoenfeld"], mode="lines", name="Schoenfeld (analytic)",
+                             line=dict(color=_ANALYTIC, width=2.5)))
+    fig.add_trace(go.Scatter(x=x, y=summary["power_freedman"], mode="lines", name="Freedman (analytic)",
+                             line=dict(color=_ANALYTIC, width=1.5, dash="dash")))
+    sim = summary["power_simulated"].to_numpy(dtype=float)
+    if np.isfinite(sim).any():
+        fig.add_trace(go.Scatter(
+            x=x, y=sim, mode="markers", name="Simulated (95% Monte Carlo interval)",
+            marker=dict(color=_SIM, size=9),
+            error_y=dict(type="data", symmetric=False, array=summary["sim_upper"] - sim,
+                         arrayminus=sim - summary["sim_lower"], color=_SIM, thickness=1.5)))
+    if target_power is not None:
+        fig.add_hline(y=target_power, line=dict(color="#bbb", width=1, dash="dot"),
+                      annotation_text=f"{target_power:.0%} power", annotation_position="bottom right")
+    fig.update_yaxes(title="Power", range=[0, 1.02], tickformat=".0%")
+    fig.update_xaxes(title=x_title or "Value")
+    return _layout(fig, title, height)
+
+
+def dilution_figure(table: pd.DataFrame, *, title: str | None = None, height: int = 420) -> go.Figure:
+    """HR attenuation and events inflation as the share of never-starters grows.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`analysis.power.dilution_table`.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"never_start": [0, .2], "hr_model": [.7, .75], "hr_log_dilution": [.7, .75],
+    ...                   "hr_hazard_mix": [.7, .76], "inflation_model": [1, 1.5], "inflation_simple": [1, 1.56]})
+    >>> len(dilution_figure(t).data)
+    5
+    """
+    p = table["never_start"].to_numpy()
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Expected ITT hazard ratio", "Events needed, relative to everyone starting"))
+    fig.add_trace(go.Scatter(x=p, y=table["hr_model"], name="Model (expected Cox HR)", mode="lines+markers",
+                             line=dict(color=_SIM, width=2.5)), 1, 1)
+    fig.add_trace(go.Scatter(x=p, y=table["hr_log_dilution"], name="HR_s^(1-p)", mode="lines",
+                             line=dict(color=_ANALYTIC, dash="dash")), 1, 1)
+    fig.add_trace(go.Scatter(x=p, y=table["hr_hazard_mix"], name="(1-p) HR_s + p", mode="lines",
+                             line=dict(color=NEUTRAL, dash="dot")), 1, 1)
+    fig.add_trace(go.Scatter(x=p, y=table["inflation_model"], name="Model", mode="lines+markers",
+                             line=dict(color=_SIM, width=2.5), showlegend=False), 1, 2)
+    fig.add_trace(go.Scatter(x=p, y=table["inflation_simple"], name="1/(1-p)^2", mode="lines",
+                             line=dict(color=_ANALYTIC, dash="dash")), 1, 2)
+    fig.update_xaxes(title="Share who never start (p)", tickformat=".0%")
+    fig.update_yaxes(title="Hazard ratio", row=1, col=1)
+    fig.update_yaxes(title="Inflation factor", row=1, col=2)
+    return _layout(fig, title, height)
+
+
+_PANELS = (("hr", "Hazard ratio", True), ("landmark", "Difference in recurrence-free proportion", False),
+           ("rmst", "Difference in RMST (days)", False))
+
+
+def _panel(estimand: str) -> int:
+    if estimand.endswith("_hr"):
+        return 0
+    return 1 if "landmark" in estimand else 2
+
+
+def estimands_figure(summary: pd.DataFrame, *, title: str | None = None, height: int = 560) -> go.Figure:
+    """Each estimate with its CI (dots and whiskers) against its true value (black cross).
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :attr:`analysis.estimands.EstimandResult.summary`.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"estimand": ["itt_hr", "itt_rmst_diff"], "label": ["ITT HR", "ITT RMST"],
+    ...                   "estimate": [.7, 80.], "lower": [.6, 40.], "upper": [.85, 120.], "truth": [.72, 86.]})
+    >>> len(estimands_figure(s).data)
+    4
+    """
+    fig = make_subplots(rows=3, cols=1, subplot_titles=[p[1] for p in _PANELS], vertical_spacing=0.12,
+                        row_heights=[0.4, 0.3, 0.3])
+    shown_legend = set()
+    for _, row in summary.iterrows():
+        r = _panel(str(row["estimand"])) + 1
+        label = str(row["label"]).split(":")[0] if ":" in str(row["label"]) else str(row["label"])
+        label = label.replace(" hazard ratio", "").replace("ITT difference in ", "ITT ")
+        est, lo, hi = float(row["estimate"]), float(row["lower"]), float(row["upper"])
+        has_ci = math.isfinite(lo) and math.isfinite(hi)
+        fig.add_trace(go.Scatter(
+            x=[est], y=[label], mode="markers", name="Estimate (95% CI)", showlegend="est" not in shown_legend,
+            marker=dict(color=_SIM, size=11),
+            error_x=dict(type="data", symmetric=False, array=[hi - est], arrayminus=[est - lo], color=_SIM,
+                         thickness=2) if has_ci else None,
+            hovertemplate=f"{row['label']}: {est:.3g}" + (f" ({lo:.3g} to {hi:.3g})" if has_ci else "") + "<extra></extra>"),
+            r, 1)
+        shown_legend.add("est")
+        truth = float(row["truth"])
+        if math.isfinite(truth):
+            fig.add_trace(go.Scatter(x=[truth], y=[label], mode="markers", name="True value",
+                                     showlegend="truth" not in shown_legend,
+                                     marker=dict(symbol="x-thin", size=16, line=dict(width=3, color=_TRUTH)),
+                                     hovertemplate=f"truth {truth:.3g}<extra></extra>"), r, 1)
+            shown_legend.add("truth")
+    fig.update_xaxes(type="log", row=1, col=1)
+    fig.add_vline(x=1.0, line=dict(color="#bbb", width=1), row=1, col=1)
+    fig.add_vline(x=0.0, line=dict(color="#bbb", width=1), row=2, col=1)
+    fig.add_vline(x=0.0, line=dict(color="#bbb", width=1), row=3, col=1)
+    return _layout(fig, title, height)
+
+
+def coverage_figure(summary: pd.DataFrame, *, level: float = 0.95, title: str | None = None,
+                    height: int = 380) -> go.Figure:
+    """Coverage of each estimator's CI over replicates, with a 95% Monte Carlo interval.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :attr:`analysis.estimands.EstimandReplicates.summary`.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"label": ["a"], "coverage": [.94], "coverage_mcse": [.01]})
+    >>> fig = coverage_figure(s); fig.data[0].type
+    'bar'
+    """
+    cov = summary["coverage"].to_numpy(dtype=float)
+    err = 1.96 * summary["coverage_mcse"].to_numpy(dtype=float)
+    colours = [_SIM if abs(c - level) <= max(e, 0.01) else _ANALYTIC for c, e in zip(cov, err)]
+    fig = go.Figure(go.Bar(x=cov, y=summary["label"], orientation="h", marker_color=colours,
+                           error_x=dict(type="data", array=err, color="#333"),
+                           hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
+    fig.add_vline(x=level, line=dict(color=_TRUTH, width=1.5, dash="dash"),
+                  annotation_text=f"nominal {level:.0%}", annotation_position="top")
+    fig.update_xaxes(title="Share of replicate CIs containing the true value", range=[0, 1.0], tickformat=".0%")
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title, height)

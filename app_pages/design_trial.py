@@ -1,0 +1,103 @@
+"""Design a trial: power and sample size, analytic against simulated, and the cost of lower adherence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from analysis.calibrate import default_scenario
+from analysis.errors import WalkBackInputError
+from analysis.power import CURVE_PARAMETERS, dilution_table, power_curve, sample_size
+from analysis.power_figures import dilution_figure, power_curve_figure
+from analysis.scenario import Scenario
+
+try:  # the app's shared helpers (current scenario kept in the URL); plain fallbacks outside the app
+    from app_pages._shared import current_scenario, plot
+except ImportError:  # pragma: no cover - only when the page runs without the app package
+    def current_scenario() -> Scenario:
+        return st.session_state.get("scenario") or default_scenario()
+
+    def plot(fig, key=None) -> None:
+        st.plotly_chart(fig, key=key, theme=None)
+
+GRIDS = {
+    "n": [200, 300, 400, 500, 600, 701, 800, 1000],
+    "never_start": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
+    "mean_adherence": [0.3, 0.45, 0.6, 0.75, 0.87, 1.0],
+    "hr": [0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9],
+}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_sample_size(scenario: Scenario, power: float, alpha: float):
+    return sample_size(scenario, power=power, alpha=alpha)
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing the power curve...")
+def cached_curve(scenario: Scenario, parameter: str, values: tuple, n_sims: int, seed: int, alpha: float):
+    return power_curve(scenario, parameter, list(values), n_sims, seed, alpha=alpha)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def cached_dilution(scenario: Scenario, values: tuple, alpha: float, power: float):
+    return dilution_table(scenario, list(values), alpha=alpha, power=power)
+
+
+st.title("Design a trial")
+st.caption("How many participants would a WalkBack-like trial need? Schoenfeld's and Freedman's formulas use the "
+           "scenario's expected hazard ratio and recurrences (follow-up window, loss to follow-up); the simulation "
+           "runs whole trials and counts how often the log-rank test reaches significance.")
+
+base = st.session_state.get("scenario") if isinstance(st.session_state.get("scenario"), Scenario) else None
+scenario = base or current_scenario()
+
+c1, c2 = st.columns(2)
+target = c1.select_slider("Target power", [0.8, 0.85, 0.9, 0.95], value=0.9, key="design_power")
+alpha = c2.select_slider("Two-sided alpha", [0.01, 0.025, 0.05, 0.1], value=0.05, key="design_alpha")
+
+try:
+    ss = cached_sample_size(scenario, float(target), float(alpha)).summary.set_index("method")
+except WalkBackInputError as exc:
+    st.error(f"No sample size for this scenario: {exc}", icon=":material/error:")
+    st.stop()
+m1, m2, m3 = st.columns(3)
+m1.metric("Expected ITT hazard ratio", f"{ss.loc['schoenfeld', 'hr']:.3f}")
+m2.metric("Recurrences needed (Schoenfeld)", f"{int(ss.loc['schoenfeld', 'events'])}",
+          help=f"Freedman: {int(ss.loc['freedman', 'events'])}")
+m3.metric("Participants needed", f"{int(ss.loc['schoenfeld', 'n_total'])}",
+          help=f"At {100 * ss.loc['schoenfeld', 'p_event']:.1f}% of participants with an observed recurrence. "
+               f"Freedman: {int(ss.loc['freedman', 'n_total'])}.")
+
+st.subheader("Power curve")
+p1, p2, p3 = st.columns(3)
+parameter = p1.selectbox("Vary", list(CURVE_PARAMETERS), format_func=CURVE_PARAMETERS.get, key="design_param")
+n_sims = p2.select_slider("Simulated trials per point", [0, 100, 200, 500, 1000], value=100, key="design_nsims",
+                          help="0 shows the analytic curves only. Monte Carlo SE is at most 0.5/sqrt(trials).")
+seed = p3.number_input("Seed", min_value=0, max_value=(1 << 53) - 1, value=min(int(scenario.seed), (1 << 53) - 1),
+                       step=1, key="design_seed")
+try:
+    curve = cached_curve(scenario, parameter, tuple(GRIDS[parameter]), int(n_sims), int(seed), float(alpha))
+except WalkBackInputError as exc:
+    st.error(f"Power curve not available: {exc}", icon=":material/error:")
+    st.stop()
+plot(power_curve_figure(curve.summary, x_title=CURVE_PARAMETERS[parameter], target_power=float(target)),
+     key="design_curve")
+shown = curve.summary[["value", "n_total", "hr", "events_expected", "power_schoenfeld", "power_freedman",
+                       "power_simulated", "mc_se"]].copy()
+shown.columns = ["Value", "Participants", "Expected HR", "Expected recurrences", "Schoenfeld", "Freedman",
+                 "Simulated", "MC SE"]
+st.dataframe(shown.round(3), hide_index=True)
+
+st.subheader("What lower adherence costs")
+st.caption("Never-starters get no benefit, so the ITT hazard ratio moves towards 1 and more recurrences are "
+           "needed. The textbook rule inflates events by 1/(1-p)^2; the model recomputes the expected Cox HR with "
+           "the walking effect per minute held fixed.")
+shares = tuple(float(v) for v in np.round(np.arange(0.0, 0.55, 0.05), 2))
+table = cached_dilution(scenario, shares, float(alpha), float(target))
+plot(dilution_figure(table), key="design_dilution")
+show = pd.DataFrame({"Never start": table["never_start"], "HR (model)": table["hr_model"],
+                     "HR_s^(1-p)": table["hr_log_dilution"], "Events (model)": table["events_model"],
+                     "Inflation (model)": table["inflation_model"], "Inflation 1/(1-p)^2": table["inflation_simple"],
+                     "Participants (model)": table["n_model"]})
+st.dataframe(show.round(3), hide_index=True)

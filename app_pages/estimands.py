@@ -1,0 +1,125 @@
+"""Estimands: what ITT, per-protocol, as-treated and CACE estimate, against the truth the simulator knows."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from analysis.calibrate import default_scenario
+from analysis.errors import WalkBackInputError
+from analysis.estimands import ESTIMANDS, EstimandSettings, estimand_replicates, estimate_estimands
+from analysis.power_figures import coverage_figure, estimands_figure
+from analysis.scenario import Scenario, with_changes
+from analysis.simulate import simulate_trial
+
+try:  # the app's shared helpers (current scenario kept in the URL); plain fallbacks outside the app
+    from app_pages._shared import current_scenario, plot
+except ImportError:  # pragma: no cover - only when the page runs without the app package
+    def current_scenario() -> Scenario:
+        return st.session_state.get("scenario") or default_scenario()
+
+    def plot(fig, key=None) -> None:
+        st.plotly_chart(fig, key=key, theme=None)
+
+
+@st.cache_data(max_entries=16, show_spinner="Simulating the trial and computing the true effects...")
+def one_trial(scenario: Scenario, seed: int, settings: EstimandSettings):
+    cohort = simulate_trial(scenario, seed=seed, potential_outcomes=True)
+    return estimate_estimands(cohort, scenario, settings)
+
+
+@st.cache_data(max_entries=8, show_spinner="Running the replicate trials...")
+def many_trials(scenario: Scenario, n_replicates: int, seed: int, settings: EstimandSettings):
+    return estimand_replicates(scenario, n_replicates, seed, settings)
+
+
+st.title("Estimands")
+st.caption("A real trial sees each person in one arm only. The simulator also knows what would have happened in "
+           "the other arm, so each analysis can be checked against the effect it claims to estimate.")
+
+base = st.session_state.get("scenario") if isinstance(st.session_state.get("scenario"), Scenario) else None
+base = base or current_scenario()
+
+with st.expander("Healthy-adherer confounding and definitions", expanded=True, icon=":material/tune:"):
+    c1, c2, c3 = st.columns(3)
+    risk_sd = c1.slider("Spread of baseline risk (log-hazard SD)", 0.0, 3.0, float(base.outcome.baseline_risk_sd), 0.05,
+                        key="est_risk_sd", help="Unobserved differences in recurrence risk between people. "
+                                                "Without them adherence cannot be confounded.")
+    rho = c2.slider("Healthy-adherer correlation", -0.99, 0.99, float(base.adherence.healthy_adherer_correlation), 0.01,
+                    key="est_rho", help="Above 0, people who adhere would have done better anyway.")
+    never = c3.slider("Share who never start", 0.0, 1.0, float(base.adherence.never_start), 0.01, key="est_never")
+    d1, d2, d3, d4 = st.columns(4)
+    threshold = d1.slider("Per-protocol adherence threshold", 0.0, 1.0, 0.6, 0.05, key="est_threshold",
+                          help="Intervention participants reaching at least this share of the walking target count "
+                               "as adherent.")
+    dose = d2.slider("As-treated dose threshold (min/week, week 12)", 30, 200, 120, 10, key="est_dose")
+    complier = d3.radio("Complier", ["started", "adherent"], key="est_complier", horizontal=True,
+                        help="'started': would start the programme if offered (the IV assumptions hold). "
+                             "'adherent': would reach the adherence threshold (starters below it still benefit, "
+                             "so the IV estimate is biased; the page shows by how much).")
+    max_months = base.design.max_followup_months
+    months = [m for m in (6, 12, 18, 24) if m <= max_months] or [float(max_months)]
+    landmark_months = d4.select_slider("Landmark and RMST horizon (months)", months, value=12 if 12 in months else months[-1],
+                                       key="est_landmark")
+    seed = st.number_input("Trial seed", min_value=0, max_value=(1 << 53) - 1, value=min(int(base.seed), (1 << 53) - 1),
+                           step=1, key="est_seed")
+
+try:
+    scenario = with_changes(base, {"outcome.baseline_risk_sd": float(risk_sd),
+                                   "adherence.healthy_adherer_correlation": float(rho),
+                                   "adherence.never_start": float(never)})
+    days = min(landmark_months * 365.25 / 12, scenario.design.max_followup_days)
+    settings = EstimandSettings(adherence_threshold=float(threshold), dose_threshold_minutes=float(dose),
+                                landmark_days=days, tau_days=days, complier=complier)
+    result = one_trial(scenario, int(seed), settings)
+except WalkBackInputError as exc:
+    st.error(f"These settings cannot be analysed: {exc}", icon=":material/error:")
+    st.stop()
+
+st.subheader("One trial")
+st.caption(f"Complier share observed in the intervention arm: {100 * result.complier_share:.1f}%. "
+           "Crosses mark the true values (from 200,000 simulated participants' outcomes under both arms).")
+plot(estimands_figure(result.summary), key="est_forest")
+
+
+def _fmt(value: float, scale: str) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:.3f}" if scale == "hr" or abs(value) < 1 else f"{value:.1f}"
+
+
+table = pd.DataFrame({
+    "Estimand": result.summary["label"],
+    "Estimate": [_fmt(v, s) for v, s in zip(result.summary["estimate"], result.summary["scale"])],
+    "95% CI": [f"{_fmt(lo, s)} to {_fmt(hi, s)}" for lo, hi, s in
+               zip(result.summary["lower"], result.summary["upper"], result.summary["scale"])],
+    "Truth": [_fmt(v, s) for v, s in zip(result.summary["truth"], result.summary["scale"])],
+    "CI covers truth": result.summary["covers"].map({True: "yes", False: "no"}),
+})
+st.dataframe(table, hide_index=True)
+st.caption("Hazard-ratio truths are the large-sample Cox HR comparing the group's outcomes with and without the "
+           "programme under the trial's censoring. Per-protocol compares adherers with all controls; its truth is "
+           "the programme's effect among adherers. CACE = ITT difference / share of compliers (delta-method CI).")
+
+st.subheader("Across many trials")
+r1, r2 = st.columns([0.3, 0.7])
+n_rep = r1.select_slider("Replicate trials", [50, 100, 200, 400], value=100, key="est_nrep")
+if r2.button(f"Run {n_rep} trials", icon=":material/play_arrow:", key="est_run") or \
+        st.session_state.get("est_last") == (scenario, n_rep, int(seed), settings):
+    st.session_state["est_last"] = (scenario, n_rep, int(seed), settings)
+    try:
+        reps = many_trials(scenario, int(n_rep), int(seed), settings)
+    except WalkBackInputError as exc:
+        st.error(f"The replicate run failed: {exc}", icon=":material/error:")
+        st.stop()
+    plot(coverage_figure(reps.summary, level=settings.level, title="Coverage of the 95% CIs"), key="est_cov")
+    show = reps.summary[["label", "truth", "mean_estimate", "bias", "bias_mcse", "empirical_se", "mean_se",
+                         "coverage", "coverage_mcse"]].copy()
+    show.columns = ["Estimand", "Truth", "Mean estimate", "Bias (log scale for HR)", "Bias MC SE",
+                    "Empirical SE", "Mean model SE", "Coverage", "Coverage MC SE"]
+    st.dataframe(show.round(4), hide_index=True)
+else:
+    st.caption("Press Run to see bias and coverage of each estimator over replicate trials "
+               f"({', '.join(label for label, _ in ESTIMANDS.values())}).")

@@ -1,0 +1,243 @@
+"""AppTest interaction tier: widgets change what is shown, uploads fail politely, links reproduce views."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analysis.calibrate import expected_trial
+from analysis.export import cohort_to_bytes
+from analysis.scenario import with_changes
+from analysis.sharing import decode_scenario, encode_scenario
+from analysis.simulate import simulate_trial
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+SCENARIO_KEY = "walkback_scenario"
+
+
+def app_on(page: str, query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    if query:
+        at.query_params.update(query)
+    at.run()
+    at.switch_page(f"app_pages/{page}")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def days(text: str) -> float:
+    return float(re.match(r"([\d.]+) days", text).group(1))
+
+
+def slider(at: AppTest, label: str):
+    return next(s for s in at.slider if s.label == label)
+
+
+# --------------------------------------------------------------------------- adherence what-if
+def test_raising_adherence_lengthens_the_displayed_intervention_median(walkback):
+    at = app_on("adherence.py")
+    before = days(metric(at, "Median, walking"))
+    assert before == pytest.approx(208, abs=1)
+    slider(at, "Mean adherence among starters").set_value(1.0)
+    slider(at, "Never start the programme").set_value(0.0)
+    at.run()
+    assert not at.exception
+    after = days(metric(at, "Median, walking"))
+    assert after > before + 10
+    expected = expected_trial(with_changes(walkback, {"adherence.mean_adherence": 1.0, "adherence.never_start": 0.0}))
+    assert after == pytest.approx(expected.median_intervention, abs=1)
+    # The control arm is untouched by adherence.
+    assert days(metric(at, "Median, control")) == pytest.approx(112, abs=1)
+
+
+def test_lowering_adherence_shortens_it_and_can_be_made_current(walkback):
+    at = app_on("adherence.py")
+    slider(at, "Mean adherence among starters").set_value(0.3)
+    at.run()
+    assert days(metric(at, "Median, walking")) < 200
+    next(b for b in at.button if b.label == "Make the what-if the current scenario").click()
+    at.run()
+    assert not at.exception
+    current = at.session_state[SCENARIO_KEY]
+    assert current.adherence.mean_adherence == 0.3
+    assert at.query_params.get("ma") in ("0.3", ["0.3"])
+
+
+def test_untouched_whatif_equals_current_scenario():
+    at = app_on("adherence.py")
+    table = at.dataframe[0].value
+    assert (table["change"].isin(["±0", ""])).all(), table
+
+
+def test_display_toggle_does_not_resimulate(monkeypatch):
+    import app_pages._shared as shared
+
+    at = app_on("survival.py")
+    calls = []
+    original = shared.simulate_trial
+    monkeypatch.setattr(shared, "simulate_trial", lambda *a, **k: calls.append(1) or original(*a, **k))
+    next(t for t in at.toggle if t.label == "% recurred").set_value(True)
+    at.run()
+    next(t for t in at.toggle if t.label == "95% bands").set_value(False)
+    at.run()
+    assert not at.exception
+    assert calls == []
+
+
+# --------------------------------------------------------------------------- uploads
+@pytest.mark.parametrize("name, content, fragment", [
+    ("binary.csv", b"\x00\x01\x02garbage\x00", "binary content"),
+    ("empty.csv", b"", "empty"),
+    ("ragged.csv", b"time,event,arm\n1,1,a\n2,0,b,extra,cells\n", "well-formed CSV"),
+    ("broken.parquet", b"PAR1 not parquet", "Parquet"),
+])
+def test_unreadable_upload_shows_an_error_not_a_traceback(name, content, fragment):
+    at = app_on("data_files.py")
+    at.file_uploader[0].set_value((name, content, "application/octet-stream"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert errors and fragment.lower() in errors[0].lower(), errors
+
+
+def test_upload_with_unusable_columns_explains_what_is_wrong():
+    at = app_on("data_files.py")
+    csv = b"time_days,recurrence,arm\n10,1,control\n20,2,intervention\n30,0,control\n"
+    at.file_uploader[0].set_value(("bad_event.csv", csv, "text/csv"))
+    at.run()
+    assert not at.exception
+    assert any("must be 0/1" in e.value for e in at.error), [e.value for e in at.error]
+    three_arms = b"time,event,group\n1,1,a\n2,0,b\n3,1,c\n"
+    at.file_uploader[0].set_value(("three.csv", three_arms, "text/csv"))
+    at.run()
+    assert not at.exception
+    assert any("exactly two are needed" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_valid_upload_gets_the_same_analyses(walkback):
+    cohort = simulate_trial(walkback, seed=11)
+    at = app_on("data_files.py")
+    at.file_uploader[0].set_value(("mine.parquet", cohort_to_bytes(cohort, "parquet"), "application/octet-stream"))
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [s.value for s in at.selectbox][:4] == ["time_days", "recurrence", "arm", "control"]
+    labels = [m.label for m in at.metric]
+    assert "Hazard ratio (Cox)" in labels and "Median, walking + education" in labels
+    renamed = cohort.rename(columns={"time_days": "weeks", "recurrence": "status", "arm": "trt"})
+    renamed["weeks"] = renamed["weeks"] / 7
+    at.file_uploader[0].set_value(("renamed.csv", renamed.to_csv(index=False).encode(), "text/csv"))
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [s.value for s in at.selectbox][:3] == ["weeks", "status", "trt"]
+
+
+# --------------------------------------------------------------------------- links
+def test_url_query_params_reproduce_a_scenario(walkback):
+    wanted = with_changes(walkback, {"adherence.never_start": 0.3, "walking.target_minutes": 120.0, "seed": 7})
+    at = app_on("adherence.py", encode_scenario(wanted, walkback))
+    assert at.session_state[SCENARIO_KEY] == wanted
+    assert slider(at, "Never start the programme").value == pytest.approx(0.3)
+    assert slider(at, "Weekly walking target (min/week)").value == 120
+    assert not any("link" in e.value for e in at.error)
+    # The view's own URL reproduces it again in a new session.
+    params = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert decode_scenario(params, base=walkback) == wanted
+    again = app_on("trial.py", params)
+    assert again.session_state[SCENARIO_KEY] == wanted
+    expected = expected_trial(wanted)
+    shown = again.dataframe[0].value.set_index("Quantity").loc["Median days, walking + education",
+                                                                 "Scenario, expected"]
+    assert float(shown) == pytest.approx(expected.median_intervention, abs=1)
+
+
+def test_scenario_survives_page_changes(walkback):
+    at = app_on("scenario_editor.py", {"ns": "0.4", "seed": "5"})
+    for page in ("survival.py", "methods.py", "adherence.py"):
+        at.switch_page(f"app_pages/{page}")
+        at.query_params.clear()  # navigation may drop the query string; the session keeps the scenario
+        at.run()
+        assert at.session_state[SCENARIO_KEY].adherence.never_start == 0.4
+        assert at.query_params.get("ns") in ("0.4", ["0.4"])
+
+
+@pytest.mark.parametrize("query", [{"ns": "2"}, {"ns": "abc"}, {"bogus": "1"}, {"n1": "1.5"}])
+def test_bad_link_shows_an_error_and_the_default_scenario(walkback, query):
+    at = app_on("trial.py", query)
+    assert not at.exception
+    assert any("link" in e.value for e in at.error), [e.value for e in at.error]
+    assert at.session_state[SCENARIO_KEY] == walkback
+    assert "bogus" not in at.query_params and at.query_params.get("ns") is None
+
+
+# --------------------------------------------------------------------------- scenario page
+def test_scenario_form_applies_changes_and_reset_restores_default(walkback):
+    at = app_on("scenario_editor.py")
+    field = next(n for n in at.number_input if n.label.startswith("Never start (share)"))
+    field.set_value(0.5)
+    next(b for b in at.button if b.label == "Apply changes").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state[SCENARIO_KEY].adherence.never_start == 0.5
+    assert at.query_params.get("ns") in ("0.5", ["0.5"])
+    assert any("no longer reproduces" in w.value for w in at.warning)
+    next(b for b in at.button if b.label == "Reset to default").click()
+    at.run()
+    assert at.session_state[SCENARIO_KEY] == walkback
+    assert "ns" not in at.query_params
+
+
+def test_bad_form_input_is_refused_with_a_message(walkback):
+    at = app_on("scenario_editor.py")
+    next(t for t in at.text_input if t.label.startswith("Permuted block sizes")).set_value("4, five")
+    next(b for b in at.button if b.label == "Apply changes").click()
+    at.run()
+    assert not at.exception
+    assert any("Not applied" in e.value for e in at.error)
+    assert at.session_state[SCENARIO_KEY] == walkback
+
+
+@pytest.mark.slow
+def test_recalibrate_button_restores_the_published_targets(walkback):
+    at = app_on("scenario_editor.py", {"ns": "0.3"})
+    next(b for b in at.button if b.label == "Recalibrate to the published trial").click()
+    at.run()
+    assert not at.exception
+    solved = at.session_state[SCENARIO_KEY]
+    assert solved.adherence.never_start == 0.3
+    assert solved.dose_response.log_hr_per_100_min > walkback.dose_response.log_hr_per_100_min
+    e = expected_trial(solved)
+    assert e.median_intervention == pytest.approx(208, rel=0.01) and e.cox_hr == pytest.approx(0.72, rel=0.01)
+    assert any("Recalibrated" in s.value for s in at.success)
+    report = at.dataframe[0].value
+    assert (report.loc[report.role == "target", "met"] == "yes").all()
+
+
+def test_exponential_baseline_recalibration_explains_why_it_fails():
+    at = app_on("scenario_editor.py", {"bl": "exponential"})
+    next(b for b in at.button if b.label == "Recalibrate to the published trial").click()
+    at.run()
+    assert not at.exception
+    assert any("hazard falls over time" in w.value or "constant hazard" in w.value for w in at.warning), \
+        [w.value for w in at.warning]
+
+
+def test_downloads_are_offered(walkback):
+    at = app_on("data_files.py")
+    labels = [b.label for b in at.get("download_button")]
+    assert {"Cohort (CSV)", "Cohort (Parquet)", "Scenario (JSON)"} <= set(labels)
+    frame = at.dataframe[0].value
+    assert len(frame) == 50 and "time_days" in frame.columns
+    expected = simulate_trial(walkback, seed=walkback.seed).head(50)
+    pd.testing.assert_series_equal(frame["time_days"].reset_index(drop=True), expected["time_days"], check_names=False)
+    assert io  # silence unused import on some linters

@@ -1,0 +1,106 @@
+"""AppTest smoke tier: every page renders without an exception, by default and on edge scenarios.
+
+The app is driven through its real entry point (``app.py`` with ``st.navigation``); edge scenarios
+arrive the way a user's link brings them, as URL query parameters.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app.py"
+OWN_PAGES = ["trial.py", "survival.py", "adherence.py", "replicates.py", "scenario_editor.py", "data_files.py",
+             "methods.py"]
+OPTIONAL_PAGES = ["estimands.py", "design_trial.py"]  # other engineers' pages, listed when present
+PAGES = OWN_PAGES + [p for p in OPTIONAL_PAGES if (ROOT / "app_pages" / p).is_file()]
+
+EDGE_SCENARIOS = {
+    "nobody_starts": {"ns": "1"},
+    "zero_adherence": {"ma": "0"},
+    "full_adherence_no_spread": {"ma": "1", "as": "0", "ns": "0"},
+    "exponential_baseline": {"bl": "exponential"},
+    "piecewise_baseline": {"bl": "piecewise_exponential"},
+    "emax_dose": {"dr": "emax"},
+    "no_walking_effect": {"dr": "none"},
+    "tiny_trial": {"n1": "4", "n0": "3", "blocks": "2"},
+    "frailty_and_healthy_adherers": {"rsd": "0.8", "ha": "0.6"},
+    "short_followup": {"fu": "2"},
+}
+
+
+def new_app(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    if query:
+        at.query_params.update(query)
+    return at
+
+
+def problems(at: AppTest) -> list[str]:
+    return [str(e.value) for e in at.exception]
+
+
+def run_page(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"app_pages/{page}")
+    at.run()
+    return at
+
+
+def wait_for_replicates(at: AppTest, timeout: float = 90.0) -> AppTest:
+    """Re-run the replicates page until its background run has finished."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        if not at.get("progress"):
+            return at
+        time.sleep(0.5)
+    raise AssertionError("the replicate run did not finish in time")
+
+
+@pytest.fixture(scope="module")
+def default_app() -> AppTest:
+    at = new_app()
+    at.run()
+    assert not problems(at)
+    return at
+
+
+def test_router_registers_every_page(default_app):
+    assert default_app.title[0].value == "The WalkBack trial"
+    assert any("WalkBack Explorer" in m.value for m in default_app.sidebar.markdown)
+    for page in PAGES:
+        default_app.switch_page(f"app_pages/{page}")  # raises if st.navigation did not register it
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_with_defaults(default_app, page):
+    at = run_page(default_app, page)
+    assert not problems(at), problems(at)
+    assert at.title, f"{page} has no title"
+    if page != "data_files.py":
+        assert not at.error, [e.value for e in at.error]
+
+
+def test_replicates_page_shows_results_when_the_run_finishes(default_app):
+    at = wait_for_replicates(run_page(default_app, "replicates.py"))
+    assert not problems(at)
+    labels = [m.label for m in at.metric]
+    assert "Trials with p < 0.05" in labels and "Inside the published CI" in labels
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(EDGE_SCENARIOS))
+def test_every_page_survives_edge_scenarios(name):
+    at = new_app(EDGE_SCENARIOS[name])
+    at.run()
+    assert not problems(at), problems(at)
+    assert not [e for e in at.error if "link" in str(e.value)], "edge scenario rejected as a bad link"
+    for page in PAGES:
+        run_page(at, page)
+        if page == "replicates.py":
+            wait_for_replicates(at)
+        assert not problems(at), (name, page, problems(at))

@@ -1,0 +1,127 @@
+"""analysis.kernels against lifelines (estimator of record) at 1e-6 relative, incl. ties and strata."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import CoxPHFitter
+from lifelines.statistics import logrank_test
+
+from analysis.estimate import kaplan_meier, logrank
+from analysis.kernels import km_median_batch, logrank_cox, logrank_cox_batch
+
+REL = 1e-6
+
+
+def _data(seed, n=400, tie_unit=None, n_strata=1):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 2, n)
+    s = rng.integers(0, n_strata, n)
+    t = rng.exponential(100 * np.where(x == 1, 1.4, 1.0) * (1 + 0.3 * s))
+    c = rng.uniform(0, 300, n)
+    e = (t <= c).astype(int)
+    t = np.minimum(t, c)
+    if tie_unit:
+        t = np.ceil(t / tie_unit) * tie_unit  # heavy ties, also between events and censorings
+    return t, e, x, s
+
+
+def _lifelines(t, e, x, s=None):
+    df = pd.DataFrame({"T": t, "E": e, "x": x})
+    kw = {}
+    if s is not None:
+        df["s"] = s
+        kw["strata"] = ["s"]
+    cph = CoxPHFitter().fit(df, "T", "E", fit_options={"precision": 1e-18, "r_precision": 0.0}, **kw)
+    return float(cph.params_["x"]), float(cph.standard_errors_["x"])
+
+
+@pytest.mark.parametrize("tie_unit", [None, 30.0, 100.0])
+@pytest.mark.parametrize("n_strata", [1, 4])
+def test_single_trial_matches_lifelines(tie_unit, n_strata):
+    t, e, x, s = _data(1, tie_unit=tie_unit, n_strata=n_strata)
+    strata = s if n_strata > 1 else None
+    r = logrank_cox(t, e, x, strata)
+    b, se = _lifelines(t, e, x, strata)
+    assert r["log_hr"] == pytest.approx(b, rel=REL)
+    assert r["se"] == pytest.approx(se, rel=REL)
+    if strata is None:
+        lr = logrank_test(t[x == 0], t[x == 1], e[x == 0], e[x == 1]).test_statistic
+    else:  # lifelines has no stratified log-rank; analysis.estimate's is checked against R survdiff
+        df = pd.DataFrame({"t": t, "e": e, "arm": np.where(x == 1, "intervention", "control"), "s": s})
+        lr = logrank(df, "t", "e", strata=["s"]).chisq
+    assert r["logrank_chisq"] == pytest.approx(lr, rel=REL)
+
+
+def test_batch_equals_loop_of_singles_and_lifelines():
+    reps = [_data(seed, n=150, tie_unit=20.0 if seed % 2 else None, n_strata=3) for seed in range(12)]
+    T, E, X, S = (np.vstack([r[i] for r in reps]) for i in range(4))
+    res = logrank_cox_batch(T, E, X, S)
+    assert res.converged.all()
+    for i in range(len(reps)):
+        b, se = _lifelines(T[i], E[i], X[i], S[i])
+        assert res.log_hr[i] == pytest.approx(b, rel=REL)
+        assert res.se[i] == pytest.approx(se, rel=REL)
+    plain = logrank_cox_batch(T, E, X)
+    for i in range(len(reps)):
+        lr = logrank_test(T[i][X[i] == 0], T[i][X[i] == 1], E[i][X[i] == 0], E[i][X[i] == 1]).test_statistic
+        assert plain.logrank_chisq[i] == pytest.approx(lr, rel=REL)
+
+
+def test_chunking_does_not_change_results(monkeypatch):
+    import analysis.kernels as k
+
+    reps = [_data(seed, n=120, tie_unit=10.0) for seed in range(9)]
+    T, E, X = (np.vstack([r[i] for r in reps]) for i in range(3))
+    whole = logrank_cox_batch(T, E, X)
+    monkeypatch.setattr(k, "_MAX_ELEMENTS", 250)  # 2 replicates per chunk
+    parts = logrank_cox_batch(T, E, X)
+    np.testing.assert_array_equal(whole.log_hr, parts.log_hr)
+    np.testing.assert_array_equal(whole.logrank_chisq, parts.logrank_chisq)
+
+
+@pytest.mark.parametrize("tie_unit", [None, 30.0])
+def test_km_medians_match_estimate(tie_unit):
+    reps = [_data(seed, n=200, tie_unit=tie_unit) for seed in range(10)]
+    T, E, X = (np.vstack([r[i] for r in reps]) for i in range(3))
+    med = km_median_batch(T, E, X)
+    for i in range(len(reps)):
+        df = pd.DataFrame({"t": T[i], "e": E[i], "arm": np.where(X[i] == 1, "intervention", "control")})
+        km = kaplan_meier(df, "t", "e", landmarks=())
+        np.testing.assert_allclose(med[i], [c.median for c in km.curves], rtol=1e-12)
+
+
+def test_km_median_exact_half_plateau_and_not_reached():
+    # control: S = 0.5 exactly after t=2, next drop at t=4 -> median (2 + 4) / 2 = 3, as R's
+    # print(survfit(Surv(c(2, 4), c(1, 1)) ~ 1)) gives median 3; intervention: no events -> NaN
+    t = np.array([2.0, 4.0, 1.0, 2.0])
+    e = np.array([1, 1, 0, 0])
+    x = np.array([0, 0, 1, 1])
+    med = km_median_batch(t, e, x)
+    assert med[0, 0] == 3.0
+    assert np.isnan(med[0, 1])
+
+
+def test_no_events_in_one_arm_is_flagged():
+    t = np.arange(1.0, 11.0)
+    e = np.array([1, 0] * 5)
+    x = np.array([0, 1] * 5)
+    res = logrank_cox_batch(t[None], e[None], x[None])
+    assert not res.converged[0]
+    assert res.log_hr[0] < -5
+
+
+def test_batch_speed_10k_trials():
+    """10,000 trials of 701 participants: a few seconds (generous bound for slow CI machines)."""
+    import time
+
+    rng = np.random.default_rng(0)
+    R, n = 10_000, 701
+    x = np.tile(np.r_[np.zeros(350), np.ones(351)], (R, 1)).astype(np.int8)
+    t = rng.exponential(100.0, (R, n)) * np.where(x == 1, 1.3, 1.0)
+    c = rng.uniform(0, 400, (R, n))
+    e, t = (t <= c).astype(np.int8), np.minimum(t, c)
+    start = time.perf_counter()
+    res = logrank_cox_batch(t, e, x)
+    elapsed = time.perf_counter() - start
+    assert res.converged.all()
+    assert elapsed < 20
