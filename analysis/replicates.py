@@ -17,10 +17,13 @@ Speed
 -----
 ``simulate_trial`` builds a documented pandas DataFrame (about 4 ms for 701 participants).
 For Monte Carlo work :func:`simulate_batch` draws exactly the same random numbers, in the same
-order, per replicate, and then computes the event times of all replicates of a chunk at once
-with the same model functions, so it returns the same arm, time and recurrence arrays as
-``simulate_trial`` (checked bit for bit at run time, falling back to ``simulate_trial`` on any
-difference, and in the tests). The analysis then runs on (replicates, participants) arrays with
+order, per replicate (the only loop over replicates: a few generator calls each), and then
+computes the permuted-block allocation and the event times of all replicates of a chunk at
+once, with the same arithmetic and model functions, so it returns the same arm, time and
+recurrence arrays as ``simulate_trial``. This mirrors the simulator's draw order, so it is
+checked bit for bit against ``simulate_trial`` once per scenario at run time (any difference,
+e.g. after a change to the simulator, switches to calling ``simulate_trial`` per replicate:
+slower, never different) and in the tests. The analysis then runs on (replicates, participants) arrays with
 the batched kernels of :mod:`analysis.kernels`: no Python loop per replicate in the analysis.
 """
 

@@ -121,80 +121,86 @@ def km_panel(result: TwoArmAnalysis, *, key_prefix: str, overlay: ExpectedTrial 
 
 def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "days") -> None:
     """Medians and landmarks, tests and models, the PH check, RMST and follow-up."""
+    # Tabs render lazily: only the open one runs, so the figures behind the others cost nothing.
     t1, t2, t3, t4, t5 = st.tabs(["Medians and landmarks", "Log-rank and Cox", "Proportional hazards",
-                                  "Restricted mean", "Follow-up"])
-    with t1:
-        med = result.km.summary.copy()
-        med["level"] = med["level"].map(_arm_name)
-        med["95% CI"] = [ci_text(lo, hi) for lo, hi in zip(med.median_lower, med.median_upper)]
-        st.dataframe(med[["level", "n", "events", "median", "95% CI"]].rename(
-            columns={"level": "Arm", "n": "Participants", "events": "Events", "median": f"Median ({time_unit})"}),
-            hide_index=True, column_config={f"Median ({time_unit})": st.column_config.NumberColumn(format="%.0f")})
-        lm = result.km.landmarks.copy()
-        if len(lm):
-            lm["level"] = lm["level"].map(_arm_name)
-            lm["Recurrence-free"] = [f"{100 * s:.1f}%" if math.isfinite(s) else "–" for s in lm.survival]
-            lm["95% CI"] = [f"{100 * lo:.1f} to {100 * hi:.1f}%" if math.isfinite(lo) and math.isfinite(hi) else "–"
-                            for lo, hi in zip(lm.lower, lm.upper)]
-            lm["At"] = [f"{t:.0f} {time_unit}" + (f" ({t / DAYS_PER_MONTH:.0f} months)" if time_unit == "days" else "")
-                        for t in lm.time]
-            st.dataframe(lm[["At", "level", "Recurrence-free", "95% CI", "n_risk"]].rename(
-                columns={"level": "Arm", "n_risk": "At risk"}), hide_index=True)
-        st.caption("Kaplan-Meier with log-log 95% intervals (R survfit conf.type = \"log-log\"). "
-                   "NR: the bound is not reached within follow-up.")
-    with t2:
-        rows = [("Log-rank", result.logrank.chisq, math.nan, math.nan, math.nan, result.logrank.p)]
-        if result.logrank_stratified is not None:
-            rows.append((f"Stratified log-rank ({', '.join(result.logrank_stratified.strata)})",
-                         result.logrank_stratified.chisq, math.nan, math.nan, math.nan, result.logrank_stratified.p))
-        models = [("Cox, unadjusted", result.cox), ("Cox, stratified", result.cox_stratified),
-                  ("Cox, adjusted", result.cox_adjusted)]
-        for name, m in models:
-            if m is None:
-                continue
-            detail = (f" ({', '.join(m.strata)})" if m.strata else "") + (
-                f" for {', '.join(m.covariates)}" if m.covariates else "")
-            rows.append((name + detail, math.nan, m.hr, m.lower, m.upper, m.p))
-        table = pd.DataFrame(rows, columns=["Analysis", "Chi-square", "Hazard ratio", "lower", "upper", "p"])
-        table["95% CI"] = [ci_text(lo, hi, 2) if math.isfinite(lo) else "" for lo, hi in zip(table.lower, table.upper)]
-        table["p"] = [fmt_p(p) for p in table.p]
-        st.dataframe(table[["Analysis", "Chi-square", "Hazard ratio", "95% CI", "p"]], hide_index=True,
-                     column_config={"Chi-square": st.column_config.NumberColumn(format="%.2f"),
-                                    "Hazard ratio": st.column_config.NumberColumn(format="%.3f")})
-        forest = pd.DataFrame([{"label": name, "estimate": m.hr, "lower": m.lower, "upper": m.upper, "kind": "simulated"}
-                               for name, m in models if m is not None])
-        plot(F.estimate_forest_figure(forest, x_title="Hazard ratio (95% CI), log scale"), key=f"{key_prefix}_forest")
-        if result.cox_adjusted is not None:
-            with st.expander("All terms of the adjusted model"):
-                st.dataframe(result.cox_adjusted.summary, hide_index=True)
-    with t3:
-        left, right = st.columns([0.55, 0.45])
-        with left:
-            lml = result.ph.loglog.rename(columns={"level": "arm", "log_minus_log_survival": "log_minus_log"})
-            plot(F.log_minus_log_figure(lml, title="Log-minus-log survival"), key=f"{key_prefix}_lml")
-        with right:
-            zph = result.ph.summary.copy()
-            zph["p"] = [fmt_p(p) for p in zph.p]
-            st.dataframe(zph, hide_index=True, column_config={"chisq": st.column_config.NumberColumn(format="%.2f")})
-            st.caption("Schoenfeld-residual test (R cox.zph, KM time scale). Roughly parallel log-minus-log lines and "
-                       "a large p support proportional hazards. WalkBack's own medians and HR imply a hazard that falls "
-                       "over time in both arms, which is compatible with proportional hazards.")
-    with t4:
-        r = result.rmst
-        a, b, c = st.columns(3)
-        labels = [F.arm_label(lv) if lv in F.ARM_LABELS else lv for lv in r.levels]
-        a.metric(f"RMST, {labels[1]}", f"{r.rmst[1]:.0f} {time_unit}")
-        b.metric(f"RMST, {labels[0]}", f"{r.rmst[0]:.0f} {time_unit}")
-        c.metric("Difference", f"{r.difference:+.0f} {time_unit}", help="Other arm minus reference arm.")
-        st.caption(f"Restricted mean recurrence-free time up to {r.tau:.0f} {time_unit}: the area under each curve. "
-                   f"Difference 95% CI {ci_text(r.lower, r.upper)} {time_unit}, {fmt_p(r.p)}.")
-    with t5:
-        fu = result.followup.summary.copy()
-        fu["level"] = fu["level"].map(lambda v: "Both arms" if v == "overall" else _arm_name(v))
-        fu["95% CI"] = [ci_text(lo, hi) for lo, hi in zip(fu.lower, fu.upper)]
-        st.dataframe(fu[["level", "median", "95% CI"]].rename(columns={"level": "Arm", "median": f"Median follow-up ({time_unit})"}),
-                     hide_index=True, column_config={f"Median follow-up ({time_unit})": st.column_config.NumberColumn(format="%.0f")})
-        st.caption("Reverse Kaplan-Meier: censoring treated as the event.")
+                                  "Restricted mean", "Follow-up"], key=f"{key_prefix}_tabs", on_change="rerun")
+    if t1.open:
+        with t1:
+            med = result.km.summary.copy()
+            med["level"] = med["level"].map(_arm_name)
+            med["95% CI"] = [ci_text(lo, hi) for lo, hi in zip(med.median_lower, med.median_upper)]
+            st.dataframe(med[["level", "n", "events", "median", "95% CI"]].rename(
+                columns={"level": "Arm", "n": "Participants", "events": "Events", "median": f"Median ({time_unit})"}),
+                hide_index=True, column_config={f"Median ({time_unit})": st.column_config.NumberColumn(format="%.0f")})
+            lm = result.km.landmarks.copy()
+            if len(lm):
+                lm["level"] = lm["level"].map(_arm_name)
+                lm["Recurrence-free"] = [f"{100 * s:.1f}%" if math.isfinite(s) else "–" for s in lm.survival]
+                lm["95% CI"] = [f"{100 * lo:.1f} to {100 * hi:.1f}%" if math.isfinite(lo) and math.isfinite(hi) else "–"
+                                for lo, hi in zip(lm.lower, lm.upper)]
+                lm["At"] = [f"{t:.0f} {time_unit}" + (f" ({t / DAYS_PER_MONTH:.0f} months)" if time_unit == "days" else "")
+                            for t in lm.time]
+                st.dataframe(lm[["At", "level", "Recurrence-free", "95% CI", "n_risk"]].rename(
+                    columns={"level": "Arm", "n_risk": "At risk"}), hide_index=True)
+            st.caption("Kaplan-Meier with log-log 95% intervals (R survfit conf.type = \"log-log\"). "
+                       "NR: the bound is not reached within follow-up.")
+    if t2.open:
+        with t2:
+            rows = [("Log-rank", result.logrank.chisq, math.nan, math.nan, math.nan, result.logrank.p)]
+            if result.logrank_stratified is not None:
+                rows.append((f"Stratified log-rank ({', '.join(result.logrank_stratified.strata)})",
+                             result.logrank_stratified.chisq, math.nan, math.nan, math.nan, result.logrank_stratified.p))
+            models = [("Cox, unadjusted", result.cox), ("Cox, stratified", result.cox_stratified),
+                      ("Cox, adjusted", result.cox_adjusted)]
+            for name, m in models:
+                if m is None:
+                    continue
+                detail = (f" ({', '.join(m.strata)})" if m.strata else "") + (
+                    f" for {', '.join(m.covariates)}" if m.covariates else "")
+                rows.append((name + detail, math.nan, m.hr, m.lower, m.upper, m.p))
+            table = pd.DataFrame(rows, columns=["Analysis", "Chi-square", "Hazard ratio", "lower", "upper", "p"])
+            table["95% CI"] = [ci_text(lo, hi, 2) if math.isfinite(lo) else "" for lo, hi in zip(table.lower, table.upper)]
+            table["p"] = [fmt_p(p) for p in table.p]
+            st.dataframe(table[["Analysis", "Chi-square", "Hazard ratio", "95% CI", "p"]], hide_index=True,
+                         column_config={"Chi-square": st.column_config.NumberColumn(format="%.2f"),
+                                        "Hazard ratio": st.column_config.NumberColumn(format="%.3f")})
+            forest = pd.DataFrame([{"label": name, "estimate": m.hr, "lower": m.lower, "upper": m.upper, "kind": "simulated"}
+                                   for name, m in models if m is not None])
+            plot(F.estimate_forest_figure(forest, x_title="Hazard ratio (95% CI), log scale"), key=f"{key_prefix}_forest")
+            if result.cox_adjusted is not None:
+                with st.expander("All terms of the adjusted model"):
+                    st.dataframe(result.cox_adjusted.summary, hide_index=True)
+    if t3.open:
+        with t3:
+            left, right = st.columns([0.55, 0.45])
+            with left:
+                lml = result.ph.loglog.rename(columns={"level": "arm", "log_minus_log_survival": "log_minus_log"})
+                plot(F.log_minus_log_figure(lml, title="Log-minus-log survival"), key=f"{key_prefix}_lml")
+            with right:
+                zph = result.ph.summary.copy()
+                zph["p"] = [fmt_p(p) for p in zph.p]
+                st.dataframe(zph, hide_index=True, column_config={"chisq": st.column_config.NumberColumn(format="%.2f")})
+                st.caption("Schoenfeld-residual test (R cox.zph, KM time scale). Roughly parallel log-minus-log lines and "
+                           "a large p support proportional hazards. WalkBack's own medians and HR imply a hazard that falls "
+                           "over time in both arms, which is compatible with proportional hazards.")
+    if t4.open:
+        with t4:
+            r = result.rmst
+            a, b, c = st.columns(3)
+            labels = [F.arm_label(lv) if lv in F.ARM_LABELS else lv for lv in r.levels]
+            a.metric(f"RMST, {labels[1]}", f"{r.rmst[1]:.0f} {time_unit}")
+            b.metric(f"RMST, {labels[0]}", f"{r.rmst[0]:.0f} {time_unit}")
+            c.metric("Difference", f"{r.difference:+.0f} {time_unit}", help="Other arm minus reference arm.")
+            st.caption(f"Restricted mean recurrence-free time up to {r.tau:.0f} {time_unit}: the area under each curve. "
+                       f"Difference 95% CI {ci_text(r.lower, r.upper)} {time_unit}, {fmt_p(r.p)}.")
+    if t5.open:
+        with t5:
+            fu = result.followup.summary.copy()
+            fu["level"] = fu["level"].map(lambda v: "Both arms" if v == "overall" else _arm_name(v))
+            fu["95% CI"] = [ci_text(lo, hi) for lo, hi in zip(fu.lower, fu.upper)]
+            st.dataframe(fu[["level", "median", "95% CI"]].rename(columns={"level": "Arm", "median": f"Median follow-up ({time_unit})"}),
+                         hide_index=True, column_config={f"Median follow-up ({time_unit})": st.column_config.NumberColumn(format="%.0f")})
+            st.caption("Reverse Kaplan-Meier: censoring treated as the event.")
 
 
 def analysis_options(*, key_prefix: str, strata_choices: Sequence[str], covariate_choices: Sequence[str],

@@ -104,3 +104,20 @@ def test_every_page_survives_edge_scenarios(name):
         if page == "replicates.py":
             wait_for_replicates(at)
         assert not problems(at), (name, page, problems(at))
+
+
+TABS = ["Medians and landmarks", "Log-rank and Cox", "Proportional hazards", "Restricted mean", "Follow-up"]
+
+
+def test_every_analysis_tab_renders(default_app):
+    """Tabs render lazily (only the open one runs), so open each in turn."""
+    at = run_page(default_app, "survival.py")
+    charts = {}
+    for tab in TABS:
+        at.session_state["surv_tabs"] = tab
+        at.run()
+        assert not problems(at), (tab, problems(at))
+        charts[tab] = len(at.get("plotly_chart"))
+    assert charts["Log-rank and Cox"] == charts["Proportional hazards"] == charts["Medians and landmarks"] + 1
+    at.session_state["surv_tabs"] = TABS[0]
+    at.run()

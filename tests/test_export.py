@@ -131,47 +131,59 @@ def test_adtte_replicates_get_unique_subject_ids():
     assert adtte.USUBJID.iloc[0] == "WALKBACK-R0001-0001"
 
 
-def test_adtte_matches_r_survival(cohort):
-    """lifelines on the exported ADTTE reproduces R's survival on the same file.
+def _example_adtte() -> pd.DataFrame:
+    """ADTTE of the committed data/example_cohort.csv (a fixed file, so the R numbers below stay valid)."""
+    cohort = pd.read_csv(export.EXAMPLE_COHORT_PATH, float_precision="round_trip")
+    return pd.read_csv(io.BytesIO(cohort_to_bytes(cohort_to_adtte(cohort))), float_precision="round_trip")
 
-    R code that made the numbers (survival 3.5.3), run on adtte.csv of
-    ``export_files(simulate_trial(Scenario(), seed=1), Scenario(), 1, "adtte")``::
 
-        tte <- read.csv("adtte.csv"); tte$EVENT <- as.integer(tte$CNSR == 0)
+def test_adtte_matches_r_survival():
+    """lifelines on the exported ADTTE reproduces R's survival 3.5-3 on the same file.
+
+    R code that made the numbers, run on the ADTTE of data/example_cohort.csv (write it with
+    ``cohort_to_bytes(cohort_to_adtte(pd.read_csv(EXAMPLE_COHORT_PATH, float_precision="round_trip")))``;
+    rerun when the example cohort is regenerated)::
+
+        tte <- read.csv("example_adtte.csv"); tte$EVENT <- as.integer(tte$CNSR == 0)
         tte$TRTP <- factor(tte$TRTP, levels = c("CONTROL", "WALKING AND EDUCATION"))
-        coef(coxph(Surv(AVAL, EVENT) ~ TRTP, data = tte, ties = "efron"))   # -0.156494437291, se 0.079804959641
+        coxph(Surv(AVAL, EVENT) ~ TRTP, data = tte, ties = "efron")      # coef -0.345931152423, se 0.0908986606778
+        coxph(Surv(AVAL, EVENT) ~ TRTP + strata(STRAT1R, STRAT2R), data = tte, ties = "efron")  # -0.360243385882
         survfit(Surv(AVAL, EVENT) ~ TRTP, data = tte, conf.type = "log-log")
-        # events 328 / 311; medians 64.3214368714 / 56.7616997867
-        survdiff(Surv(AVAL, EVENT) ~ TRTP, data = tte)$chisq                 # 3.85298103874
+        # events 271 / 222; medians 109.676467383 / 232.241430368
+        survdiff(Surv(AVAL, EVENT) ~ TRTP, data = tte)$chisq              # 14.6247615677
     """
     from lifelines import CoxPHFitter, KaplanMeierFitter
     from lifelines.statistics import logrank_test
 
-    adtte = pd.read_csv(io.BytesIO(export_files(cohort, SCENARIO, SEED, "adtte")["adtte.csv"]))
+    adtte = _example_adtte()
     adtte["EVENT"] = (adtte.CNSR == 0).astype(int)
     cph = CoxPHFitter().fit(adtte[["AVAL", "EVENT", "TRTPN"]], "AVAL", "EVENT")
-    assert cph.params_["TRTPN"] == pytest.approx(-0.156494437291, abs=1e-6)
-    assert cph.standard_errors_["TRTPN"] == pytest.approx(0.079804959641, abs=1e-6)
-    medians = {}
-    for arm, group in adtte.groupby("TRTPN"):
-        medians[arm] = KaplanMeierFitter().fit(group.AVAL, group.EVENT).median_survival_time_
-    assert medians[0] == pytest.approx(64.3214368714, abs=1e-8)
-    assert medians[1] == pytest.approx(56.7616997867, abs=1e-8)
-    assert adtte.groupby("TRTPN").EVENT.sum().tolist() == [328, 311]
+    assert cph.params_["TRTPN"] == pytest.approx(-0.345931152423, abs=1e-6)
+    assert cph.standard_errors_["TRTPN"] == pytest.approx(0.0908986606778, abs=1e-6)
+    strat = CoxPHFitter().fit(adtte[["AVAL", "EVENT", "TRTPN", "STRAT1R", "STRAT2R"]], "AVAL", "EVENT",
+                              strata=["STRAT1R", "STRAT2R"])
+    assert strat.params_["TRTPN"] == pytest.approx(-0.360243385882, abs=1e-6)
+    with np.errstate():  # lifelines' KaplanMeierFitter calls np.seterr(divide="ignore") for the whole process
+        medians = {arm: KaplanMeierFitter().fit(g.AVAL, g.EVENT).median_survival_time_
+                   for arm, g in adtte.groupby("TRTPN")}
+    assert medians[0] == pytest.approx(109.676467383, abs=1e-6)
+    assert medians[1] == pytest.approx(232.241430368, abs=1e-6)
+    assert adtte.groupby("TRTPN").EVENT.sum().tolist() == [271, 222]
     a, b = adtte[adtte.TRTPN == 0], adtte[adtte.TRTPN == 1]
-    assert logrank_test(a.AVAL, b.AVAL, a.EVENT, b.EVENT).test_statistic == pytest.approx(3.85298103874, abs=1e-6)
+    assert logrank_test(a.AVAL, b.AVAL, a.EVENT, b.EVENT).test_statistic == pytest.approx(14.6247615677, abs=1e-6)
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is not installed (CI has none)")
-def test_r_snippet_runs(tmp_path, cohort):
-    write_export(tmp_path / "bundle", export_files(cohort, SCENARIO, SEED, "adtte"), "adtte")
+def test_r_snippet_runs(tmp_path):
+    cohort = pd.read_csv(export.EXAMPLE_COHORT_PATH, float_precision="round_trip")
+    write_export(tmp_path / "bundle", export_files(cohort, None, None, "adtte"), "adtte")
     run = subprocess.run(["Rscript", "reanalysis.R"], cwd=tmp_path / "bundle", capture_output=True, text=True,
                          timeout=120)
     if "there is no package called" in run.stderr:
         pytest.skip("R's survival package is not installed")
     assert run.returncode == 0, run.stderr
-    assert "0.855" in run.stdout  # exp(-0.156494) from the reference above
+    assert "0.7075" in run.stdout  # exp(-0.345931152423) from the reference above
 
 
 # --------------------------------------------------------------------------- bundle contents

