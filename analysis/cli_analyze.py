@@ -36,7 +36,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--tau", type=float, default=None, metavar="DAYS",
                    help="RMST horizon (default: the smaller of the arms' longest follow-up)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
-    p.set_defaults(func=run)
+    p.set_defaults(run=run)
     return p
 
 
@@ -75,9 +75,10 @@ def _fmt(v, digits=3) -> str:
 
 
 def _p(v) -> str:
+    """'p = 0.0183', 'p < 0.0001' or 'p = -' (undefined)."""
     if v is None:
-        return "-"
-    return "<0.0001" if v < 1e-4 else f"{v:.4f}"
+        return "p = -"
+    return "p < 0.0001" if v < 1e-4 else f"p = {v:.4f}"
 
 
 def _table(d: dict) -> str:
@@ -89,23 +90,23 @@ def _table(d: dict) -> str:
     lines.append("(NR = not reached)")
     lines.append("")
     lr = d["logrank"]
-    lines.append(f"Log-rank test:             chi-square {_fmt(lr['chisq'])}, p = {_p(lr['p'])}")
+    lines.append(f"Log-rank test:             chi-square {_fmt(lr['chisq'])}, {_p(lr['p'])}")
     if d.get("logrank_stratified"):
         s = d["logrank_stratified"]
-        lines.append(f"Stratified log-rank:       chi-square {_fmt(s['chisq'])}, p = {_p(s['p'])}")
+        lines.append(f"Stratified log-rank:       chi-square {_fmt(s['chisq'])}, {_p(s['p'])}")
     other = d["groups"][1]["level"]
     c = d["cox"]
     lines.append(f"Cox HR ({other} vs {d['reference']}): {_fmt(c['hr'])} ({_fmt(c['ci'][0])} to {_fmt(c['ci'][1])}), "
-                 f"p = {_p(c['p'])}")
+                 f"{_p(c['p'])}")
     if d.get("cox_stratified"):
         c = d["cox_stratified"]
         lines.append(f"Stratified Cox HR:         {_fmt(c['hr'])} ({_fmt(c['ci'][0])} to {_fmt(c['ci'][1])}), "
-                     f"p = {_p(c['p'])}")
+                     f"{_p(c['p'])}")
     r = d["rmst"]
     lines.append(f"RMST difference to {_fmt(r['tau'], 1)}: {_fmt(r['difference'], 2)} "
-                 f"({_fmt(r['ci'][0], 2)} to {_fmt(r['ci'][1], 2)}), p = {_p(r['p'])}")
+                 f"({_fmt(r['ci'][0], 2)} to {_fmt(r['ci'][1], 2)}), {_p(r['p'])}")
     ph = [t for t in d["ph_check"]["tests"] if t["term"] == "GLOBAL"]
     if ph:
         lines.append(f"Proportional hazards (cox.zph, global): chi-square {_fmt(ph[0]['chisq'])}, "
-                     f"p = {_p(ph[0]['p'])}")
+                     f"{_p(ph[0]['p'])}")
     return "\n".join(lines)

@@ -297,6 +297,10 @@ def cohort_to_bytes(cohort: pd.DataFrame, fmt: str = "csv", *, metadata: dict[st
 
 
 # --------------------------------------------------------------------------- ADTTE
+_ADTTE_SOURCE_COLUMNS = ("participant_id", "arm", "enrol_date", "time_days", "censor_reason",
+                         "history_gt2_episodes", "referral", "age_years", "sex")
+
+
 def cohort_to_adtte(cohort: pd.DataFrame, study_id: str = STUDY_ID) -> pd.DataFrame:
     """ADaM ADTTE-style table: one record per participant per parameter (here ``TTALREC``).
 
@@ -315,6 +319,9 @@ def cohort_to_adtte(cohort: pd.DataFrame, study_id: str = STUDY_ID) -> pd.DataFr
     >>> sorted(adtte.CNSR.unique().tolist())
     [0, 1, 2, 3]
     """
+    missing = [c for c in _ADTTE_SOURCE_COLUMNS if c not in cohort.columns]
+    if missing:
+        raise WalkBackInputError(f"an ADTTE export needs the simulator's columns; missing: {', '.join(missing)}")
     n = len(cohort)
     pid = cohort["participant_id"].to_numpy(dtype=np.int64)
     width = max(4, len(str(int(pid.max())))) if n else 4
@@ -331,8 +338,13 @@ def cohort_to_adtte(cohort: pd.DataFrame, study_id: str = STUDY_ID) -> pd.DataFr
     if unknown:
         raise WalkBackInputError(f"censor_reason has unknown value(s) {sorted(unknown)}; expected {list(CNSR_CODES)}")
     arm = cohort["arm"].astype(str)
-    start = pd.to_datetime(cohort["enrol_date"]).to_numpy().astype("datetime64[D]")
-    time_days = cohort["time_days"].to_numpy(dtype=float)
+    try:
+        start = pd.to_datetime(cohort["enrol_date"]).to_numpy().astype("datetime64[D]")
+        time_days = cohort["time_days"].to_numpy(dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise WalkBackInputError(f"enrol_date must be dates and time_days numbers: {str(exc).splitlines()[0]}") from None
+    if np.isnat(start).any() or not np.isfinite(time_days).all() or (time_days < 0).any():
+        raise WalkBackInputError("an ADTTE export needs an enrol_date and a finite, non-negative time_days on every row")
     adt = start + np.floor(time_days).astype(np.int64).astype("timedelta64[D]")
     history = cohort["history_gt2_episodes"].to_numpy(dtype=np.int64)
     strat1 = np.where(history == 1, ">2 PREVIOUS EPISODES", "<=2 PREVIOUS EPISODES")

@@ -367,7 +367,7 @@ class SimulatedPower:
     events_mean : float
         Mean observed recurrences per trial.
     hr_geometric_mean : float
-        Geometric mean of the Cox HR estimates.
+        Geometric mean of the converged Cox HR estimates.
     elapsed_seconds : float
     """
 
@@ -415,7 +415,7 @@ def simulated_power(scenario: Scenario, n_sims: int, seed: int, *, executor: Exe
     log_hr = np.concatenate([part["log_hr"] for part in parts])
     events = np.concatenate([part["events"] for part in parts])
     power = float(np.mean(p < alpha))
-    finite = np.isfinite(log_hr)
+    finite = np.isfinite(log_hr) & np.concatenate([part["converged"] for part in parts])
     return SimulatedPower(power=power, mc_se=math.sqrt(power * (1 - power) / n_sims), n_sims=n_sims,
                           n_total=scenario.design.n_total, seed=seed, alpha=alpha, events_mean=float(events.mean()),
                           hr_geometric_mean=float(np.exp(log_hr[finite].mean())) if finite.any() else math.nan,

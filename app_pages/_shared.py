@@ -92,6 +92,13 @@ def cached_expected(scenario: Scenario) -> ExpectedTrial:
     return expected_trial(scenario)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_walking(scenario: Scenario):
+    from analysis.figures import walking_trajectory
+
+    return walking_trajectory(scenario)
+
+
 @st.cache_data(max_entries=16, show_spinner="Simulating the trial...")
 def cached_cohort(scenario: Scenario, seed: int):
     return simulate_trial(scenario, seed=seed)

@@ -15,6 +15,7 @@ from analysis.published import published_figures
 from analysis.scenario import with_changes
 from app_pages._shared import (
     cached_expected,
+    cached_walking,
     current_scenario,
     fmt_days,
     guarded,
@@ -168,7 +169,7 @@ with left:
     st.caption("Assumed: no dose-response analysis was published. Its strength is calibrated so the default "
                "adherence reproduces HR 0.72.")
 with right:
-    plot(F.walking_over_time_figure(F.walking_trajectory(whatif), reference=F.walking_trajectory(base),
+    plot(F.walking_over_time_figure(cached_walking(whatif), reference=cached_walking(base),
                                     target=whatif.walking.target_minutes, programme_weeks=whatif.walking.programme_weeks,
                                     published_point=(12, figs["achieved_walking_week12"].value),
                                     title="Walking over time (mean minutes per week)"), key="adh_walking")

@@ -100,3 +100,15 @@ def test_bad_scenario_files_exit_2_and_write_nothing(tmp_path, content, message)
     assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert not target.exists()
     assert os.listdir(tmp_path) == ["bad.json"]
+
+
+def test_analyze_is_wired_into_the_walkback_command(tmp_path):
+    cohort = tmp_path / "cohort.csv"
+    assert run("simulate", "--seed", "1", "--out", str(cohort)).returncode == 0
+    out = run("analyze", str(cohort), "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert [g["level"] for g in result["groups"]] == ["control", "intervention"]
+    assert 0 < result["cox"]["hr"] < 1.5
+    bad = run("analyze", str(tmp_path / "missing.csv"))
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1

@@ -23,7 +23,6 @@ from analysis.calibrate import expected_trial
 from analysis.errors import WalkBackInputError
 from analysis.estimands import (
     ESTIMANDS,
-    EstimandSettings,
     estimand_replicates,
     estimate_estimands,
     km_landmark_rmst,

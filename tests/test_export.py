@@ -216,6 +216,12 @@ def test_uploaded_data_exports_without_scenario():
     assert files["cohort.csv"].decode().splitlines()[1].endswith(",'=cmd|' /C calc'!A0")
     with pytest.raises(WalkBackInputError, match="no scenario"):
         regenerate(json.loads(files["provenance.json"]))
+    with pytest.raises(WalkBackInputError, match="missing: participant_id"):
+        export_bundle(frame, None, None, "adtte")
+    broken = simulate_trial(SCENARIO, seed=SEED).head(3)
+    broken.loc[1, "time_days"] = np.nan
+    with pytest.raises(WalkBackInputError, match="finite, non-negative time_days"):
+        export_bundle(broken, None, None, "adtte")
 
 
 # --------------------------------------------------------------------------- determinism and provenance
