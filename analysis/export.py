@@ -233,7 +233,14 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             if any(_neutral(c) is not c for c in cats):
                 out[col] = s.astype(object).map(_neutral)
         elif s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-            out[col] = s.map(_neutral)
+            try:
+                mask = s.str.startswith(_FORMULA_START).fillna(False).to_numpy(dtype=bool)
+            except (AttributeError, TypeError):  # mixed types: .str refuses them
+                mask = s.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START)).to_numpy(dtype=bool)
+            if mask.any():
+                fixed = s.astype(object).copy()
+                fixed[mask] = ["'" + v for v in fixed[mask]]
+                out[col] = fixed
     out.columns = [_neutral(c) for c in frame.columns]
     return out
 
@@ -338,6 +345,8 @@ def cohort_to_adtte(cohort: pd.DataFrame, study_id: str = STUDY_ID) -> pd.DataFr
     if unknown:
         raise WalkBackInputError(f"censor_reason has unknown value(s) {sorted(unknown)}; expected {list(CNSR_CODES)}")
     arm = cohort["arm"].astype(str)
+    if not arm.isin(list(_TRTPN)).all():
+        raise WalkBackInputError(f"arm must be 'control' or 'intervention'; found {sorted(set(arm) - set(_TRTPN))[:3]}")
     try:
         start = pd.to_datetime(cohort["enrol_date"]).to_numpy().astype("datetime64[D]")
         time_days = cohort["time_days"].to_numpy(dtype=float)
@@ -347,33 +356,47 @@ def cohort_to_adtte(cohort: pd.DataFrame, study_id: str = STUDY_ID) -> pd.DataFr
         raise WalkBackInputError("an ADTTE export needs an enrol_date and a finite, non-negative time_days on every row")
     adt = start + np.floor(time_days).astype(np.int64).astype("timedelta64[D]")
     history = cohort["history_gt2_episodes"].to_numpy(dtype=np.int64)
-    strat1 = np.where(history == 1, ">2 PREVIOUS EPISODES", "<=2 PREVIOUS EPISODES")
-    strat2 = np.where(cohort["referral"].astype(str).to_numpy() == "clinician", "CLINICIAN REFERRED", "SELF-REFERRED")
+    cnsr = reason.map(CNSR_CODES).to_numpy(dtype=np.int64)
+    trtpn = arm.map(_TRTPN).to_numpy(dtype=np.int64)
+    is_history = history == 1
+    is_clinician = cohort["referral"].astype(str).to_numpy() == "clinician"
+    reasons = list(CNSR_CODES)  # in code order, so the codes index the categories
+
+    def constant(value: str) -> pd.Categorical:
+        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
+
+    def coded(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
+        # Low-cardinality text as categoricals: far less memory and faster CSV for large exports.
+        return pd.Categorical.from_codes(codes.astype(np.int8), categories=labels)
+
+    strat1_labels = ["<=2 PREVIOUS EPISODES", ">2 PREVIOUS EPISODES"]
+    strat2_labels = ["SELF-REFERRED", "CLINICIAN REFERRED"]
     columns: dict[str, Any] = {
-        "STUDYID": np.full(n, study_id, dtype=object),
+        "STUDYID": constant(study_id),
         "USUBJID": usubjid.to_numpy(dtype=object),
         "SUBJID": subjid.to_numpy(dtype=object),
     }
     if has_replicates:
         columns["REPLICATE"] = rep
     columns.update({
-        "PARAMCD": np.full(n, PRIMARY_PARAMCD, dtype=object),
-        "PARAM": np.full(n, PRIMARY_PARAM, dtype=object),
+        "PARAMCD": constant(PRIMARY_PARAMCD),
+        "PARAM": constant(PRIMARY_PARAM),
         "AVAL": time_days,
-        "AVALU": np.full(n, "DAYS", dtype=object),
-        "CNSR": reason.map(CNSR_CODES).to_numpy(dtype=np.int64),
+        "AVALU": constant("DAYS"),
+        "CNSR": cnsr,
         "STARTDT": np.datetime_as_string(start, unit="D").astype(object),
         "ADT": np.datetime_as_string(adt, unit="D").astype(object),
-        "EVNTDESC": reason.map(_EVNTDESC).to_numpy(dtype=object),
-        "CNSDTDSC": reason.map(_CNSDTDSC).to_numpy(dtype=object),
-        "TRTP": arm.map(_TRTP).to_numpy(dtype=object),
-        "TRTPN": arm.map(_TRTPN).to_numpy(dtype=np.int64),
-        "ITTFL": np.full(n, "Y", dtype=object),
-        "STRAT1R": strat1.astype(object),
-        "STRAT2R": strat2.astype(object),
-        "STRATAR": (pd.Series(strat1) + " / " + pd.Series(strat2)).to_numpy(dtype=object),
+        "EVNTDESC": coded(cnsr, [_EVNTDESC[r] for r in reasons]),
+        "CNSDTDSC": coded(cnsr, [_CNSDTDSC[r] for r in reasons]),
+        "TRTP": coded(trtpn, [_TRTP["control"], _TRTP["intervention"]]),
+        "TRTPN": trtpn,
+        "ITTFL": constant("Y"),
+        "STRAT1R": coded(is_history, strat1_labels),
+        "STRAT2R": coded(is_clinician, strat2_labels),
+        "STRATAR": coded(2 * is_history + is_clinician,
+                         [f"{a} / {b}" for a in strat1_labels for b in strat2_labels]),
         "AGE": cohort["age_years"].to_numpy(dtype=float),
-        "SEX": np.where(cohort["sex"].astype(str).to_numpy() == "female", "F", "M").astype(object),
+        "SEX": coded(cohort["sex"].astype(str).to_numpy() == "female", ["M", "F"]),
     })
     return pd.DataFrame(columns)
 

@@ -95,6 +95,16 @@ def _check_hr(hr: Any) -> float:
     return hr
 
 
+def _check_events(events: Any) -> np.ndarray:
+    try:
+        arr = np.asarray(events, dtype=float)
+    except (TypeError, ValueError):
+        raise WalkBackInputError(f"events = {events!r} must be a number of recurrences (0 or more)") from None
+    if isinstance(events, bool) or np.isnan(arr).any() or (arr < 0).any():
+        raise WalkBackInputError(f"events = {events!r} must be a number of recurrences (0 or more)")
+    return arr
+
+
 def _z(alpha: float, power: float) -> float:
     return float(stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power))
 
@@ -111,7 +121,10 @@ def schoenfeld_events(hr: float, alpha: float = 0.05, power: float = 0.9, alloca
     hr = _check_hr(hr)
     alpha, power = _check_prob("alpha", alpha), _check_prob("power", power)
     p = _check_prob("allocation", allocation)
-    return _z(alpha, power) ** 2 / (p * (1 - p) * math.log(hr) ** 2)
+    try:
+        return _z(alpha, power) ** 2 / (p * (1 - p) * math.log(hr) ** 2)
+    except (OverflowError, ZeroDivisionError):  # a hazard ratio a rounding error away from 1
+        return math.inf
 
 
 def freedman_events(hr: float, alpha: float = 0.05, power: float = 0.9, allocation: float = 0.5) -> float:
@@ -126,7 +139,10 @@ def freedman_events(hr: float, alpha: float = 0.05, power: float = 0.9, allocati
     alpha, power = _check_prob("alpha", alpha), _check_prob("power", power)
     p = _check_prob("allocation", allocation)
     r = p / (1 - p)
-    return _z(alpha, power) ** 2 * (1 + r * hr) ** 2 / (r * (1 - hr) ** 2)
+    try:
+        return _z(alpha, power) ** 2 * (1 + r * hr) ** 2 / (r * (1 - hr) ** 2)
+    except OverflowError:  # an astronomically large hazard ratio
+        return math.inf
 
 
 def schoenfeld_power(events: float | np.ndarray, hr: float, alpha: float = 0.05, allocation: float = 0.5):
@@ -139,8 +155,9 @@ def schoenfeld_power(events: float | np.ndarray, hr: float, alpha: float = 0.05,
     """
     hr = _check_hr(hr)
     alpha, p = _check_prob("alpha", alpha), _check_prob("allocation", allocation)
-    events = np.asarray(events, dtype=float)
-    drift = np.sqrt(events * p * (1 - p)) * abs(math.log(hr))
+    events = _check_events(events)
+    with np.errstate(invalid="ignore", over="ignore"):  # infinite events: power 1
+        drift = np.sqrt(events * p * (1 - p)) * abs(math.log(hr))
     z = stats.norm.ppf(1 - alpha / 2)
     out = stats.norm.cdf(drift - z) + stats.norm.cdf(-drift - z)
     return float(out) if out.ndim == 0 else out
@@ -151,8 +168,9 @@ def freedman_power(events: float | np.ndarray, hr: float, alpha: float = 0.05, a
     hr = _check_hr(hr)
     alpha, p = _check_prob("alpha", alpha), _check_prob("allocation", allocation)
     r = p / (1 - p)
-    events = np.asarray(events, dtype=float)
-    drift = np.sqrt(events * r) * abs(1 - hr) / (1 + r * hr)
+    events = _check_events(events)
+    with np.errstate(invalid="ignore", over="ignore"):
+        drift = np.sqrt(events * r) * abs(1 - hr) / (1 + r * hr)
     z = stats.norm.ppf(1 - alpha / 2)
     out = stats.norm.cdf(drift - z) + stats.norm.cdf(-drift - z)
     return float(out) if out.ndim == 0 else out

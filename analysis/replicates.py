@@ -241,7 +241,7 @@ def _simulate_batch_fast(scenario: Scenario, trial_seeds: np.ndarray) -> TrialBa
     target = target.ravel()
     if design.annual_loss_to_followup > 0:
         dropout_rate = -np.log1p(-design.annual_loss_to_followup) / 365.25
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", divide="ignore"):  # a vanishing rate: nobody is lost (inf)
             dropout = dropout_draw.ravel() / dropout_rate
     else:
         dropout = np.full(reps * n, np.inf)

@@ -35,10 +35,11 @@ T = TypeVar("T")
 
 # --------------------------------------------------------------------------- caches (bounded, keyed on frozen scenarios)
 def _calibration_fingerprint() -> str:
-    """Hash of everything the calibrated default depends on: the library's source and the published data."""
+    """Hash of everything the calibrated default depends on: the calibrator's source and the published data."""
     root = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
-    for path in sorted((root / "analysis").glob("*.py")) + [root / "data" / "walkback_published.json"]:
+    sources = ("calibrate.py", "model.py", "scenario.py", "published.py", "errors.py")
+    for path in [root / "analysis" / name for name in sources] + [root / "data" / "walkback_published.json"]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:20]
@@ -196,7 +197,7 @@ def show_link_error() -> None:
     message = st.session_state.get(LINK_ERROR_KEY)
     if message:
         st.error(f"This link's scenario could not be used, so the calibrated WalkBack scenario is shown instead. "
-                 f"{message}", icon=":material/link_off:")
+                 f"{message[:1].upper()}{message[1:]}.", icon=":material/link_off:")
 
 
 def is_default(scenario: Scenario) -> bool:
@@ -226,15 +227,28 @@ def _short(value: str) -> str:
 
 
 # --------------------------------------------------------------------------- errors and formatting
-def guarded(action: Callable[[], T], what: str) -> T | None:
-    """Run a library call; show a user-facing error (never a traceback) when the input is unusable."""
+def guarded(action: Callable[[], T], what: str, *, untrusted: bool = False) -> T | None:
+    """Run a library call; show a user-facing error (never a traceback) when the input is unusable.
+
+    ``untrusted=True`` (uploaded files) turns any failure into a message: a file from outside can
+    break a library in ways nobody listed.
+    """
     try:
         return action()
     except WalkBackInputError as exc:
         st.error(f"{what}: {exc}", icon=":material/error:")
-    except (ValueError, ArithmeticError) as exc:  # numerical failures on extreme scenarios
-        st.error(f"{what} failed for this scenario: {exc}", icon=":material/error:")
+    except (ValueError, ArithmeticError, RecursionError) as exc:  # numerical failures on extreme inputs
+        st.error(f"{what} failed: {_first_line(exc)}", icon=":material/error:")
+    except Exception as exc:
+        if not untrusted:
+            raise
+        st.error(f"{what} failed: {_first_line(exc)}", icon=":material/error:")
     return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
 
 
 def fmt_days(value: float) -> str:

@@ -82,11 +82,8 @@ with upload_tab:
     if upload is None:
         st.caption("Tip: download the simulated cohort above and upload it here to see the round trip.")
     else:
-        frame = None
-        try:
-            frame = read_cohort_file(upload.getvalue(), upload.name)
-        except CohortFileError as exc:
-            st.error(f"This file cannot be used: {exc}", icon=":material/error:")
+        frame = guarded(lambda: read_cohort_file(upload.getvalue(), upload.name), "This file cannot be used",
+                        untrusted=True)
         if frame is not None:
             columns = [str(c) for c in frame.columns]
             if len(columns) < 3:
@@ -109,18 +106,17 @@ with upload_tab:
             max_time = pd.to_numeric(frame[time_col], errors="coerce").max()
             options = analysis_options(key_prefix="up", strata_choices=others, covariate_choices=others,
                                        max_time=float(max_time) if pd.notna(max_time) else 1.0, time_unit=unit)
-            clean = None
-            try:
+            def check():
                 if len({time_col, event_col, group_col}) < 3:
                     raise CohortFileError("choose three different columns for time, event and group")
-                clean = validate_two_arm(frame, time=time_col, event=event_col, group=group_col, reference=reference,
-                                         strata=options["strata"], covariates=options["covariates"])
-            except CohortFileError as exc:
-                st.error(f"These columns cannot be analysed: {exc}", icon=":material/error:")
+                return validate_two_arm(frame, time=time_col, event=event_col, group=group_col, reference=reference,
+                                        strata=options["strata"], covariates=options["covariates"])
+
+            clean = guarded(check, "These columns cannot be analysed", untrusted=True)
             if clean is not None:
                 result = guarded(lambda: uploaded_analysis(
                     frame, time_col, event_col, group_col, reference, options["strata"], options["covariates"],
-                    options["tau"], options["landmarks"]), "Analysing the file")
+                    options["tau"], options["landmarks"]), "Analysing the file", untrusted=True)
                 if result is not None:
                     render_analysis(result, key_prefix="up", time_unit=unit,
                                     title=f"{upload.name}: {group_col} (reference: {reference})")

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from analysis.calibrate import CalibrationReport
+from analysis.calibrate import EVENTS_TOLERANCE, TOLERANCE, CalibrationReport
 from analysis.errors import ScenarioError
 from analysis.scenario import ASSUMPTIONS, Scenario, scenario_from_json, with_changes
 from analysis.sharing import encode_scenario, format_field, parse_field_text
@@ -128,21 +128,21 @@ else:
     table["relative_residual"] = (100 * table["relative_residual"]).round(2)
     table["tolerance"] = (100 * table["tolerance"]).round(1)
     table["met"] = table["met"].map({True: "yes", False: "no"})
-    st.dataframe(table, hide_index=True, column_config={
-        "target": st.column_config.TextColumn("Target", width="medium"),
+    st.dataframe(table.drop(columns=["tolerance"]), hide_index=True, column_config={
+        "target": st.column_config.TextColumn("Target", width="large"),
         "published": st.column_config.NumberColumn("Published", format="%.2f"),
         "achieved": st.column_config.NumberColumn("Scenario (expected)", format="%.2f"),
         "relative_residual": st.column_config.NumberColumn("Off by (%)", format="%.2f"),
-        "met": "Met", "kind": "Published or derived", "role": "Role",
-        "tolerance": st.column_config.NumberColumn("Tolerance (%)", format="%.1f")})
+        "met": "Met", "kind": "Published or derived", "role": "Role"})
     missed = table[(table.role == "target") & (table.met == "no")]
     if len(missed):
         st.warning("This scenario no longer reproduces: " + "; ".join(missed.target) + ". Press "
                    "**Recalibrate to the published trial** to re-solve the free parameters.",
                    icon=":material/warning:")
     else:
-        st.caption("Targets are matched on expectation (exact calculation, no simulation noise). "
-                   "Roles: targets are solved for; checks are reported only.")
+        st.caption(f"Targets are matched on expectation (exact calculation, no simulation noise): medians and HR "
+                   f"within {100 * TOLERANCE:g}%, events within {100 * EVENTS_TOLERANCE:g}%. Targets are solved for; "
+                   "checks are reported only.")
 
 # --------------------------------------------------------------------------- the editor
 st.subheader("Edit the scenario")
@@ -233,5 +233,7 @@ with right:
                 set_scenario(scenario_from_json(text, base=base))
             except ScenarioError as exc:
                 st.error(f"Not loaded: {exc}", icon=":material/error:")
+            except (RecursionError, ValueError) as exc:  # pathological JSON the parser itself chokes on
+                st.error(f"Not loaded: the text is not a usable scenario ({type(exc).__name__}).", icon=":material/error:")
             else:
                 st.rerun()

@@ -111,7 +111,7 @@ if result is not None and expected is not None:
             {"label": "Scenario, expected", "estimate": expected.cox_hr, "lower": math.nan, "upper": math.nan,
              "kind": "expected"},
         ])
-        plot(F.estimate_forest_figure(forest, x_title="Walking vs control (log scale)",
+        plot(F.estimate_forest_figure(forest, x_title="HR (log scale)",
                                       title="Hazard ratio"), key="trial_forest")
         medians = pd.DataFrame([
             {"label": "Walking, published", "estimate": med_i.value, "lower": med_i.ci[0], "upper": med_i.ci[1],

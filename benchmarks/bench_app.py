@@ -100,8 +100,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def first_page_seconds(cache_home: str) -> tuple[float, float]:
-    """(seconds from launch to first page ready, seconds from healthy server to first page ready)."""
+def first_page_seconds(cache_home: str) -> dict[str, float]:
+    """Seconds from the server answering its health check to: title drawn, script finished, charts drawn.
+
+    Also ``launch``: from process launch to charts drawn.
+    """
     from playwright.sync_api import sync_playwright
 
     port = _free_port()
@@ -128,8 +131,10 @@ def first_page_seconds(cache_home: str) -> tuple[float, float]:
                 healthy = time.perf_counter()
                 page.goto(f"http://127.0.0.1:{port}/")
                 page.wait_for_selector("h1:has-text('The WalkBack trial')", timeout=60_000)
+                title = time.perf_counter()
                 page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=60_000)
-                page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+                finished = time.perf_counter()
+                page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
                 ready = time.perf_counter()
             finally:
                 proc.terminate()
@@ -139,7 +144,8 @@ def first_page_seconds(cache_home: str) -> tuple[float, float]:
                     proc.kill()
                     proc.wait()
         browser.close()
-    return ready - launched, ready - healthy
+    return {"title": title - healthy, "finished": finished - healthy, "charts": ready - healthy,
+            "launch": ready - launched}
 
 
 def main() -> None:
@@ -163,16 +169,16 @@ def main() -> None:
         print(f"Browser benchmark skipped: {CHROMIUM} not found")
         return
     print(f"First page ready in chromium after server start (target < {BROWSER_TARGET_S} s)")
-    warm_cache = os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))
-    cold_cache = tempfile.mkdtemp(prefix="walkback-bench-cache-")
+    # The first run solves the calibration and leaves it on disk; the second run reads it.
+    cache = tempfile.mkdtemp(prefix="walkback-bench-cache-")
     try:
-        for label, cache in (("calibration cached on disk", warm_cache), ("cold: calibration solved", cold_cache)):
-            total, after_healthy = first_page_seconds(cache)
-            verdict = "OK" if after_healthy < BROWSER_TARGET_S else "over target"
-            print(f"  {label:<30} {after_healthy:6.2f} s after the server answered   "
-                  f"({total:.2f} s from launch)   {verdict}")
+        for label in ("cold: calibration solved", "calibration cached on disk"):
+            t = first_page_seconds(cache)
+            verdict = "OK" if t["charts"] < BROWSER_TARGET_S else "over target"
+            print(f"  {label:<28} title {t['title']:5.2f} s, script done {t['finished']:5.2f} s, charts drawn "
+                  f"{t['charts']:5.2f} s after the server answered ({t['launch']:.2f} s from launch)   {verdict}")
     finally:
-        shutil.rmtree(cold_cache, ignore_errors=True)
+        shutil.rmtree(cache, ignore_errors=True)
 
 
 if __name__ == "__main__":

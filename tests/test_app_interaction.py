@@ -241,3 +241,24 @@ def test_downloads_are_offered(walkback):
     expected = simulate_trial(walkback, seed=walkback.seed).head(50)
     pd.testing.assert_series_equal(frame["time_days"].reset_index(drop=True), expected["time_days"], check_names=False)
     assert io  # silence unused import on some linters
+
+
+def test_semicolon_csv_never_shows_a_traceback(walkback):
+    """Whatever the reader makes of it (parsed, or a library error), the user sees no traceback."""
+    cohort = simulate_trial(walkback, seed=2)[["time_days", "recurrence", "arm"]]
+    at = app_on("data_files.py")
+    at.file_uploader[0].set_value(("semi.csv", cohort.to_csv(index=False, sep=";").encode(), "text/csv"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.error or any(m.label == "Hazard ratio (Cox)" for m in at.metric)
+
+
+def test_pathological_scenario_json_is_refused_politely(walkback):
+    at = app_on("scenario_editor.py")
+    next(t for t in at.text_area if t.label.startswith("Paste a scenario")).set_value("[" * 100_000)
+    at.run()
+    next(b for b in at.button if b.label == "Load").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Not loaded" in e.value for e in at.error)
+    assert at.session_state[SCENARIO_KEY] == walkback
