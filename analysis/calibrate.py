@@ -381,7 +381,7 @@ def calibrate(scenario: Scenario | None = None, *, fit_loss_to_followup: bool = 
     >>> report = calibrate(Scenario())
     >>> report.converged
     True
-    >>> report.summary.set_index("target").loc["Cox hazard ratio (ITT)", "achieved"].round(3)
+    >>> round(float(report.summary.set_index("target").loc["Cox hazard ratio (ITT)", "achieved"]), 3)
     0.72
     """
     scenario = scenario or Scenario()

@@ -510,6 +510,12 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _library_versions() -> dict[str, str]:
+    import pyarrow
+
+    return {"numpy": np.__version__, "pandas": pd.__version__, "pyarrow": pyarrow.__version__}
+
+
 def provenance(scenario, seed: int | None, fmt: str, data: bytes, *, replicates: int | None = None,
                data_file: str | None = None, n_rows: int | None = None) -> dict:
     """What made an export, enough to regenerate it byte for byte (see :func:`regenerate`).
@@ -521,6 +527,8 @@ def provenance(scenario, seed: int | None, fmt: str, data: bytes, *, replicates:
     record: dict[str, Any] = {
         "generator": "walkback-explorer",
         "version": package_version(),
+        # Byte identity also depends on these (pandas formats the CSV, pyarrow writes the Parquet).
+        "libraries": _library_versions(),
         "format": fmt,
         "data_file": data_file,
         "sha256": _sha256(data),

@@ -206,8 +206,8 @@ def simulate_trial(scenario: Scenario, seed: int | None = None, *, potential_out
     admin = np.minimum(design.max_followup_days, (design.study_days - enrol_day).astype(float))
     target = rng.standard_exponential(n)
     dropout_draw = rng.standard_exponential(n)
-    if design.annual_loss_to_followup > 0:
-        dropout_rate = -np.log1p(-design.annual_loss_to_followup) / 365.25
+    dropout_rate = -np.log1p(-design.annual_loss_to_followup) / 365.25
+    if dropout_rate > 0:
         with np.errstate(over="ignore"):  # a vanishing rate means nobody is lost: inf is right
             dropout = dropout_draw / dropout_rate
     else:

@@ -10,18 +10,15 @@ reproduces the view. The router calls :func:`sync_scenario_with_url` before ever
 
 from __future__ import annotations
 
-import hashlib
 import math
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import streamlit as st
 
 from analysis.calibrate import CalibrationReport, ExpectedTrial, calibrate, default_scenario, expected_trial
-from analysis.errors import ScenarioError, WalkBackInputError
-from analysis.scenario import Scenario, scenario_from_json
+from analysis.errors import WalkBackInputError
+from analysis.scenario import Scenario
 from analysis.sharing import IGNORED_PARAMS, ShareError, decode_scenario, encode_scenario
 from analysis.simulate import simulate_trial
 
@@ -34,58 +31,10 @@ T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- caches (bounded, keyed on frozen scenarios)
-def _calibration_fingerprint() -> str:
-    """Hash of everything the calibrated default depends on: the calibrator's source and the published data."""
-    root = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
-    sources = ("calibrate.py", "model.py", "scenario.py", "published.py", "errors.py")
-    for path in [root / "analysis" / name for name in sources] + [root / "data" / "walkback_published.json"]:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:20]
-
-
-def _disk_cache_path() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "walkback-explorer"
-    return base / f"default-scenario-{_calibration_fingerprint()}.json"
-
-
 @st.cache_resource(show_spinner="Calibrating the WalkBack scenario to the published trial...")
 def baseline_scenario() -> Scenario:
-    """The calibrated WalkBack scenario, solved once per library version.
-
-    Solving takes a few seconds, which would delay the first page after every server start, so
-    the solved scenario is kept on disk under a fingerprint of the library's source and the
-    published figures; it is re-solved whenever either changes, or when the file is unreadable
-    or no longer reproduces the published targets.
-    """
-    path = _disk_cache_path()
-    try:
-        cached = scenario_from_json(path.read_bytes())
-        if fit_is_met(cached):
-            return cached
-    except (OSError, ScenarioError):
-        pass
-    solved = default_scenario()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.part")
-        tmp.write_text(solved.to_json(indent=None), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:  # a read-only home is fine: we simply solve again next time
-        pass
-    return solved
-
-
-def fit_is_met(scenario: Scenario) -> bool:
-    """True when ``scenario`` reproduces the published targets on expectation."""
-    from analysis.published import published_figures
-
-    figs = published_figures()
-    e = expected_trial(scenario)
-    checks = ((e.median_control, figs["median_days_control"].value), (e.median_intervention,
-              figs["median_days_intervention"].value), (e.cox_hr, figs["hazard_ratio"].value))
-    return all(math.isfinite(a) and abs(a / b - 1) <= 0.01 for a, b in checks)
+    """The calibrated WalkBack scenario (the library stores it solved, so this is quick)."""
+    return default_scenario()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

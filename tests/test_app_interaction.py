@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
@@ -240,7 +239,6 @@ def test_downloads_are_offered(walkback):
     assert len(frame) == 50 and "time_days" in frame.columns
     expected = simulate_trial(walkback, seed=walkback.seed).head(50)
     pd.testing.assert_series_equal(frame["time_days"].reset_index(drop=True), expected["time_days"], check_names=False)
-    assert io  # silence unused import on some linters
 
 
 def test_semicolon_csv_never_shows_a_traceback(walkback):
