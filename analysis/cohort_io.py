@@ -142,8 +142,10 @@ def _read_csv(data: bytes, name: str) -> pd.DataFrame:
         line = data[: exc.start].count(b"\n") + 1
         raise CohortFileError(f"{name}: line {line} is not valid UTF-8 text; save the file as UTF-8 CSV") from None
     try:
-        return pd.read_csv(io.StringIO(text), sep=None if _looks_semicolon(text) else ",", engine="c" if not _looks_semicolon(text) else "python",
-                           float_precision="round_trip", skipinitialspace=True)
+        # Semicolon files come from spreadsheets in locales that write decimal commas ("5,5").
+        semicolon = _looks_semicolon(text)
+        return pd.read_csv(io.StringIO(text), sep=";" if semicolon else ",", decimal="," if semicolon else ".",
+                           engine="c", float_precision="round_trip", skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise CohortFileError(f"{name}: the file is empty") from None
     except pd.errors.ParserError as exc:

@@ -445,7 +445,7 @@ def scenario_from_dict(data: Any, base: Scenario | None = None) -> Scenario:
         allowed = [f.name for f in fields(cls)]
         for name in section:
             if name not in allowed:
-                raise ScenarioError(f"unknown field '{key}.{name}'; allowed: {', '.join(allowed)}")
+                raise ScenarioError(f"unknown field {f'{key}.{name}'!r}; allowed: {', '.join(allowed)}")
         values = {f.name: getattr(getattr(base, key), f.name) for f in fields(cls)}
         for name, value in section.items():
             if isinstance(value, list):
@@ -496,6 +496,10 @@ def scenario_from_json(text: str | bytes, base: Scenario | None = None) -> Scena
         data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise ScenarioError(f"the scenario is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise ScenarioError("the scenario JSON is nested too deeply to be a scenario") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise ScenarioError(f"the scenario JSON holds a value that cannot be read: {exc}") from None
     return scenario_from_dict(data, base=base)
 
 

@@ -15,7 +15,19 @@ import streamlit as st
 
 from analysis import figures as F
 from analysis.calibrate import ExpectedTrial
-from analysis.estimate import DEFAULT_RISK_TIMES, TwoArmAnalysis, analyze_two_arm
+from typing import NamedTuple
+
+from analysis.estimate import (
+    DEFAULT_RISK_TIMES,
+    CoxModel,
+    KaplanMeier,
+    RiskTable,
+    TwoArmAnalysis,
+    analyze_two_arm,
+    cox,
+    kaplan_meier,
+    risk_table,
+)
 from analysis.scenario import Scenario
 from app_pages._shared import cached_cohort, guarded, plot
 
@@ -31,6 +43,21 @@ def simulated_analysis(scenario: Scenario, seed: int, strata: tuple[str, ...] = 
     risk_times = _risk_times(float(cohort["time_days"].max()))
     return analyze_two_arm(cohort, strata=strata, covariates=covariates, tau=tau, landmarks=landmarks,
                            risk_times=risk_times)
+
+
+class TrialHeadline(NamedTuple):
+    """The few analyses the trial overview needs (quicker than the full analysis on a cold start)."""
+
+    km: KaplanMeier
+    cox: CoxModel
+    risk_table: RiskTable
+
+
+@st.cache_data(max_entries=16, show_spinner="Simulating and analysing the trial...")
+def simulated_headline(scenario: Scenario, seed: int) -> TrialHeadline:
+    cohort = cached_cohort(scenario, seed)
+    return TrialHeadline(km=kaplan_meier(cohort, landmarks=()), cox=cox(cohort),
+                         risk_table=risk_table(cohort, times=_risk_times(float(cohort["time_days"].max()))))
 
 
 @st.cache_data(max_entries=8, show_spinner="Analysing your file...")

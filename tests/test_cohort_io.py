@@ -126,3 +126,11 @@ def test_simulated_cohort_validates():
     clean = validate_two_arm(df, strata=["stratum"], covariates=["age_years", "sex"])
     assert len(clean) == len(df) and set(clean.group) == {"control", "intervention"}
     assert np.array_equal(clean.time.to_numpy(), df.time_days.to_numpy())
+
+
+def test_semicolon_files_with_decimal_commas_are_read():
+    from analysis.cohort_io import read_cohort_file, validate_two_arm
+
+    raw = b"time_days;recurrence;arm\n5,5;1;control\n7;0;intervention\n9;1;control\n3;1;intervention\n"
+    clean = validate_two_arm(read_cohort_file(raw, filename="eu.csv"))
+    assert clean.time.tolist() == [5.5, 7.0, 9.0, 3.0]

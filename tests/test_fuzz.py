@@ -87,22 +87,13 @@ def test_scenario_from_json_random_bytes(raw):
     _load_only_scenario_errors(lambda: scenario_from_json(raw))
 
 
-KNOWN_BUG_SCENARIO = ("known bug in analysis/scenario.py (scenario_from_json): json.loads raises {} "
-                      "for this input and it escapes as a non-ScenarioError; reported, not ours to fix")
-
-
 @pytest.mark.parametrize("text", [
     '{"seed": NaN}', '{"seed": Infinity}', '{"seed": -Infinity}', '{"seed": 1e999}',
     '{"design": {"n_control": 1e400}}', '{"name": "\\ud800"}', "\ufeff{}", '{"a":1,"a":2}', "", " ", "null",
     '{"design": {"block_sizes": [4, 6, 8.0]}}', '{"design": {"recruitment_start": "2019-02-30"}}',
-    pytest.param('{"adherence": {"a\\nb": 1}}', marks=pytest.mark.xfail(
-        reason="known bug in analysis/scenario.py: an unknown field name inside a section is quoted without repr(), "
-               "so a line break in it makes a two-line message (the CLI flattens it); reported",
-        raises=AssertionError, strict=False)),
-    pytest.param('{"seed": ' + "9" * 5000 + "}", marks=pytest.mark.xfail(
-        reason=KNOWN_BUG_SCENARIO.format("ValueError (int max str digits)"), raises=ValueError, strict=False)),
-    pytest.param("[" * 5000 + "]" * 5000, marks=pytest.mark.xfail(
-        reason=KNOWN_BUG_SCENARIO.format("RecursionError"), raises=RecursionError, strict=False)),
+    '{"adherence": {"a\\nb": 1}}',
+    '{"seed": ' + "9" * 5000 + "}",
+    "[" * 5000 + "]" * 5000,
 ], ids=lambda text: text[:30])
 def test_scenario_from_json_nasty_literals(text):
     _load_only_scenario_errors(lambda: scenario_from_json(text))
@@ -154,8 +145,6 @@ def _read_and_validate(raw: bytes, name: str, strata=()):
 @FAST
 @given(raw=st.binary(max_size=400), name=st.sampled_from(["upload.csv", "upload.parquet", "upload", "x.xlsx", "x.txt"]))
 def test_cohort_reader_random_bytes(raw, name):
-    first_line = raw.split(b"\n", 1)[0]
-    assume(not (b";" in first_line and b"," not in first_line))  # known semicolon bug: see the xfail test below
     _read_and_validate(raw, name)
 
 
@@ -165,9 +154,6 @@ def test_cohort_reader_random_csv(raw):
     _read_and_validate(raw, "upload.csv")
 
 
-@pytest.mark.xfail(reason="known bug in analysis/cohort_io.py: semicolon files are read with engine='python' and "
-                          "float_precision='round_trip', which pandas rejects with a ValueError; reported",
-                   raises=ValueError, strict=False)
 def test_cohort_reader_semicolon_csv():
     raw = b"time_days;recurrence;arm\n5;1;control\n7;0;intervention\n"
     assert _read_and_validate(raw, "upload.csv") is not None
@@ -249,9 +235,6 @@ def test_exports_of_uploaded_tables(frame, fmt):
     assert export_bundle(frame, None, None, fmt) == export_bundle(frame, None, None, fmt)
 
 
-@pytest.mark.xfail(reason="known bug in analysis/simulate.py: a subnormal annual_loss_to_followup (5e-324) gives a "
-                          "zero dropout rate and a divide-by-zero RuntimeWarning (np.errstate covers overflow only); "
-                          "reported", raises=RuntimeWarning, strict=False)
 def test_simulate_with_a_subnormal_loss_to_follow_up():
     from analysis.scenario import with_changes
     from analysis.simulate import simulate_trial
