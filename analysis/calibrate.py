@@ -39,7 +39,8 @@ from .model import (
 from .published import DATA_DIR, published_figures
 from .scenario import Scenario, scenario_from_dict, with_changes
 
-__all__ = ["ExpectedTrial", "CalibrationReport", "expected_trial", "calibrate", "default_scenario", "TOLERANCE"]
+__all__ = ["ExpectedTrial", "CalibrationReport", "expected_trial", "calibrate", "compare_with_published",
+           "default_scenario", "TOLERANCE"]
 
 #: A target counts as met when achieved within this relative distance (events: 3%).
 TOLERANCE = 0.01
@@ -399,6 +400,21 @@ def calibrate(scenario: Scenario | None = None, *, fit_loss_to_followup: bool = 
     solved = _apply(scenario, names, result.x)
     expected = expected_trial(solved)
     return _report(scenario, solved, expected, names, events_target, fit_loss_to_followup)
+
+
+def compare_with_published(scenario: Scenario) -> CalibrationReport:
+    """How ``scenario`` as it stands matches the published results (nothing is solved).
+
+    Same targets, tolerances and labels as :func:`calibrate`'s report, so a scenario edited by
+    hand can be judged against the trial without recalibrating it.
+
+    Examples
+    --------
+    >>> report = compare_with_published(default_scenario())
+    >>> bool(report.converged), report.free_parameters
+    (True, {})
+    """
+    return _report(scenario, scenario, expected_trial(scenario), [], _scaled_events_target(scenario), True)
 
 
 def _report(original: Scenario, solved: Scenario, expected: ExpectedTrial, names: list[str],
