@@ -153,7 +153,10 @@ def estimands_figure(summary: pd.DataFrame, *, title: str | None = None, height:
     fig.add_vline(x=1.0, line=dict(color="#bbb", width=1), row=1, col=1)
     fig.add_vline(x=0.0, line=dict(color="#bbb", width=1), row=2, col=1)
     fig.add_vline(x=0.0, line=dict(color="#bbb", width=1), row=3, col=1)
-    return _layout(fig, title, height)
+    _layout(fig, title, height)
+    # The first panel's title sits where the default legend goes: lift the legend above it.
+    fig.update_layout(margin=dict(t=(80 if title else 60)), legend=dict(y=1.08))
+    return fig
 
 
 def coverage_figure(summary: pd.DataFrame, *, level: float = 0.95, title: str | None = None,
