@@ -285,7 +285,7 @@ def event_times_constant(target: np.ndarray, multiplier: np.ndarray, baseline: B
 
 def event_times_piecewise(target: np.ndarray, risk: np.ndarray, plateau_extra: np.ndarray,
                           education_hr: float, dose: DoseResponse, pieces: DosePieces,
-                          baseline: BaselineHazard, chunk: int = 65536) -> np.ndarray:
+                          baseline: BaselineHazard, chunk: int = 8192) -> np.ndarray:
     """Exact event times for programme starters, whose multiplier changes between pieces.
 
     The cumulative hazard is piecewise ``H0`` times a constant, so participant i recurs in the
@@ -299,7 +299,7 @@ def event_times_piecewise(target: np.ndarray, risk: np.ndarray, plateau_extra: n
     risk, plateau_extra : ndarray
         Participant multipliers and extra minutes per week at the plateau.
     chunk : int
-        Participants processed at once (bounds memory at about 40 x chunk x 8 bytes per array).
+        Participants processed at once (8192 keeps the working arrays in cache; measured fastest).
 
     Returns
     -------

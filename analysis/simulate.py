@@ -101,7 +101,8 @@ def _randomise(stratum: np.ndarray, n_strata: int, n_intervention: int, block_si
     block_id = np.empty(n, dtype=np.int64)
     block_size = np.empty(n, dtype=np.int64)
     complete = np.zeros(n, dtype=bool)
-    order = np.argsort(stratum, kind="stable")  # participants grouped by stratum, enrolment order kept
+    # Participants grouped by stratum, enrolment order kept (stable; radix sort on the small int8 codes).
+    order = np.argsort(stratum.astype(np.int8), kind="stable")
     counts = np.bincount(stratum, minlength=n_strata)
     next_block = 0
     pos = 0
@@ -122,7 +123,8 @@ def _randomise(stratum: np.ndarray, n_strata: int, n_intervention: int, block_si
         within_block = np.repeat(np.arange(n_used), drawn)[:m]
         # Random order within each block: rank of a uniform key within the block.
         keys = within_block + rng.random(m)
-        rank_order = np.argsort(keys, kind="stable")
+        # Keys are distinct almost surely (block index + uniform), so an unstable sort gives the same order.
+        rank_order = np.argsort(keys)
         rank = np.empty(m, dtype=np.int64)
         rank[rank_order] = np.arange(m) - starts[within_block[rank_order]]
         k_int = np.rint(drawn * ratio).astype(np.int64)
