@@ -39,7 +39,7 @@ from .model import (
 from .published import DATA_DIR, published_figures
 from .scenario import Scenario, scenario_from_dict, with_changes
 
-__all__ = ["ExpectedTrial", "CalibrationReport", "expected_trial", "calibrate", "compare_with_published",
+__all__ = ["ExpectedTrial", "CalibrationReport", "expected_trial", "calibrate", "compare_with_published", "censoring_survival",
            "default_scenario", "TOLERANCE"]
 
 #: A target counts as met when achieved within this relative distance (events: 3%).
@@ -145,7 +145,15 @@ def _refine_median(times: np.ndarray, surv: np.ndarray, curve, rounds: int = 3, 
     return _median(np.array([lo, hi]), curve(np.array([lo, hi])))
 
 
-def _censoring_survival(scenario: Scenario, times: np.ndarray) -> np.ndarray:
+def censoring_survival(scenario: Scenario, times: np.ndarray) -> np.ndarray:
+    """P(still under follow-up at day t): uniform accrual, fixed end date, maximum follow-up, loss.
+
+    Examples
+    --------
+    >>> g = censoring_survival(default_scenario(), np.array([0.0, 400.0, 1100.0]))
+    >>> float(g[0]), bool(0 < g[1] < 1), float(g[2])
+    (1.0, True, 0.0)
+    """
     design = scenario.design
     window = design.recruitment_days + 1.0
     admin = np.clip((design.study_days - times) / window, 0.0, 1.0)
@@ -204,7 +212,7 @@ def expected_trial(scenario: Scenario) -> ExpectedTrial:
         return surv_off.mean(axis=0), total / len(latent.risk)
 
     s0, s1 = curves(times)
-    g = _censoring_survival(scenario, times)
+    g = censoring_survival(scenario, times)
     n0, n1 = float(scenario.design.n_control), float(scenario.design.n_intervention)
     gm = 0.5 * (g[:-1] + g[1:])
     events0 = n0 * float(np.sum(gm * (s0[:-1] - s0[1:])))

@@ -78,6 +78,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from .calibrate import censoring_survival
 from .errors import WalkBackInputError
 from .model import dose_pieces
 from .scenario import Scenario
@@ -280,15 +281,6 @@ def _cox_hr(time: np.ndarray, event: np.ndarray, exposed: np.ndarray) -> tuple[f
 
 
 # --------------------------------------------------------------------------- the truth
-def _censoring_survival(scenario: Scenario, times: np.ndarray) -> np.ndarray:
-    """P(still under follow-up at t): uniform accrual, fixed end date, maximum follow-up, loss."""
-    design = scenario.design
-    window = design.recruitment_days + 1.0
-    g = np.clip((design.study_days - times) / window, 0.0, 1.0)
-    g = np.where(times >= design.max_followup_days, 0.0, g)
-    if design.annual_loss_to_followup > 0:
-        g = g * np.exp(math.log1p(-design.annual_loss_to_followup) / 365.25 * times)
-    return g
 
 
 def _cox_limit_hr(t0: np.ndarray, t1: np.ndarray, scenario: Scenario) -> float:
@@ -303,7 +295,7 @@ def _cox_limit_hr(t0: np.ndarray, t1: np.ndarray, scenario: Scenario) -> float:
     times = np.arange(0.0, scenario.design.max_followup_days + 1.0, 1.0)
     s0 = 1.0 - np.searchsorted(np.sort(t0), times, side="right") / len(t0)
     s1 = 1.0 - np.searchsorted(np.sort(t1), times, side="right") / len(t1)
-    g = _censoring_survival(scenario, times)
+    g = censoring_survival(scenario, times)
     d0, d1 = s0[:-1] - s0[1:], s1[:-1] - s1[1:]
     y0, y1 = s0[:-1], s1[:-1]  # at risk at the start of each day
     gm = 0.5 * (g[:-1] + g[1:])
