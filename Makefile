@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# app_pages/_serve.py is app.py behind a warm-up hook (imports and the default trial before serving).
 app: $(STAMP)
-	$(BIN)/streamlit run app.py
+	$(BIN)/streamlit run app_pages/_serve.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

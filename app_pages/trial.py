@@ -40,9 +40,9 @@ with published_col:
     with st.container(border=True):
         st.markdown("#### Published · Lancet 2024")
         a, b, c = st.columns(3)
-        a.metric("Median, walking", f"{med_i.value} days")
+        a.metric("Median days, walking", f"{med_i.value}")
         a.caption(f"95% CI {med_i.ci[0]} to {med_i.ci[1]}")
-        b.metric("Median, control", f"{med_c.value} days")
+        b.metric("Median days, control", f"{med_c.value}")
         b.caption(f"95% CI {med_c.ci[0]} to {med_c.ci[1]}")
         c.metric("Hazard ratio", f"{hr.value:.2f}")
         c.caption(f"95% CI {hr.ci[0]:.2f} to {hr.ci[1]:.2f} · p = {hr.p}")
@@ -65,11 +65,12 @@ with simulated_col:
             a, b, c = st.columns(3)
             ci_i = ci_text(curves["intervention"].median_lower, curves["intervention"].median_upper)
             ci_c = ci_text(curves["control"].median_lower, curves["control"].median_upper)
-            a.metric("Median, walking", f"{curves['intervention'].median:.0f} days"
-                     if math.isfinite(curves["intervention"].median) else "not reached")
+            # Numbers only: "208 days" is cut to "208 d..." in a third of a half-width column.
+            a.metric("Median days, walking", f"{curves['intervention'].median:.0f}"
+                     if math.isfinite(curves["intervention"].median) else "NR", help="NR: not reached in follow-up")
             a.caption(f"95% CI {ci_i}")
-            b.metric("Median, control", f"{curves['control'].median:.0f} days" if math.isfinite(curves["control"].median)
-                     else "not reached")
+            b.metric("Median days, control", f"{curves['control'].median:.0f}" if math.isfinite(curves["control"].median)
+                     else "NR", help="NR: not reached in follow-up")
             b.caption(f"95% CI {ci_c}")
             c.metric("Hazard ratio", f"{result.cox.hr:.2f}")
             c.caption(f"95% CI {ci_text(result.cox.lower, result.cox.upper, 2)} · {fmt_p(result.cox.p)}")
