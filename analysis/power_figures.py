@@ -97,7 +97,10 @@ def dilution_figure(table: pd.DataFrame, *, title: str | None = None, height: in
     fig.update_xaxes(title="Share who never start (p)", tickformat=".0%")
     fig.update_yaxes(title="Hazard ratio", row=1, col=1)
     fig.update_yaxes(title="Inflation factor", row=1, col=2)
-    return _layout(fig, title, height)
+    _layout(fig, title, height)
+    # Subplot titles sit where the default legend goes: lift the legend above them.
+    fig.update_layout(margin=dict(t=(90 if title else 70)), legend=dict(y=1.15))
+    return fig
 
 
 _PANELS = (("hr", "Hazard ratio", True), ("landmark", "Difference in recurrence-free proportion", False),

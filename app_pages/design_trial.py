@@ -83,11 +83,18 @@ except WalkBackInputError as exc:
     st.stop()
 plot(power_curve_figure(curve.summary, x_title=CURVE_PARAMETERS[parameter], target_power=float(target)),
      key="design_curve")
-shown = curve.summary[["value", "n_total", "hr", "events_expected", "power_schoenfeld", "power_freedman",
-                       "power_simulated", "mc_se"]].copy()
-shown.columns = ["Value", "Participants", "Expected HR", "Expected recurrences", "Schoenfeld", "Freedman",
-                 "Simulated", "MC SE"]
-st.dataframe(shown.round(3), hide_index=True)
+columns = ["n_total", "hr", "events_expected", "power_schoenfeld", "power_freedman", "power_simulated", "mc_se"]
+if parameter != "n":  # the varied value is its own column only when it is not the sample size
+    columns = ["value", *columns]
+shown = curve.summary[columns].rename(columns={
+    "value": CURVE_PARAMETERS[parameter], "n_total": "Participants", "hr": "Expected HR",
+    "events_expected": "Expected recurrences", "power_schoenfeld": "Schoenfeld", "power_freedman": "Freedman",
+    "power_simulated": "Simulated", "mc_se": "MC SE"})
+st.dataframe(shown, hide_index=True, column_config={
+    "Expected HR": st.column_config.NumberColumn(format="%.3f"),
+    "Expected recurrences": st.column_config.NumberColumn(format="%.0f"),
+    **{name: st.column_config.NumberColumn(format="%.3f") for name in ("Schoenfeld", "Freedman", "Simulated", "MC SE")},
+})
 
 st.subheader("What lower adherence costs")
 st.caption("Never-starters get no benefit, so the ITT hazard ratio moves towards 1 and more recurrences are "
@@ -100,4 +107,9 @@ show = pd.DataFrame({"Never start": table["never_start"], "HR (model)": table["h
                      "HR_s^(1-p)": table["hr_log_dilution"], "Events (model)": table["events_model"],
                      "Inflation (model)": table["inflation_model"], "Inflation 1/(1-p)^2": table["inflation_simple"],
                      "Participants (model)": table["n_model"]})
-st.dataframe(show.round(3), hide_index=True)
+st.dataframe(show, hide_index=True, column_config={
+    "Never start": st.column_config.NumberColumn(format="percent"),
+    **{name: st.column_config.NumberColumn(format="%.3f") for name in ("HR (model)", "HR_s^(1-p)")},
+    **{name: st.column_config.NumberColumn(format="%.2f") for name in ("Inflation (model)", "Inflation 1/(1-p)^2")},
+    **{name: st.column_config.NumberColumn(format="%.0f") for name in ("Events (model)", "Participants (model)")},
+})

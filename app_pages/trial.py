@@ -39,10 +39,11 @@ published_col, simulated_col = st.columns(2, gap="large")
 with published_col:
     with st.container(border=True):
         st.markdown("#### Published · Lancet 2024")
+        st.caption("Median days to an activity-limiting recurrence, and the hazard ratio")
         a, b, c = st.columns(3)
-        a.metric("Median days, walking", f"{med_i.value}")
+        a.metric("Walking", f"{med_i.value}")
         a.caption(f"95% CI {med_i.ci[0]} to {med_i.ci[1]}")
-        b.metric("Median days, control", f"{med_c.value}")
+        b.metric("Control", f"{med_c.value}")
         b.caption(f"95% CI {med_c.ci[0]} to {med_c.ci[1]}")
         c.metric("Hazard ratio", f"{hr.value:.2f}")
         c.caption(f"95% CI {hr.ci[0]:.2f} to {hr.ci[1]:.2f} · p = {hr.p}")
@@ -62,14 +63,15 @@ with simulated_col:
         st.markdown(f"#### Simulated · one trial of the {label}")
         if result is not None:
             curves = {c.level: c for c in result.km.curves}
+            st.caption("Median days to an activity-limiting recurrence, and the hazard ratio")
             a, b, c = st.columns(3)
             ci_i = ci_text(curves["intervention"].median_lower, curves["intervention"].median_upper)
             ci_c = ci_text(curves["control"].median_lower, curves["control"].median_upper)
-            # Numbers only: "208 days" is cut to "208 d..." in a third of a half-width column.
-            a.metric("Median days, walking", f"{curves['intervention'].median:.0f}"
+            # Short labels, numbers only: anything longer is cut off in a third of a half-width column.
+            a.metric("Walking", f"{curves['intervention'].median:.0f}"
                      if math.isfinite(curves["intervention"].median) else "NR", help="NR: not reached in follow-up")
             a.caption(f"95% CI {ci_i}")
-            b.metric("Median days, control", f"{curves['control'].median:.0f}" if math.isfinite(curves["control"].median)
+            b.metric("Control", f"{curves['control'].median:.0f}" if math.isfinite(curves["control"].median)
                      else "NR", help="NR: not reached in follow-up")
             b.caption(f"95% CI {ci_c}")
             c.metric("Hazard ratio", f"{result.cox.hr:.2f}")
