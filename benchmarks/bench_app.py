@@ -100,7 +100,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def first_page_seconds(cache_home: str, script: str = "app_pages/_serve.py") -> dict[str, float]:
+FLOOR_APP = """import plotly.graph_objects as go
+import streamlit as st
+st.title("The WalkBack trial")  # same heading, so the same selectors apply
+st.plotly_chart(go.Figure(go.Scatter(x=[0, 1, 2], y=[1, 0.5, 0.3])))
+"""
+
+
+def first_page_seconds(cache_home: str, script: str = "app_pages/_serve.py", cwd: Path | None = None) -> dict[str, float]:
     """Seconds from the server answering its health check to: title drawn, script finished, charts drawn.
 
     Also ``launch``: from process launch to charts drawn.
@@ -115,9 +122,9 @@ def first_page_seconds(cache_home: str, script: str = "app_pages/_serve.py") -> 
         with tempfile.TemporaryFile() as log:
             launched = time.perf_counter()
             proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", str(ROOT / script), "--server.headless", "true",
+                [sys.executable, "-m", "streamlit", "run", str((cwd or ROOT) / script), "--server.headless", "true",
                  "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"],
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+                cwd=cwd or ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
             try:
                 while True:
                     try:
@@ -174,13 +181,19 @@ def main() -> None:
     try:
         # `make app` runs the warmed launcher (app_pages/_serve.py: imports and default trial done before the
         # server accepts connections); plain `streamlit run app.py` is the baseline, measured in the same run.
-        for script, label in (("app_pages/_serve.py", "make app (warmed)"), ("app.py", "baseline: app.py")):
-            runs = [first_page_seconds(cache, script) for _ in range(args.browser_repeats)]
+        # Floor: a one-chart Streamlit app, i.e. what Streamlit + Plotly + Chromium cost on this machine alone.
+        floor_dir = Path(tempfile.mkdtemp(prefix="walkback-floor-"))
+        (floor_dir / "app.py").write_text(FLOOR_APP)
+        cases = (("app_pages/_serve.py", "make app (warmed)", None), ("app.py", "baseline: app.py", None),
+                 ("app.py", "floor: 1-chart app", floor_dir))
+        for script, label, cwd in cases:
+            runs = [first_page_seconds(cache, script, cwd) for _ in range(args.browser_repeats)]
             t = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
             verdict = "OK" if t["charts"] < BROWSER_TARGET_S else "over target"
             print(f"  {label:<24} title {t['title']:5.2f} s, script done {t['finished']:5.2f} s, charts drawn "
                   f"{t['charts']:5.2f} s after the server answered ({t['launch']:.2f} s from launch; median of "
                   f"{len(runs)})   {verdict}")
+        shutil.rmtree(floor_dir, ignore_errors=True)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
 
