@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import CohortFileError
+from .errors import CohortFileError, read_input_file
 
 __all__ = ["read_cohort_file", "validate_two_arm", "DEFAULT_MAX_ROWS", "FIRST_DATA_ROW"]
 
@@ -77,15 +77,7 @@ def read_cohort_file(path_or_bytes, filename: str | None = None, *, max_rows: in
     """
     name = _name(path_or_bytes, filename)
     if isinstance(path_or_bytes, (str, os.PathLike)):
-        try:
-            with open(path_or_bytes, "rb") as fh:
-                data = fh.read()
-        except FileNotFoundError:
-            raise CohortFileError(f"{name}: file not found") from None
-        except IsADirectoryError:
-            raise CohortFileError(f"{name}: is a directory, not a CSV or Parquet file") from None
-        except OSError as exc:
-            raise CohortFileError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+        data = read_input_file(path_or_bytes, label=name, error=CohortFileError)
     elif isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
         data = bytes(path_or_bytes)
     elif hasattr(path_or_bytes, "read"):

@@ -666,25 +666,7 @@ def _check_folder(path: str) -> str:
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file and a rename; nothing partial is left behind."""
-    path = os.fspath(path)
-    folder = _check_folder(path)
-    if os.path.isdir(path):
-        raise WalkBackInputError(f"cannot write '{path}': it is a directory")
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".walkback-", suffix=".part", dir=folder)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp is not None:
-            _cleanup(tmp)
-        raise WalkBackInputError(f"cannot write '{path}': {exc.strerror or exc}") from None
-    except BaseException:
-        if tmp is not None:
-            _cleanup(tmp)
-        raise
+    write_files_atomic({path: data})
 
 
 def write_files_atomic(files: dict[str | os.PathLike, bytes]) -> None:
@@ -741,13 +723,11 @@ def write_folder_atomic(path: str | os.PathLike, files: dict[str, bytes]) -> Non
             os.chmod(os.path.join(tmp, name), 0o644)
         os.chmod(tmp, 0o755)
         os.rename(tmp, path)  # replaces an empty folder atomically on POSIX
-    except OSError as exc:
+    except BaseException as exc:
         if tmp is not None:
             _cleanup(tmp)
-        raise WalkBackInputError(f"cannot write folder '{path}': {exc.strerror or exc}") from None
-    except BaseException:
-        if tmp is not None:
-            _cleanup(tmp)
+        if isinstance(exc, OSError):
+            raise WalkBackInputError(f"cannot write folder '{path}': {exc.strerror or exc}") from None
         raise
 
 

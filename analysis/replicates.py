@@ -363,6 +363,7 @@ def _simulate_batch_reference(scenario: Scenario, trial_seeds: np.ndarray) -> Tr
 
 
 @lru_cache(maxsize=64)
+@lru_cache(maxsize=64)  # scenarios are frozen and hashable: one check per scenario per process
 def _fast_path_agrees(scenario: Scenario) -> bool:
     """Whether :func:`_simulate_batch_fast` reproduces ``simulate_trial`` for this scenario.
 

@@ -17,7 +17,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from .errors import ScenarioError
+from .errors import ScenarioError, read_input_file
 from .published import published_value
 
 __all__ = [
@@ -465,20 +465,7 @@ MAX_SCENARIO_BYTES = 1_000_000
 
 def load_scenario_file(path: str, base: Scenario | None = None) -> Scenario:
     """Read a scenario JSON file; every failure is a :class:`ScenarioError` naming the file."""
-    import os
-
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_SCENARIO_BYTES:
-            raise ScenarioError(f"scenario file '{path}' is {size:,} bytes; a scenario is at most {MAX_SCENARIO_BYTES:,}")
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except FileNotFoundError:
-        raise ScenarioError(f"scenario file '{path}' does not exist") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"scenario file '{path}' is a directory, not a JSON file") from None
-    except PermissionError:
-        raise ScenarioError(f"scenario file '{path}' cannot be read (permission denied)") from None
+    raw = read_input_file(path, label=f"scenario file '{path}'", error=ScenarioError, max_bytes=MAX_SCENARIO_BYTES)
     try:
         return scenario_from_json(raw, base=base)
     except ScenarioError as exc:

@@ -100,4 +100,4 @@ def test_bad_file_types_one_line(name, data, needle, tmp_path, capsys):
 
 def test_missing_file(tmp_path, capsys):
     rc, _, err = _run([tmp_path / "nope.csv"], capsys)
-    assert rc == 2 and "file not found" in err
+    assert rc == 2 and "does not exist" in err

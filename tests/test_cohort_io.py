@@ -110,7 +110,7 @@ def test_undecodable_bytes():
 
 
 def test_missing_file(tmp_path):
-    assert "file not found" in _err(read_cohort_file, tmp_path / "nope.csv")
+    assert "does not exist" in _err(read_cohort_file, tmp_path / "nope.csv")
 
 
 def test_max_rows_guard():
