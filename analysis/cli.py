@@ -11,6 +11,7 @@ import json
 import sys
 from typing import Sequence
 
+from . import cli_analyze, cli_power
 from .errors import WalkBackInputError
 
 __all__ = ["main", "build_parser"]
@@ -218,14 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_simulate(sub)
     _add_scenario(sub)
     _add_calibrate(sub)
-    for module_name in ("cli_analyze", "cli_power"):
-        try:
-            module = __import__(f"{__package__}.{module_name}", fromlist=["add_parser"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{module_name}":
-                raise
-            continue
-        module.add_parser(sub)
+    cli_analyze.add_parser(sub)
+    cli_power.add_parser(sub)
     return parser
 
 
