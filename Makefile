@@ -12,9 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-# app_pages/_serve.py is app.py behind a warm-up hook (imports and the default trial before serving).
+# app_support/serve.py is app.py behind a warm-up hook (imports and the default trial before serving).
 app: $(STAMP)
-	$(BIN)/streamlit run app_pages/_serve.py
+	$(BIN)/streamlit run app_support/serve.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

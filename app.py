@@ -12,10 +12,10 @@ from pathlib import Path
 import streamlit as st
 
 HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:  # pages import app_pages._shared whatever the working directory
+if str(HERE) not in sys.path:  # pages import app_support.shared whatever the working directory
     sys.path.insert(0, str(HERE))
 
-from app_pages._shared import (  # noqa: E402
+from app_support.shared import (  # noqa: E402
     describe_changes,
     is_default,
     reset_scenario,

@@ -10,10 +10,10 @@ import math
 
 import streamlit as st
 
-from analysis import figures as F
-from analysis.published import published_figures
-from analysis.scenario import with_changes
-from app_pages._shared import (
+from analysis.plots import figures as F
+from analysis.trial.published import published_figures
+from analysis.trial.scenario import with_changes
+from app_support.shared import (
     cached_expected,
     cached_walking,
     current_scenario,
@@ -159,7 +159,7 @@ with left:
     curves = [("Current", *F.dose_response_curve(base.dose_response, grid_max), "dash")]
     curves.append(("What-if", *F.dose_response_curve(whatif.dose_response, grid_max), "solid"))
     plateau_new = F.plateau_extra_summary(whatif)
-    from analysis.model import relative_hazard  # the model's own curve, evaluated at one dose
+    from analysis.model.hazard import relative_hazard  # the model's own curve, evaluated at one dose
 
     markers = [("average starter at plateau", plateau_new["starters"],
                 float(relative_hazard(plateau_new["starters"], whatif.dose_response)), F.ARM_COLOURS["intervention"]),
@@ -180,6 +180,6 @@ st.divider()
 if st.toggle(f"Also simulate one trial of the what-if ({whatif.design.n_total} participants, seed {whatif.seed})",
              key="adh_simulate", help="Shows what one trial with chance variation would look like; the expected "
                                       "curves are drawn dashed over it."):
-    from app_pages._survival_view import simulated_km_panel
+    from app_support.survival_view import simulated_km_panel
 
     simulated_km_panel(whatif, key_prefix="adh_sim", overlay=expected_new)

@@ -7,12 +7,12 @@ import re
 import pandas as pd
 import streamlit as st
 
-from analysis import export
-from analysis.cohort_io import read_cohort_file, validate_two_arm
+from analysis.io import export as export
+from analysis.io.cohort_files import read_cohort_file, validate_two_arm
 from analysis.errors import CohortFileError
-from analysis.simulate import COHORT_COLUMNS
-from app_pages._shared import cached_cohort, current_scenario, guarded, page_header
-from app_pages._survival_view import analysis_options, render_analysis, uploaded_analysis
+from analysis.simulate.engine import COHORT_COLUMNS
+from app_support.shared import cached_cohort, current_scenario, guarded, page_header
+from app_support.survival_view import analysis_options, render_analysis, uploaded_analysis
 
 page_header(
     "Data",

@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis.calibrate import default_scenario
+from analysis.model.calibration import default_scenario
 from analysis.errors import WalkBackInputError
-from analysis.power import CURVE_PARAMETERS, dilution_table, power_curve, sample_size
-from analysis.power_figures import dilution_figure, power_curve_figure
-from analysis.scenario import Scenario
+from analysis.studies.power import CURVE_PARAMETERS, dilution_table, power_curve, sample_size
+from analysis.plots.design import dilution_figure, power_curve_figure
+from analysis.trial.scenario import Scenario
 
 try:  # the app's shared helpers (current scenario kept in the URL); plain fallbacks outside the app
-    from app_pages._shared import current_scenario, plot
+    from app_support.shared import current_scenario, plot
 except ImportError:  # pragma: no cover - only when the page runs without the app package
     def current_scenario() -> Scenario:
         return st.session_state.get("scenario") or default_scenario()

@@ -7,15 +7,15 @@ import math
 import pandas as pd
 import streamlit as st
 
-from analysis.calibrate import default_scenario
+from analysis.model.calibration import default_scenario
 from analysis.errors import WalkBackInputError
-from analysis.estimands import ESTIMANDS, EstimandSettings, estimand_replicates, estimate_estimands
-from analysis.power_figures import coverage_figure, estimands_figure
-from analysis.scenario import Scenario, with_changes
-from analysis.simulate import simulate_trial
+from analysis.studies.estimands import ESTIMANDS, EstimandSettings, estimand_replicates, estimate_estimands
+from analysis.plots.design import coverage_figure, estimands_figure
+from analysis.trial.scenario import Scenario, with_changes
+from analysis.simulate.engine import simulate_trial
 
 try:  # the app's shared helpers (current scenario kept in the URL); plain fallbacks outside the app
-    from app_pages._shared import current_scenario, plot
+    from app_support.shared import current_scenario, plot
 except ImportError:  # pragma: no cover - only when the page runs without the app package
     def current_scenario() -> Scenario:
         return st.session_state.get("scenario") or default_scenario()

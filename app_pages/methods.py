@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis.published import not_published, published_figures, published_sources
-from analysis.scenario import ASSUMPTIONS
-from app_pages._shared import current_scenario, page_header
+from analysis.trial.published import not_published, published_figures, published_sources
+from analysis.trial.scenario import ASSUMPTIONS
+from app_support.shared import current_scenario, page_header
 
 page_header("Methods", "How the simulator works, where every number comes from, and what the analyses compute.")
 

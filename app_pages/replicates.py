@@ -6,11 +6,11 @@ import math
 
 import streamlit as st
 
-from analysis import figures as F
-from analysis.export import cohort_to_bytes
-from analysis.published import published_figures
-from app_pages._jobs import Cancelled, registry
-from app_pages._shared import current_scenario, page_header, plot
+from analysis.plots import figures as F
+from analysis.io.export import cohort_to_bytes
+from analysis.trial.published import published_figures
+from app_support.jobs import Cancelled, registry
+from app_support.shared import current_scenario, page_header, plot
 
 page_header(
     "Replicates",

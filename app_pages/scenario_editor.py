@@ -7,11 +7,11 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from analysis.calibrate import EVENTS_TOLERANCE, TOLERANCE, CalibrationReport
+from analysis.model.calibration import EVENTS_TOLERANCE, TOLERANCE, CalibrationReport
 from analysis.errors import ScenarioError
-from analysis.scenario import ASSUMPTIONS, Scenario, scenario_from_json, with_changes
-from analysis.sharing import encode_scenario, format_field, parse_field_text
-from app_pages._shared import (
+from analysis.trial.scenario import ASSUMPTIONS, Scenario, scenario_from_json, with_changes
+from analysis.trial.sharing import encode_scenario, format_field, parse_field_text
+from app_support.shared import (
     baseline_scenario,
     cached_calibration,
     current_scenario,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._shared import cached_expected, current_scenario, guarded, page_header
-from app_pages._survival_view import (
+from app_support.shared import cached_expected, current_scenario, guarded, page_header
+from app_support.survival_view import (
     BASELINE_COVARIATES,
     STRATIFICATION,
     analysis_options,

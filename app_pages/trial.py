@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import streamlit as st
 
-from analysis.published import not_published, published_figures
-from app_pages._shared import cached_expected, current_scenario, guarded, is_default, page_header, plot
+from analysis.trial.published import not_published, published_figures
+from app_support.shared import cached_expected, current_scenario, guarded, is_default, page_header, plot
 
 page_header(
     "The WalkBack trial",
@@ -51,8 +51,8 @@ with published_col:
                    f"({figs['events_total'].method}).")
 
 # Imported here, after the published figures are on screen: the analysis stack is slow to import cold.
-from analysis import figures as F  # noqa: E402
-from app_pages._survival_view import ci_text, fmt_p, simulated_headline  # noqa: E402
+from analysis.plots import figures as F  # noqa: E402
+from app_support.survival_view import ci_text, fmt_p, simulated_headline  # noqa: E402
 
 result = guarded(lambda: simulated_headline(scenario, scenario.seed), "Simulating the trial")
 expected = guarded(lambda: cached_expected(scenario), "The scenario's expected results")

@@ -5,7 +5,7 @@
 Times (median of ``--repeats`` runs) of the same three results -- Kaplan-Meier curve per arm
 (with log-log CIs), log-rank test, Cox hazard ratio with 95% CI (Efron ties) -- computed by
 
-- ours:        analysis.estimate's numpy KM + analysis.kernels.logrank_cox (the fast path),
+- ours:        analysis.stats.survival's numpy KM + analysis.stats.kernels.logrank_cox (the fast path),
 - lifelines:   KaplanMeierFitter x 2, logrank_test, CoxPHFitter (the baseline),
 - statsmodels: PHReg(ties="efron") for the Cox model only,
 
@@ -28,8 +28,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis import Scenario, scenario_for_size, simulate_trial  # noqa: E402
-from analysis.estimate import _km_curve  # noqa: E402
-from analysis.kernels import logrank_cox  # noqa: E402
+from analysis.stats.survival import _km_curve  # noqa: E402
+from analysis.stats.kernels import logrank_cox  # noqa: E402
 
 
 def ours(t, e, x):

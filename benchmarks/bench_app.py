@@ -77,10 +77,10 @@ def bench_server(repeats: int) -> dict[str, float]:
     flip_toggle(1)
     toggle_median, _ = _median_time(flip_toggle, repeats)
 
-    from analysis import figures as F
-    from analysis.calibrate import default_scenario
-    from analysis.estimate import analyze_two_arm
-    from analysis.simulate import simulate_trial
+    from analysis.plots import figures as F
+    from analysis.model.calibration import default_scenario
+    from analysis.stats.survival import analyze_two_arm
+    from analysis.simulate.engine import simulate_trial
 
     scenario = default_scenario()
 
@@ -107,7 +107,7 @@ st.plotly_chart(go.Figure(go.Scatter(x=[0, 1, 2], y=[1, 0.5, 0.3])))
 """
 
 
-def first_page_seconds(cache_home: str, script: str = "app_pages/_serve.py", cwd: Path | None = None) -> dict[str, float]:
+def first_page_seconds(cache_home: str, script: str = "app_support/serve.py", cwd: Path | None = None) -> dict[str, float]:
     """Seconds from the server answering its health check to: title drawn, script finished, charts drawn.
 
     Also ``launch``: from process launch to charts drawn.
@@ -179,12 +179,12 @@ def main() -> None:
     print(f"First page ready in chromium after server start (target < {BROWSER_TARGET_S} s)")
     cache = tempfile.mkdtemp(prefix="walkback-bench-cache-")
     try:
-        # `make app` runs the warmed launcher (app_pages/_serve.py: imports and default trial done before the
+        # `make app` runs the warmed launcher (app_support/serve.py: imports and default trial done before the
         # server accepts connections); plain `streamlit run app.py` is the baseline, measured in the same run.
         # Floor: a one-chart Streamlit app, i.e. what Streamlit + Plotly + Chromium cost on this machine alone.
         floor_dir = Path(tempfile.mkdtemp(prefix="walkback-floor-"))
         (floor_dir / "app.py").write_text(FLOOR_APP)
-        cases = (("app_pages/_serve.py", "make app (warmed)", None), ("app.py", "baseline: app.py", None),
+        cases = (("app_support/serve.py", "make app (warmed)", None), ("app.py", "baseline: app.py", None),
                  ("app.py", "floor: 1-chart app", floor_dir))
         for script, label, cwd in cases:
             runs = [first_page_seconds(cache, script, cwd) for _ in range(args.browser_repeats)]

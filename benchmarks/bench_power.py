@@ -21,10 +21,10 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from analysis.calibrate import default_scenario
-from analysis.kernels import km_median_batch, logrank_cox_batch
-from analysis.replicates import _analyse_chunk, map_replicate_chunks, replicate_seeds, simulate_batch
-from analysis.simulate import simulate_trial
+from analysis.model.calibration import default_scenario
+from analysis.stats.kernels import km_median_batch, logrank_cox_batch
+from analysis.studies.replicates import _analyse_chunk, map_replicate_chunks, replicate_seeds, simulate_batch
+from analysis.simulate.engine import simulate_trial
 
 
 CPU_TIMES: dict[str, float] = {}

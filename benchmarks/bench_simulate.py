@@ -18,9 +18,9 @@ import time
 import numpy as np
 from scipy import optimize
 
-from analysis.calibrate import default_scenario
-from analysis.model import BaselineHazard, cumulative_hazard_on_grid, dose_pieces, latent_from_uniforms
-from analysis.simulate import scenario_for_size, simulate_trial
+from analysis.model.calibration import default_scenario
+from analysis.model.hazard import BaselineHazard, cumulative_hazard_on_grid, dose_pieces, latent_from_uniforms
+from analysis.simulate.engine import scenario_for_size, simulate_trial
 
 
 def median_time(fn, repeats: int) -> float:

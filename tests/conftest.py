@@ -2,7 +2,7 @@
 
 import pytest
 
-from analysis.calibrate import default_scenario
+from analysis.model.calibration import default_scenario
 
 
 @pytest.fixture(scope="session")

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis.calibrate import expected_trial
-from analysis.export import cohort_to_bytes
-from analysis.scenario import with_changes
-from analysis.sharing import decode_scenario, encode_scenario
-from analysis.simulate import simulate_trial
+from analysis.model.calibration import expected_trial
+from analysis.io.export import cohort_to_bytes
+from analysis.trial.scenario import with_changes
+from analysis.trial.sharing import decode_scenario, encode_scenario
+from analysis.simulate.engine import simulate_trial
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -80,7 +80,7 @@ def test_untouched_whatif_equals_current_scenario():
 
 
 def test_display_toggle_does_not_resimulate(monkeypatch):
-    import app_pages._shared as shared
+    import app_support.shared as shared
 
     at = app_on("survival.py")
     calls = []

@@ -1,6 +1,6 @@
 """Real-browser tier: Playwright drives Debian's chromium through the running app.
 
-Starts ``streamlit run app_pages/_serve.py`` (what ``make app`` runs: app.py, warmed up) on a free port, visits every page, waits for each script run to
+Starts ``streamlit run app_support/serve.py`` (what ``make app`` runs: app.py, warmed up) on a free port, visits every page, waits for each script run to
 finish, checks that no exception is shown, downloads a cohort, and saves screenshots to
 ``artifacts/screenshots/`` for a human to look at.
 """
@@ -60,7 +60,7 @@ def start_server(port: int) -> subprocess.Popen:
     with open(LOG, "wb") as log:
         return subprocess.Popen(
             # What `make app` runs: app.py behind the warm-up launcher.
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app_pages" / "_serve.py"), "--server.headless", "true",
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app_support" / "serve.py"), "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)

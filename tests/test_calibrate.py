@@ -6,10 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from analysis.calibrate import TOLERANCE, calibrate, expected_trial
-from analysis.model import BaselineHazard
-from analysis.published import published_figures
-from analysis.scenario import Scenario, with_changes
+from analysis.model.calibration import TOLERANCE, calibrate, expected_trial
+from analysis.model.hazard import BaselineHazard
+from analysis.trial.published import published_figures
+from analysis.trial.scenario import Scenario, with_changes
 
 
 def _targets(report):
@@ -29,7 +29,8 @@ def test_default_reproduces_all_published_targets(walkback):
     # The solved Weibull shape falls close to the 0.53 the facts sheet derives under PH; ours is
     # not exactly PH (ramp-up and post-programme decay), so it need not equal it.
     assert 0.45 < report.scenario.outcome.shape < 0.65
-    assert report.scenario == walkback
+    # That this solve is the stored default (to solver precision, not bit for bit: the last bits depend on
+    # the numpy/scipy build) is checked by test_stored_default_scenario_matches_a_fresh_solve.
 
 
 @pytest.mark.parametrize(
@@ -95,7 +96,7 @@ def test_expected_cox_hr_equals_the_ph_ratio_under_proportional_hazards():
 
 def test_stored_default_scenario_matches_a_fresh_solve(walkback):
     """data/default_scenario.json must be what calibrate(Scenario()) gives (regenerate with
-    `python -m analysis.calibrate` after changing a default assumption)."""
+    `python -m analysis.model.calibration` after changing a default assumption)."""
     fresh = calibrate(Scenario()).scenario
     for section in ("outcome", "dose_response", "design"):
         a, b = getattr(fresh, section), getattr(walkback, section)

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pandas as pd
 import pytest
 
-from analysis import cli_analyze
+from analysis.cli import analyze as cli_analyze
 
 DATA = Path(__file__).parent / "r_reference" / "data"
 with open(Path(__file__).parent / "r_reference" / "reference.json", encoding="utf-8") as _fh:

@@ -11,7 +11,7 @@ import zipfile
 import pandas as pd
 import pytest
 
-from analysis import export
+from analysis.io import export as export
 from analysis.cli import main
 
 

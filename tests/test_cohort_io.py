@@ -1,4 +1,4 @@
-"""analysis.cohort_io: reading CSV/Parquet and checking a two-arm file; one-line messages."""
+"""analysis.io.cohort_files: reading CSV/Parquet and checking a two-arm file; one-line messages."""
 
 import io
 
@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analysis.cohort_io import read_cohort_file, validate_two_arm
+from analysis.io.cohort_files import read_cohort_file, validate_two_arm
 from analysis.errors import CohortFileError
 
 GOOD = "time_days,recurrence,arm,stratum\n5,1,control,a\n7.5,0,intervention,b\n3,1,control,a\n"
@@ -129,7 +129,7 @@ def test_simulated_cohort_validates():
 
 
 def test_semicolon_files_with_decimal_commas_are_read():
-    from analysis.cohort_io import read_cohort_file, validate_two_arm
+    from analysis.io.cohort_files import read_cohort_file, validate_two_arm
 
     raw = b"time_days;recurrence;arm\n5,5;1;control\n7;0;intervention\n9;1;control\n3;1;intervention\n"
     clean = validate_two_arm(read_cohort_file(raw, filename="eu.csv"))

@@ -19,18 +19,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.calibrate import expected_trial
+from analysis.model.calibration import expected_trial
 from analysis.errors import WalkBackInputError
-from analysis.estimands import (
+from analysis.studies.estimands import (
     ESTIMANDS,
     estimand_replicates,
     estimate_estimands,
     km_landmark_rmst,
     true_estimands,
 )
-from analysis.estimate import kaplan_meier, rmst
-from analysis.scenario import with_changes
-from analysis.simulate import simulate_trial
+from analysis.stats.survival import kaplan_meier, rmst
+from analysis.trial.scenario import with_changes
+from analysis.simulate.engine import simulate_trial
 
 LOG_HR_TRUTH_ERROR = 0.005
 Z = 3.5

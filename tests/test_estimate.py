@@ -1,4 +1,4 @@
-"""analysis.estimate against R's survival package (tests/r_reference/reference.json).
+"""analysis.stats.survival against R's survival package (tests/r_reference/reference.json).
 
 The reference is made by ``Rscript tests/r_reference/make_reference.R`` (R 4.2.2, survival
 3.5-3) from the CSV files in tests/r_reference/data/, which Python reads here too. Every
@@ -17,8 +17,8 @@ from lifelines import KaplanMeierFitter
 from lifelines.statistics import logrank_test
 
 from analysis import CohortFileError, Scenario, simulate_trial
-from analysis.cohort_io import read_cohort_file
-from analysis.estimate import (
+from analysis.io.cohort_files import read_cohort_file
+from analysis.stats.survival import (
     analyze_two_arm,
     cox,
     kaplan_meier,

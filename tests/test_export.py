@@ -21,9 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis import export
+from analysis.io import export as export
 from analysis.errors import WalkBackInputError
-from analysis.export import (
+from analysis.io.export import (
     ADTTE_COLUMNS,
     CNSR_CODES,
     EXPORT_FORMATS,
@@ -37,8 +37,8 @@ from analysis.export import (
     simulate_replicates,
     write_export,
 )
-from analysis.scenario import Scenario
-from analysis.simulate import COHORT_COLUMNS, simulate_trial
+from analysis.trial.scenario import Scenario
+from analysis.simulate.engine import COHORT_COLUMNS, simulate_trial
 
 SCENARIO = Scenario()  # uncalibrated: cheap to build, and the exports do not care
 SEED = 1
@@ -233,8 +233,8 @@ def test_repeat_exports_are_byte_identical(cohort, fmt):
 
 
 def test_exports_are_byte_identical_across_processes(cohort):
-    code = ("import sys, hashlib; from analysis.export import export_bundle; from analysis.scenario import Scenario;"
-            "from analysis.simulate import simulate_trial; s = Scenario();"
+    code = ("import sys, hashlib; from analysis.io.export import export_bundle; from analysis.trial.scenario import Scenario;"
+            "from analysis.simulate.engine import simulate_trial; s = Scenario();"
             "print(*[hashlib.sha256(export_bundle(simulate_trial(s, seed=1), s, 1, f)).hexdigest()"
             " for f in ('csv', 'parquet', 'adtte')])")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
@@ -354,7 +354,7 @@ def test_parquet_upload_is_read_by_pyarrow_without_pickle(monkeypatch, cohort):
     """Reading a Parquet upload goes through pyarrow only: pickle and pandas' readers are blocked."""
     import pickle
 
-    from analysis.cohort_io import read_cohort_file, validate_two_arm
+    from analysis.io.cohort_files import read_cohort_file, validate_two_arm
 
     data = export_files(cohort, SCENARIO, SEED, "parquet")["cohort.parquet"]
 
@@ -371,7 +371,7 @@ def test_parquet_upload_is_read_by_pyarrow_without_pickle(monkeypatch, cohort):
 
 def test_parquet_with_a_pickled_extension_type_is_not_unpickled(tmp_path):
     """A crafted file declaring the legacy pickle-based extension type must not run its payload."""
-    from analysis.cohort_io import read_cohort_file
+    from analysis.io.cohort_files import read_cohort_file
     from analysis.errors import CohortFileError
 
     marker = tmp_path / "pwned"
@@ -394,7 +394,7 @@ def test_parquet_with_a_pickled_extension_type_is_not_unpickled(tmp_path):
 # --------------------------------------------------------------------------- example data
 def test_example_cohort_file_is_current():
     """data/example_cohort.csv is ``example_cohort_csv()``. If calibration changed on purpose, rewrite it with
-    python -c "from analysis.export import *; write_atomic(EXAMPLE_COHORT_PATH, example_cohort_csv())"
+    python -c "from analysis.io.export import *; write_atomic(EXAMPLE_COHORT_PATH, example_cohort_csv())"
     """
     on_disk = pd.read_csv(export.EXAMPLE_COHORT_PATH)
     fresh = pd.read_csv(io.BytesIO(export.example_cohort_csv()))

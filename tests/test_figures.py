@@ -11,11 +11,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from analysis import figures as F
-from analysis.calibrate import expected_trial
-from analysis.estimate import analyze_two_arm
-from analysis.scenario import with_changes
-from analysis.simulate import simulate_trial
+from analysis.plots import figures as F
+from analysis.model.calibration import expected_trial
+from analysis.stats.survival import analyze_two_arm
+from analysis.trial.scenario import with_changes
+from analysis.simulate.engine import simulate_trial
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def _colours(fig: go.Figure) -> dict[str, set[str]]:
 
 
 def test_figures_module_does_not_import_streamlit():
-    code = "import sys, analysis.figures, analysis.sharing; print('streamlit' in sys.modules)"
+    code = "import sys, analysis.plots.figures, analysis.trial.sharing; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -75,7 +75,7 @@ def test_cumulative_incidence_is_one_minus_survival(analysed):
 
 
 def test_km_figure_for_uploaded_group_names_and_other_time_units():
-    from analysis.estimate import kaplan_meier
+    from analysis.stats.survival import kaplan_meier
 
     d = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6, 7, 8], "e": [1, 0, 1, 1, 0, 1, 1, 0], "g": ["a", "b"] * 4})
     km = kaplan_meier(d, "t", "e", "g", reference="a", landmarks=())

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from analysis.errors import CohortFileError, ScenarioError, WalkBackInputError
-from analysis.scenario import _SECTIONS, Scenario, scenario_from_dict, scenario_from_json
+from analysis.trial.scenario import _SECTIONS, Scenario, scenario_from_dict, scenario_from_json
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MEDIUM = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -100,7 +100,7 @@ def test_scenario_from_json_nasty_literals(text):
 
 
 # --------------------------------------------------------------------------- cohort files
-from analysis import cohort_io  # noqa: E402
+from analysis.io import cohort_files as cohort_io  # noqa: E402
 ALLOWED_FILE_ERRORS = (CohortFileError, WalkBackInputError)
 
 cell = st.one_of(
@@ -172,7 +172,7 @@ def test_cohort_reader_truncated_parquet(raw, cut):
 
 
 # --------------------------------------------------------------------------- analysis entry points
-from analysis import estimate  # noqa: E402
+from analysis.stats import survival as estimate  # noqa: E402
 
 
 @st.composite
@@ -200,7 +200,7 @@ def test_analyze_two_arm_never_crashes(frame, stratified):
     json.dumps(result.to_dict(), allow_nan=True)  # serialisable for the app and the CLI
 
 
-from analysis import power  # noqa: E402
+from analysis.studies import power as power  # noqa: E402
 numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10, 10), st.none(),
                     st.text(max_size=3), st.booleans())
 
@@ -224,7 +224,7 @@ def test_power_formulas_only_raise_input_errors(hr, alpha, target, allocation):
 @given(frame=two_arm_frames(), fmt=st.sampled_from(["csv", "parquet"]))
 def test_exports_of_uploaded_tables(frame, fmt):
     """The Data page may export an uploaded table: any frame exports, and the CSV reads back row for row."""
-    from analysis.export import export_bundle, export_files
+    from analysis.io.export import export_bundle, export_files
 
     files = export_files(frame, None, None, fmt)
     data = files["cohort.csv" if fmt == "csv" else "cohort.parquet"]
@@ -236,8 +236,8 @@ def test_exports_of_uploaded_tables(frame, fmt):
 
 
 def test_simulate_with_a_subnormal_loss_to_follow_up():
-    from analysis.scenario import with_changes
-    from analysis.simulate import simulate_trial
+    from analysis.trial.scenario import with_changes
+    from analysis.simulate.engine import simulate_trial
 
     simulate_trial(with_changes(Scenario(), {"design.annual_loss_to_followup": 5e-324}), seed=1)
 
@@ -247,9 +247,9 @@ def test_simulate_with_a_subnormal_loss_to_follow_up():
        # Subnormal rates are left to the test above.
        loss=st.just(0.0) | st.floats(1e-12, 0.95), shape=st.sampled_from(["log_linear", "emax", "none"]))
 def test_simulate_and_adtte_invariants(n, seed, never_start, loss, shape):
-    from analysis.export import CNSR_CODES, cohort_to_adtte
-    from analysis.scenario import with_changes
-    from analysis.simulate import scenario_for_size, simulate_trial
+    from analysis.io.export import CNSR_CODES, cohort_to_adtte
+    from analysis.trial.scenario import with_changes
+    from analysis.simulate.engine import scenario_for_size, simulate_trial
 
     scenario = scenario_for_size(with_changes(Scenario(), {
         "adherence.never_start": never_start, "design.annual_loss_to_followup": loss, "dose_response.shape": shape,

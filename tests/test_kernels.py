@@ -1,4 +1,4 @@
-"""analysis.kernels against lifelines (estimator of record) at 1e-6 relative, incl. ties and strata."""
+"""analysis.stats.kernels against lifelines (estimator of record) at 1e-6 relative, incl. ties and strata."""
 
 import numpy as np
 import pandas as pd
@@ -6,8 +6,8 @@ import pytest
 from lifelines import CoxPHFitter
 from lifelines.statistics import logrank_test
 
-from analysis.estimate import kaplan_meier, logrank
-from analysis.kernels import km_median_batch, logrank_cox, logrank_cox_batch
+from analysis.stats.survival import kaplan_meier, logrank
+from analysis.stats.kernels import km_median_batch, logrank_cox, logrank_cox_batch
 
 REL = 1e-6
 
@@ -46,7 +46,7 @@ def test_single_trial_matches_lifelines(tie_unit, n_strata):
     assert r["se"] == pytest.approx(se, rel=REL)
     if strata is None:
         lr = logrank_test(t[x == 0], t[x == 1], e[x == 0], e[x == 1]).test_statistic
-    else:  # lifelines has no stratified log-rank; analysis.estimate's is checked against R survdiff
+    else:  # lifelines has no stratified log-rank; analysis.stats.survival's is checked against R survdiff
         df = pd.DataFrame({"t": t, "e": e, "arm": np.where(x == 1, "intervention", "control"), "s": s})
         lr = logrank(df, "t", "e", strata=["s"]).chisq
     assert r["logrank_chisq"] == pytest.approx(lr, rel=REL)
@@ -68,7 +68,7 @@ def test_batch_equals_loop_of_singles_and_lifelines():
 
 
 def test_chunking_does_not_change_results(monkeypatch):
-    import analysis.kernels as k
+    import analysis.stats.kernels as k
 
     reps = [_data(seed, n=120, tie_unit=10.0) for seed in range(9)]
     T, E, X = (np.vstack([r[i] for r in reps]) for i in range(3))

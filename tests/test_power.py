@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from analysis.calibrate import expected_trial
+from analysis.model.calibration import expected_trial
 from analysis.errors import WalkBackInputError
-from analysis.power import (
+from analysis.studies.power import (
     analytic_power,
     dilution_table,
     event_probability,
@@ -30,9 +30,9 @@ from analysis.power import (
     schoenfeld_power,
     simulated_power,
 )
-from analysis.power_figures import dilution_figure, power_curve_figure
-from analysis.scenario import with_changes
-from analysis.simulate import scenario_for_size
+from analysis.plots.design import dilution_figure, power_curve_figure
+from analysis.trial.scenario import with_changes
+from analysis.simulate.engine import scenario_for_size
 
 Z = 3.5
 FORMULA_ERROR = 0.005

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
 
-from analysis import replicates as R
+from analysis.studies import replicates as R
 from analysis.errors import WalkBackInputError
-from analysis.kernels import logrank_cox
-from analysis.scenario import with_changes
-from analysis.simulate import simulate_trial
+from analysis.stats.kernels import logrank_cox
+from analysis.trial.scenario import with_changes
+from analysis.simulate.engine import simulate_trial
 
 PER_TRIAL_COLUMNS = ["replicate", "hr", "hr_lower", "hr_upper", "logrank_chisq", "logrank_p", "median_control",
                      "median_intervention", "events"]

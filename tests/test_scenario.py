@@ -6,7 +6,7 @@ import pickle
 import pytest
 
 from analysis.errors import ScenarioError
-from analysis.scenario import (
+from analysis.trial.scenario import (
     ASSUMPTIONS,
     Scenario,
     load_scenario_file,

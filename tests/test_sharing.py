@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.scenario import Scenario, with_changes
-from analysis.sharing import (
+from analysis.trial.scenario import Scenario, with_changes
+from analysis.trial.sharing import (
     IGNORED_PARAMS,
     PARAM_ALIASES,
     ShareError,
@@ -31,7 +31,7 @@ def test_default_encodes_to_seed_only(walkback):
 
 
 def test_round_trip_is_exact_for_calibrated_floats(walkback):
-    from analysis.calibrate import calibrate
+    from analysis.model.calibration import calibrate
 
     changed = calibrate(with_changes(walkback, {"adherence.never_start": 0.3, "seed": 99})).scenario
     params = encode_scenario(changed, walkback)

@@ -13,15 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.calibrate import expected_trial
-from analysis.model import (
+from analysis.model.calibration import expected_trial
+from analysis.model.hazard import (
     BaselineHazard,
     cumulative_hazard_on_grid,
     dose_pieces,
     event_times_piecewise,
 )
-from analysis.scenario import DoseResponse, Outcome, Scenario, Walking, with_changes
-from analysis.simulate import COHORT_COLUMNS, scenario_for_size, simulate_trial
+from analysis.trial.scenario import DoseResponse, Outcome, Scenario, Walking, with_changes
+from analysis.simulate.engine import COHORT_COLUMNS, scenario_for_size, simulate_trial
 
 
 def _cox_hr(cohort):

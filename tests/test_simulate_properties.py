@@ -7,8 +7,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.scenario import Adherence, Design, DoseResponse, Outcome, Scenario, Walking
-from analysis.simulate import simulate_trial
+from analysis.trial.scenario import Adherence, Design, DoseResponse, Outcome, Scenario, Walking
+from analysis.simulate.engine import simulate_trial
 
 dates = st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2030, 1, 1))
 

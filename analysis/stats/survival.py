@@ -1,6 +1,6 @@
 """Two-arm time-to-event analysis of a WalkBack-like cohort (or any uploaded two-arm file).
 
-Third stage of the pipeline (after :mod:`analysis.simulate` or :mod:`analysis.cohort_io`).
+Third stage of the pipeline (after :mod:`analysis.simulate.engine` or :mod:`analysis.io.cohort_files`).
 Everything here reproduces R's ``survival`` package (version 3.5-3 was used for the reference
 values in ``tests/r_reference``):
 
@@ -24,7 +24,7 @@ lifelines' own ``restricted_mean_survival_time(..., return_variance=True)`` retu
 of the restricted survival *time*, not of the RMST *estimate*, and lifelines'
 ``proportional_hazard_test`` is the pre-3.0 R test; neither is used.
 
-All functions accept a raw cohort (checked with :func:`~analysis.cohort_io.validate_two_arm`,
+All functions accept a raw cohort (checked with :func:`~analysis.io.cohort_files.validate_two_arm`,
 so bad input raises :class:`~analysis.errors.CohortFileError`) and return frozen result
 objects with a tidy ``.summary`` DataFrame and a JSON-ready ``.to_dict()`` (``None`` where a
 value is undefined, e.g. a median that is not reached).
@@ -41,8 +41,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .cohort_io import validate_two_arm
-from .errors import CohortFileError
+from ..io.cohort_files import validate_two_arm
+from ..errors import CohortFileError
 
 __all__ = [
     "DEFAULT_LANDMARKS", "DEFAULT_RISK_TIMES",

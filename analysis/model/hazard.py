@@ -29,7 +29,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import special
 
-from .scenario import DoseResponse, Outcome, Scenario, Walking
+from ..trial.scenario import DoseResponse, Outcome, Scenario, Walking
 
 __all__ = [
     "BaselineHazard",

@@ -1,6 +1,6 @@
 """Vectorised two-arm kernels for Monte Carlo power studies and very large cohorts.
 
-The estimators of record live in :mod:`analysis.estimate` (lifelines and R-checked code). The
+The estimators of record live in :mod:`analysis.stats.survival` (lifelines and R-checked code). The
 kernels here compute the few numbers a power simulation needs -- log-rank statistic, Cox hazard
 ratio of one binary covariate (arm) with its Wald CI, and Kaplan-Meier medians per arm -- for
 many replicate trials at once: inputs are arrays shaped ``(replicates, n)`` and there is no

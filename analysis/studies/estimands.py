@@ -54,7 +54,7 @@ large-sample limit of the Cox estimate that compares the group's ``T(1)`` with t
 group's ``T(0)``, both censored by the trial's own censoring distribution (accrual, follow-up
 window, loss to follow-up). When hazards are not proportional (walking ramps up, then fades) a
 Cox HR depends on follow-up, so this, and not an uncensored fit, is what the trial's Cox
-estimate converges to. Groups: ``itt_hr`` everyone (equals :func:`analysis.calibrate.expected_trial`'s
+estimate converges to. Groups: ``itt_hr`` everyone (equals :func:`analysis.model.calibration.expected_trial`'s
 ``cox_hr`` up to Monte Carlo error); ``per_protocol_hr`` would-be adherers
 (``latent_adherence >= adherence_threshold``); ``as_treated_hr`` participants whose week-12 walking
 would reach ``dose_threshold_minutes`` if offered the programme (the question as-treated
@@ -78,11 +78,11 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from .calibrate import censoring_survival
-from .errors import WalkBackInputError
-from .model import dose_pieces
-from .scenario import Scenario
-from .simulate import scenario_for_size, simulate_trial
+from ..model.calibration import censoring_survival
+from ..errors import WalkBackInputError
+from ..model.hazard import dose_pieces
+from ..trial.scenario import Scenario
+from ..simulate.engine import scenario_for_size, simulate_trial
 
 __all__ = [
     "ESTIMANDS",
@@ -267,7 +267,7 @@ def km_landmark_rmst(time: np.ndarray, event: np.ndarray, landmark: float, tau: 
 # --------------------------------------------------------------------------- Cox hazard ratio
 def _cox_hr(time: np.ndarray, event: np.ndarray, exposed: np.ndarray) -> tuple[float, float]:
     """(log HR, se) of a binary exposure (Efron ties); NaN when a group is empty or has no events."""
-    from .kernels import logrank_cox_batch  # the shared vectorised kernel (a trial is a batch of one)
+    from ..stats.kernels import logrank_cox_batch  # the shared vectorised kernel (a trial is a batch of one)
 
     exposed = np.asarray(exposed, dtype=bool)
     event = np.asarray(event, dtype=bool)
@@ -383,7 +383,7 @@ def true_estimands(scenario: Scenario, settings: EstimandSettings | None = None,
 
     Examples
     --------
-    >>> from analysis.calibrate import default_scenario
+    >>> from analysis.model.calibration import default_scenario
     >>> t = true_estimands(default_scenario(), population_size=20_000).set_index("estimand")
     >>> bool(0.6 < t.loc["itt_hr", "truth"] < 0.85)
     True
@@ -509,7 +509,7 @@ def estimate_estimands(cohort: pd.DataFrame, scenario: Scenario, settings: Estim
     Parameters
     ----------
     cohort : DataFrame
-        From :func:`analysis.simulate.simulate_trial`; with ``potential_outcomes=True`` the
+        From :func:`analysis.simulate.engine.simulate_trial`; with ``potential_outcomes=True`` the
         ``sample_truth`` column is filled too.
     scenario : Scenario
         The scenario that generated the cohort (defines the population truth and the censoring).
@@ -519,7 +519,7 @@ def estimate_estimands(cohort: pd.DataFrame, scenario: Scenario, settings: Estim
 
     Examples
     --------
-    >>> from analysis.calibrate import default_scenario
+    >>> from analysis.model.calibration import default_scenario
     >>> s = default_scenario()
     >>> r = estimate_estimands(simulate_trial(s, seed=3, potential_outcomes=True), s, population_size=20_000)
     >>> list(r.summary.estimand[:3])
@@ -591,11 +591,11 @@ def estimand_replicates(scenario: Scenario, n_replicates: int, seed: int, settin
     """Bias, empirical SE and CI coverage of every estimator over ``n_replicates`` simulated trials.
 
     Replicate ``i`` is ``simulate_trial(scenario, seed=replicate_seed(seed, i))`` whatever the
-    executor or chunking (see :mod:`analysis.replicates`).
+    executor or chunking (see :mod:`analysis.studies.replicates`).
 
     Examples
     --------
-    >>> from analysis.calibrate import default_scenario
+    >>> from analysis.model.calibration import default_scenario
     >>> r = estimand_replicates(default_scenario(), 4, seed=1, population_size=20_000)
     >>> int(r.summary.set_index("estimand").loc["itt_hr", "n_replicates"])
     4

@@ -11,8 +11,9 @@ import json
 import sys
 from typing import Sequence
 
-from . import cli_analyze, cli_power
-from .errors import WalkBackInputError
+from . import analyze as cli_analyze
+from . import power as cli_power
+from ..errors import WalkBackInputError
 
 __all__ = ["main", "build_parser"]
 
@@ -48,19 +49,19 @@ def _seed(text: str) -> int:
 
 
 def _load_scenario(path: str | None):
-    from .calibrate import default_scenario
-    from .scenario import load_scenario_file
+    from ..model.calibration import default_scenario
+    from ..trial.scenario import load_scenario_file
 
     base = default_scenario()
     return base if path is None else load_scenario_file(path, base=base)
 
 
 # --------------------------------------------------------------------------- simulate
-MAX_CLI_PARTICIPANTS = 10_000_000  # kept for callers; exports are capped by analysis.export.MAX_EXPORT_*
+MAX_CLI_PARTICIPANTS = 10_000_000  # kept for callers; exports are capped by analysis.io.export.MAX_EXPORT_*
 
 
 def _add_simulate(sub) -> None:
-    from .export import EXPORT_FORMATS, MAX_EXPORT_PARTICIPANTS, MAX_EXPORT_ROWS, MAX_REPLICATES
+    from ..io.export import EXPORT_FORMATS, MAX_EXPORT_PARTICIPANTS, MAX_EXPORT_ROWS, MAX_REPLICATES
 
     p = sub.add_parser("simulate", help="simulate a cohort (default: the calibrated WalkBack trial, CSV to stdout)",
                        description="Simulate one trial (or K replicate trials) of a scenario and export it: one row "
@@ -90,7 +91,7 @@ def _check_out(out: str, fmt: str) -> None:
     """Refuse an unusable --out before simulating anything (so nothing is written on failure)."""
     import os
 
-    from .export import export_layout
+    from ..io.export import export_layout
 
     layout = export_layout(out, fmt)
     target = out.rstrip("/\\") or out
@@ -120,7 +121,7 @@ def _run_simulate(args) -> int:
 
 
 def _simulate(args) -> int:
-    from .export import (
+    from ..io.export import (
         MAX_EXPORT_PARTICIPANTS,
         MAX_REPLICATES,
         check_export_size,
@@ -128,7 +129,7 @@ def _simulate(args) -> int:
         simulate_replicates,
         write_export,
     )
-    from .simulate import scenario_for_size
+    from ..simulate.engine import scenario_for_size
 
     # Every check that needs no simulation comes first, so bad input fails fast and writes nothing.
     if args.n is not None and not 2 <= args.n <= MAX_EXPORT_PARTICIPANTS:
@@ -195,7 +196,7 @@ def _add_calibrate(sub) -> None:
 
 
 def _run_calibrate(args) -> int:
-    from .calibrate import calibrate
+    from ..model.calibration import calibrate
 
     scenario = _load_scenario(args.scenario)
     report = calibrate(scenario, fit_loss_to_followup=not args.keep_loss_to_followup)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import CohortFileError, read_input_file
+from ..errors import CohortFileError, read_input_file
 
 __all__ = ["read_cohort_file", "validate_two_arm", "DEFAULT_MAX_ROWS", "FIRST_DATA_ROW"]
 

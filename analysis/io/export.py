@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import WalkBackInputError
+from ..errors import WalkBackInputError
+from ..trial.published import DATA_DIR
 
 __all__ = [
     "COHORT_FORMATS",
@@ -152,7 +153,7 @@ def package_version() -> str:
 def replicate_seeds(seed: int, replicates: int) -> list[int]:
     """Seed of each replicate: replicate i comes from child i of ``SeedSequence(seed).spawn(K)``.
 
-    The same rule as the Monte Carlo studies (:func:`analysis.replicates.replicate_seed`), so
+    The same rule as the Monte Carlo studies (:func:`analysis.studies.replicates.replicate_seed`), so
     replicate i of an export is replicate i of a power run with the same seed, and it does not
     depend on K.
 
@@ -161,7 +162,7 @@ def replicate_seeds(seed: int, replicates: int) -> list[int]:
     >>> replicate_seeds(7, 3)[:2] == replicate_seeds(7, 5)[:2]
     True
     """
-    from .replicates import replicate_seeds as _seeds
+    from ..studies.replicates import replicate_seeds as _seeds
 
     return [int(s) for s in _seeds(int(seed), int(replicates))]
 
@@ -185,12 +186,12 @@ def simulate_replicates(scenario, seed: int | None, replicates: int | None = Non
 
     Examples
     --------
-    >>> from analysis.scenario import Scenario
+    >>> from analysis.trial.scenario import Scenario
     >>> stacked = simulate_replicates(Scenario(), seed=3, replicates=2)
     >>> stacked.replicate.unique().tolist(), len(stacked)
     ([1, 2], 1402)
     """
-    from .simulate import simulate_trial
+    from ..simulate.engine import simulate_trial
 
     seed = scenario.seed if seed is None else seed
     check_export_size(scenario.design.n_total, replicates)
@@ -318,8 +319,8 @@ def cohort_to_adtte(cohort: pd.DataFrame, study_id: str = STUDY_ID) -> pd.DataFr
 
     Examples
     --------
-    >>> from analysis.scenario import Scenario
-    >>> from analysis.simulate import simulate_trial
+    >>> from analysis.trial.scenario import Scenario
+    >>> from analysis.simulate.engine import simulate_trial
     >>> adtte = cohort_to_adtte(simulate_trial(Scenario(), seed=1))
     >>> adtte.loc[0, ["USUBJID", "PARAMCD", "AVALU", "ITTFL"]].tolist()
     ['WALKBACK-0001', 'TTALREC', 'DAYS', 'Y']
@@ -464,7 +465,7 @@ def _column_type(s: pd.Series) -> str:
 def data_dictionary(frame: pd.DataFrame, fmt: str = "csv") -> dict:
     """The data dictionary of an export: one entry per column (name, type, description, values).
 
-    Descriptions come from :data:`analysis.simulate.COHORT_COLUMNS` (cohort) or
+    Descriptions come from :data:`analysis.simulate.engine.COHORT_COLUMNS` (cohort) or
     :data:`ADTTE_COLUMNS` (``fmt="adtte"``).
 
     Examples
@@ -473,7 +474,7 @@ def data_dictionary(frame: pd.DataFrame, fmt: str = "csv") -> dict:
     >>> d["columns"][0]["type"], d["columns"][0]["description"][:5]
     ('integer', '1 = a')
     """
-    from .simulate import COHORT_COLUMNS
+    from ..simulate.engine import COHORT_COLUMNS
 
     entries = []
     for name in frame.columns:
@@ -539,7 +540,7 @@ def provenance(scenario, seed: int | None, fmt: str, data: bytes, *, replicates:
         return record
     seed = scenario.seed if seed is None else int(seed)
     record.update({
-        "source": "analysis.simulate.simulate_trial",
+        "source": "analysis.simulate.engine.simulate_trial",
         "seed": seed,
         "replicates": replicates,
         "n_participants": scenario.design.n_total,
@@ -617,8 +618,8 @@ def export_bundle(cohort: pd.DataFrame, scenario, seed: int | None, fmt: str = "
     Examples
     --------
     >>> import zipfile, io
-    >>> from analysis.scenario import Scenario
-    >>> from analysis.simulate import simulate_trial
+    >>> from analysis.trial.scenario import Scenario
+    >>> from analysis.simulate.engine import simulate_trial
     >>> s = Scenario()
     >>> blob = export_bundle(simulate_trial(s, seed=1), s, 1, "adtte")
     >>> sorted(zipfile.ZipFile(io.BytesIO(blob)).namelist())
@@ -633,7 +634,7 @@ def regenerate(record: dict) -> dict[str, bytes]:
     Raises :class:`WalkBackInputError` when the record is not from a simulation, or was made by
     another package version (the simulator may differ between versions).
     """
-    from .scenario import scenario_from_dict
+    from ..trial.scenario import scenario_from_dict
 
     if not isinstance(record, dict) or "scenario" not in record:
         raise WalkBackInputError("this provenance record has no scenario: the data was not simulated")
@@ -787,19 +788,19 @@ def write_export(out: str | os.PathLike, files: dict[str, bytes], fmt: str) -> l
 
 # --------------------------------------------------------------------------- example data
 EXAMPLE_COHORT_SEED = 1
-EXAMPLE_COHORT_PATH = Path(__file__).resolve().parent.parent / "data" / "example_cohort.csv"
+EXAMPLE_COHORT_PATH = DATA_DIR / "example_cohort.csv"
 
 
 def example_cohort() -> pd.DataFrame:
     """The example cohort shipped in ``data/example_cohort.csv``: the calibrated default
     scenario, seed 1 (701 participants)."""
-    from .calibrate import default_scenario
-    from .simulate import simulate_trial
+    from ..model.calibration import default_scenario
+    from ..simulate.engine import simulate_trial
 
     return simulate_trial(default_scenario(), seed=EXAMPLE_COHORT_SEED)
 
 
 def example_cohort_csv() -> bytes:
     """Bytes of ``data/example_cohort.csv``; regenerate the file with
-    ``python -c "from analysis.export import *; write_atomic(EXAMPLE_COHORT_PATH, example_cohort_csv())"``."""
+    ``python -c "from analysis.io.export import *; write_atomic(EXAMPLE_COHORT_PATH, example_cohort_csv())"``."""
     return cohort_to_bytes(example_cohort(), "csv")

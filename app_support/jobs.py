@@ -1,6 +1,6 @@
 """Background replicate runs, so the app stays responsive while hundreds of trials are simulated.
 
-Not a page. A run executes :func:`analysis.replicates.run_replicates` in a worker thread; the
+Not a page. A run executes :func:`analysis.studies.replicates.run_replicates` in a worker thread; the
 page polls its progress from a fragment. Runs are keyed on (scenario, replicates, seed), shared by
 every session of the server (same inputs, same result), and the registry is bounded.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from analysis.scenario import Scenario
+from analysis.trial.scenario import Scenario
 
 MAX_RUNS = 12
 CHUNK = 50
@@ -60,7 +60,7 @@ class RunRegistry:
             return self._runs.get(key)
 
     def start(self, scenario: Scenario, n_replicates: int, seed: int) -> ReplicateRun:
-        from analysis.replicates import run_replicates
+        from analysis.studies.replicates import run_replicates
 
         key = (scenario, int(n_replicates), int(seed))
         with self._lock:

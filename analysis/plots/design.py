@@ -1,8 +1,8 @@
 """Plotly figures for power, sample size and estimands (the Design-a-trial and Estimands pages).
 
-Last stage of the pipeline: tidy DataFrames from :mod:`analysis.power` and
-:mod:`analysis.estimands` in, ``plotly.graph_objects.Figure`` out. Nothing here computes a
-statistic; colours come from :mod:`analysis.figures` so every page looks alike.
+Last stage of the pipeline: tidy DataFrames from :mod:`analysis.studies.power` and
+:mod:`analysis.studies.estimands` in, ``plotly.graph_objects.Figure`` out. Nothing here computes a
+statistic; colours come from :mod:`analysis.plots.figures` so every page looks alike.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def power_curve_figure(summary: pd.DataFrame, *, x_title: str | None = None, tar
     Parameters
     ----------
     summary : DataFrame
-        :attr:`analysis.power.PowerCurve.summary`.
+        :attr:`analysis.studies.power.PowerCurve.summary`.
 
     Examples
     --------
@@ -73,7 +73,7 @@ def dilution_figure(table: pd.DataFrame, *, title: str | None = None, height: in
     Parameters
     ----------
     table : DataFrame
-        :func:`analysis.power.dilution_table`.
+        :func:`analysis.studies.power.dilution_table`.
 
     Examples
     --------
@@ -119,7 +119,7 @@ def estimands_figure(summary: pd.DataFrame, *, title: str | None = None, height:
     Parameters
     ----------
     summary : DataFrame
-        :attr:`analysis.estimands.EstimandResult.summary`.
+        :attr:`analysis.studies.estimands.EstimandResult.summary`.
 
     Examples
     --------
@@ -169,7 +169,7 @@ def coverage_figure(summary: pd.DataFrame, *, level: float = 0.95, title: str | 
     Parameters
     ----------
     summary : DataFrame
-        :attr:`analysis.estimands.EstimandReplicates.summary`.
+        :attr:`analysis.studies.estimands.EstimandReplicates.summary`.
 
     Examples
     --------

@@ -1,7 +1,7 @@
 """Simulate one WalkBack-like trial: scenario -> one row per participant.
 
 Second stage of the pipeline. Enrolment, stratified permuted-block randomisation, participant
-traits, adherence, walking dose, exact recurrence times (see :mod:`analysis.model`), loss to
+traits, adherence, walking dose, exact recurrence times (see :mod:`analysis.model.hazard`), loss to
 follow-up and administrative censoring. Everything random comes from one
 ``numpy.random.Generator`` seeded from ``SeedSequence(seed)``, in a fixed order, so the same
 scenario and seed give identical data on every run and platform.
@@ -14,8 +14,8 @@ import datetime as _dt
 import numpy as np
 import pandas as pd
 
-from .errors import ScenarioError
-from .model import (
+from ..errors import ScenarioError
+from ..model.hazard import (
     N_LATENT_COLUMNS,
     BaselineHazard,
     dose_pieces,
@@ -24,8 +24,8 @@ from .model import (
     latent_from_uniforms,
     relative_hazard,
 )
-from .published import published_value
-from .scenario import MAX_PARTICIPANTS, Scenario, with_changes
+from ..trial.published import published_value
+from ..trial.scenario import MAX_PARTICIPANTS, Scenario, with_changes
 
 __all__ = ["simulate_trial", "scenario_for_size", "COHORT_COLUMNS", "ARMS", "CENSOR_REASONS"]
 
@@ -164,7 +164,7 @@ def simulate_trial(scenario: Scenario, seed: int | None = None, *, potential_out
     Parameters
     ----------
     scenario : Scenario
-        Usually :func:`analysis.calibrate.default_scenario` or a variation of it.
+        Usually :func:`analysis.model.calibration.default_scenario` or a variation of it.
     seed : int, optional
         Defaults to ``scenario.seed``. Same scenario and seed give identical data.
     potential_outcomes : bool

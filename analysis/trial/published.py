@@ -1,4 +1,4 @@
-"""The trial's published figures, loaded from ``data/walkback_published.json``.
+"""The trial's published figures, loaded from the package data file ``walkback_published.json``.
 
 This is the only place trial numbers enter the library: calibration targets, the app's
 "published vs simulated" tables and the defaults of the design all read from here.
@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 __all__ = ["PublishedFigure", "published_figures", "published_value", "published_sources", "DATA_DIR"]
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+#: The package's data folder (published figures, calibrated default, example cohort). It travels inside the
+#: wheel; the repository's top-level ``data/`` links to these files.
+DATA_DIR = Path(str(resources.files("analysis").joinpath("data")))
 _PUBLISHED_FILE = DATA_DIR / "walkback_published.json"
 
 

@@ -1,6 +1,6 @@
 """The survival-analysis view shared by the Survival, Data and Adherence pages (not a page).
 
-Calls :func:`analysis.estimate.analyze_two_arm` through bounded caches and renders the result:
+Calls :func:`analysis.stats.survival.analyze_two_arm` through bounded caches and renders the result:
 KMunicate-style curves with a risk table, medians, landmarks, log-rank, Cox models, the PH
 check and RMST. Display toggles only re-draw; they never re-simulate or re-analyse.
 """
@@ -13,11 +13,11 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from analysis import figures as F
-from analysis.calibrate import ExpectedTrial
+from analysis.plots import figures as F
+from analysis.model.calibration import ExpectedTrial
 from typing import NamedTuple
 
-from analysis.estimate import (
+from analysis.stats.survival import (
     DEFAULT_RISK_TIMES,
     CoxModel,
     KaplanMeier,
@@ -28,8 +28,8 @@ from analysis.estimate import (
     kaplan_meier,
     risk_table,
 )
-from analysis.scenario import Scenario
-from app_pages._shared import cached_cohort, guarded, plot
+from analysis.trial.scenario import Scenario
+from app_support.shared import cached_cohort, guarded, plot
 
 DAYS_PER_MONTH = 365.25 / 12
 BASELINE_COVARIATES = ("age_years", "sex", "history_gt2_episodes", "referral", "baseline_walking_minutes")

@@ -157,14 +157,14 @@ class ArmCurve:
 
 
 def arm_curves_from_km(km) -> list[ArmCurve]:
-    """Plot-ready curves from an :class:`analysis.estimate.KaplanMeier`, non-reference arm first.
+    """Plot-ready curves from an :class:`analysis.stats.survival.KaplanMeier`, non-reference arm first.
 
     Adds the point (0, 1) and fills the band where R leaves it undefined (S = 1) with the estimate.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> from analysis.estimate import kaplan_meier
+    >>> from analysis.stats.survival import kaplan_meier
     >>> d = pd.DataFrame({"t": [1, 2, 3, 4], "e": [1, 0, 1, 1], "arm": ["control", "intervention"] * 2})
     >>> [c.arm for c in arm_curves_from_km(kaplan_meier(d, "t", "e", landmarks=()))]
     ['intervention', 'control']
@@ -183,7 +183,7 @@ def arm_curves_from_km(km) -> list[ArmCurve]:
 
 
 def risk_table_for_plot(risk_table) -> pd.DataFrame:
-    """An :class:`analysis.estimate.RiskTable` in the long format :func:`km_figure` draws."""
+    """An :class:`analysis.stats.survival.RiskTable` in the long format :func:`km_figure` draws."""
     return risk_table.summary.rename(columns={"level": "arm"})
 
 
@@ -460,7 +460,7 @@ def dose_response_figure(curves: Sequence[tuple[str, np.ndarray, np.ndarray, str
 def walking_trajectory(scenario, weeks: int = 156) -> pd.DataFrame:
     """The scenario's expected walking, minutes per week, week by week (data for the plot).
 
-    Uses the same fixed quasi-random sample of participants as :func:`analysis.calibrate.expected_trial`,
+    Uses the same fixed quasi-random sample of participants as :func:`analysis.model.calibration.expected_trial`,
     so the curve matches the expected survival curves exactly (no simulation noise).
 
     Returns
@@ -471,13 +471,13 @@ def walking_trajectory(scenario, weeks: int = 156) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from analysis.scenario import Scenario
+    >>> from analysis.trial.scenario import Scenario
     >>> w = walking_trajectory(Scenario(), weeks=30)
     >>> sorted(w.arm.unique()), int(w.week.max())
     (['control', 'intervention'], 30)
     """
-    from .calibrate import _quasi_uniforms
-    from .model import dose_pieces, latent_from_uniforms
+    from ..model.calibration import _quasi_uniforms
+    from ..model.hazard import dose_pieces, latent_from_uniforms
 
     latent = latent_from_uniforms(scenario, _quasi_uniforms())
     pieces = dose_pieces(scenario.walking)
@@ -501,13 +501,13 @@ def plateau_extra_summary(scenario) -> dict[str, float]:
 
     Examples
     --------
-    >>> from analysis.scenario import Scenario
+    >>> from analysis.trial.scenario import Scenario
     >>> s = plateau_extra_summary(Scenario())
     >>> s["starters"] > s["arm"] > 0
     True
     """
-    from .calibrate import _quasi_uniforms
-    from .model import latent_from_uniforms
+    from ..model.calibration import _quasi_uniforms
+    from ..model.hazard import latent_from_uniforms
 
     latent = latent_from_uniforms(scenario, _quasi_uniforms())
     starters = latent.plateau_extra[latent.starts]
@@ -524,12 +524,12 @@ def dose_response_curve(dose_response, max_minutes: float = 300.0, points: int =
 
     Examples
     --------
-    >>> from analysis.scenario import DoseResponse
+    >>> from analysis.trial.scenario import DoseResponse
     >>> x, y = dose_response_curve(DoseResponse(shape="none"), points=3)
     >>> y.tolist()
     [1.0, 1.0, 1.0]
     """
-    from .model import relative_hazard
+    from ..model.hazard import relative_hazard
 
     x = np.linspace(0.0, max_minutes, points)
     return x, np.asarray(relative_hazard(x, dose_response), dtype=float)
@@ -565,7 +565,7 @@ def whatif_table(baseline, whatif, *, horizon_days: float = 365.25, rmst_days: f
     Parameters
     ----------
     baseline, whatif : ExpectedTrial
-        From :func:`analysis.calibrate.expected_trial`.
+        From :func:`analysis.model.calibration.expected_trial`.
     horizon_days : float
         Time point of "recurrence-free at" and of the NNT (default 12 months).
     rmst_days : float
@@ -579,7 +579,7 @@ def whatif_table(baseline, whatif, *, horizon_days: float = 365.25, rmst_days: f
 
     Examples
     --------
-    >>> from analysis.calibrate import default_scenario, expected_trial
+    >>> from analysis.model.calibration import default_scenario, expected_trial
     >>> e = expected_trial(default_scenario())
     >>> t = whatif_table(e, e)
     >>> t.loc[0, "quantity"], t.loc[0, "baseline"], t.loc[0, "change"]

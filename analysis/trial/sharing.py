@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
-from .errors import ScenarioError
+from ..errors import ScenarioError
 from .scenario import Scenario, scenario_from_dict
 
 __all__ = ["ShareError", "PARAM_ALIASES", "IGNORED_PARAMS", "encode_scenario", "decode_scenario", "scenario_query_keys",
@@ -121,7 +121,7 @@ def encode_scenario(scenario: Scenario, base: Scenario | None = None) -> dict[st
 
     Examples
     --------
-    >>> from analysis.scenario import with_changes
+    >>> from analysis.trial.scenario import with_changes
     >>> s = with_changes(Scenario(), {"adherence.never_start": 0.2, "seed": 7})
     >>> encode_scenario(s)
     {'ns': '0.2', 'seed': '7'}
@@ -218,11 +218,11 @@ def decode_scenario(params: Mapping[str, Any], base: Scenario | None = None) -> 
     >>> decode_scenario({"ns": "lots"})
     Traceback (most recent call last):
     ...
-    analysis.sharing.ShareError: link parameter ns='lots' (adherence.never_start) must be a number
+    analysis.trial.sharing.ShareError: link parameter ns='lots' (adherence.never_start) must be a number
     >>> decode_scenario({"ns": "1.5"})
     Traceback (most recent call last):
     ...
-    analysis.sharing.ShareError: link parameter ns: adherence.never_start = 1.5 is out of range: allowed [0, 1]
+    analysis.trial.sharing.ShareError: link parameter ns: adherence.never_start = 1.5 is out of range: allowed [0, 1]
     """
     base = base if base is not None else Scenario()
     if not isinstance(params, Mapping):

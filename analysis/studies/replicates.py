@@ -1,7 +1,7 @@
 """Monte Carlo replicates: many simulated trials of one scenario, analysed in vectorised batches.
 
 Place in the pipeline: scenario -> (simulate -> estimate) x many -> distributions. The power
-calculations (:mod:`analysis.power`) and the estimand coverage studies (:mod:`analysis.estimands`)
+calculations (:mod:`analysis.studies.power`) and the estimand coverage studies (:mod:`analysis.studies.estimands`)
 run on the same machinery.
 
 Reproducibility rule (DESIGN habit 6)
@@ -24,7 +24,7 @@ recurrence arrays as ``simulate_trial``. This mirrors the simulator's draw order
 checked bit for bit against ``simulate_trial`` once per scenario at run time (any difference,
 e.g. after a change to the simulator, switches to calling ``simulate_trial`` per replicate:
 slower, never different) and in the tests. The analysis then runs on (replicates, participants) arrays with
-the batched kernels of :mod:`analysis.kernels`: no Python loop per replicate in the analysis.
+the batched kernels of :mod:`analysis.stats.kernels`: no Python loop per replicate in the analysis.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import WalkBackInputError
-from .model import (
+from ..errors import WalkBackInputError
+from ..model.hazard import (
     N_LATENT_COLUMNS,
     BaselineHazard,
     dose_pieces,
@@ -50,8 +50,8 @@ from .model import (
     latent_from_uniforms,
     relative_hazard,
 )
-from .scenario import Scenario
-from .simulate import simulate_trial
+from ..trial.scenario import Scenario
+from ..simulate.engine import simulate_trial
 
 __all__ = [
     "ReplicateResult",
@@ -141,7 +141,7 @@ class TrialBatch:
 
 def _draw_one_original(scenario: Scenario, seed: int):
     """One trial's draws exactly as ``simulate_trial`` makes them, using the simulator's own allocation."""
-    from .simulate import _randomise
+    from ..simulate.engine import _randomise
 
     design = scenario.design
     n = design.n_total
@@ -164,7 +164,7 @@ def _simulate_batch_fast(scenario: Scenario, trial_seeds: np.ndarray) -> TrialBa
     incomplete final blocks), event and loss-to-follow-up draws. Only the draws and a few
     scalars are computed in that loop; the allocation itself (ranks within blocks, arm,
     final-block fix-up) is computed afterwards for all trials at once, with the same arithmetic
-    as :func:`analysis.simulate._randomise`. A trial whose fix-up needs more than the final blocks
+    as :func:`analysis.simulate.engine._randomise`. A trial whose fix-up needs more than the final blocks
     (unusual allocation ratios) is drawn by the simulator's own code instead.
     """
     design, walking, dose = scenario.design, scenario.walking, scenario.dose_response
@@ -264,7 +264,7 @@ def _allocate(is_int: np.ndarray, stratum: np.ndarray, fast: np.ndarray, block_u
               group_m: np.ndarray, k_lut: np.ndarray, perms: list[np.ndarray], need: np.ndarray) -> None:
     """Permuted-block allocation of the ``fast`` trials from their draws, all trials at once.
 
-    Mirrors :func:`analysis.simulate._randomise`: within stratum s of a trial, participants in
+    Mirrors :func:`analysis.simulate.engine._randomise`: within stratum s of a trial, participants in
     enrolment order fill blocks of the drawn sizes; inside a block they are ranked by
     ``block index + uniform`` (stable), and the first ``rint(size * ratio)`` ranks get the
     intervention. Participants of an incomplete final block form the pool, which the trial's
@@ -319,7 +319,7 @@ _PIECEWISE_ONE_PASS_MAX = 4096
 def _piecewise_like_per_trial(started: np.ndarray, target: np.ndarray, latent, dose, pieces, baseline) -> np.ndarray:
     """Starters' event times of all replicates, each computed by the same route as in its own trial.
 
-    Rows are independent inside :func:`analysis.model.event_times_piecewise`; only the size of a
+    Rows are independent inside :func:`analysis.model.hazard.event_times_piecewise`; only the size of a
     call picks its route. Trials whose starters fit the one-pass route are grouped into calls that
     still fit it; larger trials go into calls that are large too.
     """
@@ -385,7 +385,7 @@ def simulate_batch(scenario: Scenario, trial_seeds: Sequence[int] | np.ndarray) 
 
     Examples
     --------
-    >>> from analysis.scenario import Scenario
+    >>> from analysis.trial.scenario import Scenario
     >>> batch = simulate_batch(Scenario(), [11, 12])
     >>> cohort = simulate_trial(Scenario(), seed=12)
     >>> bool(np.array_equal(batch.time_days[1], cohort.time_days.to_numpy()))
@@ -465,7 +465,7 @@ def default_grid_days(scenario: Scenario) -> np.ndarray:
 def km_on_grid_batch(time: np.ndarray, event: np.ndarray, group: np.ndarray, grid_days: np.ndarray) -> np.ndarray:
     """Kaplan-Meier survival of each arm at ``grid_days`` for many trials at once.
 
-    :mod:`analysis.kernels` has batched KM medians but not whole curves, so the curves are here.
+    :mod:`analysis.stats.kernels` has batched KM medians but not whole curves, so the curves are here.
     Per row and arm the participants are sorted by time (events before censorings at a tie, so a
     tie's factors telescope to ``1 - d/n``); the number of the arm's times at or before each grid
     day comes from one ``bincount`` over (row, grid bin) codes: no loop over rows.
@@ -522,7 +522,7 @@ def km_on_grid_batch(time: np.ndarray, event: np.ndarray, group: np.ndarray, gri
 # --------------------------------------------------------------------------- analysis of a chunk
 def _analyse_chunk(scenario: Scenario, seed: int, start: int, count: int, grid_days: np.ndarray | None = None) -> dict:
     """Simulate replicates ``start .. start + count - 1`` and analyse them as arrays."""
-    from .kernels import km_median_batch, logrank_cox_batch
+    from ..stats.kernels import km_median_batch, logrank_cox_batch
 
     batch = simulate_replicates(scenario, count, seed, start)
     with np.errstate(all="ignore"):  # tiny trials: a degenerate fit gives inf / NaN, never a warning
@@ -588,7 +588,7 @@ class ReplicateResult:
 
 
 def _summary(per_trial: pd.DataFrame, scenario: Scenario, alpha: float) -> pd.DataFrame:
-    from .calibrate import expected_trial
+    from ..model.calibration import expected_trial
 
     expected = expected_trial(scenario)
     r = len(per_trial)
@@ -657,7 +657,7 @@ def run_replicates(scenario: Scenario, n_replicates: int, seed: int, *, executor
 
     Examples
     --------
-    >>> from analysis.calibrate import default_scenario
+    >>> from analysis.model.calibration import default_scenario
     >>> r = run_replicates(default_scenario(), 20, seed=1)
     >>> list(r.per_trial.columns[:4]), len(r.per_trial)
     (['replicate', 'hr', 'hr_lower', 'hr_upper'], 20)

@@ -5,7 +5,7 @@ tree of frozen, validated dataclasses, so it is hashable (it keys caches), pickl
 crosses process boundaries) and round-trips through JSON. Every field that the trial did
 not publish is an assumption; :data:`ASSUMPTIONS` names them so the app can label them.
 
-The defaults here are the *uncalibrated* assumptions. :func:`analysis.calibrate.default_scenario`
+The defaults here are the *uncalibrated* assumptions. :func:`analysis.model.calibration.default_scenario`
 solves the free outcome parameters so the scenario reproduces the published results.
 """
 
@@ -17,7 +17,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from .errors import ScenarioError, read_input_file
+from ..errors import ScenarioError, read_input_file
 from .published import published_value
 
 __all__ = [

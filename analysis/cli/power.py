@@ -12,7 +12,7 @@ import math
 import sys
 import time
 
-from .errors import WalkBackInputError
+from ..errors import WalkBackInputError
 
 __all__ = ["add_parser", "run", "MAX_SIMULATED_PARTICIPANTS"]
 
@@ -59,8 +59,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _load(path: str | None):
-    from .calibrate import default_scenario
-    from .scenario import load_scenario_file
+    from ..model.calibration import default_scenario
+    from ..trial.scenario import load_scenario_file
 
     base = default_scenario()
     return base if path is None else load_scenario_file(path, base=base)
@@ -69,8 +69,8 @@ def _load(path: str | None):
 def run(args) -> int:
     from concurrent.futures import ProcessPoolExecutor
 
-    from .power import analytic_power, simulated_power
-    from .simulate import scenario_for_size
+    from ..studies.power import analytic_power, simulated_power
+    from ..simulate.engine import scenario_for_size
 
     scenario = _load(args.scenario)
     if not 0 <= args.n_sims <= 100_000:

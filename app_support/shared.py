@@ -16,11 +16,11 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from analysis.calibrate import CalibrationReport, ExpectedTrial, calibrate, default_scenario, expected_trial
+from analysis.model.calibration import CalibrationReport, ExpectedTrial, calibrate, default_scenario, expected_trial
 from analysis.errors import WalkBackInputError
-from analysis.scenario import Scenario
-from analysis.sharing import IGNORED_PARAMS, ShareError, decode_scenario, encode_scenario
-from analysis.simulate import simulate_trial
+from analysis.trial.scenario import Scenario
+from analysis.trial.sharing import IGNORED_PARAMS, ShareError, decode_scenario, encode_scenario
+from analysis.simulate.engine import simulate_trial
 
 SCENARIO_KEY = "walkback_scenario"
 WRITTEN_KEY = "walkback_scenario_params"
@@ -44,7 +44,7 @@ def cached_expected(scenario: Scenario) -> ExpectedTrial:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def cached_walking(scenario: Scenario):
-    from analysis.figures import walking_trajectory
+    from analysis.plots.figures import walking_trajectory
 
     return walking_trajectory(scenario)
 
@@ -62,7 +62,7 @@ def cached_calibration(scenario: Scenario, fit_loss_to_followup: bool = True) ->
 @st.cache_data(max_entries=32, show_spinner=False)
 def fit_report(scenario: Scenario):
     """The calibration report's table for ``scenario`` as it stands (nothing re-solved), or None."""
-    from analysis.calibrate import compare_with_published
+    from analysis.model.calibration import compare_with_published
 
     try:
         return compare_with_published(scenario).summary
@@ -149,7 +149,7 @@ def is_default(scenario: Scenario) -> bool:
 
 def describe_changes(scenario: Scenario) -> list[str]:
     """Short "field: value" strings for what differs from the calibrated default."""
-    from analysis.sharing import PARAM_ALIASES
+    from analysis.trial.sharing import PARAM_ALIASES
 
     encoded = encode_scenario(scenario, baseline_scenario())
     out = []

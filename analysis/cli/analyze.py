@@ -12,7 +12,7 @@ import json
 import math
 import sys
 
-from .errors import WalkBackInputError
+from ..errors import WalkBackInputError
 
 __all__ = ["add_parser", "run"]
 
@@ -47,8 +47,8 @@ def _error(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``walkback analyze`` with parsed arguments; return the exit status (0 or 2)."""
-    from .cohort_io import read_cohort_file
-    from .estimate import analyze_two_arm
+    from ..io.cohort_files import read_cohort_file
+    from ..stats.survival import analyze_two_arm
 
     try:
         df = read_cohort_file(args.file)

@@ -1,0 +1,2 @@
+"""Plotly figures only: they draw numbers computed elsewhere, they never compute a statistic.
+"""
