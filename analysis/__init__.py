@@ -1,11 +1,68 @@
-"""WalkBack Explorer: simulate, analyse and explore the WalkBack trial (Lancet 2024)."""
-from .errors import CohortFileError, ScenarioError, WalkBackInputError
-from .trial.scenario import Adherence, Design, DoseResponse, Outcome, Scenario, Walking, scenario_from_dict, scenario_from_json, with_changes
-from .simulate.engine import simulate_trial, scenario_for_size
+"""WalkBack Explorer: simulate, analyse and explore the WalkBack trial (Lancet 2024).
 
-__all__ = [
-    "Adherence", "Design", "DoseResponse", "Outcome", "Scenario", "Walking",
-    "scenario_from_dict", "scenario_from_json", "with_changes",
-    "simulate_trial", "scenario_for_size",
-    "WalkBackInputError", "ScenarioError", "CohortFileError",
-]
+The curated public API. The pipeline runs one way, and so do the subpackages:
+
+    trial (published figures, scenario) -> model (hazard, calibration) -> simulate -> stats
+    -> studies (replicates, power, estimands) -> io (files) / plots (figures) -> cli
+
+Everything a notebook or a script needs is importable from here; names load on first use, so
+``import analysis`` stays cheap for the command line.
+
+Examples
+--------
+>>> import analysis
+>>> cohort = analysis.simulate_trial(analysis.default_scenario(), seed=1)
+>>> result = analysis.analyze_two_arm(cohort)
+>>> round(result.cox.hr, 2) < 1
+True
+"""
+from __future__ import annotations
+
+from importlib import import_module
+
+from .errors import CohortFileError, ScenarioError, WalkBackInputError  # noqa: F401 - public
+
+# public name -> module that defines it
+_EXPORTS = {
+    # trial
+    "Scenario": "trial.scenario", "Design": "trial.scenario", "Outcome": "trial.scenario",
+    "Adherence": "trial.scenario", "Walking": "trial.scenario", "DoseResponse": "trial.scenario",
+    "scenario_from_dict": "trial.scenario", "scenario_from_json": "trial.scenario", "with_changes": "trial.scenario",
+    "load_scenario_file": "trial.scenario", "ASSUMPTIONS": "trial.scenario",
+    "published_figures": "trial.published", "published_value": "trial.published",
+    "encode_scenario": "trial.sharing", "decode_scenario": "trial.sharing",
+    # model
+    "default_scenario": "model.calibration", "expected_trial": "model.calibration", "calibrate": "model.calibration",
+    "compare_with_published": "model.calibration",
+    # simulate
+    "simulate_trial": "simulate.engine", "scenario_for_size": "simulate.engine", "COHORT_COLUMNS": "simulate.engine",
+    # stats
+    "analyze_two_arm": "stats.survival", "kaplan_meier": "stats.survival", "logrank": "stats.survival",
+    "cox": "stats.survival", "rmst": "stats.survival", "ph_check": "stats.survival", "risk_table": "stats.survival",
+    "logrank_cox_batch": "stats.kernels", "km_median_batch": "stats.kernels",
+    # studies
+    "run_replicates": "studies.replicates", "simulate_replicates": "studies.replicates",
+    "simulate_batch": "studies.replicates",
+    "analytic_power": "studies.power", "simulated_power": "studies.power", "power_curve": "studies.power",
+    "sample_size": "studies.power", "dilution_table": "studies.power",
+    "EstimandSettings": "studies.estimands", "estimate_estimands": "studies.estimands",
+    "true_estimands": "studies.estimands", "estimand_replicates": "studies.estimands",
+    # io
+    "read_cohort_file": "io.cohort_files", "export_files": "io.export", "export_bundle": "io.export",
+    "cohort_to_adtte": "io.export", "write_export": "io.export",
+}
+
+__all__ = sorted([*_EXPORTS, "WalkBackInputError", "ScenarioError", "CohortFileError"])
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'analysis' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

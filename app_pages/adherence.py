@@ -11,13 +11,14 @@ import math
 import streamlit as st
 
 from analysis.plots import figures as F
+from analysis.studies import whatif as W
 from analysis.trial.published import published_figures
+from analysis.formats import format_days
 from analysis.trial.scenario import with_changes
 from app_support.shared import (
     cached_expected,
     cached_walking,
     current_scenario,
-    fmt_days,
     guarded,
     page_header,
     plot,
@@ -110,12 +111,12 @@ with results:
         st.stop()
     changed = whatif != base
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Median, walking", fmt_days(expected_new.median_intervention),
+    m1.metric("Median, walking", format_days(expected_new.median_intervention),
               delta=(None if not changed or not (math.isfinite(expected_new.median_intervention)
                                                  and math.isfinite(expected_base.median_intervention))
                      else f"{expected_new.median_intervention - expected_base.median_intervention:+.0f} days"),
               help="Expected median days to an activity-limiting recurrence in the walking arm (what-if).")
-    m2.metric("Median, control", fmt_days(expected_new.median_control),
+    m2.metric("Median, control", format_days(expected_new.median_control),
               delta=(f"{expected_new.median_control - expected_base.median_control:+.0f} days"
                      if changed and math.isfinite(expected_new.median_control) and math.isfinite(expected_base.median_control)
                      and abs(expected_new.median_control - expected_base.median_control) >= 0.5 else None))
@@ -138,7 +139,7 @@ with results:
     plot(F.expected_curves_figure(lines, cumulative=cumulative, landmarks=(365.25,), height=420,
                                   title="Expected time to first activity-limiting recurrence"), key="adh_curves")
 
-    table = F.whatif_table(expected_base, expected_new)
+    table = W.whatif_table(expected_base, expected_new)
     st.dataframe(table[["quantity", "baseline", "what_if", "change"]], hide_index=True,
                  column_config={"quantity": st.column_config.TextColumn("", width="large"),
                                 "baseline": "Current scenario", "what_if": "What-if", "change": "Change"})
@@ -156,9 +157,9 @@ with results:
 left, right = st.columns(2, gap="large")
 with left:
     grid_max = max(300.0, float(target) * 1.3)
-    curves = [("Current", *F.dose_response_curve(base.dose_response, grid_max), "dash")]
-    curves.append(("What-if", *F.dose_response_curve(whatif.dose_response, grid_max), "solid"))
-    plateau_new = F.plateau_extra_summary(whatif)
+    curves = [("Current", *W.dose_response_curve(base.dose_response, grid_max), "dash")]
+    curves.append(("What-if", *W.dose_response_curve(whatif.dose_response, grid_max), "solid"))
+    plateau_new = W.plateau_extra_summary(whatif)
     from analysis.model.hazard import relative_hazard  # the model's own curve, evaluated at one dose
 
     markers = [("average starter at plateau", plateau_new["starters"],

@@ -6,20 +6,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis.model.calibration import default_scenario
 from analysis.errors import WalkBackInputError
 from analysis.studies.power import CURVE_PARAMETERS, dilution_table, power_curve, sample_size
 from analysis.plots.design import dilution_figure, power_curve_figure
 from analysis.trial.scenario import Scenario
 
-try:  # the app's shared helpers (current scenario kept in the URL); plain fallbacks outside the app
-    from app_support.shared import current_scenario, plot
-except ImportError:  # pragma: no cover - only when the page runs without the app package
-    def current_scenario() -> Scenario:
-        return st.session_state.get("scenario") or default_scenario()
-
-    def plot(fig, key=None) -> None:
-        st.plotly_chart(fig, key=key, theme=None)
+from app_support.shared import current_scenario, plot
 
 GRIDS = {
     "n": [200, 300, 400, 500, 600, 701, 800, 1000],
@@ -49,8 +41,7 @@ st.caption("How many participants would a WalkBack-like trial need? Schoenfeld's
            "scenario's expected hazard ratio and recurrences (follow-up window, loss to follow-up); the simulation "
            "runs whole trials and counts how often the log-rank test reaches significance.")
 
-base = st.session_state.get("scenario") if isinstance(st.session_state.get("scenario"), Scenario) else None
-scenario = base or current_scenario()
+scenario = current_scenario()
 
 c1, c2 = st.columns(2)
 target = c1.select_slider("Target power", [0.8, 0.85, 0.9, 0.95], value=0.9, key="design_power")

@@ -7,21 +7,13 @@ import math
 import pandas as pd
 import streamlit as st
 
-from analysis.model.calibration import default_scenario
 from analysis.errors import WalkBackInputError
 from analysis.studies.estimands import ESTIMANDS, EstimandSettings, estimand_replicates, estimate_estimands
 from analysis.plots.design import coverage_figure, estimands_figure
 from analysis.trial.scenario import Scenario, with_changes
 from analysis.simulate.engine import simulate_trial
 
-try:  # the app's shared helpers (current scenario kept in the URL); plain fallbacks outside the app
-    from app_support.shared import current_scenario, plot
-except ImportError:  # pragma: no cover - only when the page runs without the app package
-    def current_scenario() -> Scenario:
-        return st.session_state.get("scenario") or default_scenario()
-
-    def plot(fig, key=None) -> None:
-        st.plotly_chart(fig, key=key, theme=None)
+from app_support.shared import current_scenario, plot
 
 
 @st.cache_data(max_entries=16, show_spinner="Simulating the trial and computing the true effects...")
@@ -39,8 +31,7 @@ st.title("Estimands")
 st.caption("A real trial sees each person in one arm only. The simulator also knows what would have happened in "
            "the other arm, so each analysis can be checked against the effect it claims to estimate.")
 
-base = st.session_state.get("scenario") if isinstance(st.session_state.get("scenario"), Scenario) else None
-base = base or current_scenario()
+base = current_scenario()
 
 with st.expander("Healthy-adherer confounding and definitions", expanded=True, icon=":material/tune:"):
     c1, c2, c3 = st.columns(3)

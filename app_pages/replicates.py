@@ -7,6 +7,7 @@ import math
 import streamlit as st
 
 from analysis.plots import figures as F
+from analysis.studies import whatif as W
 from analysis.io.export import cohort_to_bytes
 from analysis.trial.published import published_figures
 from app_support.jobs import Cancelled, registry
@@ -81,7 +82,7 @@ except Exception as exc:  # the run failed in its worker thread: report it, neve
     st.error(f"The replicate run failed for this scenario: {exc}", icon=":material/error:")
     st.stop()
 
-readout = F.replicate_readout(result.per_trial, published_ci=tuple(hr.ci), alpha=result.alpha)
+readout = W.replicate_readout(result.per_trial, published_ci=tuple(hr.ci), alpha=result.alpha)
 summary = result.summary.set_index("quantity")
 expected_hr = float(summary.loc["hazard ratio, geometric mean", "expected"])
 m1, m2, m3, m4 = st.columns(4)

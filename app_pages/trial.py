@@ -52,7 +52,8 @@ with published_col:
 
 # Imported here, after the published figures are on screen: the analysis stack is slow to import cold.
 from analysis.plots import figures as F  # noqa: E402
-from app_support.survival_view import ci_text, fmt_p, simulated_headline  # noqa: E402
+from analysis.formats import format_ci, format_p  # noqa: E402
+from app_support.survival_view import simulated_headline  # noqa: E402
 
 result = guarded(lambda: simulated_headline(scenario, scenario.seed), "Simulating the trial")
 expected = guarded(lambda: cached_expected(scenario), "The scenario's expected results")
@@ -65,8 +66,8 @@ with simulated_col:
             curves = {c.level: c for c in result.km.curves}
             st.caption("Median days to an activity-limiting recurrence, and the hazard ratio")
             a, b, c = st.columns(3)
-            ci_i = ci_text(curves["intervention"].median_lower, curves["intervention"].median_upper)
-            ci_c = ci_text(curves["control"].median_lower, curves["control"].median_upper)
+            ci_i = format_ci(curves["intervention"].median_lower, curves["intervention"].median_upper, 0)
+            ci_c = format_ci(curves["control"].median_lower, curves["control"].median_upper, 0)
             # Short labels, numbers only: anything longer is cut off in a third of a half-width column.
             a.metric("Walking", f"{curves['intervention'].median:.0f}"
                      if math.isfinite(curves["intervention"].median) else "NR", help="NR: not reached in follow-up")
@@ -75,7 +76,7 @@ with simulated_col:
                      else "NR", help="NR: not reached in follow-up")
             b.caption(f"95% CI {ci_c}")
             c.metric("Hazard ratio", f"{result.cox.hr:.2f}")
-            c.caption(f"95% CI {ci_text(result.cox.lower, result.cox.upper, 2)} · {fmt_p(result.cox.p)}")
+            c.caption(f"95% CI {format_ci(result.cox.lower, result.cox.upper, 2)} · {format_p(result.cox.p)}")
             events = sum(cv.events for cv in result.km.curves)
             st.caption(f"Recurrences: {events} ({curves['intervention'].events} walking, {curves['control'].events} "
                        f"control) · seed {scenario.seed}. One trial varies by chance around the scenario's expected "
@@ -88,7 +89,7 @@ if result is not None and expected is not None:
         ("Median days, control", f"{med_c.value} ({med_c.ci[0]} to {med_c.ci[1]})",
          f"{curves['control'].median:.0f} ({ci_c})", f"{expected.median_control:.0f}", "published"),
         ("Hazard ratio (Cox, ITT)", f"{hr.value:.2f} ({hr.ci[0]:.2f} to {hr.ci[1]:.2f})",
-         f"{result.cox.hr:.2f} ({ci_text(result.cox.lower, result.cox.upper, 2)})", f"{expected.cox_hr:.2f}", "published"),
+         f"{result.cox.hr:.2f} ({format_ci(result.cox.lower, result.cox.upper, 2)})", f"{expected.cox_hr:.2f}", "published"),
         ("Recurrences, both arms", f"about {figs['events_total'].value}", f"{events}", f"{expected.events_total:.0f}",
          "derived"),
         ("Walking at week 12, walking arm (min/week)", f"about {figs['achieved_walking_week12'].value}",

@@ -10,7 +10,6 @@ reproduces the view. The router calls :func:`sync_scenario_with_url` before ever
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -44,7 +43,7 @@ def cached_expected(scenario: Scenario) -> ExpectedTrial:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def cached_walking(scenario: Scenario):
-    from analysis.plots.figures import walking_trajectory
+    from analysis.studies.whatif import walking_trajectory
 
     return walking_trajectory(scenario)
 
@@ -192,26 +191,6 @@ def guarded(action: Callable[[], T], what: str, *, untrusted: bool = False) -> T
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:300]
-
-
-def fmt_days(value: float) -> str:
-    if value is None or not math.isfinite(value):
-        return "not reached"
-    return f"{value:.0f} days"
-
-
-def fmt_ci(lower: float, upper: float, digits: int = 0, unit: str = "") -> str:
-    def one(v: float) -> str:
-        if v is None or not math.isfinite(v):
-            return "NR"
-        return f"{v:.{digits}f}"
-    return f"{one(lower)} to {one(upper)}{unit}"
-
-
-def fmt_pct(value: float, digits: int = 1) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    return f"{100 * value:.{digits}f}%"
 
 
 def plot(fig: Any, key: str | None = None) -> None:

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
+from analysis.formats import format_ci, format_p
+
 from analysis.plots import figures as F
 from analysis.model.calibration import ExpectedTrial
 from typing import NamedTuple
@@ -83,24 +85,6 @@ def _arm_name(level: str) -> str:
     return F.ARM_LABELS.get(str(level), str(level))
 
 
-def fmt_p(p: float) -> str:
-    if p is None or not math.isfinite(p):
-        return "–"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
-def ci_text(lower: float, upper: float, digits: int = 0) -> str:
-    """Interval text, always low to high, 'NR' for a bound not reached."""
-    values = [v for v in (lower, upper)]
-    finite = [v for v in values if v is not None and math.isfinite(v)]
-    if len(finite) == 2:
-        lo, hi = min(finite), max(finite)
-        return f"{lo:.{digits}f} to {hi:.{digits}f}"
-    if len(finite) == 1:
-        return f"{finite[0]:.{digits}f} to NR"
-    return "NR"
-
-
 def _fmt_time(value: float, unit: str) -> str:
     if value is None or not math.isfinite(value):
         return "not reached"
@@ -115,14 +99,14 @@ def headline_metrics(result: TwoArmAnalysis, *, time_unit: str = "days") -> None
     for col, level in zip(cols[:2], (other, reference)):
         c = curves[level]
         col.metric(f"Median, {F.arm_label(level).lower() if level in F.ARM_LABELS else level}", _fmt_time(c.median, time_unit),
-                   help=f"95% CI {ci_text(c.median_lower, c.median_upper)} days (log-log).")
-        col.caption(f"95% CI {ci_text(c.median_lower, c.median_upper)} · {c.events} events / {c.n}")
+                   help=f"95% CI {format_ci(c.median_lower, c.median_upper, 0)} days (log-log).")
+        col.caption(f"95% CI {format_ci(c.median_lower, c.median_upper, 0)} · {c.events} events / {c.n}")
     cols[2].metric("Hazard ratio (Cox)", f"{result.cox.hr:.2f}" if math.isfinite(result.cox.hr) else "–",
                    help="Unadjusted Cox model, Efron ties; below 1 favours the first arm named.")
-    cols[2].caption(f"95% CI {ci_text(result.cox.lower, result.cox.upper, 2)} · {fmt_p(result.cox.p)}")
+    cols[2].caption(f"95% CI {format_ci(result.cox.lower, result.cox.upper, 2)} · {format_p(result.cox.p)}")
     events = sum(c.events for c in result.km.curves)
     cols[3].metric("Recurrences observed", f"{events}")
-    cols[3].caption(f"log-rank {fmt_p(result.logrank.p)}")
+    cols[3].caption(f"log-rank {format_p(result.logrank.p)}")
 
 
 def km_panel(result: TwoArmAnalysis, *, key_prefix: str, overlay: ExpectedTrial | None = None,
@@ -155,7 +139,7 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
         with t1:
             med = result.km.summary.copy()
             med["level"] = med["level"].map(_arm_name)
-            med["95% CI"] = [ci_text(lo, hi) for lo, hi in zip(med.median_lower, med.median_upper)]
+            med["95% CI"] = [format_ci(lo, hi, 0) for lo, hi in zip(med.median_lower, med.median_upper)]
             st.dataframe(med[["level", "n", "events", "median", "95% CI"]].rename(
                 columns={"level": "Arm", "n": "Participants", "events": "Events", "median": f"Median ({time_unit})"}),
                 hide_index=True, column_config={f"Median ({time_unit})": st.column_config.NumberColumn(format="%.0f")})
@@ -186,8 +170,8 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
                     f" for {', '.join(m.covariates)}" if m.covariates else "")
                 rows.append((name + detail, math.nan, m.hr, m.lower, m.upper, m.p))
             table = pd.DataFrame(rows, columns=["Analysis", "Chi-square", "Hazard ratio", "lower", "upper", "p"])
-            table["95% CI"] = [ci_text(lo, hi, 2) if math.isfinite(lo) else "" for lo, hi in zip(table.lower, table.upper)]
-            table["p"] = [fmt_p(p) for p in table.p]
+            table["95% CI"] = [format_ci(lo, hi, 2) if math.isfinite(lo) else "" for lo, hi in zip(table.lower, table.upper)]
+            table["p"] = [format_p(p) for p in table.p]
             st.dataframe(table[["Analysis", "Chi-square", "Hazard ratio", "95% CI", "p"]], hide_index=True,
                          column_config={"Chi-square": st.column_config.NumberColumn(format="%.2f"),
                                         "Hazard ratio": st.column_config.NumberColumn(format="%.3f")})
@@ -205,7 +189,7 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
                 plot(F.log_minus_log_figure(lml, title="Log-minus-log survival"), key=f"{key_prefix}_lml")
             with right:
                 zph = result.ph.summary.copy()
-                zph["p"] = [fmt_p(p) for p in zph.p]
+                zph["p"] = [format_p(p) for p in zph.p]
                 st.dataframe(zph, hide_index=True, column_config={"chisq": st.column_config.NumberColumn(format="%.2f")})
                 st.caption("Schoenfeld-residual test (R cox.zph, KM time scale). Roughly parallel log-minus-log lines and "
                            "a large p support proportional hazards. WalkBack's own medians and HR imply a hazard that falls "
@@ -219,12 +203,12 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
             b.metric(f"RMST, {labels[0]}", f"{r.rmst[0]:.0f} {time_unit}")
             c.metric("Difference", f"{r.difference:+.0f} {time_unit}", help="Other arm minus reference arm.")
             st.caption(f"Restricted mean recurrence-free time up to {r.tau:.0f} {time_unit}: the area under each curve. "
-                       f"Difference 95% CI {ci_text(r.lower, r.upper)} {time_unit}, {fmt_p(r.p)}.")
+                       f"Difference 95% CI {format_ci(r.lower, r.upper, 1)} {time_unit}, {format_p(r.p)}.")
     if t5.open:
         with t5:
             fu = result.followup.summary.copy()
             fu["level"] = fu["level"].map(lambda v: "Both arms" if v == "overall" else _arm_name(v))
-            fu["95% CI"] = [ci_text(lo, hi) for lo, hi in zip(fu.lower, fu.upper)]
+            fu["95% CI"] = [format_ci(lo, hi, 0) for lo, hi in zip(fu.lower, fu.upper)]
             st.dataframe(fu[["level", "median", "95% CI"]].rename(columns={"level": "Arm", "median": f"Median follow-up ({time_unit})"}),
                          hide_index=True, column_config={f"Median follow-up ({time_unit})": st.column_config.NumberColumn(format="%.0f")})
             st.caption("Reverse Kaplan-Meier: censoring treated as the event.")

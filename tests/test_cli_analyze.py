@@ -1,7 +1,6 @@
 """walkback analyze: output, JSON shape, and one-line errors with exit status 2."""
 
 import argparse
-import io
 import json
 from pathlib import Path
 

@@ -41,7 +41,7 @@ def test_simulate_writes_each_format_and_layout(tmp_path, capsys, fmt, layout):
         files = {p.name: p.read_bytes() for p in (tmp_path / out).iterdir()}
     else:
         files = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-        assert f"trial.provenance.json" in files and "trial.dictionary.json" in files
+        assert "trial.provenance.json" in files and "trial.dictionary.json" in files
         files["provenance.json"] = files["trial.provenance.json"]
         files[json.loads(files["provenance.json"])["data_file"]] = files[out]
     record = json.loads(files["provenance.json"])

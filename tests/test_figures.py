@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import pytest
 
 from analysis.plots import figures as F
+from analysis.studies import whatif as W
 from analysis.model.calibration import expected_trial
 from analysis.stats.survival import analyze_two_arm
 from analysis.trial.scenario import with_changes
@@ -90,7 +91,7 @@ def test_expected_and_whatif(walkback):
     fig = F.expected_curves_figure([("intervention", "now", base.times, base.survival_intervention, "dash"),
                                     ("intervention", "what-if", lower.times, lower.survival_intervention, "solid")])
     assert [t.line.dash for t in fig.data] == ["dash", "solid"]
-    table = F.whatif_table(base, lower)
+    table = W.whatif_table(base, lower)
     row = table.set_index("quantity").loc["Median days to recurrence, walking + education"]
     assert row.baseline == "208" and row.what_if_value < row.baseline_value and row.change.startswith("-")
     nnt = table.set_index("quantity").loc["Number needed to treat at 12 months"]
@@ -98,19 +99,19 @@ def test_expected_and_whatif(walkback):
 
 
 def test_number_needed_to_treat_edges():
-    assert F.number_needed_to_treat(0.5, 0.5) == math.inf
-    assert F.number_needed_to_treat(0.4, 0.5) == pytest.approx(-10)
+    assert W.number_needed_to_treat(0.5, 0.5) == math.inf
+    assert W.number_needed_to_treat(0.4, 0.5) == pytest.approx(-10)
 
 
 def test_dose_response_and_walking(walkback):
-    x, y = F.dose_response_curve(walkback.dose_response, 300)
+    x, y = W.dose_response_curve(walkback.dose_response, 300)
     assert y[0] == 1.0 and np.all(np.diff(y) < 0)
-    traj = F.walking_trajectory(walkback)
+    traj = W.walking_trajectory(walkback)
     week12 = traj[(traj.arm == "intervention") & (traj.week == 12)].minutes.iloc[0]
     assert week12 == pytest.approx(expected_trial(walkback).walking_week12_intervention, rel=0.02)
     fig = F.walking_over_time_figure(traj, target=150, published_point=(12, 130), programme_weeks=26)
     assert any(t.name and "Published" in t.name for t in fig.data)
-    never = F.walking_trajectory(with_changes(walkback, {"adherence.never_start": 1.0}))
+    never = W.walking_trajectory(with_changes(walkback, {"adherence.never_start": 1.0}))
     assert never[never.arm == "intervention"].q90.isna().all()
     F.walking_over_time_figure(never)  # no starters: no band, no error
 
@@ -123,7 +124,7 @@ def test_replicate_band_hr_spread_and_readout():
     hist = F.hr_spread_figure(np.array([0.6, 0.7, np.nan]), published=0.72, published_ci=(0.6, 0.85), true_hr=0.72)
     assert len(hist.data[0].x) == 2
     per_trial = pd.DataFrame({"hr": [0.5, 0.7, 0.8, 0.9], "logrank_p": [0.001, 0.01, 0.2, 0.5]})
-    assert F.replicate_readout(per_trial, published_ci=(0.6, 0.85))["hr_q50"] == pytest.approx(0.75)
+    assert W.replicate_readout(per_trial, published_ci=(0.6, 0.85))["hr_q50"] == pytest.approx(0.75)
 
 
 def test_log_minus_log_and_forest(analysed):

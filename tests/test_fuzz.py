@@ -16,11 +16,11 @@ from dataclasses import fields
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.errors import CohortFileError, ScenarioError, WalkBackInputError
-from analysis.trial.scenario import _SECTIONS, Scenario, scenario_from_dict, scenario_from_json
+from analysis.trial.scenario import SECTIONS, Scenario, scenario_from_dict, scenario_from_json
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MEDIUM = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -31,7 +31,7 @@ json_scalars = (st.none() | st.booleans() | st.integers(min_value=-(2**70), max_
 json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4)
                            | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
 
-FIELD_NAMES = {section: [f.name for f in fields(cls)] for section, cls in _SECTIONS.items()}
+FIELD_NAMES = {section: [f.name for f in fields(cls)] for section, cls in SECTIONS.items()}
 # Values near the edges of every validator: zero, negatives, huge, fractional, wrong types, odd lists.
 edge_values = (json_scalars | st.sampled_from([0, 1, -1, 2, 0.5, 1e308, -1e308, 2**63, 2**64, 1e-300, "", "1",
                                                 "2020-02-30", "2019-09-23", "weibull", "emax", [], [0], [4, 6, 8],

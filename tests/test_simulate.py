@@ -5,7 +5,6 @@ Statistical tolerances are derived from Monte Carlo error (stated beside each as
 are fixed so a failure is reproducible, not flaky.
 """
 
-import datetime as dt
 import math
 import warnings
 
@@ -20,7 +19,7 @@ from analysis.model.hazard import (
     dose_pieces,
     event_times_piecewise,
 )
-from analysis.trial.scenario import DoseResponse, Outcome, Scenario, Walking, with_changes
+from analysis.trial.scenario import DoseResponse, Outcome, Walking, with_changes
 from analysis.simulate.engine import COHORT_COLUMNS, scenario_for_size, simulate_trial
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
 from ..errors import WalkBackInputError
+from ..formats import format_number, format_p
 
 __all__ = ["add_parser", "run"]
 
@@ -67,18 +67,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fmt(v, digits=3) -> str:
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "NR" if v is None else "-"
-    if isinstance(v, float):
-        return f"{v:.{digits}f}" if abs(v) < 1e5 else f"{v:.4g}"
-    return str(v)
+    return "NR" if v is None else format_number(v, digits, missing="-")
 
 
 def _p(v) -> str:
-    """'p = 0.0183', 'p < 0.0001' or 'p = -' (undefined)."""
-    if v is None:
-        return "p = -"
-    return "p < 0.0001" if v < 1e-4 else f"p = {v:.4f}"
+    return format_p(v)
 
 
 def _table(d: dict) -> str:

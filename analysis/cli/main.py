@@ -14,46 +14,11 @@ from typing import Sequence
 from . import analyze as cli_analyze
 from . import power as cli_power
 from ..errors import WalkBackInputError
+from .common import Parser, load_scenario, positive_int, seed
 
 __all__ = ["main", "build_parser"]
 
 PROG = "walkback"
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with a one-line error (the default prints the whole usage block first)."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
-        raise SystemExit(2)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 2^63 - 1")
-    return value
-
-
-def _load_scenario(path: str | None):
-    from ..model.calibration import default_scenario
-    from ..trial.scenario import load_scenario_file
-
-    base = default_scenario()
-    return base if path is None else load_scenario_file(path, base=base)
 
 
 # --------------------------------------------------------------------------- simulate
@@ -72,10 +37,10 @@ def _add_simulate(sub) -> None:
                               f"replicates, {MAX_EXPORT_ROWS:,} rows in all.")
     p.add_argument("--scenario", metavar="FILE.json", help="scenario JSON (see `walkback scenario --default`); "
                    "fields left out keep the calibrated WalkBack values")
-    p.add_argument("--seed", type=_seed, help="random seed (default: the scenario's seed)")
-    p.add_argument("--n", type=_positive_int, metavar="INT",
+    p.add_argument("--seed", type=seed, help="random seed (default: the scenario's seed)")
+    p.add_argument("--n", type=positive_int, metavar="INT",
                    help="total participants, allocated by the scenario's design (default: 351 + 350)")
-    p.add_argument("--replicates", type=_positive_int, metavar="K",
+    p.add_argument("--replicates", type=positive_int, metavar="K",
                    help="simulate K trials into one table with a 'replicate' column; replicate i is seeded from "
                         "child i of numpy SeedSequence(seed).spawn(K)")
     p.add_argument("--format", default="csv", choices=list(EXPORT_FORMATS),
@@ -149,7 +114,7 @@ def _simulate(args) -> int:
     elif args.format == "parquet" and sys.stdout.isatty():
         raise WalkBackInputError("Parquet is binary: give --out FILE.parquet or redirect standard output")
 
-    scenario = _load_scenario(args.scenario)
+    scenario = load_scenario(args.scenario)
     if args.n is not None:
         scenario = scenario_for_size(scenario, args.n)
     check_export_size(scenario.design.n_total, args.replicates)
@@ -178,7 +143,7 @@ def _add_scenario(sub) -> None:
 
 
 def _run_scenario(args) -> int:
-    scenario = _load_scenario(None if args.default else args.check)
+    scenario = load_scenario(None if args.default else args.check)
     sys.stdout.write(scenario.to_json() + "\n")
     return 0
 
@@ -198,7 +163,7 @@ def _add_calibrate(sub) -> None:
 def _run_calibrate(args) -> int:
     from ..model.calibration import calibrate
 
-    scenario = _load_scenario(args.scenario)
+    scenario = load_scenario(args.scenario)
     report = calibrate(scenario, fit_loss_to_followup=not args.keep_loss_to_followup)
     if args.json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
@@ -214,8 +179,8 @@ def _run_calibrate(args) -> int:
 
 # --------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="WalkBack Explorer: simulate and analyse the WalkBack trial.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser = Parser(prog=PROG, description="WalkBack Explorer: simulate and analyse the WalkBack trial.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     _add_simulate(sub)
     _add_scenario(sub)

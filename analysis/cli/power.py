@@ -8,34 +8,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 
 from ..errors import WalkBackInputError
+from ..formats import format_number
+from .common import add_execution_options, executor_for, fraction, load_scenario, whole
 
 __all__ = ["add_parser", "run", "MAX_SIMULATED_PARTICIPANTS"]
 
 #: Simulated participants in one call (sizes x simulations); about a minute on a laptop core.
 MAX_SIMULATED_PARTICIPANTS = 200_000_000
 DEFAULT_N_SIMS = 1000
-
-
-def _whole(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be strictly between 0 and 1")
-    return value
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -45,34 +29,23 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "Schoenfeld and Freedman from the scenario's expected events and hazard ratio, next to "
                     "Monte Carlo power from simulated trials with its Monte Carlo standard error.")
     p.add_argument("--scenario", metavar="FILE.json", help="scenario JSON (default: the calibrated WalkBack trial)")
-    p.add_argument("--n-sims", type=_whole, default=DEFAULT_N_SIMS, metavar="INT",
+    p.add_argument("--n-sims", type=whole, default=DEFAULT_N_SIMS, metavar="INT",
                    help=f"simulated trials per sample size (default {DEFAULT_N_SIMS}; 0 = analytic only)")
-    p.add_argument("--seed", type=_whole, metavar="INT", help="random seed (default: the scenario's seed)")
-    p.add_argument("--n", type=_whole, nargs="+", metavar="INT",
+    p.add_argument("--seed", type=whole, metavar="INT", help="random seed (default: the scenario's seed)")
+    p.add_argument("--n", type=whole, nargs="+", metavar="INT",
                    help="total participants, one or more (default: the scenario's 701)")
-    p.add_argument("--alpha", type=_fraction, default=0.05, help="two-sided significance level (default 0.05)")
-    p.add_argument("--workers", type=_whole, default=1, metavar="INT",
-                   help="worker processes for the simulations (default 1: run here; results do not depend on it)")
+    p.add_argument("--alpha", type=fraction, default=0.05, help="two-sided significance level (default 0.05)")
+    add_execution_options(p)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(run=run)
     return p
 
 
-def _load(path: str | None):
-    from ..model.calibration import default_scenario
-    from ..trial.scenario import load_scenario_file
-
-    base = default_scenario()
-    return base if path is None else load_scenario_file(path, base=base)
-
-
 def run(args) -> int:
-    from concurrent.futures import ProcessPoolExecutor
-
     from ..studies.power import analytic_power, simulated_power
     from ..simulate.engine import scenario_for_size
 
-    scenario = _load(args.scenario)
+    scenario = load_scenario(args.scenario)
     if not 0 <= args.n_sims <= 100_000:
         raise WalkBackInputError(f"--n-sims {args.n_sims} must be between 0 and 100,000")
     seed = scenario.seed if args.seed is None else args.seed
@@ -88,14 +61,11 @@ def run(args) -> int:
     if work > MAX_SIMULATED_PARTICIPANTS:
         raise WalkBackInputError(f"--n x --n-sims asks for {work:,} simulated participants; the limit is "
                                  f"{MAX_SIMULATED_PARTICIPANTS:,} (lower --n-sims or use --n-sims 0)")
-    if not 1 <= args.workers <= 64:
-        raise WalkBackInputError(f"--workers {args.workers} must be between 1 and 64")
 
     began = time.perf_counter()
     analytic = analytic_power(scenario, sizes, alpha=args.alpha)
     rows = []
-    executor = ProcessPoolExecutor(args.workers) if args.workers > 1 and args.n_sims else None
-    try:
+    with executor_for(args, needed=bool(args.n_sims)) as executor:
         for n, a in zip(sizes, analytic.itertuples(index=False)):
             row = {"n": n, "hr_expected": a.hr, "events_expected": a.events_expected,
                    "power_schoenfeld": a.power_schoenfeld, "power_freedman": a.power_freedman,
@@ -106,9 +76,6 @@ def run(args) -> int:
                 row.update(power_simulated=sp.power, mc_se=sp.mc_se, events_simulated=sp.events_mean,
                            seconds=sp.elapsed_seconds)
             rows.append(row)
-    finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
     wall = time.perf_counter() - began
 
     if args.json:
@@ -118,7 +85,7 @@ def run(args) -> int:
         return 0
 
     def fmt(value, spec):
-        return "-" if value is None or (isinstance(value, float) and not math.isfinite(value)) else format(value, spec)
+        return format_number(value, int(spec[1]), missing="-")
 
     lines = [f"Power of the two-sided log-rank test at alpha {args.alpha:g}; scenario '{scenario.name}'"
              + (f"; {args.n_sims} simulated trials per size, seed {seed}" if args.n_sims else "; analytic only"),

@@ -50,7 +50,7 @@ _LATENT_SEED = 20240704
 
 
 @lru_cache(maxsize=1)
-def _quasi_uniforms() -> np.ndarray:
+def quasi_uniforms() -> np.ndarray:
     from scipy.stats import qmc  # imported here: scipy.stats costs 0.6 s at start-up
 
     sampler = qmc.Sobol(d=N_LATENT_COLUMNS, scramble=True, seed=_LATENT_SEED)
@@ -193,7 +193,7 @@ def expected_trial(scenario: Scenario) -> ExpectedTrial:
     >>> round(e.median_control), round(e.median_intervention), round(e.cox_hr, 2)
     (112, 208, 0.72)
     """
-    latent = latent_from_uniforms(scenario, _quasi_uniforms())
+    latent = latent_from_uniforms(scenario, quasi_uniforms())
     dose = scenario.dose_response
     pieces = dose_pieces(scenario.walking)
     baseline = BaselineHazard.from_outcome(scenario.outcome)

@@ -362,7 +362,7 @@ class DoseResponse:
         _check_number(s, "education_hr", self.education_hr, 0.05, 5)
 
 
-_SECTIONS: dict[str, type] = {
+SECTIONS: dict[str, type] = {
     "design": Design,
     "outcome": Outcome,
     "adherence": Adherence,
@@ -395,7 +395,7 @@ class Scenario:
     name: str = "WalkBack"
 
     def __post_init__(self) -> None:
-        for key, cls in _SECTIONS.items():
+        for key, cls in SECTIONS.items():
             if not isinstance(getattr(self, key), cls):
                 raise ScenarioError(f"scenario.{key} must be a {cls.__name__} section")
         _check_number("scenario", "seed", self.seed, 0, 2**63 - 1, integer=True)
@@ -430,13 +430,13 @@ def scenario_from_dict(data: Any, base: Scenario | None = None) -> Scenario:
     """
     if not isinstance(data, dict):
         raise ScenarioError(f"a scenario must be a JSON object, not {type(data).__name__}")
-    top_allowed = [*list(_SECTIONS), "seed", "name"]
+    top_allowed = [*list(SECTIONS), "seed", "name"]
     for key in data:
         if key not in top_allowed:
             raise ScenarioError(f"unknown field {key!r}; allowed: {', '.join(top_allowed)}")
     base = base if base is not None else Scenario()
     kwargs: dict[str, Any] = {}
-    for key, cls in _SECTIONS.items():
+    for key, cls in SECTIONS.items():
         section = data.get(key, {})
         if section is None:
             section = {}
@@ -501,9 +501,9 @@ def with_changes(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
     for path, value in changes.items():
         if "." in path:
             section, name = path.split(".", 1)
-            if section not in _SECTIONS:
-                raise ScenarioError(f"unknown section {section!r} in {path!r}; allowed: {', '.join(_SECTIONS)}")
-            allowed = [f.name for f in fields(_SECTIONS[section])]
+            if section not in SECTIONS:
+                raise ScenarioError(f"unknown section {section!r} in {path!r}; allowed: {', '.join(SECTIONS)}")
+            allowed = [f.name for f in fields(SECTIONS[section])]
             if name not in allowed:
                 raise ScenarioError(f"unknown field {path!r}; allowed: {', '.join(allowed)}")
             grouped.setdefault(section, {})[name] = tuple(value) if isinstance(value, list) else value

@@ -271,7 +271,7 @@ def decode_scenario(params: Mapping[str, Any], base: Scenario | None = None) -> 
 
 
 def _field_paths() -> list[str]:  # pragma: no cover - used by tests to check alias coverage
-    from .scenario import _SECTIONS
+    from .scenario import SECTIONS
 
-    paths = [f"{section}.{f.name}" for section, cls in _SECTIONS.items() for f in fields(cls)]
+    paths = [f"{section}.{f.name}" for section, cls in SECTIONS.items() for f in fields(cls)]
     return [*paths, "seed", "name"]

@@ -1,0 +1,148 @@
+"""What every ``walkback`` subcommand shares: the parser, argument types, the scenario loader, the
+one-line error, and where Monte Carlo work runs (this machine's cores or a dask cluster).
+
+Argument types raise ``argparse.ArgumentTypeError`` (argparse turns it into one line and exit 2);
+everything else a user can get wrong raises :class:`~analysis.errors.WalkBackInputError`, which
+:func:`analysis.cli.main.main` prints as one line with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from concurrent.futures import Executor
+
+from ..errors import WalkBackInputError
+
+__all__ = ["Parser", "whole", "positive_int", "seed", "fraction", "load_scenario", "default_workers",
+           "add_execution_options", "executor_for", "SCHEDULER_TIMEOUT_SECONDS"]
+
+#: How long ``--scheduler`` waits for a dask scheduler before giving up with one line.
+SCHEDULER_TIMEOUT_SECONDS = 10.0
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (the default prints the whole usage block first)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def whole(text: str) -> int:
+    """A whole number (any sign; callers check the range and say which)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def positive_int(text: str) -> int:
+    value = whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def seed(text: str) -> int:
+    value = whole(text)
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 2^63 - 1")
+    return value
+
+
+def fraction(text: str) -> float:
+    """A number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be strictly between 0 and 1")
+    return value
+
+
+def load_scenario(path: str | None):
+    """The calibrated WalkBack scenario, or a (possibly partial) scenario file merged over it."""
+    from ..model.calibration import default_scenario
+    from ..trial.scenario import load_scenario_file
+
+    base = default_scenario()
+    return base if path is None else load_scenario_file(path, base=base)
+
+
+def default_workers() -> int:
+    """The cores this process may use (``sched_getaffinity`` where the OS has it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def add_execution_options(p: argparse.ArgumentParser) -> None:
+    """``--workers`` and ``--scheduler`` for subcommands that run Monte Carlo replicates."""
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=whole, default=None, metavar="INT",
+                       help=f"worker processes on this machine (default: every core, here {default_workers()}; "
+                            "1 runs in this process). Results do not depend on it")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="send the replicates to a running dask.distributed scheduler instead "
+                            "(results are identical to a local run with the same seed)")
+
+
+@contextlib.contextmanager
+def executor_for(args: argparse.Namespace, *, needed: bool = True) -> Iterator[Executor | None]:
+    """The executor ``--workers`` / ``--scheduler`` ask for (None = run in this process).
+
+    Replicate ``i`` is seeded from child ``i`` of ``SeedSequence(seed)``, so the executor changes
+    where the work runs, never its result.
+    """
+    scheduler = getattr(args, "scheduler", None)
+    workers = getattr(args, "workers", None)
+    if workers is not None and not 1 <= workers <= 256:
+        raise WalkBackInputError(f"--workers {workers} must be between 1 and 256")
+    if not needed:
+        yield None
+        return
+    if scheduler:
+        with _dask_executor(scheduler) as executor:
+            yield executor
+        return
+    workers = default_workers() if workers is None else workers
+    if workers == 1:
+        yield None
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    executor = ProcessPoolExecutor(workers)
+    try:
+        yield executor
+    finally:
+        executor.shutdown(cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _dask_executor(address: str) -> Iterator[Executor]:
+    if "://" not in address:
+        raise WalkBackInputError(f"--scheduler {address!r}: give the scheduler's address as tcp://HOST:PORT")
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise WalkBackInputError("--scheduler needs dask.distributed: pip install 'walkback-explorer[dask]'") from None
+    import logging
+
+    # distributed logs connection retries at ERROR level; the one line below says it all.
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    try:
+        client = Client(address, timeout=SCHEDULER_TIMEOUT_SECONDS, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise WalkBackInputError(f"--scheduler {address}: could not reach a dask scheduler within "
+                                 f"{SCHEDULER_TIMEOUT_SECONDS:g} s ({reason[:200]})") from None
+    try:
+        yield client.get_executor()
+    finally:
+        client.close()
