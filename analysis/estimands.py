@@ -80,7 +80,7 @@ from scipy import optimize, stats
 
 from .calibrate import censoring_survival
 from .errors import WalkBackInputError
-from .model import dose_pieces
+from .model import dose_pieces, week12_fraction
 from .scenario import Scenario
 from .simulate import scenario_for_size, simulate_trial
 
@@ -320,7 +320,7 @@ def _week12_if_offered(cohort: pd.DataFrame, scenario: Scenario) -> np.ndarray:
     rebuilt from their baseline walking, would-be adherence and the programme's week-12 step.
     """
     pieces = dose_pieces(scenario.walking)
-    frac12 = float(pieces.fraction[pieces.piece_of(11 * 7.0 + 0.5)])
+    frac12 = week12_fraction(pieces)
     base = cohort["baseline_walking_minutes"].to_numpy(float)
     plateau = cohort["latent_adherence"].to_numpy(float) * np.maximum(scenario.walking.target_minutes - base, 0.0)
     rebuilt = base + plateau * frac12

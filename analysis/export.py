@@ -190,18 +190,18 @@ def simulate_replicates(scenario, seed: int | None, replicates: int | None = Non
     >>> stacked.replicate.unique().tolist(), len(stacked)
     ([1, 2], 1402)
     """
-    from .simulate import simulate_trial
+    from .replicates import replicate_seeds as _seeds
+    from .simulate import simulate_cohorts, simulate_trial
 
     seed = scenario.seed if seed is None else seed
     check_export_size(scenario.design.n_total, replicates)
     if replicates is None:
         return simulate_trial(scenario, seed=seed)
-    parts = []
-    for i, child_seed in enumerate(replicate_seeds(seed, replicates), start=1):
-        cohort = simulate_trial(scenario, seed=child_seed)
-        cohort.insert(0, "replicate", np.full(len(cohort), i, dtype=np.int32))
-        parts.append(cohort)
-    return pd.concat(parts, ignore_index=True)
+    # The simulator's batch core: replicate i is simulate_trial(scenario, seed=replicate i's seed).
+    stacked = simulate_cohorts(scenario, _seeds(int(seed), int(replicates)))
+    replicate = np.repeat(np.arange(1, int(replicates) + 1, dtype=np.int32), scenario.design.n_total)
+    stacked.insert(0, "replicate", replicate)
+    return stacked
 
 
 # --------------------------------------------------------------------------- tables -> bytes
