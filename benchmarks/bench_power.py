@@ -23,7 +23,7 @@ import numpy as np
 
 from analysis.model.calibration import default_scenario
 from analysis.stats.kernels import km_median_batch, logrank_cox_batch
-from analysis.studies.replicates import _analyse_chunk, map_replicate_chunks, replicate_seeds, simulate_batch
+from analysis.studies.replicates import analyse_chunk, map_replicate_chunks, replicate_seeds, simulate_batch
 from analysis.simulate.engine import simulate_trial
 
 
@@ -45,7 +45,7 @@ def median_time(fn, repeats: int, label: str | None = None) -> tuple[float, obje
 
 def batched_run(scenario, n: int, seed: int, executor=None, chunk: int = 500) -> np.ndarray:
     """What simulated_power does: simulate, then log-rank, Cox and KM medians on (replicates, n) arrays."""
-    parts = map_replicate_chunks(_analyse_chunk, n, chunk, executor, None, args=(scenario, seed))
+    parts = map_replicate_chunks(analyse_chunk, n, chunk, executor, None, args=(scenario, seed))
     return np.concatenate([p["logrank_p"] for p in parts])
 
 

@@ -31,10 +31,10 @@ def scenarios(base):
                                                       "design.annual_loss_to_followup": 0.0}),
         "small_odd": with_changes(base, {"design.n_intervention": 31, "design.n_control": 30}),
         "two_to_one": with_changes(base, {"design.n_intervention": 400, "design.n_control": 200}),
-        # extreme ratio: the final-block fix-up needs earlier blocks, drawn by the simulator's own code
+        # extreme ratio: the final-block pool must be extended to earlier blocks
         "ten_to_one": with_changes(base, {"design.n_intervention": 300, "design.n_control": 30,
                                           "design.block_sizes": (2, 4)}),
-        # more than 4096 starters per trial: the simulator's two-pass route for event times
+        # more than 4096 starters per trial: event_times_piecewise's two-pass route
         "large": with_changes(base, {"design.n_intervention": 9001, "design.n_control": 9000}),
     }
 
@@ -55,7 +55,6 @@ def test_batched_simulation_is_bit_identical_to_simulate_trial(walkback, name):
     scenario = scenarios(walkback)[name]
     seeds = R.replicate_seeds(11, 3 if name == "large" else 9)
     batch = R.simulate_batch(scenario, seeds)
-    assert R._fast_path_agrees(scenario)  # the fast path is in use, not the fallback
     for r, seed in enumerate(seeds):
         cohort = simulate_trial(scenario, seed=int(seed))
         assert np.array_equal(batch.time_days[r], cohort.time_days.to_numpy())
@@ -67,12 +66,20 @@ def test_batched_simulation_is_bit_identical_to_simulate_trial(walkback, name):
     assert np.array_equal(sub.time_days, batch.time_days[1:3])
 
 
-def test_reference_path_gives_the_same_replicates(walkback, monkeypatch):
-    fast = R.run_replicates(walkback, 12, seed=5, chunk_size=5)
-    monkeypatch.setattr(R, "_fast_path_agrees", lambda scenario: False)
-    slow = R.run_replicates(walkback, 12, seed=5, chunk_size=5)
-    pd.testing.assert_frame_equal(fast.per_trial, slow.per_trial)
-    pd.testing.assert_frame_equal(fast.km_band, slow.km_band)
+def test_there_is_one_simulator_and_no_fallback_path():
+    """simulate_batch is the simulator's batch core; the old duplicate and its run-time check are gone."""
+    import inspect
+
+    from analysis.simulate import engine as S
+
+    for name in ("_simulate_batch_fast", "_draw_one_original", "_simulate_batch_reference", "_fast_path_agrees",
+                 "_piecewise_like_per_trial", "_PIECEWISE_ONE_PASS_MAX", "_allocate"):
+        assert not hasattr(R, name), name
+    assert not hasattr(S, "_randomise")
+    assert R.TrialBatch is S.TrialBatch
+    source = inspect.getsource(R) + inspect.getsource(S)
+    assert "except Exception" not in source
+    assert "simulate_trials(scenario, trial_seeds)" in inspect.getsource(R.simulate_batch)
 
 
 def test_run_replicates_shape_and_agreement_with_single_trial_analysis(walkback):

@@ -26,14 +26,14 @@ MAX_CLI_PARTICIPANTS = 10_000_000  # kept for callers; exports are capped by ana
 
 
 def _add_simulate(sub) -> None:
-    from ..io.export import EXPORT_FORMATS, MAX_EXPORT_PARTICIPANTS, MAX_EXPORT_ROWS, MAX_REPLICATES
+    from ..io.export import EXPORT_FORMATS, MAX_EXPORT_PARTICIPANTS, MAX_EXPORT_ROWS, MAX_EXPORT_REPLICATES
 
     p = sub.add_parser("simulate", help="simulate a cohort (default: the calibrated WalkBack trial, CSV to stdout)",
                        description="Simulate one trial (or K replicate trials) of a scenario and export it: one row "
                                    "per participant (csv, parquet) or CDISC ADaM ADTTE records (adtte). With --out, "
                                    "the data dictionary, provenance (scenario, seed, version, sha256) and, for "
                                    "adtte, an R re-analysis script are written with the data.",
-                       epilog=f"Limits per export: {MAX_EXPORT_PARTICIPANTS:,} participants, {MAX_REPLICATES:,} "
+                       epilog=f"Limits per export: {MAX_EXPORT_PARTICIPANTS:,} participants, {MAX_EXPORT_REPLICATES:,} "
                               f"replicates, {MAX_EXPORT_ROWS:,} rows in all.")
     p.add_argument("--scenario", metavar="FILE.json", help="scenario JSON (see `walkback scenario --default`); "
                    "fields left out keep the calibrated WalkBack values")
@@ -88,10 +88,10 @@ def _run_simulate(args) -> int:
 def _simulate(args) -> int:
     from ..io.export import (
         MAX_EXPORT_PARTICIPANTS,
-        MAX_REPLICATES,
+        MAX_EXPORT_REPLICATES,
         check_export_size,
         export_files,
-        simulate_replicates,
+        export_cohorts,
         write_export,
     )
     from ..simulate.engine import scenario_for_size
@@ -100,8 +100,8 @@ def _simulate(args) -> int:
     if args.n is not None and not 2 <= args.n <= MAX_EXPORT_PARTICIPANTS:
         raise WalkBackInputError(f"--n {args.n:,} must be between 2 and {MAX_EXPORT_PARTICIPANTS:,} "
                                  "(the export limit per cohort)")
-    if args.replicates is not None and args.replicates > MAX_REPLICATES:
-        raise WalkBackInputError(f"--replicates {args.replicates:,} must be between 1 and {MAX_REPLICATES:,} "
+    if args.replicates is not None and args.replicates > MAX_EXPORT_REPLICATES:
+        raise WalkBackInputError(f"--replicates {args.replicates:,} must be between 1 and {MAX_EXPORT_REPLICATES:,} "
                                  "(the export limit)")
     if args.n is not None:
         check_export_size(args.n, args.replicates)
@@ -119,7 +119,7 @@ def _simulate(args) -> int:
         scenario = scenario_for_size(scenario, args.n)
     check_export_size(scenario.design.n_total, args.replicates)
     seed = scenario.seed if args.seed is None else args.seed
-    cohort = simulate_replicates(scenario, seed, args.replicates)
+    cohort = export_cohorts(scenario, seed, args.replicates)
     if args.out:
         files = export_files(cohort, scenario, seed, args.format, replicates=args.replicates)
         write_export(args.out, files, args.format)

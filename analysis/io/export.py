@@ -41,13 +41,12 @@ __all__ = [
     "COHORT_FORMATS",
     "EXPORT_FORMATS",
     "MAX_EXPORT_PARTICIPANTS",
-    "MAX_REPLICATES",
+    "MAX_EXPORT_REPLICATES",
     "MAX_EXPORT_ROWS",
     "ADTTE_COLUMNS",
     "CNSR_CODES",
     "package_version",
-    "replicate_seeds",
-    "simulate_replicates",
+    "export_cohorts",
     "check_export_size",
     "neutralise_formulas",
     "cohort_to_bytes",
@@ -77,7 +76,7 @@ EXPORT_FORMATS = ("csv", "parquet", "adtte")
 
 #: Caps per export request (the CLI and the app's Data page both enforce them).
 MAX_EXPORT_PARTICIPANTS = 1_000_000
-MAX_REPLICATES = 1_000
+MAX_EXPORT_REPLICATES = 1_000
 MAX_EXPORT_ROWS = 2_000_000
 
 STUDY_ID = "WALKBACK"
@@ -150,28 +149,11 @@ def package_version() -> str:
         return "unknown"
 
 
-def replicate_seeds(seed: int, replicates: int) -> list[int]:
-    """Seed of each replicate: replicate i comes from child i of ``SeedSequence(seed).spawn(K)``.
-
-    The same rule as the Monte Carlo studies (:func:`analysis.studies.replicates.replicate_seed`), so
-    replicate i of an export is replicate i of a power run with the same seed, and it does not
-    depend on K.
-
-    Examples
-    --------
-    >>> replicate_seeds(7, 3)[:2] == replicate_seeds(7, 5)[:2]
-    True
-    """
-    from ..studies.replicates import replicate_seeds as _seeds
-
-    return [int(s) for s in _seeds(int(seed), int(replicates))]
-
-
 def check_export_size(n_participants: int, replicates: int | None = None) -> None:
     """Refuse requests above the caps, with a message that says which limit and why."""
     k = 1 if replicates is None else int(replicates)
-    if not 1 <= k <= MAX_REPLICATES:
-        raise WalkBackInputError(f"replicates = {k:,} must be between 1 and {MAX_REPLICATES:,} per export")
+    if not 1 <= k <= MAX_EXPORT_REPLICATES:
+        raise WalkBackInputError(f"replicates = {k:,} must be between 1 and {MAX_EXPORT_REPLICATES:,} per export")
     if n_participants > MAX_EXPORT_PARTICIPANTS:
         raise WalkBackInputError(
             f"{n_participants:,} participants is more than the export limit of {MAX_EXPORT_PARTICIPANTS:,} per cohort")
@@ -181,28 +163,28 @@ def check_export_size(n_participants: int, replicates: int | None = None) -> Non
             f"limit of {MAX_EXPORT_ROWS:,} rows; ask for fewer replicates or participants")
 
 
-def simulate_replicates(scenario, seed: int | None, replicates: int | None = None) -> pd.DataFrame:
+def export_cohorts(scenario, seed: int | None, replicates: int | None = None) -> pd.DataFrame:
     """One cohort (``replicates=None``), or K cohorts stacked with a leading ``replicate`` column.
 
     Examples
     --------
     >>> from analysis.trial.scenario import Scenario
-    >>> stacked = simulate_replicates(Scenario(), seed=3, replicates=2)
+    >>> stacked = export_cohorts(Scenario(), seed=3, replicates=2)
     >>> stacked.replicate.unique().tolist(), len(stacked)
     ([1, 2], 1402)
     """
-    from ..simulate.engine import simulate_trial
+    from ..studies.replicates import replicate_seeds as _seeds
+    from ..simulate.engine import simulate_cohorts, simulate_trial
 
     seed = scenario.seed if seed is None else seed
     check_export_size(scenario.design.n_total, replicates)
     if replicates is None:
         return simulate_trial(scenario, seed=seed)
-    parts = []
-    for i, child_seed in enumerate(replicate_seeds(seed, replicates), start=1):
-        cohort = simulate_trial(scenario, seed=child_seed)
-        cohort.insert(0, "replicate", np.full(len(cohort), i, dtype=np.int32))
-        parts.append(cohort)
-    return pd.concat(parts, ignore_index=True)
+    # The simulator's batch core: replicate i is simulate_trial(scenario, seed=replicate i's seed).
+    stacked = simulate_cohorts(scenario, _seeds(int(seed), int(replicates)))
+    replicate = np.repeat(np.arange(1, int(replicates) + 1, dtype=np.int32), scenario.design.n_total)
+    stacked.insert(0, "replicate", replicate)
+    return stacked
 
 
 # --------------------------------------------------------------------------- tables -> bytes
@@ -559,7 +541,7 @@ def export_files(cohort: pd.DataFrame, scenario, seed: int | None, fmt: str = "c
                  replicates: int | None = None) -> dict[str, bytes]:
     """Every file of an export, name -> bytes, in a fixed order (data file first).
 
-    ``cohort`` is what :func:`simulate_replicates` returned for ``scenario``, ``seed`` and
+    ``cohort`` is what :func:`export_cohorts` returned for ``scenario``, ``seed`` and
     ``replicates`` (the app passes the cohort it already has; the provenance trusts it).
     ``scenario=None`` exports data that was not simulated (no scenario file, not regenerable).
 
@@ -643,7 +625,7 @@ def regenerate(record: dict) -> dict[str, bytes]:
                                  f"this is {package_version()}: install that version to regenerate it")
     scenario = scenario_from_dict(record["scenario"])
     seed, replicates, fmt = record["seed"], record.get("replicates"), record["format"]
-    cohort = simulate_replicates(scenario, seed, replicates)
+    cohort = export_cohorts(scenario, seed, replicates)
     return export_files(cohort, scenario, seed, fmt, replicates=replicates)
 
 

@@ -35,6 +35,7 @@ from .hazard import (
     cumulative_hazard_on_grid,
     dose_pieces,
     latent_from_uniforms,
+    week12_fraction,
 )
 from ..trial.published import DATA_DIR, published_figures
 from ..trial.scenario import Scenario, scenario_from_dict, with_changes
@@ -217,7 +218,7 @@ def expected_trial(scenario: Scenario) -> ExpectedTrial:
     gm = 0.5 * (g[:-1] + g[1:])
     events0 = n0 * float(np.sum(gm * (s0[:-1] - s0[1:])))
     events1 = n1 * float(np.sum(gm * (s1[:-1] - s1[1:])))
-    frac12 = pieces.fraction[pieces.piece_of(11 * 7.0 + 0.5)]
+    frac12 = week12_fraction(pieces)
     walk12 = np.where(latent.starts, latent.baseline_minutes + latent.plateau_extra * frac12,
                       latent.baseline_minutes + latent.spontaneous_extra)
     return ExpectedTrial(

@@ -5,11 +5,19 @@ traits, adherence, walking dose, exact recurrence times (see :mod:`analysis.mode
 follow-up and administrative censoring. Everything random comes from one
 ``numpy.random.Generator`` seeded from ``SeedSequence(seed)``, in a fixed order, so the same
 scenario and seed give identical data on every run and platform.
+
+There is one simulator, batch-capable: :func:`_draw` makes every random draw of R trials (each
+from its own generator, the only loop over trials) and :func:`_realise` computes the allocation,
+traits, event times and censoring of all R trials at once. :func:`simulate_trial` is that core
+with one seed; :func:`simulate_trials` (the Monte Carlo arrays, used by
+:mod:`analysis.replicates`) and :func:`simulate_cohorts` (stacked cohorts, used by the export)
+are the same code, so row r of a batch is exactly ``simulate_trial(scenario, seed=seeds[r])``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -23,11 +31,12 @@ from ..model.hazard import (
     event_times_piecewise,
     latent_from_uniforms,
     relative_hazard,
+    week12_fraction,
 )
 from ..trial.published import published_value
 from ..trial.scenario import MAX_PARTICIPANTS, Scenario, with_changes
 
-__all__ = ["simulate_trial", "scenario_for_size", "COHORT_COLUMNS", "ARMS", "CENSOR_REASONS"]
+__all__ = ["ARMS", "CENSOR_REASONS", "COHORT_COLUMNS", "TrialBatch", "scenario_for_size", "simulate_cohorts", "simulate_trial", "simulate_trials"]
 
 ARMS = ("control", "intervention")
 CENSOR_REASONS = ("none", "end_of_study", "max_followup", "lost_to_follow_up")
@@ -84,79 +93,360 @@ def scenario_for_size(scenario: Scenario, n_total: int) -> Scenario:
     return with_changes(scenario, {"design.n_intervention": n1, "design.n_control": int(n_total) - n1})
 
 
-def _randomise(stratum: np.ndarray, n_strata: int, n_intervention: int, block_sizes: tuple[int, ...],
-               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Stratified permuted-block allocation in enrolment order.
+# --------------------------------------------------------------------------- the simulator core
+#: Participants x trials realised at once by :func:`simulate_trials` (bounds memory at ~100 MB).
+_MAX_CELLS = 400_000
+# Within a block, members are ranked by the first _RANK_BITS bits of their uniform (a tie, with
+# probability 2^-40 per pair, goes to the earlier enrolment); the block number sits in the bits
+# above, so one stable sort of integer keys ranks every block of every trial at once. Exact
+# integers: a participant's rank depends only on their own trial, never on the batch.
+_RANK_BITS = 40
+STRATUM_LABELS = ("history<=2|self_referred", "history<=2|clinician", "history>2|self_referred",
+                  "history>2|clinician")
 
-    Within each complete block exactly half (rounded to the design's ratio) receive the
-    intervention. The last block of each stratum is incomplete when recruitment stops; its
-    allocations are chosen so the arms have exactly the requested sizes, as the trial's were.
 
-    Returns (is_intervention, block_id, block_size).
+@dataclass(frozen=True)
+class TrialBatch:
+    """Observed outcomes of several simulated trials, one row per trial.
+
+    Attributes
+    ----------
+    trial_seeds : ndarray, shape (R,)
+        The seed of each trial (``simulate_trial(scenario, seed=trial_seeds[r])`` reproduces row r).
+    intervention : ndarray of bool, shape (R, n)
+        Randomised to the intervention arm (enrolment order, as in ``simulate_trial``).
+    time_days : ndarray of float, shape (R, n)
+        Days to recurrence or censoring.
+    recurrence : ndarray of bool, shape (R, n)
+        Recurrence observed.
+    stratum : ndarray of int8, shape (R, n)
+        Randomisation stratum code (history * 2 + referral), as ``simulate_trial``'s ``stratum`` codes.
     """
-    n = len(stratum)
-    ratio = n_intervention / n
-    sizes = np.asarray(block_sizes)
-    is_int = np.zeros(n, dtype=bool)
-    block_id = np.empty(n, dtype=np.int64)
-    block_size = np.empty(n, dtype=np.int64)
-    complete = np.zeros(n, dtype=bool)
-    # Participants grouped by stratum, enrolment order kept (stable; radix sort on the small int8 codes).
-    order = np.argsort(stratum.astype(np.int8), kind="stable")
-    counts = np.bincount(stratum, minlength=n_strata)
-    next_block = 0
-    pos = 0
-    per_stratum_blocks: list[tuple[np.ndarray, np.ndarray, int]] = []
-    for s in range(n_strata):
-        m = int(counts[s])
-        members = order[pos:pos + m]
-        pos += m
-        if m == 0:
-            per_stratum_blocks.append((members, np.empty(0, dtype=np.int64), 0))
-            continue
-        n_blocks = m // int(sizes.min()) + 1
-        drawn = rng.choice(sizes, size=n_blocks)
-        ends = np.cumsum(drawn)
-        n_used = int(np.searchsorted(ends, m, side="left")) + 1
-        drawn = drawn[:n_used]
-        starts = np.concatenate([[0], np.cumsum(drawn)[:-1]])
-        within_block = np.repeat(np.arange(n_used), drawn)[:m]
-        # Random order within each block: rank of a uniform key within the block.
-        keys = within_block + rng.random(m)
-        # Keys are distinct almost surely (block index + uniform), so an unstable sort gives the same order.
-        rank_order = np.argsort(keys)
-        rank = np.empty(m, dtype=np.int64)
-        rank[rank_order] = np.arange(m) - starts[within_block[rank_order]]
-        k_int = np.rint(drawn * ratio).astype(np.int64)
-        alloc = rank < k_int[within_block]
-        is_int[members] = alloc
-        block_id[members] = next_block + within_block
-        block_size[members] = drawn[within_block]
-        block_filled = np.bincount(within_block, minlength=n_used) == drawn
-        complete[members] = block_filled[within_block]
-        per_stratum_blocks.append((members, within_block, n_used))
-        next_block += n_used
-    # Fix-up: reallocate the incomplete final blocks (and, for unusual ratios, more blocks from the
-    # end of each stratum) so the arm sizes are exactly as requested.
-    pool = np.flatnonzero(~complete)
-    # taken[s]: how many blocks, counted from the end of stratum s, are already in the pool.
-    taken = [1 if nb and not complete[mem[-1]] else 0 for mem, _, nb in per_stratum_blocks]
-    while True:
-        fixed_int = int(is_int.sum() - is_int[pool].sum())
-        need = n_intervention - fixed_int
-        if 0 <= need <= len(pool):
-            break
-        s = int(np.argmax([nb - t for (_, _, nb), t in zip(per_stratum_blocks, taken)]))
-        members, within_block, n_used = per_stratum_blocks[s]
-        if taken[s] >= n_used:  # pragma: no cover - every participant already pooled
-            break
-        pool = np.concatenate([pool, members[within_block == n_used - 1 - taken[s]]])
-        taken[s] += 1
-    if len(pool):
-        chosen = rng.permutation(len(pool)) < need
-        is_int[pool] = chosen
+
+    trial_seeds: np.ndarray
+    intervention: np.ndarray
+    time_days: np.ndarray
+    recurrence: np.ndarray
+    stratum: np.ndarray
+
+    @property
+    def n_replicates(self) -> int:
+        return int(self.time_days.shape[0])
+
+
+@dataclass(frozen=True)
+class _Draws:
+    """Every random number of R trials (trial r from its own generator), in enrolment order.
+
+    Groups are (trial, stratum) pairs, numbered ``4 * trial + stratum``; empty strata are groups
+    with no blocks.
+    """
+
+    seeds: np.ndarray          # (R,) int64
+    enrol_day: np.ndarray      # (R, n) int64, sorted
+    u: np.ndarray              # (R, n, N_LATENT_COLUMNS) uniforms for the participants' traits
+    stratum: np.ndarray        # (R, n) int8, history * 2 + referral
+    block_sizes: np.ndarray    # planned sizes of the blocks used, group by group, in enrolment order
+    group_blocks: np.ndarray   # (4R,) blocks used by each group
+    group_pooled: np.ndarray   # (4R,) blocks, counted from the end of the group, whose seats are pooled
+    block_u: np.ndarray        # (R * n,) within-block uniforms, group by group, in enrolment order
+    pool_perm: np.ndarray      # each trial's permutation of its pool, concatenated
+    pool_size: np.ndarray      # (R,) participants in each trial's pool
+    need: np.ndarray           # (R,) intervention places the pool must fill
+    target: np.ndarray         # (R, n) Exp(1): cumulative hazard at which the recurrence happens
+    dropout_draw: np.ndarray   # (R, n) Exp(1): loss to follow-up
+    age_draw: np.ndarray | None  # (R, n) standard normal (only when the cohort details are wanted)
+    sex_draw: np.ndarray | None  # (R, n) uniform
+
+
+def _intervention_per_block(design) -> np.ndarray:
+    """Intervention places in a complete block of each size: ``rint(size * n_intervention / n)``."""
+    ratio = design.n_intervention / design.n_total
+    return np.rint(np.arange(max(design.block_sizes) + 1) * ratio).astype(np.int64)
+
+
+def _draw(scenario: Scenario, seeds: np.ndarray, details: bool) -> _Draws:
+    """Make every random draw of the trials ``seeds``; the only loop over trials.
+
+    Per trial, from ``Generator(PCG64(SeedSequence(seed)))`` and in this order: enrolment days,
+    the participants' uniforms, per non-empty stratum the block sizes and the within-block
+    uniforms, the permutation of the pool, the event and loss-to-follow-up draws, and (with
+    ``details``) age and sex. Apart from the draws the loop only does scalar bookkeeping: which
+    blocks form the pool that makes the arm sizes exact (permuted-block randomisation, below).
+
+    Permuted blocks: in each stratum, participants in enrolment order fill blocks of randomly
+    drawn sizes; ``rint(size * ratio)`` of each complete block get the intervention. The
+    incomplete final block of each stratum is pooled, and a random ``need`` of the pool get the
+    intervention so the arms have exactly the requested sizes. If that is impossible (unusual
+    ratios or tiny trials), complete blocks are added to the pool one at a time from the end of
+    the stratum with the most unpooled blocks, until it is possible.
+    """
+    design = scenario.design
+    n1, n = design.n_intervention, design.n_total
+    reps = len(seeds)
+    sizes = np.asarray(design.block_sizes, dtype=np.int64)
+    min_size = int(sizes.min())
+    per_block = _intervention_per_block(design)
+    days = design.recruitment_days + 1
+    day_index = np.arange(days)
+    day_p = np.full(days, 1.0 / days)
+    enrol = np.empty((reps, n), dtype=np.int64)
+    u = np.empty((reps, n, N_LATENT_COLUMNS))
+    stratum = np.empty((reps, n), dtype=np.int8)
+    block_u = np.empty(reps * n)
+    target = np.empty((reps, n))
+    dropout_draw = np.empty((reps, n))
+    age_draw = np.empty((reps, n)) if details else None
+    sex_draw = np.empty((reps, n)) if details else None
+    blocks: list[np.ndarray] = []
+    group_blocks = np.zeros(4 * reps, dtype=np.int64)
+    group_pooled = np.zeros(4 * reps, dtype=np.int64)
+    perms: list[np.ndarray] = []
+    pool_size = np.zeros(reps, dtype=np.int64)
+    need = np.zeros(reps, dtype=np.int64)
+    offset = 0
+    for r, seed in enumerate(seeds):
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed))))
+        # Enrolment spread evenly over the recruitment window (day 0 = first randomisation):
+        # sorted uniform days, drawn as multinomial counts per day (no O(n log n) sort).
+        enrol[r] = np.repeat(day_index, rng.multinomial(n, day_p))
+        rng.random(out=u[r])
+        st = (u[r, :, 0] < design.share_history_gt2).astype(np.int8) * 2 \
+            + (u[r, :, 1] < design.share_referred_by_clinician).astype(np.int8)
+        stratum[r] = st
+        counts = np.bincount(st, minlength=4)
+        fixed = pool = 0  # intervention places in unpooled blocks; participants pooled
+        groups: list[tuple[int, np.ndarray, np.ndarray]] = []
+        for s in range(4):
+            m = int(counts[s])
+            if m == 0:
+                continue
+            drawn = rng.choice(sizes, size=m // min_size + 1)
+            ends = drawn.cumsum()
+            last = int(ends.searchsorted(m))
+            used = drawn[:last + 1]
+            rng.random(out=block_u[offset:offset + m])
+            offset += m
+            g = 4 * r + s
+            k = per_block[used]
+            blocks.append(used)
+            group_blocks[g] = last + 1
+            fixed += int(k.sum())
+            if int(ends[last]) != m:  # the final block is incomplete: its participants are pooled
+                group_pooled[g] = 1
+                fixed -= int(k[-1])
+                pool += m - int(ends[last] - used[-1])
+            groups.append((g, k, used))
+        while not 0 <= n1 - fixed <= pool:  # pool more blocks (ends when everyone is pooled)
+            g, k, used = max(groups, key=lambda x: group_blocks[x[0]] - group_pooled[x[0]])
+            j = int(group_blocks[g] - 1 - group_pooled[g])
+            fixed -= int(k[j])
+            pool += int(used[j])
+            group_pooled[g] += 1
+        need[r] = n1 - fixed
+        pool_size[r] = pool
+        perms.append(rng.permutation(pool))
+        rng.standard_exponential(out=target[r])
+        rng.standard_exponential(out=dropout_draw[r])
+        if details:
+            rng.standard_normal(out=age_draw[r])
+            rng.random(out=sex_draw[r])
+    return _Draws(seeds, enrol, u, stratum, np.concatenate(blocks) if blocks else np.empty(0, dtype=np.int64),
+                  group_blocks, group_pooled, block_u, np.concatenate(perms) if perms else np.empty(0, np.int64),
+                  pool_size, need, target, dropout_draw, age_draw, sex_draw)
+
+
+def _allocate(design, draws: _Draws, details: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Permuted-block allocation of all the trials at once, from their draws (see :func:`_draw`).
+
+    Returns flat (R * n,) arrays in enrolment order: is_intervention, and with ``details``
+    block_id (numbered per trial, stratum by stratum) and block_size.
+    """
+    reps, n = draws.stratum.shape
+    # Participants grouped by (trial, stratum), enrolment order kept (radix sort of int8 codes).
+    order = np.argsort(draws.stratum, axis=1, kind="stable")
+    order += (np.arange(reps, dtype=np.int64) * n)[:, None]
+    order = order.ravel()
+    drawn = draws.block_sizes
+    n_groups = 4 * reps
+    group_m = np.bincount((np.arange(reps)[:, None] * 4 + draws.stratum).ravel(), minlength=n_groups)
+    # Per block (small arrays): its group, first seat in the group, seats filled, and whether pooled.
+    first_block = np.cumsum(draws.group_blocks) - draws.group_blocks
+    block_group = np.repeat(np.arange(n_groups), draws.group_blocks)
+    local_block = np.arange(len(drawn)) - first_block[block_group]
+    block_end = np.cumsum(drawn)
+    block_start = block_end - drawn - (block_end - drawn)[first_block[block_group]]  # seat offset in its group
+    filled = np.minimum(drawn, group_m[block_group] - block_start)  # only a final block is partly filled
+    block_pooled = local_block >= (draws.group_blocks - draws.group_pooled)[block_group]
+    per_block = _intervention_per_block(design)[drawn]
+    # One seat per participant, in the order of ``order``: group, block, enrolment.
+    seat_block = np.repeat(np.arange(len(drawn)), filled)
+    first_seat = np.cumsum(filled) - filled
+    # Rank within the block by the participant's uniform: the sort permutes seats only within
+    # blocks, so the seat at sorted position j has rank j - first_seat[block], and the block's
+    # first ``per_block`` ranks get the intervention.
+    key = seat_block << _RANK_BITS
+    key |= (draws.block_u * float(1 << _RANK_BITS)).astype(np.int64)
+    by_rank = order[np.argsort(key, kind="stable")]
+    is_int = np.empty(reps * n, dtype=bool)
+    is_int[by_rank] = np.arange(len(key)) < np.repeat(first_seat + per_block, filled)
+    in_pool = np.zeros(reps * n, dtype=bool)
+    in_pool[order] = np.repeat(block_pooled, filled)
+    pool_index = np.flatnonzero(in_pool)  # trial by trial, in enrolment order
+    is_int[pool_index] = draws.pool_perm < np.repeat(draws.need, draws.pool_size)
+    if not details:
+        return is_int, None, None
+    block_id = np.empty(reps * n, dtype=np.int64)
+    block_id[order] = np.repeat(np.arange(len(drawn)) - first_block[(block_group // 4) * 4], filled)
+    block_size = np.empty(reps * n, dtype=np.int16)
+    block_size[order] = np.repeat(drawn.astype(np.int16), filled)
     return is_int, block_id, block_size
 
+
+def _realise(scenario: Scenario, draws: _Draws, *, details: bool = False, potential_outcomes: bool = False) -> dict:
+    """Turn the draws of R trials into their cohorts, all trials at once (flat (R * n,) arrays)."""
+    design, walking, dose = scenario.design, scenario.walking, scenario.dose_response
+    reps, n = draws.stratum.shape
+    is_int, block_id, block_size = _allocate(design, draws, details)
+    latent = latent_from_uniforms(scenario, draws.u.reshape(reps * n, N_LATENT_COLUMNS))
+
+    # Follow-up allowed by the dates, and loss to follow-up.
+    admin = np.minimum(design.max_followup_days, (design.study_days - draws.enrol_day.ravel()).astype(float))
+    target = draws.target.ravel()
+    dropout_rate = -np.log1p(-design.annual_loss_to_followup) / 365.25
+    if dropout_rate > 0:
+        with np.errstate(over="ignore"):  # a vanishing rate means nobody is lost: inf is right
+            dropout = draws.dropout_draw.ravel() / dropout_rate
+    else:
+        dropout = np.full(reps * n, np.inf)
+
+    baseline = BaselineHazard.from_outcome(scenario.outcome)
+    pieces = dose_pieces(walking)
+    off_programme_mult = latent.risk * relative_hazard(latent.spontaneous_extra, dose)
+    started = is_int & latent.starts
+    censor_at = np.minimum(admin, dropout)
+
+    event = np.empty(reps * n)
+    no_prog = ~started
+    event[no_prog] = event_times_constant(target[no_prog], off_programme_mult[no_prog], baseline)
+    out: dict = {}
+    if potential_outcomes:
+        time_if_control = event_times_constant(target, off_programme_mult, baseline)
+        time_if_int = time_if_control.copy()
+        s = latent.starts
+        time_if_int[s] = event_times_piecewise(target[s], latent.risk[s], latent.plateau_extra[s], dose.education_hr,
+                                               dose, pieces, baseline)
+        event[started] = time_if_int[started]
+        out.update(time_if_control=time_if_control, time_if_int=time_if_int)
+    else:
+        event[started] = event_times_piecewise(target[started], latent.risk[started], latent.plateau_extra[started],
+                                               dose.education_hr, dose, pieces, baseline)
+    observed = event <= censor_at
+    time_days = np.where(observed, event, censor_at)
+    out.update(is_int=is_int, time_days=time_days, observed=observed, stratum=draws.stratum.ravel())
+    if not details:
+        return out
+
+    reason = np.zeros(reps * n, dtype=np.int8)  # 0 none
+    cens = ~observed
+    lost = cens & (dropout < admin)
+    reason[lost] = 3
+    at_admin = cens & ~lost
+    reason[at_admin & (admin >= design.max_followup_days)] = 2
+    reason[at_admin & (admin < design.max_followup_days)] = 1
+    walking12 = latent.baseline_minutes + np.where(started, latent.plateau_extra * week12_fraction(pieces),
+                                                   latent.spontaneous_extra)
+    age = np.clip(published_value("age_mean") + published_value("age_sd") * draws.age_draw.ravel(),
+                  published_value("age_min"), published_value("age_max"))
+    female = draws.sex_draw.ravel() < published_value("female_share")
+    out.update(latent=latent, block_id=block_id, block_size=block_size, enrol_day=draws.enrol_day.ravel(),
+               admin=admin, started=started, reason=reason, walking12=walking12, age=age, female=female)
+    return out
+
+
+def _check_seeds(trial_seeds) -> np.ndarray:
+    seeds = np.asarray(trial_seeds)
+    if seeds.dtype == bool or not (seeds.size == 0 or np.issubdtype(seeds.dtype, np.integer)):
+        raise ScenarioError("trial seeds must be whole numbers from 0 to 2^63 - 1")
+    seeds = seeds.astype(np.int64).ravel()
+    if (seeds < 0).any():
+        raise ScenarioError("trial seeds must be whole numbers from 0 to 2^63 - 1")
+    return seeds
+
+
+def simulate_trials(scenario: Scenario, trial_seeds) -> TrialBatch:
+    """Simulate one trial per seed: the arrays the Monte Carlo studies analyse.
+
+    Row r is exactly the trial ``simulate_trial(scenario, seed=trial_seeds[r])`` (same draws,
+    same arithmetic: it is the same code), whatever the other seeds in the call.
+
+    Examples
+    --------
+    >>> batch = simulate_trials(Scenario(), [11, 12])
+    >>> cohort = simulate_trial(Scenario(), seed=12)
+    >>> bool(np.array_equal(batch.time_days[1], cohort.time_days.to_numpy()))
+    True
+    """
+    seeds = _check_seeds(trial_seeds)
+    n = scenario.design.n_total
+    per_call = max(1, _MAX_CELLS // n)
+    parts = []
+    for lo in range(0, len(seeds), per_call):
+        chunk = seeds[lo:lo + per_call]
+        got = _realise(scenario, _draw(scenario, chunk, details=False))
+        parts.append([got[k].reshape(len(chunk), n) for k in ("is_int", "time_days", "observed", "stratum")])
+    if not parts:
+        return TrialBatch(seeds, np.zeros((0, n), bool), np.zeros((0, n)), np.zeros((0, n), bool),
+                          np.zeros((0, n), np.int8))
+    if len(parts) == 1:
+        return TrialBatch(seeds, *parts[0])
+    return TrialBatch(seeds, *(np.concatenate([p[i] for p in parts]) for i in range(4)))
+
+
+def simulate_cohorts(scenario: Scenario, trial_seeds, *, potential_outcomes: bool = False) -> pd.DataFrame:
+    """The cohorts of the trials ``trial_seeds``, stacked: rows ``r * n .. (r + 1) * n - 1`` are trial r.
+
+    Each block of rows equals ``simulate_trial(scenario, seed=trial_seeds[r], ...)``.
+
+    Examples
+    --------
+    >>> stacked = simulate_cohorts(Scenario(), [4, 5])
+    >>> one = simulate_trial(Scenario(), seed=5)
+    >>> stacked.iloc[701:].reset_index(drop=True).equals(one)
+    True
+    """
+    seeds = _check_seeds(trial_seeds)
+    design = scenario.design
+    n, reps = design.n_total, len(seeds)
+    got = _realise(scenario, _draw(scenario, seeds, details=True), details=True, potential_outcomes=potential_outcomes)
+    latent, is_int, started, observed = got["latent"], got["is_int"], got["started"], got["observed"]
+    start_date = np.datetime64(_dt.date.fromisoformat(design.recruitment_start), "D")
+    cohort = pd.DataFrame({
+        "participant_id": np.tile(np.arange(1, n + 1, dtype=np.int64), reps),
+        "arm": pd.Categorical.from_codes(is_int.astype(np.int8), categories=list(ARMS)),
+        "history_gt2_episodes": latent.history.astype(np.int8),
+        "referral": pd.Categorical.from_codes(latent.referral_clinician.astype(np.int8), categories=list(REFERRALS)),
+        "stratum": pd.Categorical.from_codes(got["stratum"], categories=list(STRATUM_LABELS)),
+        "block_id": got["block_id"],
+        "block_size": got["block_size"],
+        "enrol_date": (start_date + got["enrol_day"].astype("timedelta64[D]")).astype("datetime64[s]"),
+        "age_years": np.round(got["age"], 1),
+        "sex": pd.Categorical.from_codes(got["female"].astype(np.int8), categories=["male", "female"]),
+        "baseline_walking_minutes": np.round(latent.baseline_minutes, 2),
+        "started_programme": started.astype(np.int8),
+        "adherence": np.where(is_int, latent.adherence, np.nan),
+        "walking_minutes_week12": np.round(got["walking12"], 2),
+        "time_days": got["time_days"],
+        "recurrence": observed.astype(np.int8),
+        "censor_reason": pd.Categorical.from_codes(got["reason"], categories=list(CENSOR_REASONS)),
+    })
+    if potential_outcomes:
+        cohort["recurrence_day_if_control"] = got["time_if_control"]
+        cohort["recurrence_day_if_intervention"] = got["time_if_int"]
+        cohort["would_start"] = latent.starts.astype(np.int8)
+        cohort["latent_adherence"] = latent.adherence
+        cohort["admin_censor_days"] = got["admin"]
+    return cohort
 
 def simulate_trial(scenario: Scenario, seed: int | None = None, *, potential_outcomes: bool = False) -> pd.DataFrame:
     """Simulate one trial of ``scenario``.
@@ -188,98 +478,6 @@ def simulate_trial(scenario: Scenario, seed: int | None = None, *, potential_out
     """
     if seed is None:
         seed = scenario.seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ScenarioError(f"seed = {seed!r} must be a non-negative whole number")
-    design, walking, dose = scenario.design, scenario.walking, scenario.dose_response
-    n1, n = design.n_intervention, design.n_total
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed))))
-
-    # Enrolment: evenly spread over the recruitment window (day 0 = first randomisation).
-    # Sorted uniform enrolment days drawn as multinomial counts per day: the same distribution as
-    # sorting n uniform integers, without the O(n log n) sort.
-    days = design.recruitment_days + 1
-    enrol_day = np.repeat(np.arange(days), rng.multinomial(n, np.full(days, 1.0 / days)))
-    u = rng.random((n, N_LATENT_COLUMNS))
-    latent = latent_from_uniforms(scenario, u)
-    stratum = latent.history.astype(np.int64) * 2 + latent.referral_clinician.astype(np.int64)
-    is_int, block_id, block_size = _randomise(stratum, 4, n1, design.block_sizes, rng)
-
-    # Follow-up allowed by the dates, and loss to follow-up.
-    admin = np.minimum(design.max_followup_days, (design.study_days - enrol_day).astype(float))
-    target = rng.standard_exponential(n)
-    dropout_draw = rng.standard_exponential(n)
-    dropout_rate = -np.log1p(-design.annual_loss_to_followup) / 365.25
-    if dropout_rate > 0:
-        with np.errstate(over="ignore"):  # a vanishing rate means nobody is lost: inf is right
-            dropout = dropout_draw / dropout_rate
-    else:
-        dropout = np.full(n, np.inf)
-    age_draw = rng.standard_normal(n)
-    sex_draw = rng.random(n)
-
-    baseline = BaselineHazard.from_outcome(scenario.outcome)
-    pieces = dose_pieces(walking)
-    off_programme_mult = latent.risk * relative_hazard(latent.spontaneous_extra, dose)
-    started = is_int & latent.starts
-    censor_at = np.minimum(admin, dropout)
-
-    event = np.empty(n)
-    no_prog = ~started
-    event[no_prog] = event_times_constant(target[no_prog], off_programme_mult[no_prog], baseline)
-    if potential_outcomes:
-        time_if_control = event_times_constant(target, off_programme_mult, baseline)
-        time_if_int = time_if_control.copy()
-        s = latent.starts
-        time_if_int[s] = event_times_piecewise(target[s], latent.risk[s], latent.plateau_extra[s], dose.education_hr,
-                                               dose, pieces, baseline)
-        event[started] = time_if_int[started]
-    else:
-        event[started] = event_times_piecewise(target[started], latent.risk[started], latent.plateau_extra[started],
-                                               dose.education_hr, dose, pieces, baseline)
-
-    observed = event <= censor_at
-    time_days = np.where(observed, event, censor_at)
-    reason = np.zeros(n, dtype=np.int8)  # 0 none
-    cens = ~observed
-    lost = cens & (dropout < admin)
-    reason[lost] = 3
-    at_admin = cens & ~lost
-    reason[at_admin & (admin >= design.max_followup_days)] = 2
-    reason[at_admin & (admin < design.max_followup_days)] = 1
-
-    week12_fraction = pieces.fraction[pieces.piece_of(11 * 7.0 + 0.5)]
-    walking12 = latent.baseline_minutes + np.where(started, latent.plateau_extra * week12_fraction, latent.spontaneous_extra)
-
-    age = np.clip(published_value("age_mean") + published_value("age_sd") * age_draw,
-                  published_value("age_min"), published_value("age_max"))
-    female = sex_draw < published_value("female_share")
-    start_date = np.datetime64(_dt.date.fromisoformat(design.recruitment_start), "D")
-
-    cohort = pd.DataFrame({
-        "participant_id": np.arange(1, n + 1, dtype=np.int64),
-        "arm": pd.Categorical.from_codes(is_int.astype(np.int8), categories=list(ARMS)),
-        "history_gt2_episodes": latent.history.astype(np.int8),
-        "referral": pd.Categorical.from_codes(latent.referral_clinician.astype(np.int8), categories=list(REFERRALS)),
-        "stratum": pd.Categorical.from_codes(
-            stratum.astype(np.int8),
-            categories=["history<=2|self_referred", "history<=2|clinician", "history>2|self_referred", "history>2|clinician"]),
-        "block_id": block_id,
-        "block_size": block_size.astype(np.int16),
-        "enrol_date": (start_date + enrol_day.astype("timedelta64[D]")).astype("datetime64[s]"),
-        "age_years": np.round(age, 1),
-        "sex": pd.Categorical.from_codes(female.astype(np.int8), categories=["male", "female"]),
-        "baseline_walking_minutes": np.round(latent.baseline_minutes, 2),
-        "started_programme": started.astype(np.int8),
-        "adherence": np.where(is_int, latent.adherence, np.nan),
-        "walking_minutes_week12": np.round(walking12, 2),
-        "time_days": time_days,
-        "recurrence": observed.astype(np.int8),
-        "censor_reason": pd.Categorical.from_codes(reason, categories=list(CENSOR_REASONS)),
-    })
-    if potential_outcomes:
-        cohort["recurrence_day_if_control"] = time_if_control
-        cohort["recurrence_day_if_intervention"] = time_if_int
-        cohort["would_start"] = latent.starts.astype(np.int8)
-        cohort["latent_adherence"] = latent.adherence
-        cohort["admin_censor_days"] = admin
-    return cohort
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise ScenarioError(f"seed = {seed!r} must be a whole number from 0 to 2^63 - 1")
+    return simulate_cohorts(scenario, [int(seed)], potential_outcomes=potential_outcomes)

@@ -80,7 +80,7 @@ from scipy import optimize, stats
 
 from ..model.calibration import censoring_survival
 from ..errors import WalkBackInputError
-from ..model.hazard import dose_pieces
+from ..model.hazard import dose_pieces, week12_fraction
 from ..trial.scenario import Scenario
 from ..simulate.engine import scenario_for_size, simulate_trial
 
@@ -320,7 +320,7 @@ def _week12_if_offered(cohort: pd.DataFrame, scenario: Scenario) -> np.ndarray:
     rebuilt from their baseline walking, would-be adherence and the programme's week-12 step.
     """
     pieces = dose_pieces(scenario.walking)
-    frac12 = float(pieces.fraction[pieces.piece_of(11 * 7.0 + 0.5)])
+    frac12 = week12_fraction(pieces)
     base = cohort["baseline_walking_minutes"].to_numpy(float)
     plateau = cohort["latent_adherence"].to_numpy(float) * np.maximum(scenario.walking.target_minutes - base, 0.0)
     rebuilt = base + plateau * frac12
@@ -600,12 +600,12 @@ def estimand_replicates(scenario: Scenario, n_replicates: int, seed: int, settin
     >>> int(r.summary.set_index("estimand").loc["itt_hr", "n_replicates"])
     4
     """
-    from .replicates import _check_replicates, _check_seed, map_replicate_chunks
+    from .replicates import check_replicates, check_seed, map_replicate_chunks
 
     settings = _settings(settings, overrides)
     settings.check_against(scenario)
-    n_replicates = _check_replicates(n_replicates)
-    seed = _check_seed(seed)
+    n_replicates = check_replicates(n_replicates)
+    seed = check_seed(seed)
     truth = true_estimands(scenario, settings, population_size=population_size).set_index("estimand")
     parts = map_replicate_chunks(_estimand_chunk, n_replicates, chunk_size, executor, progress,
                                  args=(scenario, seed), kwargs={"settings": settings})

@@ -421,13 +421,13 @@ def simulated_power(scenario: Scenario, n_sims: int, seed: int, *, executor: Exe
     >>> sp.n_sims, 0.0 <= sp.power <= 1.0
     (40, True)
     """
-    from .replicates import DEFAULT_CHUNK, _analyse_chunk, _check_replicates, _check_seed, map_replicate_chunks
+    from .replicates import DEFAULT_CHUNK, analyse_chunk, check_replicates, check_seed, map_replicate_chunks
 
-    n_sims = _check_replicates(n_sims, "n_sims")
-    seed = _check_seed(seed)
+    n_sims = check_replicates(n_sims, "n_sims")
+    seed = check_seed(seed)
     alpha = _check_prob("alpha", alpha)
     began = time.perf_counter()
-    parts = map_replicate_chunks(_analyse_chunk, n_sims, chunk_size or DEFAULT_CHUNK, executor, progress,
+    parts = map_replicate_chunks(analyse_chunk, n_sims, chunk_size or DEFAULT_CHUNK, executor, progress,
                                  args=(scenario, seed))
     p = np.concatenate([part["logrank_p"] for part in parts])
     log_hr = np.concatenate([part["log_hr"] for part in parts])
@@ -492,7 +492,7 @@ def power_curve(scenario: Scenario, parameter: str, values: Sequence[float], n_s
     >>> c.summary.power_schoenfeld.is_monotonic_increasing
     True
     """
-    from .replicates import _check_seed
+    from .replicates import check_seed
 
     if parameter not in CURVE_PARAMETERS:
         raise WalkBackInputError(f"parameter = {parameter!r} must be one of {', '.join(CURVE_PARAMETERS)}")
@@ -503,7 +503,7 @@ def power_curve(scenario: Scenario, parameter: str, values: Sequence[float], n_s
         values = _check_sizes(values)
     if isinstance(n_sims, bool) or not isinstance(n_sims, (int, np.integer)) or not 0 <= n_sims <= 100_000:
         raise WalkBackInputError(f"n_sims = {n_sims!r} must be a whole number from 0 to 100,000")
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     alpha = _check_prob("alpha", alpha)
     scenarios = [_curve_scenario(scenario, parameter, v, n_total) for v in values]
     total = n_sims * len(values)

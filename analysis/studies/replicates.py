@@ -15,15 +15,12 @@ which chunks finish; the sequential, process-pool and dask results are bit-ident
 
 Speed
 -----
-``simulate_trial`` builds a documented pandas DataFrame (about 4 ms for 701 participants).
-For Monte Carlo work :func:`simulate_batch` draws exactly the same random numbers, in the same
-order, per replicate (the only loop over replicates: a few generator calls each), and then
-computes the permuted-block allocation and the event times of all replicates of a chunk at
-once, with the same arithmetic and model functions, so it returns the same arm, time and
-recurrence arrays as ``simulate_trial``. This mirrors the simulator's draw order, so it is
-checked bit for bit against ``simulate_trial`` once per scenario at run time (any difference,
-e.g. after a change to the simulator, switches to calling ``simulate_trial`` per replicate:
-slower, never different) and in the tests. The analysis then runs on (replicates, participants) arrays with
+``simulate_trial`` builds a documented pandas DataFrame (about 3 ms for 701 participants).
+For Monte Carlo work :func:`simulate_batch` calls the simulator's batch core,
+:func:`analysis.simulate.engine.simulate_trials`, of which ``simulate_trial`` is the one-trial case:
+each replicate's random numbers come from its own generator (the only loop over replicates: a
+few generator calls each), and the allocation, traits and event times of all replicates of a
+chunk are computed at once. The analysis then runs on (replicates, participants) arrays with
 the batched kernels of :mod:`analysis.stats.kernels`: no Python loop per replicate in the analysis.
 """
 
@@ -34,24 +31,14 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import WalkBackInputError
-from ..model.hazard import (
-    N_LATENT_COLUMNS,
-    BaselineHazard,
-    dose_pieces,
-    event_times_constant,
-    event_times_piecewise,
-    latent_from_uniforms,
-    relative_hazard,
-)
 from ..trial.scenario import Scenario
-from ..simulate.engine import simulate_trial
+from ..simulate.engine import TrialBatch, simulate_trial, simulate_trials  # noqa: F401 - simulate_trial: doctests, callers
 
 __all__ = [
     "ReplicateResult",
@@ -64,14 +51,15 @@ __all__ = [
     "map_replicate_chunks",
     "default_grid_days",
     "MAX_REPLICATES",
+    "check_seed",
+    "check_replicates",
+    "analyse_chunk",
 ]
 
 #: Upper limit on replicates in one run (about 130 MB of KM curves at 80 grid points).
 MAX_REPLICATES = 100_000
 #: Replicates per chunk handed to one worker: big enough to vectorise, small enough to report progress.
 DEFAULT_CHUNK = 500
-# Participants x replicates simulated at once inside a chunk (bounds memory at ~100 MB).
-_MAX_CELLS = 400_000
 
 
 # --------------------------------------------------------------------------- seeds
@@ -96,13 +84,13 @@ def replicate_seeds(seed: int, n: int, start: int = 0) -> np.ndarray:
     return np.array([replicate_seed(seed, i) for i in range(start, start + n)], dtype=np.int64)
 
 
-def _check_seed(seed: Any) -> int:
+def check_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**63:
         raise WalkBackInputError(f"seed = {seed!r} must be a whole number from 0 to 2^63 - 1")
     return int(seed)
 
 
-def _check_replicates(n_replicates: Any, name: str = "n_replicates") -> int:
+def check_replicates(n_replicates: Any, name: str = "n_replicates") -> int:
     if isinstance(n_replicates, bool) or not isinstance(n_replicates, (int, np.integer)) \
             or not 1 <= int(n_replicates) <= MAX_REPLICATES:
         raise WalkBackInputError(f"{name} = {n_replicates!r} must be a whole number from 1 to {MAX_REPLICATES:,}")
@@ -110,278 +98,11 @@ def _check_replicates(n_replicates: Any, name: str = "n_replicates") -> int:
 
 
 # --------------------------------------------------------------------------- batched simulation
-@dataclass(frozen=True)
-class TrialBatch:
-    """Observed outcomes of several simulated trials, one row per replicate.
-
-    Attributes
-    ----------
-    trial_seeds : ndarray, shape (R,)
-        The seed of each trial (``simulate_trial(scenario, seed=trial_seeds[r])`` reproduces row r).
-    intervention : ndarray of bool, shape (R, n)
-        Randomised to the intervention arm (enrolment order, as in ``simulate_trial``).
-    time_days : ndarray of float, shape (R, n)
-        Days to recurrence or censoring.
-    recurrence : ndarray of bool, shape (R, n)
-        Recurrence observed.
-    stratum : ndarray of int8, shape (R, n)
-        Randomisation stratum code (history * 2 + referral), as ``simulate_trial``'s ``stratum`` codes.
-    """
-
-    trial_seeds: np.ndarray
-    intervention: np.ndarray
-    time_days: np.ndarray
-    recurrence: np.ndarray
-    stratum: np.ndarray
-
-    @property
-    def n_replicates(self) -> int:
-        return int(self.time_days.shape[0])
-
-
-def _draw_one_original(scenario: Scenario, seed: int):
-    """One trial's draws exactly as ``simulate_trial`` makes them, using the simulator's own allocation."""
-    from ..simulate.engine import _randomise
-
-    design = scenario.design
-    n = design.n_total
-    days = design.recruitment_days + 1
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed))))
-    enrol = np.repeat(np.arange(days), rng.multinomial(n, np.full(days, 1.0 / days)))
-    u = rng.random((n, N_LATENT_COLUMNS))
-    st = (u[:, 0] < design.share_history_gt2).astype(np.int64) * 2 \
-        + (u[:, 1] < design.share_referred_by_clinician).astype(np.int64)
-    is_int = _randomise(st, 4, design.n_intervention, design.block_sizes, rng)[0]
-    return enrol, u, st, is_int, rng.standard_exponential(n), rng.standard_exponential(n)
-
-
-def _simulate_batch_fast(scenario: Scenario, trial_seeds: np.ndarray) -> TrialBatch:
-    """Same draws, in the same order, as ``simulate_trial``; everything else vectorised over replicates.
-
-    Each trial has its own generator, so the draws are made trial by trial, in
-    ``simulate_trial``'s order: enrolment days, participant uniforms, then the permuted-block
-    allocation (per stratum: block sizes, within-block uniforms; then one permutation for the
-    incomplete final blocks), event and loss-to-follow-up draws. Only the draws and a few
-    scalars are computed in that loop; the allocation itself (ranks within blocks, arm,
-    final-block fix-up) is computed afterwards for all trials at once, with the same arithmetic
-    as :func:`analysis.simulate.engine._randomise`. A trial whose fix-up needs more than the final blocks
-    (unusual allocation ratios) is drawn by the simulator's own code instead.
-    """
-    design, walking, dose = scenario.design, scenario.walking, scenario.dose_response
-    n1, n = design.n_intervention, design.n_total
-    reps = len(trial_seeds)
-    sizes = np.asarray(design.block_sizes)
-    min_size = int(sizes.min())
-    ratio = n1 / n
-    k_lut = np.rint(np.arange(int(sizes.max()) + 1) * ratio).astype(np.int64)  # = rint(drawn * ratio)
-    enrol = np.empty((reps, n), dtype=np.int64)
-    u = np.empty((reps, n, N_LATENT_COLUMNS))
-    is_int = np.zeros((reps, n), dtype=bool)
-    stratum = np.empty((reps, n), dtype=np.int8)
-    target = np.empty((reps, n))
-    dropout_draw = np.empty((reps, n))
-    block_u = np.empty(reps * n)  # within-block uniforms, grouped by (trial, stratum), enrolment order
-    blocks: list[np.ndarray] = []  # block sizes used, per (trial, non-empty stratum)
-    group_m: list[int] = []
-    perms: list[np.ndarray] = []
-    need = np.zeros(reps, dtype=np.int64)
-    fallback: list[int] = []
-    days = design.recruitment_days + 1
-    day_index = np.arange(days)
-    day_p = np.full(days, 1.0 / days)
-    offset = 0
-    for r, seed in enumerate(trial_seeds):  # only draws and scalars: each trial has its own generator
-        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed))))
-        enrol[r] = np.repeat(day_index, rng.multinomial(n, day_p))
-        u[r] = rng.random((n, N_LATENT_COLUMNS))
-        st = (u[r, :, 0] < design.share_history_gt2).astype(np.int64) * 2 \
-            + (u[r, :, 1] < design.share_referred_by_clinician).astype(np.int64)
-        stratum[r] = st
-        counts = np.bincount(st, minlength=4)
-        fixed = pool = 0
-        start_groups = len(blocks)
-        for s_code in range(4):
-            m = int(counts[s_code])
-            if m == 0:
-                continue
-            drawn = rng.choice(sizes, size=m // min_size + 1)
-            ends = drawn.cumsum()
-            last = int(ends.searchsorted(m))
-            used = drawn[:last + 1]
-            rng.random(out=block_u[offset:offset + m])
-            offset += m
-            k = k_lut[used]
-            if int(ends[last]) == m:
-                fixed += int(k.sum())
-            else:
-                fixed += int(k.sum()) - int(k[-1])
-                pool += m - (int(ends[last]) - int(used[-1]))
-            blocks.append(used)
-            group_m.append(m)
-        need[r] = n1 - fixed
-        if not 0 <= need[r] <= pool:  # the simulator would pool earlier blocks too: use its own code
-            fallback.append(r)
-            del blocks[start_groups:], group_m[start_groups:]
-            offset -= n
-            enrol[r], u[r], st, is_int[r], target[r], dropout_draw[r] = _draw_one_original(scenario, int(seed))
-            continue
-        perms.append(rng.permutation(pool) if pool else np.empty(0, dtype=np.int64))
-        target[r] = rng.standard_exponential(n)
-        dropout_draw[r] = rng.standard_exponential(n)
-        # simulate_trial draws age and sex next; nothing after them is random, so they are skipped.
-
-    fast = np.ones(reps, dtype=bool)
-    fast[fallback] = False
-    if fast.any():
-        _allocate(is_int, stratum, fast, block_u[:offset], blocks, np.asarray(group_m, dtype=np.int64), k_lut,
-                  perms, need)
-
-    latent = latent_from_uniforms(scenario, u.reshape(reps * n, N_LATENT_COLUMNS))
-    admin = np.minimum(design.max_followup_days, (design.study_days - enrol.ravel()).astype(float))
-    target = target.ravel()
-    if design.annual_loss_to_followup > 0:
-        dropout_rate = -np.log1p(-design.annual_loss_to_followup) / 365.25
-        with np.errstate(over="ignore", divide="ignore"):  # a vanishing rate: nobody is lost (inf)
-            dropout = dropout_draw.ravel() / dropout_rate
-    else:
-        dropout = np.full(reps * n, np.inf)
-    baseline = BaselineHazard.from_outcome(scenario.outcome)
-    pieces = dose_pieces(walking)
-    off_programme_mult = latent.risk * relative_hazard(latent.spontaneous_extra, dose)
-    started = is_int.ravel() & latent.starts
-    censor_at = np.minimum(admin, dropout)
-    event = np.empty(reps * n)
-    no_prog = ~started
-    event[no_prog] = event_times_constant(target[no_prog], off_programme_mult[no_prog], baseline)
-    event[started] = _piecewise_like_per_trial(started.reshape(reps, n), target, latent, dose, pieces, baseline)
-    observed = event <= censor_at
-    time_days = np.where(observed, event, censor_at)
-    return TrialBatch(np.asarray(trial_seeds, dtype=np.int64), is_int, time_days.reshape(reps, n),
-                      observed.reshape(reps, n), stratum)
-
-
-def _allocate(is_int: np.ndarray, stratum: np.ndarray, fast: np.ndarray, block_u: np.ndarray, blocks: list[np.ndarray],
-              group_m: np.ndarray, k_lut: np.ndarray, perms: list[np.ndarray], need: np.ndarray) -> None:
-    """Permuted-block allocation of the ``fast`` trials from their draws, all trials at once.
-
-    Mirrors :func:`analysis.simulate.engine._randomise`: within stratum s of a trial, participants in
-    enrolment order fill blocks of the drawn sizes; inside a block they are ranked by
-    ``block index + uniform`` (stable), and the first ``rint(size * ratio)`` ranks get the
-    intervention. Participants of an incomplete final block form the pool, which the trial's
-    permutation assigns: ``permutation(len(pool)) < need`` in enrolment order.
-    """
-    reps, n = is_int.shape
-    rows = np.flatnonzero(fast)
-    st = stratum[rows].astype(np.int64)
-    group = (np.arange(len(rows))[:, None] * 4 + st).ravel()  # (trial, stratum), trial-major
-    order = np.argsort(group, kind="stable")  # grouped by (trial, stratum), enrolment order within
-    n_blocks = np.array([len(b) for b in blocks], dtype=np.int64)
-    drawn = np.concatenate(blocks).astype(np.int64)
-    block_group = np.repeat(np.arange(len(blocks)), n_blocks)
-    first_block = np.concatenate([[0], np.cumsum(n_blocks)[:-1]])
-    local_block = np.arange(len(drawn)) - first_block[block_group]
-    block_end = np.cumsum(drawn) - np.repeat(np.concatenate([[0], np.cumsum(drawn)])[first_block], n_blocks)
-    block_start = block_end - drawn
-    # one entry per seat in every block, then keep the seats that a participant fills
-    seat_block = np.repeat(np.arange(len(drawn)), drawn)
-    seat_pos = np.repeat(block_start, drawn) + (np.arange(len(seat_block)) - np.repeat(np.cumsum(drawn) - drawn, drawn))
-    filled = seat_pos < group_m[block_group[seat_block]]
-    seat_block = seat_block[filled]
-    within_block = local_block[seat_block]
-    keys = within_block + block_u  # the simulator's key: block index + uniform
-    group_of_seat = block_group[seat_block]
-    sorted_seats = np.lexsort((keys, group_of_seat))  # stable, as argsort(kind="stable") per stratum
-    group_first = np.concatenate([[0], np.cumsum(group_m)[:-1]])
-    position = np.arange(len(keys)) - group_first[group_of_seat[sorted_seats]]
-    rank = np.empty(len(keys), dtype=np.int64)
-    rank[sorted_seats] = position - block_start[seat_block[sorted_seats]]
-    alloc = rank < k_lut[drawn[seat_block]]
-    incomplete_group = block_end[first_block + n_blocks - 1] != group_m
-    in_pool = incomplete_group[group_of_seat] & (local_block[seat_block] == n_blocks[group_of_seat] - 1)
-    flat_alloc = np.empty(len(rows) * n, dtype=bool)
-    flat_alloc[order] = alloc
-    flat_pool = np.empty(len(rows) * n, dtype=bool)
-    flat_pool[order] = in_pool
-    flat_alloc = flat_alloc.reshape(len(rows), n)
-    flat_pool = flat_pool.reshape(len(rows), n)
-    pool_rows, pool_cols = np.nonzero(flat_pool)  # trial-major, enrolment order: the simulator's pool order
-    if len(pool_rows):
-        chosen = np.concatenate(perms) < np.repeat(need[rows], [len(p) for p in perms])
-        flat_alloc[pool_rows, pool_cols] = chosen
-    is_int[rows] = flat_alloc
-
-
-# simulate_trial computes the starters' event times of one trial in one call of
-# event_times_piecewise, which takes a two-pass route (different rounding) above this many rows.
-_PIECEWISE_ONE_PASS_MAX = 4096
-
-
-def _piecewise_like_per_trial(started: np.ndarray, target: np.ndarray, latent, dose, pieces, baseline) -> np.ndarray:
-    """Starters' event times of all replicates, each computed by the same route as in its own trial.
-
-    Rows are independent inside :func:`analysis.model.hazard.event_times_piecewise`; only the size of a
-    call picks its route. Trials whose starters fit the one-pass route are grouped into calls that
-    still fit it; larger trials go into calls that are large too.
-    """
-    per_trial = started.sum(axis=1)
-    flat = np.flatnonzero(started.ravel())
-    bounds = np.concatenate([[0], np.cumsum(per_trial)])
-    out = np.empty(len(flat))
-    small = per_trial <= _PIECEWISE_ONE_PASS_MAX
-    calls: list[list[int]] = []
-    current: list[int] = []
-    size = 0
-    for r in np.flatnonzero(small):
-        if size + per_trial[r] > _PIECEWISE_ONE_PASS_MAX and current:
-            calls.append(current)
-            current, size = [], 0
-        current.append(int(r))
-        size += int(per_trial[r])
-    if current:
-        calls.append(current)
-    big = [int(r) for r in np.flatnonzero(~small)]
-    if big:
-        calls.append(big)
-    for rows in calls:
-        pos = np.concatenate([np.arange(bounds[r], bounds[r + 1]) for r in rows])
-        idx = flat[pos]
-        out[pos] = event_times_piecewise(target[idx], latent.risk[idx], latent.plateau_extra[idx],
-                                         dose.education_hr, dose, pieces, baseline)
-    return out
-
-
-def _simulate_batch_reference(scenario: Scenario, trial_seeds: np.ndarray) -> TrialBatch:
-    """One ``simulate_trial`` call per replicate (the definition; slower)."""
-    rows = [simulate_trial(scenario, seed=int(s)) for s in trial_seeds]
-    return TrialBatch(
-        np.asarray(trial_seeds, dtype=np.int64),
-        np.stack([(c["arm"] == "intervention").to_numpy() for c in rows]),
-        np.stack([c["time_days"].to_numpy(dtype=float) for c in rows]),
-        np.stack([c["recurrence"].to_numpy().astype(bool) for c in rows]),
-        np.stack([c["stratum"].cat.codes.to_numpy().astype(np.int8) for c in rows]),
-    )
-
-
-@lru_cache(maxsize=64)
-@lru_cache(maxsize=64)  # scenarios are frozen and hashable: one check per scenario per process
-def _fast_path_agrees(scenario: Scenario) -> bool:
-    """Whether :func:`_simulate_batch_fast` reproduces ``simulate_trial`` for this scenario.
-
-    Checked once per scenario on two seeds, so a change to the simulator can never make Monte
-    Carlo results silently differ from ``simulate_trial``: the run falls back to the slow path.
-    """
-    seeds = np.array([replicate_seed(scenario.seed, 0), replicate_seed(scenario.seed, 1)], dtype=np.int64)
-    try:
-        fast = _simulate_batch_fast(scenario, seeds)
-    except Exception:  # noqa: BLE001 - any failure (e.g. a renamed helper) means "use the reference path"
-        return False
-    ref = _simulate_batch_reference(scenario, seeds)
-    return bool(np.array_equal(fast.intervention, ref.intervention) and np.array_equal(fast.time_days, ref.time_days)
-                and np.array_equal(fast.recurrence, ref.recurrence) and np.array_equal(fast.stratum, ref.stratum))
-
-
 def simulate_batch(scenario: Scenario, trial_seeds: Sequence[int] | np.ndarray) -> TrialBatch:
     """Simulate one trial per seed; row r equals ``simulate_trial(scenario, seed=trial_seeds[r])``.
+
+    The simulator's own batch core (:func:`analysis.simulate.simulate_trials`): ``simulate_trial``
+    is the same code with one seed.
 
     Examples
     --------
@@ -391,19 +112,7 @@ def simulate_batch(scenario: Scenario, trial_seeds: Sequence[int] | np.ndarray) 
     >>> bool(np.array_equal(batch.time_days[1], cohort.time_days.to_numpy()))
     True
     """
-    seeds = np.asarray(trial_seeds, dtype=np.int64).ravel()
-    if len(seeds) == 0:
-        n = scenario.design.n_total
-        return TrialBatch(seeds, np.zeros((0, n), bool), np.zeros((0, n)), np.zeros((0, n), bool),
-                          np.zeros((0, n), np.int8))
-    if not _fast_path_agrees(scenario):
-        return _simulate_batch_reference(scenario, seeds)
-    per_call = max(1, _MAX_CELLS // scenario.design.n_total)
-    if len(seeds) <= per_call:
-        return _simulate_batch_fast(scenario, seeds)
-    parts = [_simulate_batch_fast(scenario, seeds[i:i + per_call]) for i in range(0, len(seeds), per_call)]
-    return TrialBatch(seeds, *(np.concatenate([getattr(p, name) for p in parts])
-                               for name in ("intervention", "time_days", "recurrence", "stratum")))
+    return simulate_trials(scenario, trial_seeds)
 
 
 def simulate_replicates(scenario: Scenario, n_replicates: int, seed: int, start: int = 0) -> TrialBatch:
@@ -520,7 +229,7 @@ def km_on_grid_batch(time: np.ndarray, event: np.ndarray, group: np.ndarray, gri
 
 
 # --------------------------------------------------------------------------- analysis of a chunk
-def _analyse_chunk(scenario: Scenario, seed: int, start: int, count: int, grid_days: np.ndarray | None = None) -> dict:
+def analyse_chunk(scenario: Scenario, seed: int, start: int, count: int, grid_days: np.ndarray | None = None) -> dict:
     """Simulate replicates ``start .. start + count - 1`` and analyse them as arrays."""
     from ..stats.kernels import km_median_batch, logrank_cox_batch
 
@@ -662,13 +371,13 @@ def run_replicates(scenario: Scenario, n_replicates: int, seed: int, *, executor
     >>> list(r.per_trial.columns[:4]), len(r.per_trial)
     (['replicate', 'hr', 'hr_lower', 'hr_upper'], 20)
     """
-    n_replicates = _check_replicates(n_replicates)
-    seed = _check_seed(seed)
+    n_replicates = check_replicates(n_replicates)
+    seed = check_seed(seed)
     if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0 < alpha < 1:
         raise WalkBackInputError(f"alpha = {alpha!r} must be a number strictly between 0 and 1")
     grid = _check_grid(grid_days, scenario)
     began = time.perf_counter()
-    parts = map_replicate_chunks(_analyse_chunk, n_replicates, chunk_size, executor, progress,
+    parts = map_replicate_chunks(analyse_chunk, n_replicates, chunk_size, executor, progress,
                                  args=(scenario, seed), kwargs={"grid_days": grid})
     per_trial = pd.DataFrame({
         "replicate": np.arange(n_replicates, dtype=np.int64),
