@@ -1,5 +1,5 @@
-"""analysis.cox_exact against R's coxph (tests/r_reference/reference.json, key cox_exact) and
-lifelines' CoxPHFitter; degenerate inputs.
+"""analysis.cox_exact against R's coxph (tests/r_reference/cox_exact.json, written by
+tests/r_reference/make_reference.R) and lifelines' CoxPHFitter; degenerate inputs.
 
 The R references are fitted with coxph.control(eps = 1e-12) and compared at 1e-8 relative
 (the observed differences are below 1e-9: see the report of the commit that added them).
@@ -16,7 +16,7 @@ import pytest
 from analysis.cox_exact import CoxFit, fit_cox
 
 HERE = Path(__file__).parent / "r_reference"
-with open(HERE / "reference.json", encoding="utf-8") as _fh:
+with open(HERE / "cox_exact.json", encoding="utf-8") as _fh:
     REF = json.load(_fh)["cox_exact"]
 
 REL = 1e-8
