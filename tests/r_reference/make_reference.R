@@ -31,6 +31,9 @@
 #   cox.zph(fit) (transform = "km", terms = TRUE, the survival >= 3.0 score test) and
 #   cox.zph(fit, transform = "identity") for cox and cox_adj             -> zph_*
 #   survfit(Surv(time, 1 - event) ~ group) and ~ 1, median              -> followup
+# It also writes tests/r_reference/cox_exact.json: numeric-design coxph fits for
+# analysis/cox_exact.py (see the section "exact Cox fits" below; data set sim_cox.csv from
+# tests/r_reference/make_sim_cox.py).
 suppressPackageStartupMessages(library(survival))
 library(jsonlite)
 
@@ -160,6 +163,108 @@ for (cfg in cfgs) {
   out[[cfg$name]] <- res
 }
 
+# ---------------------------------------------------------------- exact Cox fits (cox_exact)
+# Numeric designs for analysis/cox_exact.py (tests/test_cox_exact.py). A term is a numeric
+# column, or "column==level" (indicator). Every model is fitted twice: converged tightly
+# (eps = 1e-12, toler.chol = 1e-15, iter.max = 100: the values the tests compare with) and
+# with R's default control (what a user sees; iterations, for information). robust = FALSE:
+# with non-integer case weights R would otherwise report the robust (sandwich) variance.
+# sim_cox.csv is written by Python (tests/r_reference/make_sim_cox.py): 10,000 rows, whole-day
+# times, 3 strata, case weights.
+xcases <- list(
+  list(name = "aml_x", file = "aml.csv", time = "time", event = "status",
+       terms = c("x==Nonmaintained")),
+  list(name = "aml_x_breslow", file = "aml.csv", time = "time", event = "status",
+       terms = c("x==Nonmaintained"), ties = "breslow"),
+  list(name = "ovarian_rx", file = "ovarian.csv", time = "futime", event = "fustat",
+       terms = c("rx==B")),
+  list(name = "ovarian_rx_age", file = "ovarian.csv", time = "futime", event = "fustat",
+       terms = c("rx==B", "age")),
+  list(name = "ovarian_rx_age_ecog", file = "ovarian.csv", time = "futime", event = "fustat",
+       terms = c("rx==B", "age", "ecog_ps")),
+  list(name = "ovarian_rx_age_breslow", file = "ovarian.csv", time = "futime",
+       event = "fustat", terms = c("rx==B", "age"), ties = "breslow"),
+  list(name = "ovarian_rx_strat", file = "ovarian.csv", time = "futime", event = "fustat",
+       terms = c("rx==B"), strata = "resid_ds"),
+  list(name = "ovarian_rx_age_strat", file = "ovarian.csv", time = "futime", event = "fustat",
+       terms = c("rx==B", "age"), strata = "resid_ds"),
+  list(name = "veteran_trt", file = "veteran_tied.csv", time = "months", event = "status",
+       terms = c("trt==test")),
+  list(name = "veteran_trt_karno_age", file = "veteran_tied.csv", time = "months",
+       event = "status", terms = c("trt==test", "karno", "age")),
+  list(name = "veteran_trt_karno_age_prior", file = "veteran_tied.csv", time = "months",
+       event = "status", terms = c("trt==test", "karno", "age", "prior")),
+  list(name = "veteran_trt_karno_age_breslow", file = "veteran_tied.csv", time = "months",
+       event = "status", terms = c("trt==test", "karno", "age"), ties = "breslow"),
+  list(name = "veteran_trt_strat", file = "veteran_tied.csv", time = "months",
+       event = "status", terms = c("trt==test"), strata = "celltype"),
+  list(name = "veteran_trt_karno_strat", file = "veteran_tied.csv", time = "months",
+       event = "status", terms = c("trt==test", "karno"), strata = "celltype"),
+  list(name = "veteran_trt_strat_breslow", file = "veteran_tied.csv", time = "months",
+       event = "status", terms = c("trt==test"), strata = "celltype", ties = "breslow"),
+  list(name = "rossi_fin_age_prio", file = "rossi.csv", time = "week", event = "arrest",
+       terms = c("fin", "age", "prio")),
+  list(name = "rossi_fin_age_prio_wexp", file = "rossi.csv", time = "week", event = "arrest",
+       terms = c("fin", "age", "prio", "wexp")),
+  list(name = "rossi_fin_age_prio_wexp_breslow", file = "rossi.csv", time = "week",
+       event = "arrest", terms = c("fin", "age", "prio", "wexp"), ties = "breslow"),
+  list(name = "rossi_fin_age_prio_strat", file = "rossi.csv", time = "week", event = "arrest",
+       terms = c("fin", "age", "prio"), strata = "wexp"),
+  list(name = "walkback_seed1_adj_strat", file = "walkback_seed1.csv", time = "time_days",
+       event = "recurrence", terms = c("arm==intervention", "age_years", "sex==male"),
+       strata = "stratum"),
+  list(name = "sim_cox", file = "sim_cox.csv", time = "time", event = "status",
+       terms = c("arm", "age", "prio")),
+  list(name = "sim_cox_strat", file = "sim_cox.csv", time = "time", event = "status",
+       terms = c("arm", "age", "prio"), strata = "stratum"),
+  list(name = "sim_cox_strat_breslow", file = "sim_cox.csv", time = "time", event = "status",
+       terms = c("arm", "age", "prio"), strata = "stratum", ties = "breslow"),
+  list(name = "sim_cox_strat_weighted", file = "sim_cox.csv", time = "time",
+       event = "status", terms = c("arm", "age", "prio"), strata = "stratum", weights = "w")
+)
+xfit <- function(d, cs, control) {
+  X <- sapply(cs$terms, function(tm) {
+    if (grepl("==", tm, fixed = TRUE)) {
+      pr <- strsplit(tm, "==", fixed = TRUE)[[1]]
+      as.numeric(as.character(d[[pr[1]]]) == pr[2])
+    } else as.numeric(d[[tm]])
+  })
+  X <- matrix(X, nrow = nrow(d))
+  time <- as.numeric(d[[cs$time]]); event <- as.integer(d[[cs$event]])
+  ties <- if (is.null(cs$ties)) "efron" else cs$ties
+  w <- if (is.null(cs$weights)) NULL else as.numeric(d[[cs$weights]])
+  if (is.null(cs$strata)) {
+    fit <- coxph(Surv(time, event) ~ X, ties = ties, weights = w,
+                 robust = FALSE, control = control)
+  } else {
+    s <- as.character(d[[cs$strata]])
+    fit <- coxph(Surv(time, event) ~ X + strata(s), ties = ties, weights = w,
+                 robust = FALSE, control = control)
+  }
+  fit
+}
+xout <- list()
+for (cs in xcases) {
+  d <- read.csv(file.path(datadir, cs$file), stringsAsFactors = FALSE)
+  f <- xfit(d, cs, coxph.control(eps = 1e-12, toler.chol = 1e-15, iter.max = 100))
+  f0 <- xfit(d, cs, coxph.control())
+  xout[[cs$name]] <- list(
+    file = cs$file, time = cs$time, event = cs$event, terms = as.list(cs$terms),
+    strata = cs$strata, weights = cs$weights,
+    ties = if (is.null(cs$ties)) "efron" else cs$ties,
+    coef = as.numeric(coef(f)), se = as.numeric(sqrt(diag(f$var))),
+    var = unname(f$var), loglik = as.numeric(f$loglik), iter = f$iter,
+    score = as.numeric(f$score), wald = as.numeric(f$wald.test),
+    lr = 2 * diff(as.numeric(f$loglik)), n = f$n, nevent = f$nevent,
+    default = list(coef = as.numeric(coef(f0)), se = as.numeric(sqrt(diag(f0$var))),
+                   loglik = as.numeric(f0$loglik), iter = f0$iter))
+}
+
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, null = "null", pretty = TRUE),
            file.path(here, "reference.json"))
 cat("wrote", file.path(here, "reference.json"), "\n")
+# a file of its own: tests/test_estimate.py takes every key of reference.json as a data set
+writeLines(toJSON(list(meta = out$meta, cox_exact = xout), auto_unbox = TRUE, digits = NA,
+                  null = "null", pretty = TRUE),
+           file.path(here, "cox_exact.json"))
+cat("wrote", file.path(here, "cox_exact.json"), "\n")
