@@ -1,4 +1,4 @@
-"""analysis.cox_exact against R's coxph (tests/r_reference/cox_exact.json, written by
+"""analysis.stats.cox against R's coxph (tests/r_reference/cox_exact.json, written by
 tests/r_reference/make_reference.R) and lifelines' CoxPHFitter; degenerate inputs.
 
 The R references are fitted with coxph.control(eps = 1e-12) and compared at 1e-8 relative
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.cox_exact import CoxFit, fit_cox
+from analysis.stats.cox import CoxFit, fit_cox
 
 HERE = Path(__file__).parent / "r_reference"
 with open(HERE / "cox_exact.json", encoding="utf-8") as _fh:
