@@ -29,7 +29,7 @@ from ..model.costs import Economics, participant_costs
 
 __all__ = ["CEASettings", "CostEffectiveness", "cost_effectiveness", "bootstrap_increments", "quadrants",
            "describe_increments", "fieller_interval", "acceptability_normal", "one_way_sensitivity",
-           "trial_cost_effectiveness", "QUADRANTS", "MAX_BOOTSTRAP"]
+           "trial_cost_effectiveness", "stacked_trials", "QUADRANTS", "MAX_BOOTSTRAP"]
 
 QUADRANTS = ("NE", "SE", "SW", "NW")
 MAX_BOOTSTRAP = 1_000_000
@@ -454,6 +454,29 @@ def trial_cost_effectiveness(scenario, economics: Economics | None = None, seed:
     episodes = interim_first_recurrence_episodes(participants)
     table = participant_costs(participants, episodes, economics)
     return table, cost_effectiveness(table, settings)
+
+
+def stacked_trials(scenario, trials: int, first_seed: int = 0) -> pd.DataFrame:
+    """``trials`` simulated trials of ``scenario`` (seeds ``first_seed, first_seed + 1, ...``) stacked in one
+    participant table with a ``replicate`` column and participant ids unique across trials: the large
+    table that stands for the expectation when calibrating the economics.
+
+    Examples
+    --------
+    >>> from analysis.trial.scenario import Scenario
+    >>> people = stacked_trials(Scenario(), 3, first_seed=1)
+    >>> len(people), people["participant_id"].is_unique, sorted(people["replicate"].unique().tolist())
+    (2103, True, [0, 1, 2])
+    """
+    from ..simulate.engine import simulate_cohorts
+
+    if isinstance(trials, bool) or not isinstance(trials, int) or not 1 <= trials <= 100_000:
+        raise CEAError(f"trials = {trials!r} must be a whole number between 1 and 100,000")
+    people = simulate_cohorts(scenario, np.arange(first_seed, first_seed + trials, dtype=np.int64))
+    n = scenario.design.n_total
+    people["replicate"] = np.repeat(np.arange(trials), n)
+    people["participant_id"] = people["replicate"].to_numpy() * n + people["participant_id"].to_numpy()
+    return people
 
 
 def one_way_sensitivity(participants: pd.DataFrame, episodes: pd.DataFrame, economics: Economics | None = None, *,
