@@ -142,7 +142,7 @@ def run(args) -> int:
         write_files_atomic({stem + ".dictionary.json": (json.dumps(dictionary, indent=2) + "\n").encode("utf-8"),
                             args.out: table.to_csv(index=False).encode("utf-8")})
     if args.json:
-        out = {"scenario": scenario.name, "seed": trial_seed, "economics": economics.to_dict(),
+        out = {"scenario": scenario.name, "trial_seed": trial_seed, "economics": economics.to_dict(),
                "episodes": "interim_first_recurrence", "published": {
                    "icer_aud_per_qaly": published_value("icer_aud_per_qaly"),
                    "prob_cost_effective": published_value("prob_cost_effective"), "wtp": published_wtp},

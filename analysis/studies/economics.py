@@ -346,7 +346,7 @@ class CostEffectiveness:
             return v if math.isfinite(v) else None
 
         return {
-            "bootstrap": self.settings.bootstrap, "seed": self.settings.seed, "confidence": self.settings.confidence,
+            "bootstrap": self.settings.bootstrap, "bootstrap_seed": self.settings.seed, "confidence": self.settings.confidence,
             "n": dict(self.n), "mean_cost": {k: num(v) for k, v in self.mean_cost.items()},
             "mean_qaly": {k: num(v) for k, v in self.mean_qaly.items()},
             "delta_cost": num(self.delta_cost), "delta_cost_ci": [num(v) for v in self.delta_cost_ci],
