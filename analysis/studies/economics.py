@@ -29,7 +29,7 @@ from ..model.costs import Economics, participant_costs
 
 __all__ = ["CEASettings", "CostEffectiveness", "cost_effectiveness", "bootstrap_increments", "quadrants",
            "describe_increments", "fieller_interval", "acceptability_normal", "one_way_sensitivity",
-           "trial_cost_effectiveness", "stacked_trials", "QUADRANTS", "MAX_BOOTSTRAP"]
+           "trial_cost_effectiveness", "stacked_trials", "cea_study", "CEAStudy", "QUADRANTS", "MAX_BOOTSTRAP"]
 
 QUADRANTS = ("NE", "SE", "SW", "NW")
 MAX_BOOTSTRAP = 1_000_000
@@ -454,6 +454,56 @@ def trial_cost_effectiveness(scenario, economics: Economics | None = None, seed:
     episodes = interim_first_recurrence_episodes(participants)
     table = participant_costs(participants, episodes, economics)
     return table, cost_effectiveness(table, settings)
+
+
+@dataclass(frozen=True)
+class CEAStudy:
+    """Everything the Cost-effectiveness page shows: the cost table, the analysis, the tornado and,
+    optionally, the expectation (many pooled trials) next to this one trial."""
+
+    table: pd.DataFrame = field(repr=False)
+    result: CostEffectiveness
+    tornado: pd.DataFrame = field(repr=False)
+    expected: object | None
+    interim: bool = True
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.result.summary
+
+    def to_dict(self) -> dict:
+        out = {"result": self.result.to_dict(), "tornado": self.tornado.to_dict(orient="records"),
+               "interim": self.interim}
+        if self.expected is not None:
+            out["expected"] = dict(vars(self.expected))
+        return out
+
+
+def cea_study(scenario, economics: Economics | None = None, seed: int | None = None,
+              settings: CEASettings | None = None, *, expected_trials: int = 0, wtp: float | None = None) -> CEAStudy:
+    """One simulated trial costed and analysed, its tornado at ``wtp`` and (``expected_trials`` > 0)
+    the expected ICER and probability from that many pooled trials (seeds 1,000,000 onwards).
+
+    INTERIM episodes, as in :func:`trial_cost_effectiveness`.
+    """
+    from ..model.costs import expected_cost_effectiveness, interim_first_recurrence_episodes
+    from ..simulate.engine import simulate_trial
+
+    economics = economics if economics is not None else Economics()
+    settings = settings if settings is not None else CEASettings()
+    wtp = float(settings.thresholds[0] if wtp is None else wtp)
+    participants = simulate_trial(scenario, seed=scenario.seed if seed is None else seed)
+    episodes = interim_first_recurrence_episodes(participants)
+    table = participant_costs(participants, episodes, economics)
+    result = cost_effectiveness(table, settings)
+    tornado = one_way_sensitivity(participants, episodes, economics, wtp=wtp)
+    expected = None
+    if expected_trials:
+        big = stacked_trials(scenario, expected_trials, first_seed=1_000_000)
+        expected = expected_cost_effectiveness(
+            participant_costs(big, interim_first_recurrence_episodes(big), economics), wtp,
+            scenario.design.n_intervention, scenario.design.n_control)
+    return CEAStudy(table=table, result=result, tornado=tornado, expected=expected)
 
 
 def stacked_trials(scenario, trials: int, first_seed: int = 0) -> pd.DataFrame:
