@@ -8,7 +8,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from analysis.model.costs import COST_TABLE_COLUMNS, ECONOMICS_ASSUMPTIONS, Economics
+from analysis.model.costs import COST_TABLE_COLUMNS, ECONOMICS_ASSUMPTIONS, ECONOMICS_SHORT_LABELS, Economics
 from analysis.plots.economics import acceptability_figure, ce_plane_figure, net_benefit_figure, tornado_figure
 from analysis.studies.economics import CEASettings, cea_study
 from analysis.trial.published import published_value
@@ -72,7 +72,8 @@ m3.metric("Incremental cost", f"AU${result.delta_cost:,.0f}",
           help=f"{result.settings.confidence:.0%} CI AU${result.delta_cost_ci[0]:,.0f} to AU${result.delta_cost_ci[1]:,.0f}")
 m4.metric("Incremental QALYs", f"{result.delta_qaly:.4f}",
           help=f"{result.settings.confidence:.0%} CI {result.delta_qaly_ci[0]:.4f} to {result.delta_qaly_ci[1]:.4f}")
-st.markdown(f"**{result.statement[0].upper() + result.statement[1:]}.** {result.recurrence_statement}.")
+st.markdown(f"**{result.statement[0].upper() + result.statement[1:]}.** Recurrences prevented, "
+            f"{result.recurrence_statement}.")
 
 expected = study.expected
 st.dataframe(pd.DataFrame({
@@ -97,8 +98,7 @@ with left:
     plot(net_benefit_figure(result.acceptability, confidence=result.settings.confidence,
                             title="Incremental net monetary benefit"), key="cea_inmb")
 with right:
-    labels = {name: label for name, (label, _) in ECONOMICS_ASSUMPTIONS.items()}
-    plot(tornado_figure(study.tornado, labels=labels, wtp=float(threshold),
+    plot(tornado_figure(study.tornado, labels=ECONOMICS_SHORT_LABELS, wtp=float(threshold),
                         title="One-way sensitivity (each assumption -50% / +50%)"), key="cea_tornado")
 
 with st.expander("Assumptions: unit costs and utilities", icon=":material/tune:"):

@@ -32,7 +32,7 @@ import pandas as pd
 from ..errors import WalkBackInputError
 from ..trial.published import published_value
 
-__all__ = ["Economics", "ECONOMICS_ASSUMPTIONS", "EPISODE_COLUMNS", "COST_TABLE_COLUMNS", "EconomicsError",
+__all__ = ["Economics", "ECONOMICS_ASSUMPTIONS", "ECONOMICS_SHORT_LABELS", "EPISODE_COLUMNS", "COST_TABLE_COLUMNS", "EconomicsError",
            "economics_from_dict", "interim_first_recurrence_episodes", "participant_costs",
            "EconomicsCalibration", "calibrate_economics", "expected_cost_effectiveness", "DAYS_PER_YEAR"]
 
@@ -158,6 +158,17 @@ ECONOMICS_ASSUMPTIONS: dict[str, tuple[str, str]] = {
         "Utility decrement from the first activity-limiting recurrence to the end of the horizon",
         "CALIBRATED (interim) to the published ICER and 94% probability"),
     "horizon_days": ("Economic horizon (days)", "assumption: 12 months, the trial's minimum follow-up; not found"),
+}
+
+
+#: field -> a short name for chart axes.
+ECONOMICS_SHORT_LABELS: dict[str, str] = {
+    "sessions": "Sessions", "session_price": "Session price", "materials": "Materials",
+    "care_seeking_episode_cost": "Care per care-seeking episode", "medication_cost_per_episode_day": "Medication per day",
+    "productivity_cost_per_activity_limiting_day": "Productivity per limited day", "baseline_utility": "Baseline utility",
+    "utility_decrement_activity_limiting": "Utility loss, limiting episode",
+    "utility_decrement_other_episode": "Utility loss, other episode",
+    "utility_decrement_after_recurrence": "Utility loss after recurrence", "horizon_days": "Horizon",
 }
 
 

@@ -119,6 +119,18 @@ def net_benefit_figure(acceptability: pd.DataFrame, *, confidence: float = 0.95,
     return _layout(fig, title, height, "Willingness to pay per QALY (AU$)", "Incremental net monetary benefit (AU$)")
 
 
+def _wrap(text: str, width: int = 34) -> str:
+    """Break a long axis label onto lines of about ``width`` characters."""
+    lines, line = [], ""
+    for word in str(text).split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join([*lines, line])
+
+
 def tornado_figure(tornado: pd.DataFrame, *, labels: dict | None = None, wtp: float = 28000.0,
                    title: str | None = None, height: int | None = None) -> go.Figure:
     """One-way sensitivity: INMB at ``wtp`` with each assumption at its low and high value.
@@ -132,7 +144,7 @@ def tornado_figure(tornado: pd.DataFrame, *, labels: dict | None = None, wtp: fl
     """
     labels = labels or {}
     rows = tornado.iloc[::-1]  # the largest swing on top
-    names = [labels.get(p, p) for p in rows["parameter"]]
+    names = [_wrap(labels.get(p, p)) for p in rows["parameter"]]
     base = float(rows["inmb_base"].iloc[0]) if len(rows) else 0.0
     fig = go.Figure()
     for side, colour in (("low", _NORMAL), ("high", _BOOT)):
@@ -142,8 +154,9 @@ def tornado_figure(tornado: pd.DataFrame, *, labels: dict | None = None, wtp: fl
                              hovertemplate="value %{customdata[0]:.4g}: INMB AU$%{customdata[1]:,.0f}<extra></extra>"))
     fig.add_vline(x=base, line=dict(color="#111111", width=1))
     fig.update_layout(barmode="overlay")
-    fig.update_xaxes(tickprefix="AU$")
-    height = height or max(300, 36 * len(rows) + 120)
+    fig.update_xaxes(tickprefix="AU$", nticks=6)
+    fig.update_yaxes(automargin=True)
+    height = height or max(300, 44 * len(rows) + 120)
     out = _layout(fig, title, height, f"INMB at AU${wtp:,.0f} per QALY (AU$)", "")
     if math.isfinite(base):
         out.add_annotation(x=base, y=1.0, yref="paper", text="base case", showarrow=False, yanchor="bottom")
