@@ -405,15 +405,21 @@ def cost_effectiveness(table: pd.DataFrame, settings: CEASettings | None = None)
     shares = {q: float(np.mean(labels == q)) for q in QUADRANTS}
 
     lam = settings.wtp_grid
-    nmb = boot_qaly[:, None] * lam[None, :] - boot_cost[:, None]  # (B, L): one matrix, no loop over replicates
-    inmb_lo, inmb_hi = np.quantile(nmb, probs, axis=0)
+    prob_boot = np.empty(len(lam))
+    inmb_lo, inmb_hi = np.empty(len(lam)), np.empty(len(lam))
+    step = max(1, _BLOCK_CELLS // len(boot_cost))
+    for start in range(0, len(lam), step):  # blocks of thresholds bound the memory of the (B, L) matrix
+        cols = slice(start, start + step)
+        nmb = boot_qaly[:, None] * lam[None, cols] - boot_cost[:, None]
+        prob_boot[cols] = np.mean(nmb > 0, axis=0)
+        inmb_lo[cols], inmb_hi[cols] = np.quantile(nmb, probs, axis=0)
     from scipy.stats import norm
 
     z = norm.ppf(1 - tail)
     inmb = lam * d_qaly - d_cost
     se = np.sqrt(np.maximum(lam ** 2 * var_qaly + var_cost - 2 * lam * cov, 0.0))
     acceptability = pd.DataFrame({
-        "wtp": lam, "probability": np.mean(nmb > 0, axis=0),
+        "wtp": lam, "probability": prob_boot,
         "probability_normal": acceptability_normal(lam, d_cost, d_qaly, var_cost, var_qaly, cov),
         "inmb": inmb, "inmb_lower": inmb_lo, "inmb_upper": inmb_hi,
         "inmb_lower_normal": inmb - z * se, "inmb_upper_normal": inmb + z * se,
