@@ -115,7 +115,6 @@ def _calibrate(args, scenario, economics) -> int:
 
 
 def run(args) -> int:
-    from ..io.export import write_files_atomic
     from ..model.costs import COST_TABLE_COLUMNS
     from ..studies.economics import CEASettings, MAX_BOOTSTRAP, trial_cost_effectiveness
     from ..trial.published import published_value
@@ -135,6 +134,8 @@ def run(args) -> int:
     table, result = trial_cost_effectiveness(scenario, economics, trial_seed, settings)
 
     if args.out is not None:
+        from ..io.export import write_files_atomic  # imported only when writing: it costs 0.7 s at start-up
+
         stem = os.path.splitext(args.out)[0]
         dictionary = {"table": os.path.basename(args.out), "columns": COST_TABLE_COLUMNS,
                       "economics": economics.to_dict(), "scenario": scenario.name, "seed": trial_seed,
