@@ -213,6 +213,10 @@ def test_costs_add_up_and_follow_the_unit_costs(walkback):
     assert (table["recurrence"].to_numpy() == expected.to_numpy()).all()
 
 
+def test_sessions_default_is_the_published_programme():
+    assert Economics().sessions == published_value("sessions")
+
+
 def test_episode_table_must_match_the_participants():
     people = pd.DataFrame({"participant_id": [1, 2], "arm": ["control", "intervention"], "started_programme": [0, 1]})
     bad = pd.DataFrame({"participant_id": [9], "onset_day": [1.0], "recovery_day": [2.0], "activity_limiting": [1],
