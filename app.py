@@ -39,6 +39,7 @@ explore = [
     _page("replicates.py", "Replicates", ":material/stacked_line_chart:", "replicates"),
     _page("estimands.py", "Estimands", ":material/target:", "estimands"),
     _page("design_trial.py", "Design a trial", ":material/calculate:", "design"),
+    _page("cost_effectiveness.py", "Cost-effectiveness", ":material/payments:", "cost-effectiveness"),
 ]
 setup = [
     _page("scenario_editor.py", "Scenario", ":material/tune:", "scenario"),

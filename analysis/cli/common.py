@@ -17,7 +17,7 @@ from concurrent.futures import Executor
 
 from ..errors import WalkBackInputError
 
-__all__ = ["Parser", "whole", "positive_int", "seed", "fraction", "load_scenario", "default_workers",
+__all__ = ["Parser", "whole", "positive_int", "seed", "fraction", "nonnegative_number", "load_scenario", "default_workers",
            "add_execution_options", "executor_for", "SCHEDULER_TIMEOUT_SECONDS"]
 
 #: How long ``--scheduler`` waits for a dask scheduler before giving up with one line.
@@ -62,6 +62,17 @@ def fraction(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be strictly between 0 and 1")
+    return value
+
+
+def nonnegative_number(text: str) -> float:
+    """A finite number >= 0 (e.g. a willingness-to-pay in AU$ per QALY)."""
+    try:
+        value = float(text.replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (value >= 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number of at least 0")
     return value
 
 

@@ -1,0 +1,591 @@
+"""Cost-effectiveness alongside the trial: increments, ICER, bootstrap, plane, acceptability, net benefit.
+
+Place in the pipeline: per-participant cost/QALY table (:func:`analysis.model.costs.participant_costs`)
+-> **economics** -> plots / CLI / page. The analysis follows the trial-based workflow of Ben et al.
+(PharmacoEconomics 2023): costs and effects bootstrapped in pairs, stratified by arm; the
+cost-effectiveness plane with quadrant shares; the acceptability curve; incremental net monetary
+benefit (INMB) with its interval against willingness-to-pay; Fieller's interval for the ICER.
+
+The bootstrap is vectorised: each arm's resamples are an index matrix drawn in blocks of replicates
+and summed along rows, so there is no Python loop per replicate.
+
+Quadrants (increments intervention minus control): ``NE`` more costly and more effective, ``SE``
+less costly and more effective (dominant), ``SW`` less costly and less effective, ``NW`` more costly
+and less effective (dominated). An increment of exactly zero counts as West (QALYs) or South (cost).
+The ICER is reported only where it means something (NE: cost per QALY gained; SW: saving per QALY
+lost); elsewhere the statement says dominant or dominated, never a negative ratio.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from ..errors import WalkBackInputError
+from ..model.costs import Economics, participant_costs
+
+__all__ = ["CEASettings", "CostEffectiveness", "cost_effectiveness", "bootstrap_increments", "quadrants",
+           "describe_increments", "fieller_interval", "acceptability_normal", "one_way_sensitivity",
+           "trial_cost_effectiveness", "stacked_trials", "cea_study", "CEAStudy", "QUADRANTS", "MAX_BOOTSTRAP"]
+
+QUADRANTS = ("NE", "SE", "SW", "NW")
+MAX_BOOTSTRAP = 1_000_000
+_BLOCK_CELLS = 4_000_000  # resampled values held at once (about 32 MB of indices)
+
+
+class CEAError(WalkBackInputError):
+    """Settings or a cost table that the cost-effectiveness analysis cannot use."""
+
+
+@dataclass(frozen=True)
+class CEASettings:
+    """How the cost-effectiveness analysis runs.
+
+    Attributes
+    ----------
+    bootstrap : int
+        Non-parametric bootstrap replicates, resampled within each arm (default 5,000).
+    seed : int
+        Seed of the bootstrap (``SeedSequence(seed)``, one child per arm).
+    thresholds : tuple of float
+        Willingness-to-pay values (AU$ per QALY) reported one by one; always added to the curve's grid.
+    wtp_max, wtp_points : float, int
+        The acceptability and INMB curves run over ``linspace(0, wtp_max, wtp_points)`` plus ``thresholds``.
+    confidence : float
+        Level of every interval (0.95).
+    qaly_tolerance : float
+        An incremental QALY with absolute value at most this is treated as no difference (no ICER).
+
+    Examples
+    --------
+    >>> CEASettings().bootstrap, CEASettings().thresholds
+    (5000, (28000.0,))
+    >>> CEASettings(bootstrap=0)
+    Traceback (most recent call last):
+    ...
+    analysis.studies.economics.CEAError: bootstrap = 0 must be a whole number between 1 and 1,000,000
+    """
+
+    bootstrap: int = 5000
+    seed: int = 20240619
+    thresholds: tuple[float, ...] = (28000.0,)
+    wtp_max: float = 100_000.0
+    wtp_points: int = 101
+    confidence: float = 0.95
+    qaly_tolerance: float = 1e-9
+
+    def __post_init__(self) -> None:
+        if isinstance(self.bootstrap, bool) or not isinstance(self.bootstrap, int) or not 1 <= self.bootstrap <= MAX_BOOTSTRAP:
+            raise CEAError(f"bootstrap = {self.bootstrap!r} must be a whole number between 1 and {MAX_BOOTSTRAP:,}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
+            raise CEAError(f"seed = {self.seed!r} must be a whole number between 0 and 2^63 - 1")
+        thresholds = tuple(self.thresholds)
+        if not thresholds or len(thresholds) > 1000 or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= 1e9
+                for v in thresholds):
+            raise CEAError("thresholds must be 1 to 1,000 finite numbers between 0 and 1e9 (AU$ per QALY)")
+        object.__setattr__(self, "thresholds", tuple(float(v) for v in thresholds))
+        if not isinstance(self.wtp_max, (int, float)) or not math.isfinite(self.wtp_max) or not 0 < self.wtp_max <= 1e9:
+            raise CEAError(f"wtp_max = {self.wtp_max!r} must be a number in (0, 1e9]")
+        if isinstance(self.wtp_points, bool) or not isinstance(self.wtp_points, int) or not 2 <= self.wtp_points <= 10_001:
+            raise CEAError(f"wtp_points = {self.wtp_points!r} must be a whole number between 2 and 10,001")
+        if not isinstance(self.confidence, float) or not 0.5 <= self.confidence < 1:
+            raise CEAError(f"confidence = {self.confidence!r} must be a number in [0.5, 1)")
+        if not isinstance(self.qaly_tolerance, (int, float)) or not 0 <= self.qaly_tolerance < 1:
+            raise CEAError(f"qaly_tolerance = {self.qaly_tolerance!r} must be a number in [0, 1)")
+
+    @property
+    def wtp_grid(self) -> np.ndarray:
+        grid = np.linspace(0.0, float(self.wtp_max), self.wtp_points)
+        return np.unique(np.concatenate([grid, np.asarray(self.thresholds)]))
+
+
+# --------------------------------------------------------------------------- building blocks
+def _arms(table: pd.DataFrame, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
+    if not isinstance(table, pd.DataFrame):
+        raise CEAError(f"the cost table must be a DataFrame, not {type(table).__name__}")
+    missing = [c for c in ("arm", *columns) if c not in table.columns]
+    if missing:
+        raise CEAError(f"the cost table lacks column(s) {', '.join(missing)}")
+    arm = table["arm"].to_numpy()
+    out = {}
+    for name in ("intervention", "control"):
+        mask = arm == name
+        if mask.sum() < 2:
+            raise CEAError(f"the cost table needs at least two participants in the {name} arm (has {int(mask.sum())})")
+        try:
+            values = table.loc[mask, list(columns)].to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            raise CEAError(f"the cost table's {', '.join(columns)} must be numbers") from None
+        if not np.isfinite(values).all():
+            raise CEAError(f"the cost table's {', '.join(columns)} must be finite numbers in every row")
+        out[name] = values
+    if (~np.isin(arm, ("intervention", "control"))).any():
+        raise CEAError("the cost table's arm must be 'intervention' or 'control'")
+    return out
+
+
+def bootstrap_increments(table: pd.DataFrame, replicates: int = 5000, seed: int = 20240619,
+                         columns: tuple[str, ...] = ("cost", "qaly")) -> np.ndarray:
+    """Stratified non-parametric bootstrap of the differences in means, intervention minus control.
+
+    Each arm is resampled with replacement to its own size (costs and effects in pairs), from
+    ``SeedSequence(seed).spawn(2)`` (child 0 intervention, child 1 control). Vectorised: an index
+    matrix per block of replicates, summed along its rows.
+
+    Returns
+    -------
+    ndarray, shape (replicates, len(columns))
+        Column j holds the replicates of ``mean(columns[j] | intervention) - mean(columns[j] | control)``.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"arm": ["intervention"] * 3 + ["control"] * 3,
+    ...                       "cost": [1.0, 2, 3, 0, 0, 0], "qaly": [1.0, 1, 1, 0, 0, 0]})
+    >>> draws = bootstrap_increments(table, 1000, seed=1)
+    >>> draws.shape, bool((draws[:, 1] == 1).all()), bool(1 <= draws[:, 0].min() <= draws[:, 0].max() <= 3)
+    ((1000, 2), True, True)
+    """
+    columns = tuple(columns)
+    arms = _arms(table, columns)
+    replicates = int(replicates)
+    gen_i, gen_c = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+    means = {}
+    for name, gen in (("intervention", gen_i), ("control", gen_c)):
+        values = arms[name]
+        n = len(values)
+        out = np.empty((replicates, len(columns)))
+        block = max(1, _BLOCK_CELLS // n)
+        for start in range(0, replicates, block):  # blocks of replicates bound the memory, not a loop per replicate
+            stop = min(start + block, replicates)
+            idx = gen.integers(0, n, size=(stop - start, n))
+            for j in range(len(columns)):
+                out[start:stop, j] = values[:, j][idx].sum(axis=1)
+        means[name] = out / n
+    return means["intervention"] - means["control"]
+
+
+def quadrants(delta_cost, delta_qaly) -> np.ndarray:
+    """Quadrant of each (incremental cost, incremental QALY) pair: 'NE', 'SE', 'SW' or 'NW'.
+
+    Examples
+    --------
+    >>> quadrants([100, -100, -100, 100], [0.01, 0.01, -0.01, -0.01]).tolist()
+    ['NE', 'SE', 'SW', 'NW']
+    """
+    d_cost = np.asarray(delta_cost, dtype=float)
+    d_qaly = np.asarray(delta_qaly, dtype=float)
+    east = d_qaly > 0
+    north = d_cost > 0
+    return np.where(east, np.where(north, "NE", "SE"), np.where(north, "NW", "SW"))
+
+
+def describe_increments(delta_cost: float, delta_effect: float, *, tolerance: float = 0.0,
+                        effect: str = "QALY", currency: str = "AU$") -> tuple[str, float, str]:
+    """(quadrant, ratio or NaN, statement) for one pair of increments: never a meaningless negative ratio.
+
+    Examples
+    --------
+    >>> describe_increments(390.0, 0.05)
+    ('NE', 7800.0, 'more costly and more effective: AU$7,800 per QALY gained')
+    >>> describe_increments(-50.0, 0.01)[::2]
+    ('SE', 'dominant: less costly (AU$50 saved) and more effective (+0.0100 QALY)')
+    >>> describe_increments(50.0, -0.01)[::2]
+    ('NW', 'dominated: more costly (AU$50 more) and less effective (0.0100 QALY lost)')
+    >>> describe_increments(-200.0, -0.01)
+    ('SW', 20000.0, 'less costly and less effective: AU$20,000 saved per QALY lost')
+    >>> describe_increments(120.0, 0.0)[2]
+    'no difference in QALY: the ratio is undefined; incremental cost AU$120'
+    """
+    quadrant = str(quadrants(delta_cost, delta_effect))
+    money = f"{currency}{abs(delta_cost):,.0f}"
+    if abs(delta_effect) <= tolerance:
+        sign = "-" if delta_cost < 0 else ""
+        return quadrant, math.nan, (f"no difference in {effect}: the ratio is undefined; incremental cost "
+                                    f"{sign}{money}")
+    ratio = abs(delta_cost / delta_effect)
+    per = f"{currency}{ratio:,.0f}"
+    if quadrant == "NE":
+        return quadrant, ratio, f"more costly and more effective: {per} per {effect} gained"
+    if quadrant == "SW":
+        return quadrant, ratio, f"less costly and less effective: {per} saved per {effect} lost"
+    if quadrant == "SE":
+        what = "no more costly" if delta_cost == 0 else f"less costly ({money} saved)"
+        return quadrant, math.nan, f"dominant: {what} and more effective (+{abs(delta_effect):.4f} {effect})"
+    what = "no less costly" if delta_cost == 0 else f"more costly ({money} more)"
+    return quadrant, math.nan, f"dominated: {what} and less effective ({abs(delta_effect):.4f} {effect} lost)"
+
+
+def fieller_interval(delta_cost: float, delta_qaly: float, var_cost: float, var_qaly: float, cov: float,
+                     confidence: float = 0.95) -> tuple[float, float, str]:
+    """Fieller's interval for the ICER: (lower, upper, kind).
+
+    ``kind`` is ``'bounded'`` (``[lower, upper]``), ``'exclusive'`` (``(-inf, lower] and [upper, inf)``:
+    the QALY difference is not significant and the interval is two half-lines) or ``'unbounded'``
+    (the whole line). The same inequality ``|INMB(l)| <= z SE(INMB(l))`` defines the interval and
+    the normal-approximation acceptability curve, so Fieller's limits are where that curve crosses
+    ``(1 - confidence) / 2`` and ``(1 + confidence) / 2``.
+
+    Examples
+    --------
+    >>> lo, hi, kind = fieller_interval(400.0, 0.05, 100.0**2, 0.01**2, 0.0)
+    >>> kind, round(lo), round(hi)
+    ('bounded', 3806, 15099)
+    >>> fieller_interval(400.0, 0.01, 100.0**2, 0.01**2, 0.0)[2]
+    'exclusive'
+    """
+    from scipy.special import ndtr, ndtri  # scipy.stats would add 0.6 s to the command's start-up
+
+    z2 = ndtri(0.5 + confidence / 2) ** 2
+    a = delta_qaly ** 2 - z2 * var_qaly
+    b = delta_cost * delta_qaly - z2 * cov
+    c = delta_cost ** 2 - z2 * var_cost
+    disc = b * b - a * c
+    if a > 0:
+        root = math.sqrt(max(disc, 0.0))
+        return (b - root) / a, (b + root) / a, "bounded"
+    if disc >= 0 and a < 0:
+        root = math.sqrt(disc)
+        return (b + root) / a, (b - root) / a, "exclusive"
+    return -math.inf, math.inf, "unbounded"
+
+
+def acceptability_normal(wtp, delta_cost: float, delta_qaly: float, var_cost: float, var_qaly: float,
+                         cov: float) -> np.ndarray:
+    """P(INMB > 0) under the bivariate normal approximation: ``Phi(INMB(l) / SE(INMB(l)))``.
+
+    Examples
+    --------
+    >>> acceptability_normal([0.0], 100.0, 0.01, 50.0**2, 0.005**2, 0.0).round(4).tolist()
+    [0.0228]
+    """
+    from scipy.special import ndtr, ndtri  # scipy.stats would add 0.6 s to the command's start-up
+
+    lam = np.asarray(wtp, dtype=float)
+    inmb = lam * delta_qaly - delta_cost
+    se = np.sqrt(np.maximum(lam ** 2 * var_qaly + var_cost - 2 * lam * cov, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, inmb / np.where(se > 0, se, 1.0), np.sign(inmb) * np.inf)
+    return ndtr(z)
+
+
+# --------------------------------------------------------------------------- the result
+@dataclass(frozen=True)
+class CostEffectiveness:
+    """Result of :func:`cost_effectiveness` (increments are intervention minus control).
+
+    ``acceptability`` has one row per willingness-to-pay value: ``wtp``, ``probability`` (bootstrap),
+    ``probability_normal``, ``inmb``, ``inmb_lower``/``inmb_upper`` (bootstrap percentile) and
+    ``inmb_lower_normal``/``inmb_upper_normal``. ``bootstrap_cost``/``bootstrap_qaly`` hold the
+    replicates (the cost-effectiveness plane).
+    """
+
+    settings: CEASettings
+    n: dict
+    mean_cost: dict
+    mean_qaly: dict
+    delta_cost: float
+    delta_qaly: float
+    var_cost: float
+    var_qaly: float
+    cov: float
+    delta_cost_ci: tuple[float, float]
+    delta_qaly_ci: tuple[float, float]
+    quadrant: str
+    icer: float
+    statement: str
+    fieller: tuple[float, float, str]
+    quadrant_shares: dict
+    acceptability: pd.DataFrame = field(repr=False)
+    bootstrap_cost: np.ndarray = field(repr=False)
+    bootstrap_qaly: np.ndarray = field(repr=False)
+    recurrences_prevented: float = math.nan
+    recurrences_prevented_ci: tuple[float, float] = (math.nan, math.nan)
+    cost_per_recurrence_prevented: float = math.nan
+    recurrence_statement: str = ""
+
+    @property
+    def thresholds(self) -> pd.DataFrame:
+        """The acceptability rows at the requested thresholds."""
+        return self.acceptability[self.acceptability["wtp"].isin(self.settings.thresholds)].reset_index(drop=True)
+
+    def probability_cost_effective(self, wtp: float) -> float:
+        """Bootstrap probability that INMB > 0 at ``wtp`` (computed from the replicates)."""
+        return float(np.mean(wtp * self.bootstrap_qaly - self.bootstrap_cost > 0))
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        level = f"{self.settings.confidence:.0%}"
+        rows = [
+            ("mean cost, intervention (AU$)", self.mean_cost["intervention"], math.nan, math.nan),
+            ("mean cost, control (AU$)", self.mean_cost["control"], math.nan, math.nan),
+            ("mean QALY, intervention", self.mean_qaly["intervention"], math.nan, math.nan),
+            ("mean QALY, control", self.mean_qaly["control"], math.nan, math.nan),
+            (f"incremental cost (AU$), bootstrap {level} CI", self.delta_cost, *self.delta_cost_ci),
+            (f"incremental QALY, bootstrap {level} CI", self.delta_qaly, *self.delta_qaly_ci),
+            (f"ICER (AU$ per QALY), Fieller {level} CI"
+             + {"bounded": "", "exclusive": " (exclusive: below lower or above upper)",
+                "unbounded": " (unbounded)"}[self.fieller[2]], self.icer, self.fieller[0], self.fieller[1]),
+        ]
+        for row in self.thresholds.itertuples():
+            rows.append((f"P(cost-effective) at AU${row.wtp:,.0f}", row.probability, math.nan, math.nan))
+            rows.append((f"INMB at AU${row.wtp:,.0f} (AU$), bootstrap {level} CI", row.inmb, row.inmb_lower,
+                         row.inmb_upper))
+        if math.isfinite(self.recurrences_prevented):
+            rows.append((f"recurrences prevented per participant, bootstrap {level} CI", self.recurrences_prevented,
+                         *self.recurrences_prevented_ci))
+            rows.append(("cost per recurrence prevented (AU$)", self.cost_per_recurrence_prevented, math.nan, math.nan))
+        return pd.DataFrame(rows, columns=["measure", "estimate", "lower", "upper"])
+
+    def to_dict(self) -> dict:
+        def num(v):
+            v = float(v)
+            return v if math.isfinite(v) else None
+
+        return {
+            "bootstrap": self.settings.bootstrap, "bootstrap_seed": self.settings.seed, "confidence": self.settings.confidence,
+            "n": dict(self.n), "mean_cost": {k: num(v) for k, v in self.mean_cost.items()},
+            "mean_qaly": {k: num(v) for k, v in self.mean_qaly.items()},
+            "delta_cost": num(self.delta_cost), "delta_cost_ci": [num(v) for v in self.delta_cost_ci],
+            "delta_qaly": num(self.delta_qaly), "delta_qaly_ci": [num(v) for v in self.delta_qaly_ci],
+            "quadrant": self.quadrant, "icer": num(self.icer), "statement": self.statement,
+            "fieller": {"lower": num(self.fieller[0]), "upper": num(self.fieller[1]), "kind": self.fieller[2]},
+            "quadrant_shares": dict(self.quadrant_shares),
+            "thresholds": [{k: num(v) for k, v in row.items()} for row in self.thresholds.to_dict(orient="records")],
+            "acceptability": [{k: num(v) for k, v in row.items()} for row in self.acceptability.to_dict(orient="records")],
+            "recurrences_prevented": num(self.recurrences_prevented),
+            "recurrences_prevented_ci": [num(v) for v in self.recurrences_prevented_ci],
+            "cost_per_recurrence_prevented": num(self.cost_per_recurrence_prevented),
+            "recurrence_statement": self.recurrence_statement,
+        }
+
+
+def cost_effectiveness(table: pd.DataFrame, settings: CEASettings | None = None) -> CostEffectiveness:
+    """Trial-based cost-effectiveness of a per-participant table (``arm``, ``cost``, ``qaly`` [, ``recurrence``]).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(3)
+    >>> arm = np.repeat(["intervention", "control"], 300)
+    >>> table = pd.DataFrame({"arm": arm, "cost": rng.normal(np.where(arm == "intervention", 500, 100), 200),
+    ...                       "qaly": rng.normal(np.where(arm == "intervention", 0.80, 0.75), 0.1)})
+    >>> result = cost_effectiveness(table, CEASettings(bootstrap=2000, seed=1))
+    >>> result.quadrant, result.statement.startswith("more costly and more effective")
+    ('NE', True)
+    >>> bool(0.9 < result.thresholds["probability"].iloc[0] <= 1)
+    True
+    """
+    settings = settings if settings is not None else CEASettings()
+    has_recurrence = isinstance(table, pd.DataFrame) and "recurrence" in table.columns
+    columns = ("cost", "qaly", "recurrence") if has_recurrence else ("cost", "qaly")
+    arms = _arms(table, columns)
+    n = {k: int(len(v)) for k, v in arms.items()}
+    means = {k: v.mean(axis=0) for k, v in arms.items()}
+    covs = {k: np.atleast_2d(np.cov(v[:, :2], rowvar=False, ddof=1)) / len(v) for k, v in arms.items()}
+    d_cost = float(means["intervention"][0] - means["control"][0])
+    d_qaly = float(means["intervention"][1] - means["control"][1])
+    var_cost = float(covs["intervention"][0, 0] + covs["control"][0, 0])
+    var_qaly = float(covs["intervention"][1, 1] + covs["control"][1, 1])
+    cov = float(covs["intervention"][0, 1] + covs["control"][0, 1])
+
+    draws = bootstrap_increments(table, settings.bootstrap, settings.seed, columns)
+    boot_cost, boot_qaly = draws[:, 0], draws[:, 1]
+    tail = (1 - settings.confidence) / 2
+    probs = [tail, 1 - tail]
+
+    def pct(x):
+        lo, hi = np.quantile(x, probs)
+        return float(lo), float(hi)
+
+    quadrant, icer, statement = describe_increments(d_cost, d_qaly, tolerance=settings.qaly_tolerance)
+    labels = quadrants(boot_cost, boot_qaly)
+    shares = {q: float(np.mean(labels == q)) for q in QUADRANTS}
+
+    lam = settings.wtp_grid
+    prob_boot = np.empty(len(lam))
+    inmb_lo, inmb_hi = np.empty(len(lam)), np.empty(len(lam))
+    step = max(1, _BLOCK_CELLS // len(boot_cost))
+    for start in range(0, len(lam), step):  # blocks of thresholds bound the memory of the (B, L) matrix
+        cols = slice(start, start + step)
+        nmb = boot_qaly[:, None] * lam[None, cols] - boot_cost[:, None]
+        prob_boot[cols] = np.mean(nmb > 0, axis=0)
+        inmb_lo[cols], inmb_hi[cols] = np.quantile(nmb, probs, axis=0)
+    from scipy.special import ndtr, ndtri  # scipy.stats would add 0.6 s to the command's start-up
+
+    z = ndtri(1 - tail)
+    inmb = lam * d_qaly - d_cost
+    se = np.sqrt(np.maximum(lam ** 2 * var_qaly + var_cost - 2 * lam * cov, 0.0))
+    acceptability = pd.DataFrame({
+        "wtp": lam, "probability": prob_boot,
+        "probability_normal": acceptability_normal(lam, d_cost, d_qaly, var_cost, var_qaly, cov),
+        "inmb": inmb, "inmb_lower": inmb_lo, "inmb_upper": inmb_hi,
+        "inmb_lower_normal": inmb - z * se, "inmb_upper_normal": inmb + z * se,
+    })
+    extra = {}
+    if has_recurrence:
+        # recurrences prevented per participant = control risk - intervention risk
+        prevented = float(means["control"][2] - means["intervention"][2])
+        _, ratio, text = describe_increments(d_cost, prevented, tolerance=1e-12, effect="recurrence prevented")
+        text = text.replace("recurrence prevented gained", "recurrence prevented").replace(
+            "recurrence prevented lost", "extra recurrence")
+        extra = {"recurrences_prevented": prevented, "recurrences_prevented_ci": pct(-draws[:, 2]),
+                 "cost_per_recurrence_prevented": ratio, "recurrence_statement": text}
+    return CostEffectiveness(
+        settings=settings, n=n, mean_cost={k: float(v[0]) for k, v in means.items()},
+        mean_qaly={k: float(v[1]) for k, v in means.items()}, delta_cost=d_cost, delta_qaly=d_qaly,
+        var_cost=var_cost, var_qaly=var_qaly, cov=cov, delta_cost_ci=pct(boot_cost), delta_qaly_ci=pct(boot_qaly),
+        quadrant=quadrant, icer=icer, statement=statement,
+        fieller=fieller_interval(d_cost, d_qaly, var_cost, var_qaly, cov, settings.confidence),
+        quadrant_shares=shares, acceptability=acceptability, bootstrap_cost=boot_cost, bootstrap_qaly=boot_qaly,
+        **extra)
+
+
+# --------------------------------------------------------------------------- whole studies
+def trial_cost_effectiveness(scenario, economics: Economics | None = None, seed: int | None = None,
+                             settings: CEASettings | None = None):
+    """Simulate one trial of ``scenario``, cost it and analyse it: ``(cost_table, CostEffectiveness)``.
+
+    INTERIM: the episodes are :func:`analysis.model.costs.interim_first_recurrence_episodes` (the
+    first activity-limiting recurrence only) until the episode engine lands; this is the one place
+    to swap in the real episode table.
+    """
+    from ..model.costs import interim_first_recurrence_episodes
+    from ..simulate.engine import simulate_trial
+
+    economics = economics if economics is not None else Economics()
+    participants = simulate_trial(scenario, seed=scenario.seed if seed is None else seed)
+    episodes = interim_first_recurrence_episodes(participants)
+    table = participant_costs(participants, episodes, economics)
+    return table, cost_effectiveness(table, settings)
+
+
+@dataclass(frozen=True)
+class CEAStudy:
+    """Everything the Cost-effectiveness page shows: the cost table, the analysis, the tornado and,
+    optionally, the expectation (many pooled trials) next to this one trial."""
+
+    table: pd.DataFrame = field(repr=False)
+    result: CostEffectiveness
+    tornado: pd.DataFrame = field(repr=False)
+    expected: object | None
+    interim: bool = True
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.result.summary
+
+    def to_dict(self) -> dict:
+        out = {"result": self.result.to_dict(), "tornado": self.tornado.to_dict(orient="records"),
+               "interim": self.interim}
+        if self.expected is not None:
+            out["expected"] = dict(vars(self.expected))
+        return out
+
+
+def cea_study(scenario, economics: Economics | None = None, seed: int | None = None,
+              settings: CEASettings | None = None, *, expected_trials: int = 0, wtp: float | None = None) -> CEAStudy:
+    """One simulated trial costed and analysed, its tornado at ``wtp`` and (``expected_trials`` > 0)
+    the expected ICER and probability from that many pooled trials (seeds 1,000,000 onwards).
+
+    INTERIM episodes, as in :func:`trial_cost_effectiveness`.
+    """
+    from ..model.costs import expected_cost_effectiveness, interim_first_recurrence_episodes
+    from ..simulate.engine import simulate_trial
+
+    economics = economics if economics is not None else Economics()
+    settings = settings if settings is not None else CEASettings()
+    wtp = float(settings.thresholds[0] if wtp is None else wtp)
+    participants = simulate_trial(scenario, seed=scenario.seed if seed is None else seed)
+    episodes = interim_first_recurrence_episodes(participants)
+    table = participant_costs(participants, episodes, economics)
+    result = cost_effectiveness(table, settings)
+    tornado = one_way_sensitivity(participants, episodes, economics, wtp=wtp)
+    expected = None
+    if expected_trials:
+        big = stacked_trials(scenario, expected_trials, first_seed=1_000_000)
+        expected = expected_cost_effectiveness(
+            participant_costs(big, interim_first_recurrence_episodes(big), economics), wtp,
+            scenario.design.n_intervention, scenario.design.n_control)
+    return CEAStudy(table=table, result=result, tornado=tornado, expected=expected)
+
+
+def stacked_trials(scenario, trials: int, first_seed: int = 0) -> pd.DataFrame:
+    """``trials`` simulated trials of ``scenario`` (seeds ``first_seed, first_seed + 1, ...``) stacked in one
+    participant table with a ``replicate`` column and participant ids unique across trials: the large
+    table that stands for the expectation when calibrating the economics.
+
+    Examples
+    --------
+    >>> from analysis.trial.scenario import Scenario
+    >>> people = stacked_trials(Scenario(), 3, first_seed=1)
+    >>> len(people), people["participant_id"].is_unique, sorted(people["replicate"].unique().tolist())
+    (2103, True, [0, 1, 2])
+    """
+    from ..simulate.engine import simulate_cohorts
+
+    if isinstance(trials, bool) or not isinstance(trials, int) or not 1 <= trials <= 100_000:
+        raise CEAError(f"trials = {trials!r} must be a whole number between 1 and 100,000")
+    people = simulate_cohorts(scenario, np.arange(first_seed, first_seed + trials, dtype=np.int64))
+    n = scenario.design.n_total
+    people["replicate"] = np.repeat(np.arange(trials), n)
+    people["participant_id"] = people["replicate"].to_numpy() * n + people["participant_id"].to_numpy()
+    return people
+
+
+def one_way_sensitivity(participants: pd.DataFrame, episodes: pd.DataFrame, economics: Economics | None = None, *,
+                        wtp: float = 28000.0, spread: float = 0.5, parameters: tuple[str, ...] | None = None
+                        ) -> pd.DataFrame:
+    """Tornado data: INMB at ``wtp`` (and the quadrant-aware statement) with each assumption moved alone.
+
+    Each parameter goes to ``(1 - spread)`` and ``(1 + spread)`` times its value (clipped to what
+    :class:`Economics` allows; ``sessions`` is rounded). Point estimates only (no bootstrap): the
+    tornado shows what the result depends on, not its sampling error. Rows are sorted by swing.
+
+    Examples
+    --------
+    >>> people = pd.DataFrame({"participant_id": [1, 2, 3, 4], "arm": ["control", "intervention"] * 2,
+    ...                        "started_programme": [0, 1, 0, 1]})
+    >>> eps = pd.DataFrame({"participant_id": [1, 3], "onset_day": [10.0, 50.0], "recovery_day": [14.0, 53.0],
+    ...                     "activity_limiting": [1, 1], "care_seeking": [1, 0]})
+    >>> tornado = one_way_sensitivity(people, eps, Economics(), parameters=("materials", "sessions"))
+    >>> list(tornado["parameter"])
+    ['sessions', 'materials']
+    """
+    from dataclasses import fields as dc_fields
+
+    economics = economics if economics is not None else Economics()
+    names = parameters if parameters is not None else tuple(
+        f.name for f in dc_fields(Economics) if f.name not in ("baseline_utility", "horizon_days"))
+    if not 0 < spread < 1:
+        raise CEAError(f"spread = {spread!r} must be strictly between 0 and 1")
+
+    def inmb(e: Economics) -> tuple[float, str]:
+        table = participant_costs(participants, episodes, e)
+        arm = table["arm"].to_numpy()
+        d_cost = table["cost"][arm == "intervention"].mean() - table["cost"][arm == "control"].mean()
+        d_qaly = table["qaly"][arm == "intervention"].mean() - table["qaly"][arm == "control"].mean()
+        return float(wtp * d_qaly - d_cost), describe_increments(d_cost, d_qaly)[2]
+
+    base, base_text = inmb(economics)
+    rows = []
+    for name in names:  # one row per assumption (a dozen), not per participant or replicate
+        value = getattr(economics, name)
+        moved = []
+        for factor in (1 - spread, 1 + spread):
+            new = value * factor
+            new = int(round(new)) if name == "sessions" else new
+            try:
+                e = replace(economics, **{name: new})
+            except WalkBackInputError:
+                e = economics
+                new = value
+            moved.append((new, *inmb(e)))
+        rows.append({"parameter": name, "base_value": value, "low_value": moved[0][0], "high_value": moved[1][0],
+                     "inmb_low": moved[0][1], "inmb_high": moved[1][1], "inmb_base": base,
+                     "statement_low": moved[0][2], "statement_high": moved[1][2]})
+    out = pd.DataFrame(rows)
+    out["swing"] = (out["inmb_high"] - out["inmb_low"]).abs()
+    return out.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)

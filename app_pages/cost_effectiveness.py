@@ -1,0 +1,113 @@
+"""Cost-effectiveness: one simulated trial costed and analysed, with what-ifs, beside the published figures."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from analysis.model.costs import COST_TABLE_COLUMNS, ECONOMICS_ASSUMPTIONS, ECONOMICS_SHORT_LABELS, Economics
+from analysis.plots.economics import acceptability_figure, ce_plane_figure, net_benefit_figure, tornado_figure
+from analysis.studies.economics import CEASettings, cea_study
+from analysis.trial.published import published_value
+from analysis.trial.scenario import Scenario, with_changes
+
+from app_support.shared import current_scenario, guarded, page_header, plot
+
+EXPECTED_TRIALS = 200
+
+
+@st.cache_data(max_entries=16, show_spinner="Simulating, costing and bootstrapping the trial...")
+def cached_study(scenario: Scenario, economics: Economics, seed: int, bootstrap: int, threshold: float):
+    settings = CEASettings(bootstrap=bootstrap, thresholds=tuple(sorted({28000.0, threshold})))
+    return cea_study(scenario, economics, seed, settings, expected_trials=EXPECTED_TRIALS, wtp=threshold)
+
+
+page_header(
+    "Cost-effectiveness",
+    "The trial's economic evaluation redone on a simulated trial: societal costs and QALYs per participant, "
+    "incremental costs and QALYs, the ICER, a stratified bootstrap, the cost-effectiveness plane, the acceptability "
+    "and net-benefit curves and a one-way sensitivity analysis. Unit costs and utilities were not found in the "
+    "published sources: they are labelled assumptions, two of them calibrated to the published ICER and probability.")
+st.warning("Interim model: costs and QALYs come from the first activity-limiting recurrence only (its published "
+           "median duration) until the episode simulator lands; the calibration will be re-run on full episodes.",
+           icon=":material/construction:")
+
+scenario = current_scenario()
+base = Economics()
+c1, c2, c3, c4 = st.columns(4)
+sessions = c1.slider("Physiotherapist sessions", 0, 12, base.sessions, key="cea_sessions")
+price = c2.slider("Session price (AU$)", 0, 250, int(base.session_price), step=5, key="cea_price")
+never_start = c3.slider("Never start the programme", 0.0, 1.0, float(scenario.adherence.never_start), step=0.05,
+                        key="cea_never_start")
+threshold = c4.select_slider("Willingness to pay (AU$/QALY)", [10_000, 20_000, 28_000, 50_000, 75_000, 100_000],
+                             value=28_000, key="cea_threshold")
+d1, d2, d3 = st.columns(3)
+adherence = d1.slider("Mean adherence of starters", 0.0, 1.0, float(scenario.adherence.mean_adherence), step=0.01,
+                      key="cea_adherence")
+seed = d2.number_input("Trial seed", min_value=0, max_value=(1 << 53) - 1, value=min(int(scenario.seed), (1 << 53) - 1),
+                       step=1, key="cea_seed")
+bootstrap = d3.select_slider("Bootstrap replicates", [1000, 2000, 5000, 10000], value=5000, key="cea_bootstrap")
+
+economics = replace(base, sessions=int(sessions), session_price=float(price))
+what_if = with_changes(scenario, {"adherence.never_start": float(never_start),
+                                  "adherence.mean_adherence": float(adherence)})
+study = guarded(lambda: cached_study(what_if, economics, int(seed), int(bootstrap), float(threshold)),
+                "Cost-effectiveness")
+if study is None:
+    st.stop()
+result = study.result
+at = result.thresholds.set_index("wtp")
+published_icer = published_value("icer_aud_per_qaly")
+published_p = published_value("prob_cost_effective")
+published_wtp = published_value("cea_wtp_threshold")
+
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("ICER, this trial", f"AU${result.icer:,.0f}" if result.quadrant in ("NE", "SW") else result.quadrant,
+          help=result.statement)
+m2.metric(f"P(cost-effective) at AU${threshold:,.0f}", f"{at.loc[float(threshold), 'probability']:.0%}")
+m3.metric("Incremental cost", f"AU${result.delta_cost:,.0f}",
+          help=f"{result.settings.confidence:.0%} CI AU${result.delta_cost_ci[0]:,.0f} to AU${result.delta_cost_ci[1]:,.0f}")
+m4.metric("Incremental QALYs", f"{result.delta_qaly:.4f}",
+          help=f"{result.settings.confidence:.0%} CI {result.delta_qaly_ci[0]:.4f} to {result.delta_qaly_ci[1]:.4f}")
+st.markdown(f"**{result.statement[0].upper() + result.statement[1:]}.** Recurrences prevented, "
+            f"{result.recurrence_statement}.")
+
+expected = study.expected
+st.dataframe(pd.DataFrame({
+    "": ["ICER (AU$ per QALY gained)", f"P(cost-effective) at AU${published_wtp:,.0f}"],
+    "Published (Lancet 2024)": [f"{published_icer:,}", f"{published_p:.0%}"],
+    "This simulated trial": [f"{result.icer:,.0f}" if result.quadrant == "NE" else result.quadrant,
+                             f"{at.loc[published_wtp, 'probability']:.0%}"],
+    f"Expected ({EXPECTED_TRIALS} pooled trials)": [f"{expected.icer:,.0f}", f"{expected.probability:.0%}"],
+}), hide_index=True)
+st.caption("One trial's probability varies a lot from seed to seed; the expected column pools many trials (normal "
+           "approximation for a trial of the published size), which is what the calibration matches.")
+
+left, right = st.columns(2)
+with left:
+    plot(ce_plane_figure(result, wtp=float(threshold), title="Cost-effectiveness plane"), key="cea_plane")
+with right:
+    plot(acceptability_figure(result.acceptability, published=(published_wtp, published_p),
+                              thresholds=(float(threshold),), title="Cost-effectiveness acceptability curve"),
+         key="cea_ceac")
+left, right = st.columns(2)
+with left:
+    plot(net_benefit_figure(result.acceptability, confidence=result.settings.confidence,
+                            title="Incremental net monetary benefit"), key="cea_inmb")
+with right:
+    plot(tornado_figure(study.tornado, labels=ECONOMICS_SHORT_LABELS, wtp=float(threshold),
+                        title="One-way sensitivity (each assumption -50% / +50%)"), key="cea_tornado")
+
+with st.expander("Assumptions: unit costs and utilities", icon=":material/tune:"):
+    st.dataframe(pd.DataFrame([{"Assumption": label, "Value": getattr(economics, name), "Source": source}
+                               for name, (label, source) in ECONOMICS_ASSUMPTIONS.items()]), hide_index=True)
+with st.expander("Summary table and per-participant costs", icon=":material/table_view:"):
+    st.dataframe(result.summary, hide_index=True)
+    st.download_button("Cost/QALY table (CSV)", study.table.to_csv(index=False), file_name="walkback_costs.csv",
+                       mime="text/csv", key="cea_csv")
+    st.download_button("Data dictionary (JSON)", json.dumps({"columns": COST_TABLE_COLUMNS,
+                                                             "economics": economics.to_dict()}, indent=2),
+                       file_name="walkback_costs.dictionary.json", mime="application/json", key="cea_dict")
