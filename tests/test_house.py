@@ -112,7 +112,10 @@ def test_wheel_installs_and_runs_outside_the_source_tree(tmp_path):
                           check=True, capture_output=True, text=True).stdout.strip()
     deps = [p for p in sys.path if p.endswith("site-packages")]
     Path(site, "test_dependencies.pth").write_text("\n".join(deps) + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
+    # --ignore-installed: the test environment's own (editable) walkback-explorer is visible through that path and
+    # must neither satisfy the request nor be uninstalled.
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--ignore-installed",
+                    "-q", str(wheel)],
                    check=True, capture_output=True, text=True)
     work = tmp_path / "elsewhere"
     work.mkdir()
