@@ -12,6 +12,7 @@ import sys
 from typing import Sequence
 
 from . import analyze as cli_analyze
+from . import classroom as cli_classroom
 from . import power as cli_power
 from ..errors import WalkBackInputError
 from .common import Parser, load_scenario, positive_int, seed
@@ -187,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_calibrate(sub)
     cli_analyze.add_parser(sub)
     cli_power.add_parser(sub)
+    cli_classroom.add_parser(sub)
     return parser
 
 
