@@ -52,6 +52,7 @@ __all__ = [
     "worksheet_markdown",
     "worksheet_html",
     "median_ratio_under_proportional_hazards",
+    "weibull_ph_curves",
 ]
 
 #: Most students in one class set (each gets a full trial of the scenario's size).
@@ -160,6 +161,36 @@ def median_ratio_under_proportional_hazards(hazard_ratio: float, weibull_shape: 
     if not 0 < hazard_ratio < math.inf or not 0 < weibull_shape < math.inf:
         raise WalkBackInputError("the hazard ratio and the Weibull shape must be positive numbers")
     return hazard_ratio ** (-1.0 / weibull_shape)
+
+
+def weibull_ph_curves(median_control: float, hazard_ratio: float, weibull_shape: float,
+                      max_days: float = 1095.75, points: int = 400) -> pd.DataFrame:
+    """Recurrence-free curves of two arms with a Weibull hazard and a constant hazard ratio (for teaching).
+
+    Control: ``S0(t) = 2 ** -((t / median_control) ** shape)``; intervention: ``S0(t) ** hazard_ratio``.
+
+    Returns
+    -------
+    DataFrame
+        ``day``, ``control``, ``intervention`` (survival, 0..1), and in ``attrs`` the two medians
+        (``median_control``, ``median_intervention``).
+
+    Examples
+    --------
+    >>> c = weibull_ph_curves(112, 0.72, 1.0)
+    >>> round(c.attrs["median_intervention"], 1)
+    155.6
+    """
+    import numpy as np
+
+    if not 0 < median_control < math.inf or not 0 < max_days < math.inf:
+        raise WalkBackInputError("the control median and the time span must be positive numbers")
+    ratio = median_ratio_under_proportional_hazards(hazard_ratio, weibull_shape)
+    day = np.linspace(0.0, float(max_days), int(points))
+    control = np.exp2(-((day / median_control) ** weibull_shape))
+    frame = pd.DataFrame({"day": day, "control": control, "intervention": control ** hazard_ratio})
+    frame.attrs.update({"median_control": float(median_control), "median_intervention": float(median_control * ratio)})
+    return frame
 
 
 # --------------------------------------------------------------------------- the worksheet

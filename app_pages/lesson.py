@@ -1,0 +1,244 @@
+"""A guided lesson through the WalkBack trial: five short steps, each with a figure to play with.
+
+Written for a lecture. Every number comes from the library (no statistics here); each step links to
+the page where the topic can be explored further.
+"""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from analysis.formats import format_ci, format_p
+from analysis.plots import figures as F
+from analysis.plots.design import estimands_figure, power_curve_figure
+from analysis.simulate.engine import scenario_for_size, simulate_trial
+from analysis.stats.survival import cox, kaplan_meier
+from analysis.studies.classroom import median_ratio_under_proportional_hazards, weibull_ph_curves
+from analysis.studies.estimands import EstimandSettings, estimate_estimands
+from analysis.studies.power import power_curve
+from analysis.trial.published import published_figures
+from analysis.trial.scenario import Scenario, with_changes
+from app_support.shared import cached_cohort, cached_expected, current_scenario, guarded, page_header, plot
+
+LESSON_SEED_KEY = "lesson_trial_seed"
+
+
+@st.cache_data(max_entries=16, show_spinner="Simulating one trial...")
+def one_trial(scenario: Scenario, seed: int):
+    cohort = cached_cohort(scenario, seed)
+    return kaplan_meier(cohort, landmarks=()), cox(cohort)
+
+
+@st.cache_data(max_entries=4, show_spinner="Simulating a small trial...")
+def small_trial(scenario: Scenario, n: int, seed: int):
+    cohort = simulate_trial(scenario_for_size(scenario, n), seed=seed)
+    return cohort, kaplan_meier(cohort, landmarks=())
+
+
+@st.cache_data(max_entries=8, show_spinner="Simulating a large trial and the true effects (a few seconds)...")
+def adherence_bias(scenario: Scenario, correlation: float, seed: int):
+    confounded = with_changes(scenario_for_size(scenario, 5000), {
+        "outcome.baseline_risk_sd": 0.8, "adherence.healthy_adherer_correlation": float(correlation)})
+    cohort = simulate_trial(confounded, seed=seed, potential_outcomes=True)
+    return estimate_estimands(cohort, confounded, EstimandSettings(landmark_days=365.25, tau_days=365.25))
+
+
+@st.cache_data(max_entries=8, show_spinner="Computing power...")
+def analytic_power_curve(scenario: Scenario):
+    return power_curve(scenario, "n", [100, 200, 300, 400, 500, 600, 701, 800, 1000, 1200], 0, 1)
+
+
+page_header("A guided lesson: reading the WalkBack trial",
+            "Five short steps for a lecture or for reading on your own. Each has a figure you can change, and a link "
+            "to the page where you can explore further. The numbers come from the calibrated simulation of the trial.")
+
+figs = published_figures()
+med_c, med_i, hr = figs["median_days_control"], figs["median_days_intervention"], figs["hazard_ratio"]
+scenario = current_scenario()
+
+st.markdown(f"""
+**The trial in one paragraph.** WalkBack (Pocovi et al., Lancet 2024) randomised {figs['n_randomised'].value} adults
+who had just recovered from low back pain to a walking programme with education, or to no treatment, and waited for
+the back pain to come back (a *recurrence*). Half of the control group had a recurrence within **{med_c.value} days**;
+in the walking group this took **{med_i.value} days**. The **hazard ratio** was **{hr.value:.2f}**.
+""")
+
+# --------------------------------------------------------------------------- step 1
+st.divider()
+st.header("Step 1 · Why 112/208 is not the hazard ratio 0.72")
+ratio = med_c.value / med_i.value
+st.markdown(f"""
+The two medians give **{med_c.value} / {med_i.value} = {ratio:.2f}**, yet the paper reports a hazard ratio of
+**{hr.value:.2f}**. Both are right; they answer different questions.
+
+- The **hazard** is the risk of a recurrence *right now*, among people who have not had one yet.
+  A hazard ratio of {hr.value:.2f} means: at any moment, walkers have {100 * (1 - hr.value):.0f}% less risk than controls.
+- The **median** is a *time*: the day by which half of a group has had a recurrence.
+
+How much a lower risk delays the median depends on how the risk changes over time. In WalkBack the risk was
+**highest just after recovery and fell over time**. When risk falls, the people still waiting are at ever lower risk,
+so a delay early on grows into a much longer wait: the median moves further than the hazard ratio suggests.
+""")
+shape_now = round(float(scenario.outcome.shape), 2) if scenario.outcome.baseline == "weibull" else 0.55
+c1, c2 = st.columns([0.35, 0.65], gap="large")
+with c1:
+    shape = st.slider("How the risk changes over time (Weibull shape)", 0.3, 2.0, shape_now, 0.01,
+                      key="lesson_shape",
+                      help="Below 1: the risk falls over time. 1: constant risk. Above 1: the risk rises.")
+    curves = weibull_ph_curves(med_c.value, hr.value, shape)
+    constant = weibull_ph_curves(med_c.value, hr.value, 1.0)
+    st.metric("Walking median implied by HR 0.72", f"{curves.attrs['median_intervention']:.0f} days",
+              help="Control median 112 days, hazard ratio 0.72 at every moment.")
+    st.caption(f"With a **constant** risk (shape 1) the walking median would be only "
+               f"**{constant.attrs['median_intervention']:.0f} days** (112 / 0.72). With the shape the simulation "
+               f"fitted to the published results ({shape_now:.2f}, falling risk) it is "
+               f"**{med_c.value * median_ratio_under_proportional_hazards(hr.value, shape_now):.0f} days**, close to the "
+               f"published {med_i.value}.")
+with c2:
+    lines = [("control", "Control", curves.day.to_numpy(), curves.control.to_numpy(), "solid"),
+             ("intervention", "Walking, HR 0.72", curves.day.to_numpy(), curves.intervention.to_numpy(), "solid"),
+             ("control", "Control, constant risk", constant.day.to_numpy(), constant.control.to_numpy(), "dash"),
+             ("intervention", "Walking, constant risk", constant.day.to_numpy(), constant.intervention.to_numpy(),
+              "dash")]
+    plot(F.expected_curves_figure(lines, height=380, max_days=730.5,
+                                  title="Same hazard ratio, different medians: where each curve crosses 50%"),
+         key="lesson_median_fig")
+st.caption("Solid: the shape you chose. Dashed: constant risk. Both pairs have the same hazard ratio (0.72) and the "
+           "same control median (112 days).")
+st.page_link("app_pages/adherence.py", label="Explore: how adherence and walking dose move the curves",
+             icon=":material/arrow_forward:")
+
+# --------------------------------------------------------------------------- step 2
+st.divider()
+st.header("Step 2 · What a Kaplan-Meier curve shows, and what a censored participant is")
+st.markdown("""
+Not everyone is followed until their back pain returns. Some people reach the end of the study, or stop answering,
+while still recurrence-free. We know only that their recurrence had *not happened yet*: they are **censored**.
+Dropping them would throw away information; counting them as "no recurrence" would pretend we know more than we do.
+
+The **Kaplan-Meier curve** uses everyone: each time someone has a recurrence, the curve steps down by the share of
+the people *still being followed* at that moment. A censored person simply leaves the group still being followed,
+marked by a small tick. Below is a small trial of 40 people, so you can see every step and every tick.
+""")
+small_seed = st.number_input("Trial number", 1, 1000, 1, key="lesson_small_seed",
+                             help="Another number gives another small trial.")
+small = guarded(lambda: small_trial(scenario, 40, int(small_seed)), "The small trial")
+if small is not None:
+    cohort, km_small = small
+    left, right = st.columns([0.62, 0.38], gap="large")
+    with left:
+        plot(F.km_figure(F.arm_curves_from_km(km_small), show_bands=False, show_censors=True, height=420,
+                         title="A trial of 40 people: steps are recurrences, ticks are censored people"),
+             key="lesson_small_km")
+    with right:
+        shown = cohort[["participant_id", "arm", "time_days", "recurrence", "censor_reason"]].head(10).copy()
+        shown["time_days"] = shown["time_days"].round(0).astype(int)
+        shown["recurrence"] = shown["recurrence"].map({1: "yes", 0: "no (censored)"})
+        st.dataframe(shown.rename(columns={"participant_id": "Person", "arm": "Arm", "time_days": "Days followed",
+                                           "recurrence": "Recurrence?", "censor_reason": "Why follow-up ended"}),
+                     hide_index=True)
+        st.caption("The first 10 of the 40. 'Days followed' ends at the recurrence, or at censoring.")
+st.page_link("app_pages/survival.py", label="Explore: the full survival analysis of a simulated trial",
+             icon=":material/arrow_forward:")
+
+# --------------------------------------------------------------------------- step 3
+st.divider()
+st.header("Step 3 · One trial varies around the truth")
+st.markdown("""
+The simulation knows the **truth** of its scenario: the curves and hazard ratio you would see with endless
+participants (dashed). A real trial has 701 people, so chance moves its results around that truth. Press the button
+to run the same trial again with new participants, and watch the hazard ratio change.
+""")
+if LESSON_SEED_KEY not in st.session_state:
+    st.session_state[LESSON_SEED_KEY] = int(scenario.seed)
+if st.button("Draw another trial", icon=":material/casino:", key="lesson_draw", type="primary"):
+    st.session_state[LESSON_SEED_KEY] += 1
+draw = int(st.session_state[LESSON_SEED_KEY])
+trial = guarded(lambda: one_trial(scenario, draw), "The simulated trial")
+expected = guarded(lambda: cached_expected(scenario), "The scenario's truth")
+if trial is not None and expected is not None:
+    km_trial, cox_trial = trial
+    a, b, c = st.columns(3)
+    a.metric("Hazard ratio, this trial", f"{cox_trial.hr:.2f}",
+             delta=f"{cox_trial.hr - expected.cox_hr:+.2f} from the truth", delta_color="off")
+    a.caption(f"95% CI {format_ci(cox_trial.lower, cox_trial.upper, 2)} · {format_p(cox_trial.p)}")
+    b.metric("Hazard ratio, truth", f"{expected.cox_hr:.2f}")
+    b.caption("The scenario's value with endless participants")
+    curves_now = {cv.level: cv for cv in km_trial.curves}
+    c.metric("Medians, walking / control", f"{curves_now['intervention'].median:.0f} / {curves_now['control'].median:.0f}"
+             if math.isfinite(curves_now["intervention"].median) and math.isfinite(curves_now["control"].median)
+             else "not reached")
+    c.caption(f"truth {expected.median_intervention:.0f} / {expected.median_control:.0f} days · trial #{draw}")
+    plot(F.km_figure(F.arm_curves_from_km(km_trial), show_censors=False, height=440,
+                     overlay=[("intervention", expected.times, expected.survival_intervention),
+                              ("control", expected.times, expected.survival_control)],
+                     title="This trial (solid, with 95% bands) and the truth (dashed)"), key="lesson_trial_km")
+    st.caption("Does the 95% confidence interval of this trial's hazard ratio contain the truth? It should in about "
+               "95 trials out of 100.")
+st.page_link("app_pages/replicates.py", label="Explore: hundreds of trials at once", icon=":material/arrow_forward:")
+
+# --------------------------------------------------------------------------- step 4
+st.divider()
+st.header("Step 4 · Why per-protocol analyses mislead")
+st.markdown("""
+It is tempting to compare only the people who **did** the walking (the *adherent*) with the controls: surely that
+shows the "real" effect? The trouble is that people who stick to a programme often differ from those who do not:
+they may be healthier, more motivated or less busy, and would have done better **anyway**. This is
+**healthy-adherer confounding**. Randomisation protects the **intention-to-treat (ITT)** comparison (everyone as
+randomised), but not a comparison that picks people by what they did after randomisation.
+
+The simulation can measure this, because it knows each person's outcome with *and* without the programme. Below is one
+very large trial (5,000 people, so chance is small); people differ in their underlying risk. Increase how strongly
+adherence goes with low risk and compare each estimate (dot) with its truth (cross).
+""")
+rho = st.slider("How strongly adherence goes with low risk (healthy-adherer correlation)", 0.0, 0.9, 0.6, 0.3,
+                key="lesson_rho", help="0: adherers are like everyone else. 0.9: adherers were at much lower risk anyway.")
+bias = guarded(lambda: adherence_bias(scenario, float(rho), int(scenario.seed)), "The per-protocol example")
+if bias is not None:
+    rows = bias.summary.set_index("estimand")
+    a, b = st.columns(2)
+    a.metric("ITT hazard ratio", f"{rows.loc['itt_hr', 'estimate']:.2f}",
+             help="Everyone as randomised.")
+    a.caption(f"truth {rows.loc['itt_hr', 'truth']:.2f}: randomisation keeps it honest")
+    b.metric("Per-protocol hazard ratio", f"{rows.loc['per_protocol_hr', 'estimate']:.2f}",
+             help="Adherent walkers against all controls.")
+    b.caption(f"truth {rows.loc['per_protocol_hr', 'truth']:.2f}: the effect of the programme among adherers")
+    hr_rows = bias.summary[bias.summary["estimand"].isin(["itt_hr", "per_protocol_hr", "as_treated_hr"])]
+    plot(estimands_figure(hr_rows, height=300, title="Estimates (dots, 95% CI) against the truth (crosses)"),
+         key="lesson_estimands")
+    st.caption("With a correlation of 0 the per-protocol estimate lands near its truth. As the correlation grows it "
+               "drifts below it: part of the apparent benefit is that adherers were at lower risk to begin with.")
+st.page_link("app_pages/estimands.py", label="Explore: ITT, per-protocol, as-treated and CACE estimands",
+             icon=":material/arrow_forward:")
+
+# --------------------------------------------------------------------------- step 5
+st.divider()
+st.header("Step 5 · What power means")
+st.markdown("""
+Step 3 showed that a trial's result varies by chance. **Power** is the chance that a trial *detects* an effect
+that really exists: the share of trials, all run the same way, whose test reaches p < 0.05. Power grows with the
+number of participants, or more exactly with the number of **recurrences** observed, because each recurrence carries
+the information. Trials are usually planned for 80% or 90% power.
+""")
+curve = guarded(lambda: analytic_power_curve(scenario), "The power curve")
+if curve is not None:
+    row = curve.summary.set_index("n_total").loc[scenario.design.n_total] \
+        if scenario.design.n_total in set(curve.summary.n_total) else None
+    if row is not None:
+        st.markdown(f"With the scenario's hazard ratio ({row.hr:.2f}) and about {row.events_expected:.0f} "
+                    f"recurrences, a trial of {scenario.design.n_total} people has about "
+                    f"**{100 * row.power_schoenfeld:.0f}% power**: about {100 * (1 - row.power_schoenfeld):.0f} trials "
+                    "in 100 like WalkBack would miss the effect.")
+    plot(power_curve_figure(curve.summary, x_title="Participants", target_power=0.9, height=380,
+                            title="Power of the log-rank test against the number of participants (formulas)"),
+         key="lesson_power")
+    st.caption("Schoenfeld's and Freedman's formulas. The Design page adds simulated trials, which count how often "
+               "p < 0.05 happens, and shows how lower adherence reduces power.")
+st.page_link("app_pages/design_trial.py", label="Explore: design your own trial", icon=":material/arrow_forward:")
+
+st.divider()
+st.markdown("**Teaching with this?** The Class set page gives every student their own simulated trial, a worksheet "
+            "and you an answer key.")
+st.page_link("app_pages/classroom.py", label="Make a class set", icon=":material/school:")
