@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import streamlit as st
 
 from analysis.formats import format_ci, format_p
 from analysis.plots import figures as F
-from analysis.plots.design import estimands_figure, power_curve_figure
+from analysis.plots.design import power_curve_figure
 from analysis.simulate.engine import scenario_for_size, simulate_trial
 from analysis.stats.survival import cox, kaplan_meier
 from analysis.studies.classroom import median_ratio_under_proportional_hazards, weibull_ph_curves
 from analysis.studies.estimands import EstimandSettings, estimate_estimands
-from analysis.studies.power import power_curve
+from analysis.studies.power import power_curve, scenario_with_hr
 from analysis.trial.published import published_figures
 from analysis.trial.scenario import Scenario, with_changes
 from app_support.shared import cached_cohort, cached_expected, current_scenario, guarded, page_header, plot
@@ -37,17 +38,21 @@ def small_trial(scenario: Scenario, n: int, seed: int):
     return cohort, kaplan_meier(cohort, landmarks=())
 
 
+BIG_TRIAL = 20_000  # so large that chance is small and what remains is bias
+
+
 @st.cache_data(max_entries=8, show_spinner="Simulating a large trial and the true effects (a few seconds)...")
 def adherence_bias(scenario: Scenario, correlation: float, seed: int):
-    confounded = with_changes(scenario_for_size(scenario, 5000), {
+    confounded = with_changes(scenario_for_size(scenario, BIG_TRIAL), {
         "outcome.baseline_risk_sd": 0.8, "adherence.healthy_adherer_correlation": float(correlation)})
     cohort = simulate_trial(confounded, seed=seed, potential_outcomes=True)
     return estimate_estimands(cohort, confounded, EstimandSettings(landmark_days=365.25, tau_days=365.25))
 
 
 @st.cache_data(max_entries=8, show_spinner="Computing power...")
-def analytic_power_curve(scenario: Scenario):
-    return power_curve(scenario, "n", [100, 200, 300, 400, 500, 600, 701, 800, 1000, 1200], 0, 1)
+def analytic_power_curve(scenario: Scenario, hazard_ratio: float):
+    target = scenario_with_hr(scenario, hazard_ratio)
+    return power_curve(target, "n", [100, 200, 300, 400, 500, 600, 701, 800, 1000, 1200, 1500, 2000, 2500, 3000], 0, 1)
 
 
 page_header("A guided lesson: reading the WalkBack trial",
@@ -122,24 +127,28 @@ The **Kaplan-Meier curve** uses everyone: each time someone has a recurrence, th
 the people *still being followed* at that moment. A censored person simply leaves the group still being followed,
 marked by a small tick. Below is a small trial of 40 people, so you can see every step and every tick.
 """)
-small_seed = st.number_input("Trial number", 1, 1000, 1, key="lesson_small_seed",
-                             help="Another number gives another small trial.")
+small_seed = st.columns([0.25, 0.75])[0].number_input("Trial number", 1, 1000, 1, key="lesson_small_seed",
+                                                      help="Another number gives another small trial of 40 people.")
 small = guarded(lambda: small_trial(scenario, 40, int(small_seed)), "The small trial")
 if small is not None:
     cohort, km_small = small
-    left, right = st.columns([0.62, 0.38], gap="large")
+    left, right = st.columns([0.55, 0.45], gap="medium")
     with left:
         plot(F.km_figure(F.arm_curves_from_km(km_small), show_bands=False, show_censors=True, height=420,
                          title="A trial of 40 people: steps are recurrences, ticks are censored people"),
              key="lesson_small_km")
     with right:
-        shown = cohort[["participant_id", "arm", "time_days", "recurrence", "censor_reason"]].head(10).copy()
+        shown = cohort[["arm", "time_days", "recurrence", "censor_reason"]].head(10).copy()
+        shown["arm"] = shown["arm"].map({"intervention": "walking", "control": "control"})
         shown["time_days"] = shown["time_days"].round(0).astype(int)
-        shown["recurrence"] = shown["recurrence"].map({1: "yes", 0: "no (censored)"})
-        st.dataframe(shown.rename(columns={"participant_id": "Person", "arm": "Arm", "time_days": "Days followed",
-                                           "recurrence": "Recurrence?", "censor_reason": "Why follow-up ended"}),
-                     hide_index=True)
-        st.caption("The first 10 of the 40. 'Days followed' ends at the recurrence, or at censoring.")
+        shown["recurrence"] = shown["recurrence"].map({1: "recurrence", 0: "censored"})
+        shown["censor_reason"] = shown["censor_reason"].astype(str).map(
+            {"none": "–", "end_of_study": "study ended", "max_followup": "36 months reached",
+             "lost_to_follow_up": "lost to follow-up"})
+        st.dataframe(shown.rename(columns={"arm": "Arm", "time_days": "Days", "recurrence": "Outcome",
+                                           "censor_reason": "Why censored"}), hide_index=True)
+        st.caption("The first 10 of the 40 people. 'Days' is the time to the recurrence, or to the last day the "
+                   "person was followed if censored. Censored people still count in the curve until that day.")
 st.page_link("app_pages/survival.py", label="Explore: the full survival analysis of a simulated trial",
              icon=":material/arrow_forward:")
 
@@ -170,11 +179,12 @@ if trial is not None and expected is not None:
     c.metric("Medians, walking / control", f"{curves_now['intervention'].median:.0f} / {curves_now['control'].median:.0f}"
              if math.isfinite(curves_now["intervention"].median) and math.isfinite(curves_now["control"].median)
              else "not reached")
-    c.caption(f"truth {expected.median_intervention:.0f} / {expected.median_control:.0f} days · trial #{draw}")
+    c.caption(f"truth {expected.median_intervention:.0f} / {expected.median_control:.0f} days · "
+              f"trial {draw - int(scenario.seed) + 1} of this lesson")
     plot(F.km_figure(F.arm_curves_from_km(km_trial), show_censors=False, height=440,
                      overlay=[("intervention", expected.times, expected.survival_intervention),
                               ("control", expected.times, expected.survival_control)],
-                     title="This trial (solid, with 95% bands) and the truth (dashed)"), key="lesson_trial_km")
+                     title="This trial (solid, with 95% bands) and the truth (dashed, 'expected' in the legend)"), key="lesson_trial_km")
     st.caption("Does the 95% confidence interval of this trial's hazard ratio contain the truth? It should in about "
                "95 trials out of 100.")
 st.page_link("app_pages/replicates.py", label="Explore: hundreds of trials at once", icon=":material/arrow_forward:")
@@ -190,26 +200,39 @@ they may be healthier, more motivated or less busy, and would have done better *
 randomised), but not a comparison that picks people by what they did after randomisation.
 
 The simulation can measure this, because it knows each person's outcome with *and* without the programme. Below is one
-very large trial (5,000 people, so chance is small); people differ in their underlying risk. Increase how strongly
-adherence goes with low risk and compare each estimate (dot) with its truth (cross).
+very large trial (20,000 people, so chance is small and what remains is bias) in which people differ in their
+underlying risk. Increase how strongly adherence goes with low risk, and compare each estimate with its truth.
 """)
-rho = st.slider("How strongly adherence goes with low risk (healthy-adherer correlation)", 0.0, 0.9, 0.6, 0.3,
+rho = st.select_slider("How strongly adherence goes with low risk (healthy-adherer correlation)",
+                       [0.0, 0.3, 0.6, 0.9], 0.6,
                 key="lesson_rho", help="0: adherers are like everyone else. 0.9: adherers were at much lower risk anyway.")
 bias = guarded(lambda: adherence_bias(scenario, float(rho), int(scenario.seed)), "The per-protocol example")
 if bias is not None:
     rows = bias.summary.set_index("estimand")
-    a, b = st.columns(2)
+    a, b, c = st.columns(3)
     a.metric("ITT hazard ratio", f"{rows.loc['itt_hr', 'estimate']:.2f}",
              help="Everyone as randomised.")
-    a.caption(f"truth {rows.loc['itt_hr', 'truth']:.2f}: randomisation keeps it honest")
+    a.caption(f"truth {rows.loc['itt_hr', 'truth']:.2f} · randomisation keeps it honest")
     b.metric("Per-protocol hazard ratio", f"{rows.loc['per_protocol_hr', 'estimate']:.2f}",
-             help="Adherent walkers against all controls.")
-    b.caption(f"truth {rows.loc['per_protocol_hr', 'truth']:.2f}: the effect of the programme among adherers")
-    hr_rows = bias.summary[bias.summary["estimand"].isin(["itt_hr", "per_protocol_hr", "as_treated_hr"])]
-    plot(estimands_figure(hr_rows, height=300, title="Estimates (dots, 95% CI) against the truth (crosses)"),
-         key="lesson_estimands")
-    st.caption("With a correlation of 0 the per-protocol estimate lands near its truth. As the correlation grows it "
-               "drifts below it: part of the apparent benefit is that adherers were at lower risk to begin with.")
+             help="Adherent walkers (at least 60% of the walking target) against all controls.")
+    b.caption(f"truth {rows.loc['per_protocol_hr', 'truth']:.2f} · the programme's effect among adherers")
+    c.metric("As-treated hazard ratio", f"{rows.loc['as_treated_hr', 'estimate']:.2f}",
+             help="Everyone walking at least 120 min/week at week 12 against everyone walking less, arms pooled.")
+    c.caption(f"truth {rows.loc['as_treated_hr', 'truth']:.2f} · the effect of walking that much")
+    forest = pd.DataFrame([
+        {"label": f"{name}, {what}", "estimate": rows.loc[key, column], "kind": kind,
+         "lower": rows.loc[key, "lower"] if column == "estimate" else math.nan,
+         "upper": rows.loc[key, "upper"] if column == "estimate" else math.nan}
+        for key, name in (("itt_hr", "ITT"), ("per_protocol_hr", "Per-protocol"), ("as_treated_hr", "As-treated"))
+        for column, what, kind in (("estimate", "estimate", "simulated"), ("truth", "truth", "expected"))])
+    plot(F.estimate_forest_figure(forest, x_title="Hazard ratio (log scale)",
+                                  title="Each estimate (dot, 95% CI) against its truth (cross)"), key="lesson_estimands")
+    st.caption("The truths here differ from 0.72 because this example adds differences in underlying risk between "
+               "people, which the published trial could not measure.")
+    st.caption("With a correlation of 0 every estimate lands near its own truth. As the correlation grows, the "
+               "per-protocol and as-treated hazard ratios fall below their truths, making walking look better than it "
+               "is: part of the apparent benefit is that adherers were at lower risk to begin with. The ITT estimate "
+               "does not move.")
 st.page_link("app_pages/estimands.py", label="Explore: ITT, per-protocol, as-treated and CACE estimands",
              icon=":material/arrow_forward:")
 
@@ -222,15 +245,18 @@ that really exists: the share of trials, all run the same way, whose test reache
 number of participants, or more exactly with the number of **recurrences** observed, because each recurrence carries
 the information. Trials are usually planned for 80% or 90% power.
 """)
-curve = guarded(lambda: analytic_power_curve(scenario), "The power curve")
+effect = st.select_slider("If the true hazard ratio were", [0.6, 0.65, 0.72, 0.8, 0.85, 0.9], 0.72,
+                          key="lesson_hr", help="0.72 is WalkBack's. Closer to 1 means a smaller effect.")
+curve = guarded(lambda: analytic_power_curve(scenario, float(effect)), "The power curve")
 if curve is not None:
     row = curve.summary.set_index("n_total").loc[scenario.design.n_total] \
         if scenario.design.n_total in set(curve.summary.n_total) else None
     if row is not None:
-        st.markdown(f"With the scenario's hazard ratio ({row.hr:.2f}) and about {row.events_expected:.0f} "
-                    f"recurrences, a trial of {scenario.design.n_total} people has about "
-                    f"**{100 * row.power_schoenfeld:.0f}% power**: about {100 * (1 - row.power_schoenfeld):.0f} trials "
-                    "in 100 like WalkBack would miss the effect.")
+        st.markdown(f"With a hazard ratio of {row.hr:.2f} and about {row.events_expected:.0f} recurrences, a trial "
+                    f"of {scenario.design.n_total} people like WalkBack has about "
+                    f"**{100 * row.power_schoenfeld:.0f}% power**: about {100 * (1 - row.power_schoenfeld):.0f} such "
+                    "trials in 100 would miss the effect (p ≥ 0.05) even though it is real. Choose a smaller effect "
+                    "and see how many more people a trial would need to reach the 90% line.")
     plot(power_curve_figure(curve.summary, x_title="Participants", target_power=0.9, height=380,
                             title="Power of the log-rank test against the number of participants (formulas)"),
          key="lesson_power")

@@ -50,6 +50,7 @@ def run_script(tmp_path: Path, view: str, scenario=SCENARIO, **params) -> dict:
     return json.loads((tmp_path / f"{view}_numbers.json").read_text())
 
 
+@pytest.mark.slow
 def test_trial_script_matches_the_library_and_the_page(tmp_path):
     from streamlit.testing.v1 import AppTest
 
@@ -77,6 +78,7 @@ def test_trial_script_matches_the_library_and_the_page(tmp_path):
     assert at.get("download_button"), "the page offers the script"
 
 
+@pytest.mark.slow
 def test_survival_script_reproduces_the_full_analysis(tmp_path):
     from analysis.stats.survival import DEFAULT_RISK_TIMES, analyze_two_arm
 
@@ -92,6 +94,7 @@ def test_survival_script_reproduces_the_full_analysis(tmp_path):
     assert "--seed 11" in command and "--strata history_gt2_episodes referral" in command
 
 
+@pytest.mark.slow
 def test_adherence_script_reproduces_the_what_if(tmp_path):
     from analysis.studies.whatif import whatif_table
 
@@ -103,6 +106,7 @@ def test_adherence_script_reproduces_the_what_if(tmp_path):
     assert numbers["table"] == _plain(whatif_table(base, new).to_dict(orient="records"))
 
 
+@pytest.mark.slow
 def test_replicates_script_reproduces_the_run(tmp_path):
     from analysis.studies.replicates import run_replicates
     from analysis.studies.whatif import replicate_readout
@@ -116,6 +120,7 @@ def test_replicates_script_reproduces_the_run(tmp_path):
     assert numbers["summary"] == _plain(result.summary.to_dict(orient="records"))
 
 
+@pytest.mark.slow
 def test_estimands_script_reproduces_one_trial(tmp_path):
     from analysis.studies.estimands import EstimandSettings, estimate_estimands
 
@@ -128,6 +133,7 @@ def test_estimands_script_reproduces_one_trial(tmp_path):
     assert numbers["summary"] == _plain(result.summary.to_dict(orient="records"))
 
 
+@pytest.mark.slow
 def test_design_script_reproduces_sample_size_power_and_dilution(tmp_path):
     from analysis.studies.power import dilution_table, power_curve, sample_size
 
