@@ -55,6 +55,16 @@ def analytic_power_curve(scenario: Scenario, hazard_ratio: float):
     return power_curve(target, "n", [100, 200, 300, 400, 500, 600, 701, 800, 1000, 1200, 1500, 2000, 2500, 3000], 0, 1)
 
 
+def step(title: str) -> None:
+    st.divider()
+    st.header(title)
+
+
+def explore(page: str, label: str, icon: str = ":material/arrow_forward:") -> None:
+    """The link under each step to the page that explores it further."""
+    st.page_link(f"app_pages/{page}", label=label, icon=icon)
+
+
 page_header("A guided lesson: reading the WalkBack trial",
             "Five short steps for a lecture or for reading on your own. Each has a figure you can change, and a link "
             "to the page where you can explore further. The numbers come from the calibrated simulation of the trial.")
@@ -71,8 +81,7 @@ in the walking group this took **{med_i.value} days**. The **hazard ratio** was 
 """)
 
 # --------------------------------------------------------------------------- step 1
-st.divider()
-st.header("Step 1 · Why 112/208 is not the hazard ratio 0.72")
+step("Step 1 · Why 112/208 is not the hazard ratio 0.72")
 ratio = med_c.value / med_i.value
 st.markdown(f"""
 The two medians give **{med_c.value} / {med_i.value} = {ratio:.2f}**, yet the paper reports a hazard ratio of
@@ -112,12 +121,10 @@ with c2:
          key="lesson_median_fig")
 st.caption("Solid: the shape you chose. Dashed: constant risk. Both pairs have the same hazard ratio (0.72) and the "
            "same control median (112 days).")
-st.page_link("app_pages/adherence.py", label="Explore: how adherence and walking dose move the curves",
-             icon=":material/arrow_forward:")
+explore("adherence.py", "Explore: how adherence and walking dose move the curves")
 
 # --------------------------------------------------------------------------- step 2
-st.divider()
-st.header("Step 2 · What a Kaplan-Meier curve shows, and what a censored participant is")
+step("Step 2 · What a Kaplan-Meier curve shows, and what a censored participant is")
 st.markdown("""
 Not everyone is followed until their back pain returns. Some people reach the end of the study, or stop answering,
 while still recurrence-free. We know only that their recurrence had *not happened yet*: they are **censored**.
@@ -149,12 +156,10 @@ if small is not None:
                                            "censor_reason": "Why censored"}), hide_index=True)
         st.caption("The first 10 of the 40 people. 'Days' is the time to the recurrence, or to the last day the "
                    "person was followed if censored. Censored people still count in the curve until that day.")
-st.page_link("app_pages/survival.py", label="Explore: the full survival analysis of a simulated trial",
-             icon=":material/arrow_forward:")
+explore("survival.py", "Explore: the full survival analysis of a simulated trial")
 
 # --------------------------------------------------------------------------- step 3
-st.divider()
-st.header("Step 3 · One trial varies around the truth")
+step("Step 3 · One trial varies around the truth")
 st.markdown("""
 The simulation knows the **truth** of its scenario: the curves and hazard ratio you would see with endless
 participants (dashed). A real trial has 701 people, so chance moves its results around that truth. Press the button
@@ -187,11 +192,10 @@ if trial is not None and expected is not None:
                      title="This trial (solid, with 95% bands) and the truth (dashed, 'expected' in the legend)"), key="lesson_trial_km")
     st.caption("Does the 95% confidence interval of this trial's hazard ratio contain the truth? It should in about "
                "95 trials out of 100.")
-st.page_link("app_pages/replicates.py", label="Explore: hundreds of trials at once", icon=":material/arrow_forward:")
+explore("replicates.py", "Explore: hundreds of trials at once")
 
 # --------------------------------------------------------------------------- step 4
-st.divider()
-st.header("Step 4 · Why per-protocol analyses mislead")
+step("Step 4 · Why per-protocol analyses mislead")
 st.markdown("""
 It is tempting to compare only the people who **did** the walking (the *adherent*) with the controls: surely that
 shows the "real" effect? The trouble is that people who stick to a programme often differ from those who do not:
@@ -233,12 +237,10 @@ if bias is not None:
                "per-protocol and as-treated hazard ratios fall below their truths, making walking look better than it "
                "is: part of the apparent benefit is that adherers were at lower risk to begin with. The ITT estimate "
                "does not move.")
-st.page_link("app_pages/estimands.py", label="Explore: ITT, per-protocol, as-treated and CACE estimands",
-             icon=":material/arrow_forward:")
+explore("estimands.py", "Explore: ITT, per-protocol, as-treated and CACE estimands")
 
 # --------------------------------------------------------------------------- step 5
-st.divider()
-st.header("Step 5 · What power means")
+step("Step 5 · What power means")
 st.markdown("""
 Step 3 showed that a trial's result varies by chance. **Power** is the chance that a trial *detects* an effect
 that really exists: the share of trials, all run the same way, whose test reaches p < 0.05. Power grows with the
@@ -262,9 +264,9 @@ if curve is not None:
          key="lesson_power")
     st.caption("Schoenfeld's and Freedman's formulas. The Design page adds simulated trials, which count how often "
                "p < 0.05 happens, and shows how lower adherence reduces power.")
-st.page_link("app_pages/design_trial.py", label="Explore: design your own trial", icon=":material/arrow_forward:")
+explore("design_trial.py", "Explore: design your own trial")
 
 st.divider()
 st.markdown("**Teaching with this?** The Class set page gives every student their own simulated trial, a worksheet "
             "and you an answer key.")
-st.page_link("app_pages/classroom.py", label="Make a class set", icon=":material/school:")
+explore("classroom.py", "Make a class set", ":material/school:")
