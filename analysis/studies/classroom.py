@@ -209,8 +209,8 @@ def _worksheet_sections(student: int, variant: tuple[str, Any] | None, n_partici
         ("1. Read the data", [
             ("p", "Each row is one participant. `time_days` is the time from randomisation to the first "
                   "activity-limiting recurrence, or to the end of that person's follow-up; `recurrence` is 1 if the "
-                  "recurrence was observed and 0 if the person was *censored* (still recurrence-free when we lost sight "
-                  "of them)."),
+                  "recurrence was observed and 0 if the person was **censored** (still recurrence-free when we lost "
+                  "sight of them)."),
             ("code", "r", f'trial <- read.csv("{DATA_FILE}")\ntable(trial$arm, trial$recurrence)'),
             ("code", "python", f'import pandas as pd\ntrial = pd.read_csv("{DATA_FILE}")\n'
                                'print(pd.crosstab(trial.arm, trial.recurrence))'),
@@ -230,6 +230,10 @@ def _worksheet_sections(student: int, variant: tuple[str, Any] | None, n_partici
                                "for arm, d in trial.groupby('arm'):\n"
                                "    km = KaplanMeierFitter().fit(d.time_days, d.recurrence, label=arm)\n"
                                "    print(arm, km.median_survival_time_)"),
+            ("p", "Spreadsheet: take one arm and sort it by `time_days`. Going down the rows, the number at risk is "
+                  "the number of rows from this one to the end; on each row with `recurrence = 1` multiply the running "
+                  "recurrence-free proportion (starting at 1) by (1 - 1 / at risk). The median is the first "
+                  "`time_days` at which it reaches 0.5 or less."),
             ("p", "Python users: lifelines gives the same medians; its confidence interval for a median can differ "
                   "slightly from R's log-log interval, which the answer key uses."),
         ]),
