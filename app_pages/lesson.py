@@ -21,7 +21,15 @@ from analysis.studies.estimands import EstimandSettings, estimate_estimands
 from analysis.studies.power import power_curve, scenario_with_hr
 from analysis.trial.published import published_figures
 from analysis.trial.scenario import Scenario, with_changes
-from app_support.shared import cached_cohort, cached_expected, current_scenario, guarded, page_header, plot
+from app_support.shared import (
+    baseline_scenario,
+    cached_cohort,
+    cached_expected,
+    current_scenario,
+    guarded,
+    page_header,
+    plot,
+)
 
 LESSON_SEED_KEY = "lesson_trial_seed"
 
@@ -46,7 +54,8 @@ def adherence_bias(scenario: Scenario, correlation: float, seed: int):
     confounded = with_changes(scenario_for_size(scenario, BIG_TRIAL), {
         "outcome.baseline_risk_sd": 0.8, "adherence.healthy_adherer_correlation": float(correlation)})
     cohort = simulate_trial(confounded, seed=seed, potential_outcomes=True)
-    return estimate_estimands(cohort, confounded, EstimandSettings(landmark_days=365.25, tau_days=365.25))
+    horizon = min(365.25, confounded.design.max_followup_days)
+    return estimate_estimands(cohort, confounded, EstimandSettings(landmark_days=horizon, tau_days=horizon))
 
 
 @st.cache_data(max_entries=8, show_spinner="Computing power...")
@@ -95,7 +104,7 @@ How much a lower risk delays the median depends on how the risk changes over tim
 **highest just after recovery and fell over time**. When risk falls, the people still waiting are at ever lower risk,
 so a delay early on grows into a much longer wait: the median moves further than the hazard ratio suggests.
 """)
-shape_now = round(float(scenario.outcome.shape), 2) if scenario.outcome.baseline == "weibull" else 0.55
+shape_now = round(float(baseline_scenario().outcome.shape), 2)  # the calibrated WalkBack fit, whatever is current
 c1, c2 = st.columns([0.35, 0.65], gap="large")
 with c1:
     shape = st.slider("How the risk changes over time (Weibull shape)", 0.3, 2.0, shape_now, 0.01,

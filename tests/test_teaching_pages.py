@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from test_app_smoke import EDGE_SCENARIOS
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -48,3 +50,14 @@ def test_class_set_page_builds_a_zip():
     assert at.get("download_button"), "the class set is offered for download"
     key = at.dataframe[0].value  # the answer-key preview; the zip itself is checked in test_classroom.py
     assert key.student.tolist() == [1, 2, 3] and key.variant.isna().all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", ["lesson.py", "classroom.py"])
+@pytest.mark.parametrize("edge", sorted(EDGE_SCENARIOS))
+def test_teaching_pages_survive_edge_scenarios(page, edge):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.query_params.update(EDGE_SCENARIOS[edge])
+    at.switch_page(f"app_pages/{page}")
+    at.run()
+    assert not at.exception, [str(e.value) for e in at.exception]  # a step that cannot be shown says why instead
