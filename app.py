@@ -40,11 +40,13 @@ explore = [
     _page("estimands.py", "Estimands", ":material/target:", "estimands"),
     _page("design_trial.py", "Design a trial", ":material/calculate:", "design"),
     _page("cost_effectiveness.py", "Cost-effectiveness", ":material/payments:", "cost-effectiveness"),
+    _page("lesson.py", "Guided lesson", ":material/cast_for_education:", "lesson"),
 ]
 setup = [
     _page("scenario_editor.py", "Scenario", ":material/tune:", "scenario"),
     _page("data_files.py", "Data", ":material/table_view:", "data"),
     _page("methods.py", "Methods", ":material/menu_book:", "methods"),
+    _page("classroom.py", "Class set", ":material/school:", "classroom"),
 ]
 
 navigation = st.navigation({"Explore": explore, "Set up and share": setup})

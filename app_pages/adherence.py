@@ -184,3 +184,5 @@ if st.toggle(f"Also simulate one trial of the what-if ({whatif.design.n_total} p
     from app_support.survival_view import simulated_km_panel
 
     simulated_km_panel(whatif, key_prefix="adh_sim", overlay=expected_new)
+from app_support.scripts import script_button  # noqa: E402 - the code behind this view
+script_button("adherence", base, whatif=whatif)

@@ -104,3 +104,6 @@ st.dataframe(show, hide_index=True, column_config={
     **{name: st.column_config.NumberColumn(format="%.2f") for name in ("Inflation (model)", "Inflation 1/(1-p)^2")},
     **{name: st.column_config.NumberColumn(format="%.0f") for name in ("Events (model)", "Participants (model)")},
 })
+from app_support.scripts import script_button  # noqa: E402 - the code behind this view
+script_button("design", scenario, power=float(target), alpha=float(alpha), parameter=parameter, values=GRIDS[parameter],
+              n_sims=int(n_sims), seed=int(seed), shares=shares)

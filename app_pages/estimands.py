@@ -114,3 +114,5 @@ if r2.button(f"Run {n_rep} trials", icon=":material/play_arrow:", key="est_run")
 else:
     st.caption("Press Run to see bias and coverage of each estimator over replicate trials "
                f"({', '.join(label for label, _ in ESTIMANDS.values())}).")
+from app_support.scripts import script_button  # noqa: E402 - the code behind this view
+script_button("estimands", scenario, seed=int(seed), settings=settings)

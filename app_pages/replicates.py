@@ -126,3 +126,5 @@ with st.expander("Every trial"):
                        file_name=f"replicates-{result.n_replicates}-seed{result.seed}.csv", mime="text/csv",
                        on_click="ignore", key="rep_download", icon=":material/download:")
     st.caption("simulate_trial(scenario, seed=trial_seed) rebuilds any one trial exactly.")
+from app_support.scripts import script_button  # noqa: E402 - the code behind this view
+script_button("replicates", scenario, n_replicates=int(n_replicates), seed=int(seed))

@@ -36,3 +36,5 @@ expected = guarded(lambda: cached_expected(scenario), "The scenario's expected c
 if result is not None:
     render_analysis(result, key_prefix="surv", overlay=expected,
                     title="Time to first activity-limiting recurrence (simulated trial)")
+from app_support.scripts import script_button  # noqa: E402 - the code behind this view
+script_button("survival", scenario, seed=int(seed), **options)

@@ -141,3 +141,5 @@ with st.expander("What was not published, and what the simulation assumes instea
     st.markdown("**Derived figures** (computed here from published ones, never published themselves):\n" +
                 "\n".join(f"- {f.label}: **{f.value}** — {f.method}" for f in derived))
     st.caption("Sources: " + " · ".join(sorted({f.citation for f in figs.values() if not f.derived and f.source == 'lancet2024'})))
+from app_support.scripts import script_button  # noqa: E402 - the code behind this view
+script_button("trial", scenario, seed=scenario.seed)

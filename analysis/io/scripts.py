@@ -1,0 +1,387 @@
+"""The code behind every view: a runnable Python script (and the `walkback` command, and for survival
+analyses an R script) that reproduces the numbers a page shows.
+
+Place in the pipeline: the last stage for analysts, beside the exports. Given a view name and its
+parameters (the scenario, the seed, the page's settings), :func:`view_script` returns a
+:class:`ViewScript` whose :meth:`~ViewScript.files` are
+
+- ``walkback_<view>.py``: calls the ``analysis`` library exactly as the page does, with the scenario
+  embedded as JSON; prints the page's numbers, writes every number at full precision to
+  ``<view>_numbers.json`` and the figures to ``<view>_*.html`` (Plotly, opens in a browser);
+- ``scenario.json``: the same scenario, for the command line;
+- ``walkback_command.sh``: the equivalent ``walkback`` command, or says which part no command covers;
+- for survival analyses (views ``trial`` and ``survival``), ``reanalysis.R``: R's survival package
+  re-analysing ``adtte.csv``, the ADaM export the Python script writes beside itself
+  (:func:`analysis.io.export.r_reanalysis_script`, the one R script of the package).
+
+Nothing here runs an analysis; the scripts do, and the tests run each one in a subprocess and compare its
+numbers with the library's for the page.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import WalkBackInputError
+
+__all__ = ["VIEWS", "ViewScript", "view_script"]
+
+#: View name -> what its script reproduces (the pages that show results).
+VIEWS: dict[str, str] = {
+    "trial": "one simulated trial: KM medians with 95% CIs, Cox HR, events; the scenario's expected values",
+    "survival": "the full two-arm analysis of one simulated trial (analyze_two_arm with the page's options)",
+    "adherence": "expected trial of a what-if scenario against the current one (exact, no simulation)",
+    "replicates": "many simulated trials of the scenario: HR spread, power, coverage",
+    "estimands": "ITT, per-protocol, as-treated and CACE estimates of one trial against their true values",
+    "design": "sample size, the power curve (analytic and simulated) and the cost of lower adherence",
+}
+
+_HEADER = '''"""Reproduces the WalkBack Explorer view '@VIEW@': @WHAT@.
+
+Made by walkback-explorer @VERSION@ (pip install walkback-explorer==@VERSION@, or run from its source tree).
+Run:  python walkback_@VIEW@.py
+It prints the numbers the page shows, writes all of them at full precision to @VIEW@_numbers.json,
+and the figures to @VIEW@_*.html (open them in a browser).
+"""
+
+import json
+import math
+
+from analysis.trial.scenario import scenario_from_json
+
+SCENARIO = scenario_from_json(r"""
+@SCENARIO@
+""")
+'''
+
+_FOOTER = '''
+
+def _plain(value):
+    """JSON-safe numbers (not-reached medians and other non-finite values become null)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+with open("@VIEW@_numbers.json", "w", encoding="utf-8") as fh:
+    json.dump(_plain(numbers), fh, indent=2)
+for name, figure in figures.items():
+    figure.write_html(f"@VIEW@_{name}.html", include_plotlyjs="cdn")
+print(f"wrote @VIEW@_numbers.json and {len(figures)} figure(s)")
+'''
+
+_RISK_TIMES = '''
+def risk_times(max_time):
+    """The page's risk-table times: every 6 months up to the end of follow-up."""
+    return tuple(t for t in DEFAULT_RISK_TIMES if t <= max_time + 1e-9) or (0.0,)
+'''
+
+_BODIES: dict[str, str] = {
+    "trial": '''
+from analysis.model.calibration import expected_trial
+from analysis.plots import figures as F
+from analysis.simulate.engine import simulate_trial
+from analysis.stats.survival import DEFAULT_RISK_TIMES, cox, kaplan_meier, risk_table
+from analysis.io.export import export_files
+@RISK_TIMES@
+SEED = @SEED@
+cohort = simulate_trial(SCENARIO, seed=SEED)
+km = kaplan_meier(cohort, landmarks=())
+cox_model = cox(cohort)
+risks = risk_table(cohort, times=risk_times(float(cohort["time_days"].max())))
+expected = expected_trial(SCENARIO)
+
+curves = {c.level: c for c in km.curves}
+numbers = {
+    "seed": SEED,
+    "groups": [c.to_dict() for c in km.curves],
+    "cox": cox_model.to_dict(),
+    "events": sum(c.events for c in km.curves),
+    "expected": {"median_control": expected.median_control, "median_intervention": expected.median_intervention,
+                 "cox_hr": expected.cox_hr, "events_total": expected.events_total,
+                 "walking_week12_intervention": expected.walking_week12_intervention},
+}
+for level in ("intervention", "control"):
+    c = curves[level]
+    print(f"Median days, {level}: {c.median:.0f} (95% CI {c.median_lower:.0f} to {c.median_upper:.0f}); "
+          f"{c.events} recurrences of {c.n}")
+print(f"Hazard ratio (Cox): {cox_model.hr:.2f} (95% CI {cox_model.lower:.2f} to {cox_model.upper:.2f}), p = {cox_model.p:.3g}")
+print(f"Scenario, expected: medians {expected.median_intervention:.0f} vs {expected.median_control:.0f} days, "
+      f"HR {expected.cox_hr:.2f}, {expected.events_total:.0f} recurrences")
+
+figures = {"km": F.km_figure(F.arm_curves_from_km(km), risk_table=F.risk_table_for_plot(risks),
+                             title="Simulated trial: time to first activity-limiting recurrence")}
+# The data for the R re-analysis (reanalysis.R): the same trial as a CDISC ADaM ADTTE file.
+with open("adtte.csv", "wb") as fh:
+    fh.write(export_files(cohort, SCENARIO, SEED, "adtte")["adtte.csv"])
+''',
+    "survival": '''
+from analysis.model.calibration import expected_trial
+from analysis.plots import figures as F
+from analysis.simulate.engine import simulate_trial
+from analysis.stats.survival import DEFAULT_RISK_TIMES, analyze_two_arm
+from analysis.io.export import export_files
+@RISK_TIMES@
+SEED = @SEED@
+cohort = simulate_trial(SCENARIO, seed=SEED)
+result = analyze_two_arm(cohort, strata=@STRATA@, covariates=@COVARIATES@, tau=@TAU@, landmarks=@LANDMARKS@,
+                         risk_times=risk_times(float(cohort["time_days"].max())))
+expected = expected_trial(SCENARIO)
+
+numbers = result.to_dict()
+print(result.summary.to_string(index=False))
+landmark_days = tuple(sorted(set(result.km.landmarks["time"].tolist()))) if len(result.km.landmarks) else ()
+figures = {"km": F.km_figure(F.arm_curves_from_km(result.km), risk_table=F.risk_table_for_plot(result.risk_table),
+                             landmarks=landmark_days,
+                             overlay=[("intervention", expected.times, expected.survival_intervention),
+                                      ("control", expected.times, expected.survival_control)],
+                             title="Time to first activity-limiting recurrence (simulated trial)")}
+# The data for the R re-analysis (reanalysis.R): the same trial as a CDISC ADaM ADTTE file.
+with open("adtte.csv", "wb") as fh:
+    fh.write(export_files(cohort, SCENARIO, SEED, "adtte")["adtte.csv"])
+''',
+    "adherence": '''
+from analysis.model.calibration import expected_trial
+from analysis.plots import figures as F
+from analysis.studies import whatif as W
+
+WHATIF = scenario_from_json(r"""
+@WHATIF@
+""")
+expected_base = expected_trial(SCENARIO)
+expected_new = expected_trial(WHATIF)
+table = W.whatif_table(expected_base, expected_new)
+
+numbers = {
+    name: {"median_intervention": e.median_intervention, "median_control": e.median_control, "cox_hr": e.cox_hr,
+           "walking_week12_intervention": e.walking_week12_intervention, "events_total": e.events_total}
+    for name, e in (("current", expected_base), ("whatif", expected_new))}
+numbers["table"] = table.to_dict(orient="records")
+print(table[["quantity", "baseline", "what_if", "change"]].to_string(index=False))
+lines = [
+    ("intervention", "Walking + education, current", expected_base.times, expected_base.survival_intervention, "dash"),
+    ("control", "Control, current", expected_base.times, expected_base.survival_control, "dash"),
+    ("intervention", "Walking + education, what-if", expected_new.times, expected_new.survival_intervention, "solid"),
+    ("control", "Control, what-if", expected_new.times, expected_new.survival_control, "solid"),
+]
+figures = {"curves": F.expected_curves_figure(lines, landmarks=(365.25,),
+                                              title="Expected time to first activity-limiting recurrence")}
+''',
+    "replicates": '''
+from analysis.plots import figures as F
+from analysis.studies import whatif as W
+from analysis.studies.replicates import run_replicates
+from analysis.trial.published import published_figures
+
+N_REPLICATES, SEED = @N_REPLICATES@, @SEED@
+hr = published_figures()["hazard_ratio"]
+result = run_replicates(SCENARIO, N_REPLICATES, SEED)
+readout = W.replicate_readout(result.per_trial, published_ci=tuple(hr.ci), alpha=result.alpha)
+
+numbers = {"readout": readout, "summary": result.summary.to_dict(orient="records")}
+print(f"Trials with p < 0.05: {100 * readout['share_significant']:.0f}% of {N_REPLICATES}")
+print(f"Hazard ratio, middle trial: {readout['hr_q50']:.2f} "
+      f"(95% of trials between {readout['hr_q025']:.2f} and {readout['hr_q975']:.2f})")
+print(result.summary.to_string(index=False))
+result.per_trial.to_csv("replicates_per_trial.csv", index=False)
+summary = result.summary.set_index("quantity")
+figures = {"band": F.replicate_band_figure(result.km_band, title=f"Kaplan-Meier curves of {N_REPLICATES} simulated trials"),
+           "hr": F.hr_spread_figure(result.per_trial["hr"].to_numpy(), published=hr.value, published_ci=tuple(hr.ci),
+                                    true_hr=float(summary.loc["hazard ratio, geometric mean", "expected"]),
+                                    title="Hazard ratio in each simulated trial")}
+''',
+    "estimands": '''
+from analysis.plots.design import estimands_figure
+from analysis.simulate.engine import simulate_trial
+from analysis.studies.estimands import EstimandSettings, estimate_estimands
+
+SEED = @SEED@
+SETTINGS = EstimandSettings(**@SETTINGS@)
+cohort = simulate_trial(SCENARIO, seed=SEED, potential_outcomes=True)
+result = estimate_estimands(cohort, SCENARIO, SETTINGS)
+
+numbers = {"complier_share": result.complier_share, "summary": result.summary.to_dict(orient="records")}
+print(f"Complier share observed in the intervention arm: {100 * result.complier_share:.1f}%")
+print(result.summary[["label", "estimate", "lower", "upper", "truth", "covers"]].to_string(index=False))
+figures = {"forest": estimands_figure(result.summary)}
+''',
+    "design": '''
+from analysis.plots.design import dilution_figure, power_curve_figure
+from analysis.studies.power import CURVE_PARAMETERS, dilution_table, power_curve, sample_size
+
+POWER, ALPHA = @POWER@, @ALPHA@
+PARAMETER, VALUES, N_SIMS, SEED = @PARAMETER@, @VALUES@, @N_SIMS@, @SEED@
+NEVER_START_SHARES = @SHARES@
+needed = sample_size(SCENARIO, power=POWER, alpha=ALPHA).summary
+curve = power_curve(SCENARIO, PARAMETER, list(VALUES), N_SIMS, SEED, alpha=ALPHA)
+dilution = dilution_table(SCENARIO, list(NEVER_START_SHARES), alpha=ALPHA, power=POWER)
+
+numbers = {"sample_size": needed.to_dict(orient="records"), "power_curve": curve.summary.to_dict(orient="records"),
+           "dilution": dilution.to_dict(orient="records")}
+ss = needed.set_index("method")
+print(f"Expected ITT hazard ratio {ss.loc['schoenfeld', 'hr']:.3f}; recurrences needed (Schoenfeld) "
+      f"{int(ss.loc['schoenfeld', 'events'])}; participants needed {int(ss.loc['schoenfeld', 'n_total'])}")
+print(curve.summary.to_string(index=False))
+figures = {"power_curve": power_curve_figure(curve.summary, x_title=CURVE_PARAMETERS[PARAMETER], target_power=POWER),
+           "dilution": dilution_figure(dilution)}
+''',
+}
+
+
+@dataclass(frozen=True)
+class ViewScript:
+    """The code behind one view (see :func:`view_script`).
+
+    Attributes
+    ----------
+    view : str
+    python : str
+        The runnable Python script (``walkback_<view>.py``).
+    command : str
+        The equivalent ``walkback`` command line(s), as a shell script.
+    r : str or None
+        R re-analysis of the exported data (survival views only).
+    scenario_json : str
+    """
+
+    view: str
+    python: str
+    command: str
+    r: str | None = field(default=None, repr=False)
+    scenario_json: str = field(default="", repr=False)
+
+    @property
+    def summary(self) -> dict[str, str]:
+        return {name: f"{len(data):,} bytes" for name, data in self.files().items()}
+
+    def to_dict(self) -> dict:
+        return {"view": self.view, "python": self.python, "command": self.command, "r": self.r,
+                "scenario": json.loads(self.scenario_json)}
+
+    def files(self) -> dict[str, bytes]:
+        """File name -> bytes, for a zip or a folder."""
+        out = {f"walkback_{self.view}.py": self.python.encode("utf-8"),
+               "scenario.json": (self.scenario_json + "\n").encode("utf-8"),
+               "walkback_command.sh": self.command.encode("utf-8")}
+        if self.r is not None:
+            out["reanalysis.R"] = self.r.encode("utf-8")
+        return out
+
+    def to_zip(self) -> bytes:
+        from .export import zip_files
+
+        return zip_files(self.files())
+
+
+def _literal(value: Any) -> str:
+    """A Python literal that reads back as exactly ``value`` (floats by repr: every digit)."""
+    if isinstance(value, tuple):
+        return "(" + "".join(f"{_literal(v)}, " for v in value).rstrip(" ") + ")" if value else "()"
+    return repr(value)
+
+
+def _require(params: dict, *names: str) -> None:
+    missing = [n for n in names if n not in params]
+    if missing:
+        raise WalkBackInputError(f"view script: missing {', '.join(missing)}")
+
+
+def _commands(view: str, params: dict) -> str:
+    head = "#!/bin/sh\n# The walkback command(s) for this view; scenario.json is beside this file.\nset -e\n"
+    seed = params.get("seed")
+    if view == "trial":
+        return head + (f"walkback simulate --scenario scenario.json --seed {seed} --out trial.csv\n"
+                       "walkback analyze trial.csv   # medians, log-rank, Cox HR (and more) as on the page\n")
+    if view == "survival":
+        strata = f" --strata {' '.join(params['strata'])}" if params.get("strata") else ""
+        tau = f" --tau {params['tau']!r}" if params.get("tau") is not None else ""
+        note = ("# walkback analyze has no covariate adjustment or landmarks: the adjusted Cox model and the "
+                "landmark survival are in the Python script only.\n" if params.get("covariates") or params.get("landmarks")
+                else "")
+        return head + note + (f"walkback simulate --scenario scenario.json --seed {seed} --out trial.csv\n"
+                              f"walkback analyze trial.csv{strata}{tau}\n")
+    if view == "replicates":
+        return head + ("# No walkback command summarises replicates; the Python script does. This writes the same "
+                       "trials\n# (replicate i is seeded as on the page) for your own analysis:\n"
+                       f"walkback simulate --scenario scenario.json --seed {seed} --replicates {params['n_replicates']} "
+                       "--out replicates.csv\n")
+    if view == "design":
+        return head + ("# Analytic power at the trial's size (the Schoenfeld and Freedman columns); the page's simulated "
+                       "power curve\n# uses common random numbers across its grid and is in the Python script only.\n"
+                       f"walkback power --scenario scenario.json --n-sims 0 --alpha {params['alpha']!r}\n")
+    return head + f"# No walkback command computes the '{view}' view; run: python walkback_{view}.py\n"
+
+
+def view_script(view: str, scenario, **params: Any) -> ViewScript:
+    """The script, command and (for survival views) R code that reproduce a page's numbers.
+
+    Parameters
+    ----------
+    view : str
+        One of :data:`VIEWS`.
+    scenario : Scenario
+        The scenario the page analyses (embedded in the script as JSON).
+    **params
+        The page's settings: ``trial``: ``seed``; ``survival``: ``seed``, ``strata``, ``covariates``, ``tau``,
+        ``landmarks``; ``adherence``: ``whatif`` (a Scenario); ``replicates``: ``n_replicates``, ``seed``;
+        ``estimands``: ``seed``, ``settings`` (EstimandSettings); ``design``: ``power``, ``alpha``,
+        ``parameter``, ``values``, ``n_sims``, ``seed``, ``shares``.
+
+    Examples
+    --------
+    >>> from analysis.trial.scenario import Scenario
+    >>> vs = view_script("trial", Scenario(), seed=5)
+    >>> sorted(vs.files())
+    ['reanalysis.R', 'scenario.json', 'walkback_command.sh', 'walkback_trial.py']
+    >>> "simulate_trial(SCENARIO, seed=SEED)" in vs.python, "--seed 5" in vs.command
+    (True, True)
+    """
+    from .export import package_version, r_reanalysis_script
+
+    if view not in VIEWS:
+        raise WalkBackInputError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
+    scenario_json = scenario.to_json()
+    body = _BODIES[view].replace("@RISK_TIMES@", _RISK_TIMES)
+    if view in ("trial", "survival", "replicates", "estimands", "design"):
+        _require(params, "seed")
+    replacements: dict[str, str] = {"@SEED@": _literal(int(params["seed"])) if "seed" in params else ""}
+    if view == "survival":
+        options = {"strata": (), "covariates": (), "tau": 365.25, "landmarks": (182.625, 365.25, 730.5), **params}
+        params = options
+        replacements.update({"@STRATA@": _literal(tuple(options["strata"])),
+                             "@COVARIATES@": _literal(tuple(options["covariates"])),
+                             "@TAU@": _literal(None if options["tau"] is None else float(options["tau"])),
+                             "@LANDMARKS@": _literal(tuple(float(x) for x in options["landmarks"]))})
+    elif view == "adherence":
+        _require(params, "whatif")
+        replacements["@WHATIF@"] = params["whatif"].to_json()
+    elif view == "replicates":
+        _require(params, "n_replicates")
+        replacements["@N_REPLICATES@"] = _literal(int(params["n_replicates"]))
+    elif view == "estimands":
+        from dataclasses import asdict
+
+        _require(params, "settings")
+        replacements["@SETTINGS@"] = _literal(asdict(params["settings"]))
+    elif view == "design":
+        _require(params, "power", "alpha", "parameter", "values", "n_sims", "shares")
+        replacements.update({"@POWER@": _literal(float(params["power"])), "@ALPHA@": _literal(float(params["alpha"])),
+                             "@PARAMETER@": _literal(str(params["parameter"])),
+                             "@VALUES@": _literal(tuple(params["values"])), "@N_SIMS@": _literal(int(params["n_sims"])),
+                             "@SHARES@": _literal(tuple(float(v) for v in params["shares"]))})
+    for token, text in replacements.items():
+        body = body.replace(token, text)
+    version = package_version()
+    header = (_HEADER.replace("@VIEW@", view).replace("@WHAT@", VIEWS[view]).replace("@VERSION@", version)
+              .replace("@SCENARIO@", scenario_json))
+    python = header + body + _FOOTER.replace("@VIEW@", view)
+    r = r_reanalysis_script("adtte.csv", version) if view in ("trial", "survival") else None
+    return ViewScript(view=view, python=python, command=_commands(view, params), r=r, scenario_json=scenario_json)

@@ -1,0 +1,522 @@
+"""Class sets for teaching: one simulated trial per student, a worksheet, and the instructor's answer key.
+
+Place in the pipeline: scenario -> simulate (one trial per student) -> export (CSV + data
+dictionary) -> stats (the answer key) -> a zip of files. Everything is built in memory as
+``name -> bytes`` (:attr:`ClassSet.files`); the CLI writes the zip atomically, the app offers it
+as a download.
+
+Seeds
+-----
+Student ``i`` (1-based) analyses ``simulate_trial(scenario_i, seed=replicate_seed(class_seed, i - 1))``:
+the replicate seed rule of :mod:`analysis.studies.replicates`, so student ``i``'s data do not depend
+on how many students the class has, and a class set is rebuilt byte for byte from its scenario,
+class seed and variants.
+
+Variants
+--------
+``vary=("adherence.mean_adherence", (0.4, 0.87))`` gives student ``i`` the value ``values[(i - 1) % k]``
+(round robin), every other field as in ``scenario``. The dose-response is not re-fitted, so lower
+adherence weakens the effect, as it would in a real trial; pooling the class's hazard ratios by
+variant shows the effect of adherence emerge from sampling variability.
+
+Answer key
+----------
+Computed by :func:`analysis.stats.survival.analyze_two_arm` on the student's CSV read back with
+:func:`analysis.io.cohort_files.read_cohort_file`, with the defaults of ``walkback analyze`` (time
+``time_days``, event ``recurrence``, group ``arm``, reference ``control``, no strata, default RMST
+horizon): exactly what ``walkback analyze FILE --json`` prints for that file. The true values are
+:func:`analysis.model.calibration.expected_trial` of the student's scenario (no sampling error).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import pandas as pd
+
+from ..errors import WalkBackInputError
+from ..trial.scenario import Scenario, with_changes
+from .replicates import check_seed, replicate_seed
+
+__all__ = [
+    "MAX_STUDENTS",
+    "ANALYZE_DEFAULTS",
+    "ClassSet",
+    "build_class_set",
+    "parse_vary",
+    "student_plan",
+    "worksheet_markdown",
+    "worksheet_html",
+    "median_ratio_under_proportional_hazards",
+    "weibull_ph_curves",
+]
+
+#: Most students in one class set (each gets a full trial of the scenario's size).
+MAX_STUDENTS = 500
+#: The arguments ``walkback analyze`` passes to :func:`analyze_two_arm` by default; the key uses the same.
+ANALYZE_DEFAULTS: dict[str, Any] = {"time": "time_days", "event": "recurrence", "group": "arm",
+                                    "reference": "control", "strata": (), "tau": None}
+DATA_FILE = "trial.csv"
+DICTIONARY_FILE = "data_dictionary.json"
+
+
+# --------------------------------------------------------------------------- inputs
+def parse_vary(text: str) -> tuple[str, tuple[Any, ...]]:
+    """``"FIELD=V1,V2,..."`` -> ``(FIELD, (V1, V2, ...))``; numbers become numbers.
+
+    Examples
+    --------
+    >>> parse_vary("adherence.mean_adherence=0.4,0.87")
+    ('adherence.mean_adherence', (0.4, 0.87))
+    >>> parse_vary("design.n_control=300,350")
+    ('design.n_control', (300, 350))
+    """
+    if not isinstance(text, str) or "=" not in text:
+        raise WalkBackInputError(f"--vary {text!r} must look like FIELD=V1,V2 (e.g. adherence.mean_adherence=0.4,0.87)")
+    name, _, raw = text.partition("=")
+    name = name.strip()
+    parts = [p.strip() for p in raw.split(",")]
+    if not name or not parts or any(not p for p in parts):
+        raise WalkBackInputError(f"--vary {text!r} must look like FIELD=V1,V2 with no empty values")
+    values: list[Any] = []
+    for p in parts:
+        try:
+            values.append(int(p))
+        except ValueError:
+            try:
+                number = float(p)
+            except ValueError:
+                values.append(p)
+            else:
+                if not math.isfinite(number):
+                    raise WalkBackInputError(f"--vary {name}: {p!r} is not a finite number") from None
+                values.append(number)
+    if len(set(map(repr, values))) != len(values):
+        raise WalkBackInputError(f"--vary {name}: each value may appear only once")
+    return name, tuple(values)
+
+
+def _coerce(scenario: Scenario, name: str, value: Any) -> Any:
+    """Whole numbers given for a float field stay exact floats (0 -> 0.0), so the scenario JSON is tidy."""
+    section, _, field_name = name.partition(".")
+    current = getattr(getattr(scenario, section, None), field_name, None) if field_name else getattr(scenario, name, None)
+    if isinstance(current, float) and isinstance(value, int):
+        return float(value)
+    return value
+
+
+def student_plan(scenario: Scenario, n_students: int, seed: int,
+                 vary: tuple[str, Sequence[Any]] | None = None) -> list[tuple[int, int, Any, Scenario]]:
+    """``(student, trial seed, variant value or None, scenario)`` for each student, checked.
+
+    Examples
+    --------
+    >>> plan = student_plan(Scenario(), 3, 5, ("adherence.never_start", (0.0, 0.3)))
+    >>> [(s, v, sc.adherence.never_start) for s, _, v, sc in plan]
+    [(1, 0.0, 0.0), (2, 0.3, 0.3), (3, 0.0, 0.0)]
+    >>> plan[1][1] == replicate_seed(5, 1)
+    True
+    """
+    if isinstance(n_students, bool) or not isinstance(n_students, int) or not 1 <= n_students <= MAX_STUDENTS:
+        raise WalkBackInputError(f"students = {n_students!r} must be a whole number from 1 to {MAX_STUDENTS}")
+    seed = check_seed(seed)
+    variants: list[tuple[Any, Scenario]] = [(None, scenario)]
+    if vary is not None:
+        name, values = vary
+        values = tuple(values)
+        if not values:
+            raise WalkBackInputError(f"--vary {name}: give at least one value")
+        if len(values) > n_students:
+            raise WalkBackInputError(f"--vary {name} has {len(values)} values but the class has only {n_students} "
+                                     "students; give fewer values or more students")
+        variants = []
+        for value in values:
+            try:
+                variants.append((value, with_changes(scenario, {name: _coerce(scenario, name, value)})))
+            except WalkBackInputError as exc:
+                raise WalkBackInputError(f"--vary {name}={value}: {exc}") from None
+            except TypeError:
+                raise WalkBackInputError(f"--vary {name}={value!r}: wrong kind of value for this field") from None
+    return [(i + 1, replicate_seed(seed, i), *variants[i % len(variants)]) for i in range(n_students)]
+
+
+# --------------------------------------------------------------------------- teaching helpers
+def median_ratio_under_proportional_hazards(hazard_ratio: float, weibull_shape: float) -> float:
+    """Ratio of median times (intervention / control) implied by a hazard ratio under a Weibull hazard.
+
+    With proportional hazards ``S1 = S0 ** HR``; for a Weibull baseline of shape ``k`` the median
+    scales by ``HR ** (-1 / k)``. Only for ``k = 1`` (constant hazard) is the median ratio ``1 / HR``.
+
+    Examples
+    --------
+    >>> round(median_ratio_under_proportional_hazards(0.72, 1.0), 3)
+    1.389
+    >>> round(median_ratio_under_proportional_hazards(0.72, 0.55), 2)
+    1.82
+    """
+    if not 0 < hazard_ratio < math.inf or not 0 < weibull_shape < math.inf:
+        raise WalkBackInputError("the hazard ratio and the Weibull shape must be positive numbers")
+    return hazard_ratio ** (-1.0 / weibull_shape)
+
+
+def weibull_ph_curves(median_control: float, hazard_ratio: float, weibull_shape: float,
+                      max_days: float = 1095.75, points: int = 400) -> pd.DataFrame:
+    """Recurrence-free curves of two arms with a Weibull hazard and a constant hazard ratio (for teaching).
+
+    Control: ``S0(t) = 2 ** -((t / median_control) ** shape)``; intervention: ``S0(t) ** hazard_ratio``.
+
+    Returns
+    -------
+    DataFrame
+        ``day``, ``control``, ``intervention`` (survival, 0..1), and in ``attrs`` the two medians
+        (``median_control``, ``median_intervention``).
+
+    Examples
+    --------
+    >>> c = weibull_ph_curves(112, 0.72, 1.0)
+    >>> round(c.attrs["median_intervention"], 1)
+    155.6
+    """
+    import numpy as np
+
+    if not 0 < median_control < math.inf or not 0 < max_days < math.inf:
+        raise WalkBackInputError("the control median and the time span must be positive numbers")
+    ratio = median_ratio_under_proportional_hazards(hazard_ratio, weibull_shape)
+    day = np.linspace(0.0, float(max_days), int(points))
+    control = np.exp2(-((day / median_control) ** weibull_shape))
+    frame = pd.DataFrame({"day": day, "control": control, "intervention": control ** hazard_ratio})
+    frame.attrs.update({"median_control": float(median_control), "median_intervention": float(median_control * ratio)})
+    return frame
+
+
+# --------------------------------------------------------------------------- the worksheet
+def _worksheet_sections(student: int, variant: tuple[str, Any] | None, n_participants: int) -> list[tuple[str, list]]:
+    """(heading, blocks) with blocks ``("p", text)`` or ``("code", language, text)``: one source, two renderings."""
+    about = (f"Your file `{DATA_FILE}` is one simulated trial of {n_participants} adults who had recently recovered "
+             "from low back pain, randomised to a walking programme with education (`arm = intervention`) or to no "
+             "treatment (`arm = control`), as in the WalkBack trial (Pocovi et al., Lancet 2024). Each student has a "
+             "different trial, so your numbers will differ from your neighbour's. The columns are described in "
+             f"`{DICTIONARY_FILE}`.")
+    if variant is not None:
+        about += (f" In your trial the setting `{variant[0]}` is **{variant[1]}**; other students may have another "
+                  "value. Report it with your results.")
+    return [
+        (f"WalkBack class exercise: student {student:02d}", [("p", about)]),
+        ("1. Read the data", [
+            ("p", "Each row is one participant. `time_days` is the time from randomisation to the first "
+                  "activity-limiting recurrence, or to the end of that person's follow-up; `recurrence` is 1 if the "
+                  "recurrence was observed and 0 if the person was **censored** (still recurrence-free when we lost "
+                  "sight of them)."),
+            ("code", "r", f'trial <- read.csv("{DATA_FILE}")\ntable(trial$arm, trial$recurrence)'),
+            ("code", "python", f'import pandas as pd\ntrial = pd.read_csv("{DATA_FILE}")\n'
+                               'print(pd.crosstab(trial.arm, trial.recurrence))'),
+            ("p", "Spreadsheet: open the CSV and count the rows with `recurrence = 1` in each arm (COUNTIFS)."),
+        ]),
+        ("2. Count recurrences per arm", [
+            ("p", "How many participants are in each arm, and how many had a recurrence? Why is the share with a "
+                  "recurrence a poor summary when follow-up differs between people?"),
+        ]),
+        ("3. Kaplan-Meier curves and medians", [
+            ("p", "Estimate the recurrence-free curve of each arm with the Kaplan-Meier method and read off the "
+                  "median days to recurrence with its 95% confidence interval (log-log interval, as in R)."),
+            ("code", "r", "library(survival)\n"
+                          'km <- survfit(Surv(time_days, recurrence) ~ arm, data = trial, conf.type = "log-log")\n'
+                          "print(km)   # n, events, median, 0.95LCL, 0.95UCL\nplot(km, col = 1:2)"),
+            ("code", "python", "from lifelines import KaplanMeierFitter\n"
+                               "for arm, d in trial.groupby('arm'):\n"
+                               "    km = KaplanMeierFitter().fit(d.time_days, d.recurrence, label=arm)\n"
+                               "    print(arm, km.median_survival_time_)"),
+            ("p", "Spreadsheet: take one arm and sort it by `time_days`. Going down the rows, the number at risk is "
+                  "the number of rows from this one to the end; on each row with `recurrence = 1` multiply the running "
+                  "recurrence-free proportion (starting at 1) by (1 - 1 / at risk). The median is the first "
+                  "`time_days` at which it reaches 0.5 or less."),
+            ("p", "Python users: lifelines gives the same medians; its confidence interval for a median can differ "
+                  "slightly from R's log-log interval, which the answer key uses."),
+        ]),
+        ("4. Log-rank test", [
+            ("p", "Do the two curves differ by more than chance would explain? Report the chi-square and the p-value."),
+            ("code", "r", "survdiff(Surv(time_days, recurrence) ~ arm, data = trial)"),
+            ("code", "python", "from lifelines.statistics import logrank_test\n"
+                               "a, b = trial[trial.arm == 'intervention'], trial[trial.arm == 'control']\n"
+                               "print(logrank_test(a.time_days, b.time_days, a.recurrence, b.recurrence).p_value)"),
+        ]),
+        ("5. Cox hazard ratio", [
+            ("p", "Fit a Cox model with the arm as the only term (control as reference) and report the hazard ratio "
+                  "of walking vs control with its 95% confidence interval."),
+            ("code", "r", 'trial$arm <- factor(trial$arm, levels = c("control", "intervention"))\n'
+                          "fit <- coxph(Surv(time_days, recurrence) ~ arm, data = trial)\n"
+                          "summary(fit)$conf.int"),
+            ("code", "python", "from lifelines import CoxPHFitter\n"
+                               "d = trial.assign(walking=(trial.arm == 'intervention').astype(int))\n"
+                               "cph = CoxPHFitter().fit(d[['time_days', 'recurrence', 'walking']], "
+                               "'time_days', 'recurrence')\ncph.print_summary()"),
+        ]),
+        ("6. Interpret and pool", [
+            ("p", "The published trial found medians of 208 days (walking) and 112 days (control) and a hazard ratio "
+                  "of 0.72 (95% CI 0.60 to 0.85). Is your trial close? Why is 112/208 not 0.72? Hand in your medians, "
+                  "hazard ratio, confidence interval and p-value: pooled over the class, they show how much one trial "
+                  "varies by chance" + (" and how the setting that differs between students changes the effect."
+                                        if variant is not None else ".")),
+        ]),
+    ]
+
+
+def worksheet_markdown(student: int, variant: tuple[str, Any] | None = None, n_participants: int = 701) -> str:
+    """The worksheet as Markdown.
+
+    Examples
+    --------
+    >>> worksheet_markdown(3).splitlines()[0]
+    '# WalkBack class exercise: student 03'
+    """
+    out = []
+    for i, (heading, blocks) in enumerate(_worksheet_sections(student, variant, n_participants)):
+        out.append(("# " if i == 0 else "## ") + heading + "\n")
+        for block in blocks:
+            if block[0] == "p":
+                out.append(block[1] + "\n")
+            else:
+                out.append(f"```{block[1]}\n{block[2]}\n```\n")
+    return "\n".join(out)
+
+
+def _inline_html(text: str) -> str:
+    """Escape, then render the two inline marks the worksheet uses: `code` and **bold**."""
+    parts = html.escape(text).split("`")
+    text = "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+    parts = text.split("**")
+    return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def worksheet_html(student: int, variant: tuple[str, Any] | None = None, n_participants: int = 701) -> str:
+    """The worksheet as a standalone HTML page (the same text as :func:`worksheet_markdown`).
+
+    Examples
+    --------
+    >>> "<h1>WalkBack class exercise: student 03</h1>" in worksheet_html(3)
+    True
+    """
+    sections = _worksheet_sections(student, variant, n_participants)
+    body = []
+    for i, (heading, blocks) in enumerate(sections):
+        tag = "h1" if i == 0 else "h2"
+        body.append(f"<{tag}>{html.escape(heading)}</{tag}>")
+        for block in blocks:
+            if block[0] == "p":
+                body.append(f"<p>{_inline_html(block[1])}</p>")
+            else:
+                label = {"r": "R", "python": "Python"}.get(block[1], block[1])
+                body.append(f"<p class='lang'>{label}</p><pre><code class='language-{block[1]}'>"
+                            f"{html.escape(block[2])}</code></pre>")
+    title = html.escape(sections[0][0])
+    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{title}</title><style>body{{font-family:sans-serif;max-width:46em;margin:2em auto;"
+            "line-height:1.5;padding:0 1em}pre{background:#f4f4f4;padding:.6em;overflow-x:auto}"
+            ".lang{font-size:.8em;color:#666;margin-bottom:-.6em}</style></head><body>\n"
+            + "\n".join(body) + "\n</body></html>\n")
+
+
+# --------------------------------------------------------------------------- the answer key
+def _json(obj: Any) -> bytes:
+    return (json.dumps(obj, indent=2, allow_nan=False) + "\n").encode("utf-8")
+
+
+def _key_row(student: int, seed: int, variant: Any, analysis: dict, truth) -> dict:
+    groups = {g["level"]: g for g in analysis["groups"]}
+    control, walking = groups["control"], groups["intervention"]
+    return {
+        "student": student, "seed": seed, "variant": variant,
+        "n_control": control["n"], "n_intervention": walking["n"],
+        "events_control": control["events"], "events_intervention": walking["events"],
+        "median_control": control["median"], "median_control_lower": control["median_ci"][0],
+        "median_control_upper": control["median_ci"][1],
+        "median_intervention": walking["median"], "median_intervention_lower": walking["median_ci"][0],
+        "median_intervention_upper": walking["median_ci"][1],
+        "logrank_chisq": analysis["logrank"]["chisq"], "logrank_p": analysis["logrank"]["p"],
+        "cox_hr": analysis["cox"]["hr"], "cox_hr_lower": analysis["cox"]["ci"][0],
+        "cox_hr_upper": analysis["cox"]["ci"][1], "cox_p": analysis["cox"]["p"],
+        "true_median_control": truth.median_control, "true_median_intervention": truth.median_intervention,
+        "true_cox_hr": truth.cox_hr, "true_events_control": truth.events_control,
+        "true_events_intervention": truth.events_intervention,
+    }
+
+
+def _plain(row: dict) -> dict:
+    """A key row for JSON: non-finite numbers (a median not reached) become null, exact floats otherwise."""
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+
+
+def _fmt(value: Any, digits: int) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "NR"
+    return f"{value:.{digits}f}"
+
+
+def _key_markdown(key: pd.DataFrame, vary_name: str | None, scenario: Scenario, seed: int) -> str:
+    lines = ["# Answer key (instructor only)", "",
+             f"Scenario '{scenario.name}', class seed {seed}. Every number comes from `walkback analyze trial.csv` "
+             "(Kaplan-Meier medians with log-log 95% CIs, log-rank test, Cox model with Efron ties); the 'true' columns "
+             "are the scenario's expected values without sampling error. NR = not reached.", ""]
+    variant_col = f" {vary_name} |" if vary_name else ""
+    lines.append(f"| student |{variant_col} events C / W | median C (95% CI) | median W (95% CI) | log-rank p | "
+                 "HR (95% CI) | true medians C / W | true HR |")
+    lines.append("|---|" + ("---|" if vary_name else "") + "---|---|---|---|---|---|---|")
+    for r in key.itertuples():
+        variant = f" {r.variant} |" if vary_name else ""
+        lines.append(
+            f"| {r.student:02d} |{variant} {r.events_control} / {r.events_intervention} | "
+            f"{_fmt(r.median_control, 1)} ({_fmt(r.median_control_lower, 1)} to {_fmt(r.median_control_upper, 1)}) | "
+            f"{_fmt(r.median_intervention, 1)} ({_fmt(r.median_intervention_lower, 1)} to "
+            f"{_fmt(r.median_intervention_upper, 1)}) | {r.logrank_p:.3g} | "
+            f"{r.cox_hr:.3f} ({r.cox_hr_lower:.3f} to {r.cox_hr_upper:.3f}) | "
+            f"{_fmt(r.true_median_control, 0)} / {_fmt(r.true_median_intervention, 0)} | {r.true_cox_hr:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class ClassSet:
+    """A class set (see :func:`build_class_set`).
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The class's scenario (before any variant).
+    seed : int
+        The class seed; student ``i`` uses ``replicate_seed(seed, i - 1)``.
+    vary : tuple or None
+        ``(field, values)`` of the variants, if any.
+    answer_key : DataFrame
+        One row per student: ``student``, ``seed``, ``variant``, ``n_*``, ``events_*``, ``median_*`` (with
+        ``_lower``/``_upper``), ``logrank_chisq``, ``logrank_p``, ``cox_hr`` (with ``_lower``/``_upper``),
+        ``cox_p`` and the ``true_*`` values of the student's scenario.
+    analyses : tuple of dict
+        Per student, exactly ``walkback analyze trial.csv --json`` (``TwoArmAnalysis.to_dict()``).
+    files : dict of str -> bytes
+        Every file of the zip, in a fixed order.
+    """
+
+    scenario: Scenario
+    seed: int
+    vary: tuple[str, tuple[Any, ...]] | None
+    answer_key: pd.DataFrame = field(repr=False)
+    analyses: tuple[dict, ...] = field(repr=False)
+    files: dict[str, bytes] = field(repr=False)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.answer_key
+
+    @property
+    def n_students(self) -> int:
+        return len(self.answer_key)
+
+    def to_dict(self) -> dict:
+        return {"scenario": self.scenario.to_dict(), "seed": self.seed,
+                "vary": None if self.vary is None else {"field": self.vary[0], "values": list(self.vary[1])},
+                "students": [{**_plain(row), "analysis": a} for row, a in
+                             zip(self.answer_key.to_dict(orient="records"), self.analyses)]}
+
+    def to_zip(self) -> bytes:
+        """The whole class set as zip bytes (fixed dates: same inputs, same bytes)."""
+        from ..io.export import zip_files
+
+        return zip_files(self.files)
+
+
+def _readme(n_students: int, seed: int, vary_name: str | None) -> str:
+    lines = [
+        "# WalkBack class set", "",
+        f"{n_students} students, class seed {seed}. Give each student their own folder `student_NN/` "
+        f"({DATA_FILE}, {DICTIONARY_FILE}, worksheet.md and worksheet.html). Keep `instructor/` to yourself: it holds "
+        "the answer key (answer_key.md to read, answer_key.csv / .json to pool the class's results) and class.json "
+        "(scenario, seeds and variants, enough to rebuild this set).", "",
+        "The answer key is what `walkback analyze student_NN/trial.csv --json` prints for each file.",
+    ]
+    if vary_name:
+        lines += ["", f"Students differ in `{vary_name}` (see each worksheet and the answer key's `variant` column)."]
+    return "\n".join(lines) + "\n"
+
+
+def build_class_set(scenario: Scenario, n_students: int, seed: int | None = None,
+                    vary: tuple[str, Sequence[Any]] | None = None) -> ClassSet:
+    """Build a class set: per student a simulated trial, its data dictionary and a worksheet; an answer key.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The trial every student's data come from (the calibrated WalkBack scenario in the app and CLI).
+    n_students : int
+        1 to :data:`MAX_STUDENTS`.
+    seed : int, optional
+        Class seed (default: the scenario's seed).
+    vary : (str, sequence), optional
+        A dotted scenario field and the values students get in turn (see the module docstring).
+
+    Returns
+    -------
+    ClassSet
+        Files: ``README.md``; ``student_NN/trial.csv``, ``student_NN/data_dictionary.json``,
+        ``student_NN/worksheet.md``, ``student_NN/worksheet.html``; ``instructor/answer_key.md``,
+        ``instructor/answer_key.csv``, ``instructor/answer_key.json``, ``instructor/class.json``.
+
+    Examples
+    --------
+    >>> cs = build_class_set(Scenario(), 2, seed=7)
+    >>> sorted(cs.files)[:3]
+    ['README.md', 'instructor/answer_key.csv', 'instructor/answer_key.json']
+    >>> cs.answer_key.student.tolist()
+    [1, 2]
+    """
+    from ..io.cohort_files import read_cohort_file
+    from ..io.export import cohort_to_bytes, data_dictionary
+    from ..model.calibration import expected_trial
+    from ..simulate.engine import simulate_trial
+    from ..stats.survival import analyze_two_arm
+
+    seed = scenario.seed if seed is None else seed
+    if vary is not None:
+        vary = (vary[0], tuple(vary[1]))
+    plan = student_plan(scenario, n_students, seed, vary)
+    vary_name = vary[0] if vary is not None else None
+    truths: dict[Scenario, Any] = {}
+    student_files: dict[str, bytes] = {}
+    rows, analyses, manifest = [], [], []
+    for student, trial_seed, value, student_scenario in plan:
+        folder = f"student_{student:02d}/"
+        cohort = simulate_trial(student_scenario, seed=trial_seed)
+        data = cohort_to_bytes(cohort, "csv")
+        # The key analyses the file the student gets, read as `walkback analyze` reads it.
+        analysis = analyze_two_arm(read_cohort_file(data, DATA_FILE), **ANALYZE_DEFAULTS).to_dict()
+        if student_scenario not in truths:
+            truths[student_scenario] = expected_trial(student_scenario)
+        variant = None if vary_name is None else (vary_name, value)
+        n = student_scenario.design.n_total
+        student_files[folder + DATA_FILE] = data
+        student_files[folder + DICTIONARY_FILE] = _json(data_dictionary(cohort, "csv"))
+        student_files[folder + "worksheet.md"] = worksheet_markdown(student, variant, n).encode("utf-8")
+        student_files[folder + "worksheet.html"] = worksheet_html(student, variant, n).encode("utf-8")
+        rows.append(_key_row(student, trial_seed, value, analysis, truths[student_scenario]))
+        analyses.append(analysis)
+        manifest.append({"student": student, "seed": trial_seed, "variant": value, "folder": folder})
+    key = pd.DataFrame(rows)
+    class_record = {
+        "generator": "walkback-explorer", "class_seed": int(seed), "n_students": n_students,
+        "seed_rule": "student i (1-based) is simulate_trial(scenario_i, seed=analysis.studies.replicates."
+                     "replicate_seed(class_seed, i - 1))",
+        "vary": None if vary is None else {"field": vary[0], "values": list(vary[1]),
+                                           "rule": "student i gets values[(i - 1) % len(values)]"},
+        "analysis": "analysis.stats.survival.analyze_two_arm with walkback analyze's defaults",
+        "students": manifest, "scenario": scenario.to_dict(),
+    }
+    files = {"README.md": _readme(n_students, int(seed), vary_name).encode("utf-8"),
+             "instructor/answer_key.md": _key_markdown(key, vary_name, scenario, int(seed)).encode("utf-8"),
+             "instructor/answer_key.csv": cohort_to_bytes(key if vary else key.drop(columns="variant"), "csv"),
+             "instructor/answer_key.json": _json([{**_plain(row), "analysis": a} for row, a in zip(rows, analyses)]),
+             "instructor/class.json": _json(class_record),
+             **student_files}
+    return ClassSet(scenario=scenario, seed=int(seed), vary=vary, answer_key=key, analyses=tuple(analyses),
+                    files=files)

@@ -1,0 +1,157 @@
+"""The code behind every view: each page's "Download as script" runs in a fresh process and reproduces
+the page's numbers exactly (full precision, so to the last digit shown a fortiori)."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.io.scripts import VIEWS, view_script
+from analysis.model.calibration import default_scenario, expected_trial
+from analysis.errors import WalkBackInputError
+from analysis.simulate.engine import simulate_trial
+from analysis.trial.scenario import with_changes
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = default_scenario()
+
+
+def _plain(value):
+    """As the scripts write numbers: JSON-safe, non-finite -> None, numpy scalars -> Python."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def run_script(tmp_path: Path, view: str, scenario=SCENARIO, **params) -> dict:
+    """Unzip the page's download into a fresh folder, run it as a user would, return its numbers."""
+    blob = view_script(view, scenario, **params).to_zip()
+    zipfile.ZipFile(io.BytesIO(blob)).extractall(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, f"walkback_{view}.py"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert list(tmp_path.glob(f"{view}_*.html")), "the script writes its figures as HTML"
+    return json.loads((tmp_path / f"{view}_numbers.json").read_text())
+
+
+@pytest.mark.slow
+def test_trial_script_matches_the_library_and_the_page(tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from analysis.stats.survival import cox, kaplan_meier
+
+    numbers = run_script(tmp_path, "trial", seed=SCENARIO.seed)
+    cohort = simulate_trial(SCENARIO, seed=SCENARIO.seed)  # what app_support.survival_view.simulated_headline runs
+    km, model, expected = kaplan_meier(cohort, landmarks=()), cox(cohort), expected_trial(SCENARIO)
+    assert numbers["groups"] == _plain([c.to_dict() for c in km.curves])
+    assert numbers["cox"] == _plain(model.to_dict())
+    assert numbers["expected"]["cox_hr"] == expected.cox_hr
+    assert numbers["expected"]["median_intervention"] == expected.median_intervention
+    # and what the page itself shows (the second Walking / Control / Hazard ratio metrics are the simulated trial)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.switch_page("app_pages/trial.py")
+    at.run()
+    assert not at.exception
+    shown = {}
+    for m in at.metric:
+        shown.setdefault(m.label, []).append(m.value)
+    groups = {g["level"]: g for g in numbers["groups"]}
+    assert shown["Walking"][1] == f"{groups['intervention']['median']:.0f}"
+    assert shown["Control"][1] == f"{groups['control']['median']:.0f}"
+    assert shown["Hazard ratio"][1] == f"{numbers['cox']['hr']:.2f}"
+    assert at.get("download_button"), "the page offers the script"
+
+
+@pytest.mark.slow
+def test_survival_script_reproduces_the_full_analysis(tmp_path):
+    from analysis.stats.survival import DEFAULT_RISK_TIMES, analyze_two_arm
+
+    options = {"strata": ("history_gt2_episodes", "referral"), "covariates": ("age_years", "sex"),
+               "tau": 12 * 365.25 / 12, "landmarks": (182.625, 365.25, 730.5)}
+    numbers = run_script(tmp_path, "survival", seed=11, **options)
+    cohort = simulate_trial(SCENARIO, seed=11)
+    risk_times = tuple(t for t in DEFAULT_RISK_TIMES if t <= float(cohort.time_days.max()) + 1e-9)
+    expected = analyze_two_arm(cohort, risk_times=risk_times, **options).to_dict()
+    assert numbers == _plain(expected)
+    assert (tmp_path / "adtte.csv").is_file() and (tmp_path / "reanalysis.R").is_file()
+    command = (tmp_path / "walkback_command.sh").read_text()
+    assert "--seed 11" in command and "--strata history_gt2_episodes referral" in command
+
+
+@pytest.mark.slow
+def test_adherence_script_reproduces_the_what_if(tmp_path):
+    from analysis.studies.whatif import whatif_table
+
+    whatif = with_changes(SCENARIO, {"adherence.never_start": 0.3, "walking.target_minutes": 120.0})
+    numbers = run_script(tmp_path, "adherence", whatif=whatif)
+    base, new = expected_trial(SCENARIO), expected_trial(whatif)
+    assert numbers["whatif"]["cox_hr"] == new.cox_hr and numbers["current"]["cox_hr"] == base.cox_hr
+    assert numbers["whatif"]["median_intervention"] == new.median_intervention
+    assert numbers["table"] == _plain(whatif_table(base, new).to_dict(orient="records"))
+
+
+@pytest.mark.slow
+def test_replicates_script_reproduces_the_run(tmp_path):
+    from analysis.studies.replicates import run_replicates
+    from analysis.studies.whatif import replicate_readout
+    from analysis.trial.published import published_figures
+
+    numbers = run_script(tmp_path, "replicates", n_replicates=60, seed=8)
+    result = run_replicates(SCENARIO, 60, 8, chunk_size=25)  # the app's job runs in chunks; the result does not care
+    readout = replicate_readout(result.per_trial, published_ci=tuple(published_figures()["hazard_ratio"].ci),
+                                alpha=result.alpha)
+    assert numbers["readout"] == _plain(readout)
+    assert numbers["summary"] == _plain(result.summary.to_dict(orient="records"))
+
+
+@pytest.mark.slow
+def test_estimands_script_reproduces_one_trial(tmp_path):
+    from analysis.studies.estimands import EstimandSettings, estimate_estimands
+
+    scenario = with_changes(SCENARIO, {"outcome.baseline_risk_sd": 0.8, "adherence.healthy_adherer_correlation": 0.6})
+    settings = EstimandSettings(adherence_threshold=0.6, dose_threshold_minutes=120.0, landmark_days=365.25,
+                                tau_days=365.25, complier="started")
+    numbers = run_script(tmp_path, "estimands", scenario, seed=5, settings=settings)
+    result = estimate_estimands(simulate_trial(scenario, seed=5, potential_outcomes=True), scenario, settings)
+    assert numbers["complier_share"] == result.complier_share
+    assert numbers["summary"] == _plain(result.summary.to_dict(orient="records"))
+
+
+@pytest.mark.slow
+def test_design_script_reproduces_sample_size_power_and_dilution(tmp_path):
+    from analysis.studies.power import dilution_table, power_curve, sample_size
+
+    params = dict(power=0.9, alpha=0.05, parameter="n", values=[300, 701], n_sims=40, seed=3, shares=(0.0, 0.2, 0.4))
+    numbers = run_script(tmp_path, "design", **params)
+    assert numbers["sample_size"] == _plain(sample_size(SCENARIO, power=0.9, alpha=0.05).summary.to_dict("records"))
+    curve = power_curve(SCENARIO, "n", [300, 701], 40, 3, alpha=0.05).summary.drop(columns="seconds")
+    assert [{k: v for k, v in row.items() if k != "seconds"} for row in numbers["power_curve"]] == \
+        _plain(curve.to_dict("records"))  # 'seconds' is the wall time of each point, not a result
+    assert numbers["dilution"] == _plain(dilution_table(SCENARIO, [0.0, 0.2, 0.4], alpha=0.05, power=0.9)
+                                         .to_dict("records"))
+
+
+def test_every_view_has_a_script_and_bad_requests_are_one_clear_error():
+    assert set(VIEWS) == {"trial", "survival", "adherence", "replicates", "estimands", "design"}
+    with pytest.raises(WalkBackInputError, match="unknown view"):
+        view_script("nope", SCENARIO)
+    with pytest.raises(WalkBackInputError, match="missing seed"):
+        view_script("trial", SCENARIO)
+    assert view_script("adherence", SCENARIO, whatif=SCENARIO).r is None
+    assert "survival" in view_script("survival", SCENARIO, seed=1).r
