@@ -42,6 +42,7 @@ __all__ = [
     "event_times_constant",
     "event_times_piecewise",
     "cumulative_hazard_on_grid",
+    "cumulative_hazard_at",
     "week12_fraction",
     "N_LATENT_COLUMNS",
 ]
@@ -380,3 +381,43 @@ def cumulative_hazard_on_grid(times: np.ndarray, risk: np.ndarray, plateau_extra
     cum_at_starts = np.concatenate([np.zeros((len(risk), 1)), np.cumsum(mult[:, :-1] * widths[None, :], axis=1)], axis=1)
     k = pieces.piece_of(times)
     return cum_at_starts[:, k] + mult[:, k] * (h0 - h0_starts[k])[None, :]
+
+
+def cumulative_hazard_at(times: np.ndarray, risk: np.ndarray, plateau_extra: np.ndarray, education_hr: float,
+                         dose: DoseResponse, pieces: DosePieces, baseline: BaselineHazard,
+                         chunk: int = 8192) -> np.ndarray:
+    """Each programme starter's cumulative hazard at their own time ``times[i]`` (exact).
+
+    The inverse of :func:`event_times_piecewise`: ``event_times_piecewise(cumulative_hazard_at(t,
+    ...), ...)`` gives back ``t``. Used for the episode process (its expected count by the end of
+    a participant's follow-up).
+
+    Examples
+    --------
+    >>> from analysis.trial.scenario import Scenario
+    >>> s = Scenario()
+    >>> b, p = BaselineHazard.from_outcome(s.outcome), dose_pieces(s.walking)
+    >>> x = cumulative_hazard_at(np.array([100.0, 700.0]), np.ones(2), np.array([90.0, 90.0]), 1.0,
+    ...                          s.dose_response, p, b)
+    >>> t = event_times_piecewise(x, np.ones(2), np.array([90.0, 90.0]), 1.0, s.dose_response, p, b)
+    >>> bool(np.allclose(t, [100.0, 700.0]))
+    True
+    """
+    n = len(times)
+    out = np.empty(n)
+    h0_starts = baseline.cumulative(pieces.starts)
+    widths = baseline.cumulative(pieces.ends) - h0_starts
+    widths = np.where(np.isfinite(widths), widths, 0.0)  # the open last piece is never a full one
+    k_all = pieces.piece_of(times)
+    h0_t = baseline.cumulative(times)
+    for lo in range(0, n, chunk):
+        hi = min(lo + chunk, n)
+        k = k_all[lo:hi]
+        # Every piece, whatever the chunk holds: a row's sum then has the same terms in the same
+        # order in any call, so a participant's value does not depend on the others in the call.
+        mult = relative_hazard(plateau_extra[lo:hi, None] * pieces.fraction[None, :], dose)
+        mult *= (risk[lo:hi] * education_hr)[:, None]
+        full = np.where(np.arange(len(widths))[None, :] < k[:, None], mult * widths[None, :], 0.0)
+        rows = np.arange(hi - lo)
+        out[lo:hi] = full.sum(axis=1) + mult[rows, k] * (h0_t[lo:hi] - h0_starts[k])
+    return out
