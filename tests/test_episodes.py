@@ -92,7 +92,7 @@ def test_batch_rows_are_single_trials_for_every_endpoint(walkback):
             assert np.array_equal(batch.recurrence[r], one[event_col].to_numpy() == 1)
             assert np.array_equal(cohorts[time_col].to_numpy()[r * n:(r + 1) * n], one[time_col].to_numpy())
     one_cohort, one_episodes = simulate_episodes(walkback, seed=6)
-    second = episodes[episodes.replicate == 1].drop(columns="replicate").reset_index(drop=True)
+    second = episodes[episodes.replicate == 2].drop(columns="replicate").reset_index(drop=True)
     pd.testing.assert_frame_equal(second, one_episodes)
 
 

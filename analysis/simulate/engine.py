@@ -81,7 +81,9 @@ COHORT_COLUMNS: dict[str, str] = {
     "worst_pain_first": "Worst pain (0-10) in the first recurrence; empty (NaN) without a recurrence",
     "adverse_event_12m": "1 = at least one adverse event in the first 12 months, 0 = none",
     "lower_extremity_ae_12m": "Number of lower-extremity adverse events in the first 12 months",
+    "followup_end": "Why the participant's follow-up ended (every endpoint still open then is censored there): 'end_of_study', 'max_followup' or 'lost_to_follow_up'",
 }
+FOLLOWUP_END_REASONS = CENSOR_REASONS[1:]
 
 #: One row per episode (``walkback simulate --episodes``); the basis for costs, productivity and utilities.
 EPISODE_COLUMNS: dict[str, str] = {
@@ -394,20 +396,16 @@ def _realise(scenario: Scenario, draws: _Draws, *, details: bool = False, potent
     if not details:
         return out
 
-    reason = np.zeros(reps * n, dtype=np.int8)  # 0 none
-    cens = ~observed
-    lost = cens & (dropout < admin)
-    reason[lost] = 3
-    at_admin = cens & ~lost
-    reason[at_admin & (admin >= design.max_followup_days)] = 2
-    reason[at_admin & (admin < design.max_followup_days)] = 1
+    # Why follow-up ended (codes of CENSOR_REASONS); the primary's censor reason is that, or 0 for a recurrence.
+    end_reason = np.where(dropout < admin, 3, np.where(admin >= design.max_followup_days, 2, 1)).astype(np.int8)
+    reason = np.where(observed, 0, end_reason).astype(np.int8)
     walking12 = latent.baseline_minutes + np.where(started, latent.plateau_extra * week12_fraction(pieces),
                                                    latent.spontaneous_extra)
     age = np.clip(published_value("age_mean") + published_value("age_sd") * draws.age_draw.ravel(),
                   published_value("age_min"), published_value("age_max"))
     female = draws.sex_draw.ravel() < published_value("female_share")
     out.update(latent=latent, block_id=block_id, block_size=block_size, enrol_day=draws.enrol_day.ravel(),
-               admin=admin, started=started, reason=reason, walking12=walking12, age=age, female=female)
+               admin=admin, started=started, reason=reason, end_reason=end_reason, walking12=walking12, age=age, female=female)
     return out
 
 
@@ -606,9 +604,9 @@ def simulate_cohorts(scenario: Scenario, trial_seeds, *, potential_outcomes: boo
 def simulate_cohorts_with_episodes(scenario: Scenario, trial_seeds) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The stacked cohorts of :func:`simulate_cohorts` and their episodes, one row per episode.
 
-    The episode table has the columns of :data:`EPISODE_COLUMNS` plus ``replicate`` (0-based
-    position of the trial in ``trial_seeds``) when there is more than one trial; rows are in
-    participant order, then by onset.
+    The episode table has the columns of :data:`EPISODE_COLUMNS`, preceded by ``replicate`` (1..K,
+    the trial's position in ``trial_seeds``) when there is more than one trial; rows are in
+    trial and participant order, then by onset.
 
     Examples
     --------
@@ -668,6 +666,7 @@ def _cohorts(scenario: Scenario, trial_seeds, potential_outcomes: bool, episodes
         "worst_pain_first": got["pain_first"],
         "adverse_event_12m": got["adverse_event"].astype(np.int8),
         "lower_extremity_ae_12m": got["n_lower_extremity"],
+        "followup_end": pd.Categorical.from_codes(got["end_reason"] - 1, categories=list(FOLLOWUP_END_REASONS)),
     })
     if potential_outcomes:
         cohort["recurrence_day_if_control"] = got["time_if_control"]
@@ -679,7 +678,7 @@ def _cohorts(scenario: Scenario, trial_seeds, potential_outcomes: bool, episodes
         return cohort, None
     table = got["episode_table"]
     pid = table["pid"]
-    frame = {"replicate": pid // n} if reps > 1 else {}
+    frame = {"replicate": (pid // n + 1).astype(np.int32)} if reps > 1 else {}
     frame.update({
         "participant_id": pid % n + 1,
         "arm": pd.Categorical.from_codes(is_int[pid].astype(np.int8), categories=list(ARMS)),
