@@ -81,6 +81,7 @@ COHORT_COLUMNS: dict[str, str] = {
     "worst_pain_first": "Worst pain (0-10) in the first recurrence; empty (NaN) without a recurrence",
     "adverse_event_12m": "1 = at least one adverse event in the first 12 months, 0 = none",
     "lower_extremity_ae_12m": "Number of lower-extremity adverse events in the first 12 months",
+    "followup_days": "Days from randomisation to the end of the participant's follow-up (exposure time of the episode process)",
     "followup_end": "Why the participant's follow-up ended (every endpoint still open then is censored there): 'end_of_study', 'max_followup' or 'lost_to_follow_up'",
 }
 FOLLOWUP_END_REASONS = CENSOR_REASONS[1:]
@@ -389,7 +390,8 @@ def _realise(scenario: Scenario, draws: _Draws, *, details: bool = False, potent
                                                dose.education_hr, dose, pieces, baseline)
     observed = event <= censor_at
     time_days = np.where(observed, event, censor_at)
-    out.update(is_int=is_int, time_days=time_days, observed=observed, stratum=draws.stratum.ravel())
+    out.update(is_int=is_int, time_days=time_days, observed=observed, stratum=draws.stratum.ravel(),
+               censor_at=censor_at)
     if episodes:
         out.update(_realise_episodes(scenario, draws.seeds, n, is_int, started, latent, target, event, observed,
                                      censor_at, off_programme_mult, baseline, pieces))
@@ -666,6 +668,7 @@ def _cohorts(scenario: Scenario, trial_seeds, potential_outcomes: bool, episodes
         "worst_pain_first": got["pain_first"],
         "adverse_event_12m": got["adverse_event"].astype(np.int8),
         "lower_extremity_ae_12m": got["n_lower_extremity"],
+        "followup_days": got["censor_at"],
         "followup_end": pd.Categorical.from_codes(got["end_reason"] - 1, categories=list(FOLLOWUP_END_REASONS)),
     })
     if potential_outcomes:
