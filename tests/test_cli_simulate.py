@@ -8,6 +8,7 @@ import json
 import os
 import zipfile
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -189,3 +190,34 @@ def test_simulate_episodes_refuses_adtte_before_writing(tmp_path, capsys):
     code, out, err = run(["simulate", "--episodes", "--format", "adtte", "--out", str(tmp_path / "x")], capsys)
     assert code == 2 and out == "" and err.count("\n") == 1 and "--episodes" in err
     assert not list(tmp_path.iterdir())
+
+
+def test_analyze_endpoints_and_episode_file(tmp_path, capsys):
+    """`walkback analyze --endpoint` reads each endpoint of a participant file; --episodes adds recurrent events."""
+    from analysis.stats.cox import fit_cox
+    from analysis.stats.recurrent import andersen_gill
+
+    people, episodes = tmp_path / "p.csv", tmp_path / "e.csv"
+    assert run(["simulate", "--seed", "4", "--out", str(people)], capsys)[0] == 0
+    assert run(["simulate", "--seed", "4", "--episodes", "--out", str(episodes)], capsys)[0] == 0
+    cohort = pd.read_csv(people, float_precision="round_trip")
+    for endpoint, time, event in (("any", "time_any_days", "recurrence_any"), ("care", "time_care_days", "recurrence_care"),
+                                  ("recovery", "recovery_days_first", "recovered_first")):
+        code, out, err = run(["analyze", str(people), "--endpoint", endpoint, "--json"], capsys)
+        assert code == 0, err
+        got = json.loads(out)
+        d = cohort[cohort.recurrence_any == 1] if endpoint == "recovery" else cohort
+        fit = fit_cox(d[time], d[event], (d.arm == "intervention").to_numpy().astype(float))
+        assert got["cox"]["hr"] == pytest.approx(float(np.exp(fit.coef[0])), rel=1e-6)
+        assert sum(g["events"] for g in got["groups"]) == int(d[event].sum())
+    code, out, err = run(["analyze", str(people), "--episodes", str(episodes), "--json"], capsys)
+    assert code == 0, err
+    got = json.loads(out)["recurrent"]
+    ag = andersen_gill(pd.read_csv(episodes, float_precision="round_trip"), cohort)
+    assert got["andersen_gill"]["hazard_ratio"] == pytest.approx(ag.hazard_ratio, rel=1e-12)
+    code, out, err = run(["analyze", str(people), "--episodes", str(episodes)], capsys)
+    assert code == 0 and "Andersen-Gill" in out and "Fisher's exact test" in out
+    code, out, err = run(["analyze", str(people), "--endpoint", "care", "--time", "time_any_days"], capsys)
+    assert code == 2 and err.count("\n") == 1
+    code, out, err = run(["analyze", str(people), "--episodes", str(people)], capsys)
+    assert code == 2 and "onset_day" in err and err.count("\n") == 1
