@@ -34,7 +34,7 @@ from ..model.episodes import (
 from ..model.hazard import (
     N_LATENT_COLUMNS,
     BaselineHazard,
-    cumulative_hazard_at,
+    StarterHazard,
     dose_pieces,
     event_times_constant,
     event_times_piecewise,
@@ -438,8 +438,12 @@ def _realise_episodes(scenario: Scenario, seeds: np.ndarray, n: int, is_int: np.
     cum_end = np.empty(total)
     off = ~started
     cum_end[off] = off_mult[off] * baseline.cumulative(censor_at[off])
-    cum_end[started] = cumulative_hazard_at(censor_at[started], latent.risk[started], latent.plateau_extra[started],
-                                            dose.education_hr, dose, pieces, baseline)
+    starter_rows = np.flatnonzero(started)
+    table = StarterHazard.build(latent.risk[started], latent.plateau_extra[started], dose.education_hr, dose, pieces,
+                                baseline)
+    row_in_table = np.full(total, -1, dtype=np.int64)
+    row_in_table[starter_rows] = np.arange(len(starter_rows))
+    cum_end[started] = table.cumulative(np.arange(len(starter_rows)), censor_at[started])
     further_mean = np.where(observed, np.maximum(cum_end - target, 0.0), 0.0)
     q = nonlimiting_per_limiting(ep, started)
     nonlimiting_mean = q * cum_end
@@ -478,9 +482,7 @@ def _realise_episodes(scenario: Scenario, seeds: np.ndarray, n: int, is_int: np.
     on = ~first & started[pid]
     offp = ~first & ~started[pid]
     onset[offp] = event_times_constant(cum[offp], off_mult[pid[offp]], baseline)
-    rows_on = pid[on]
-    onset[on] = event_times_piecewise(cum[on], latent.risk[rows_on], latent.plateau_extra[rows_on], dose.education_hr,
-                                      dose, pieces, baseline)
+    onset[on] = table.inverse(row_in_table[pid[on]], cum[on])
     onset = np.minimum(onset, censor_at[pid])  # rounding in H^-1(H(C)) must not leave follow-up
 
     # Marks.
