@@ -59,7 +59,7 @@ assumptions with defaults: the any-recurrence HR (it follows from the severity s
 strongly severity drives care seeking and slows recovery.
 
 **Simplifications.** Onsets are a Poisson process in calendar time: an episode may begin before the
-previous one has recovered (with the default scenario in about 2% of episodes; listed as its own
+previous one has recovered (with the default scenario in about 3% of episodes; listed as its own
 row). Recovery is not censored by anything but the end of follow-up. Times are continuous days, as
 for the primary endpoint.
 
