@@ -35,6 +35,7 @@ def _page(file: str, title: str, icon: str, url_path: str, default: bool = False
 explore = [
     _page("trial.py", "The trial", ":material/science:", "trial", default=True),
     _page("survival.py", "Survival curves", ":material/show_chart:", "survival"),
+    _page("outcomes.py", "Outcomes", ":material/assignment:", "outcomes"),
     _page("adherence.py", "Adherence and walking dose", ":material/directions_walk:", "adherence"),
     _page("replicates.py", "Replicates", ":material/stacked_line_chart:", "replicates"),
     _page("estimands.py", "Estimands", ":material/target:", "estimands"),

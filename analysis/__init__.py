@@ -27,6 +27,7 @@ _EXPORTS = {
     # trial
     "Scenario": "trial.scenario", "Design": "trial.scenario", "Outcome": "trial.scenario",
     "Adherence": "trial.scenario", "Walking": "trial.scenario", "DoseResponse": "trial.scenario",
+    "Episodes": "trial.scenario",
     "scenario_from_dict": "trial.scenario", "scenario_from_json": "trial.scenario", "with_changes": "trial.scenario",
     "load_scenario_file": "trial.scenario", "ASSUMPTIONS": "trial.scenario",
     "published_figures": "trial.published", "published_value": "trial.published",
@@ -34,12 +35,16 @@ _EXPORTS = {
     # model
     "default_scenario": "model.calibration", "expected_trial": "model.calibration", "calibrate": "model.calibration",
     "compare_with_published": "model.calibration",
+    "expected_episodes": "model.episodes",
     # simulate
     "simulate_trial": "simulate.engine", "scenario_for_size": "simulate.engine", "COHORT_COLUMNS": "simulate.engine",
+    "simulate_episodes": "simulate.engine", "EPISODE_COLUMNS": "simulate.engine",
     # stats
     "analyze_two_arm": "stats.survival", "kaplan_meier": "stats.survival", "logrank": "stats.survival",
     "cox": "stats.survival", "rmst": "stats.survival", "ph_check": "stats.survival", "risk_table": "stats.survival",
     "logrank_cox_batch": "stats.kernels", "km_median_batch": "stats.kernels",
+    "analyze_recurrent": "stats.recurrent", "mean_cumulative_function": "stats.recurrent",
+    "andersen_gill": "stats.recurrent", "negative_binomial_rate": "stats.recurrent",
     # studies
     "run_replicates": "studies.replicates", "simulate_replicates": "studies.replicates",
     "simulate_batch": "studies.replicates",
@@ -47,9 +52,10 @@ _EXPORTS = {
     "sample_size": "studies.power", "dilution_table": "studies.power",
     "EstimandSettings": "studies.estimands", "estimate_estimands": "studies.estimands",
     "true_estimands": "studies.estimands", "estimand_replicates": "studies.estimands",
+    "trial_outcomes": "studies.outcomes",
     # io
     "read_cohort_file": "io.cohort_files", "export_files": "io.export", "export_bundle": "io.export",
-    "cohort_to_adtte": "io.export", "write_export": "io.export",
+    "cohort_to_adtte": "io.export", "write_export": "io.export", "export_episodes": "io.export",
 }
 
 __all__ = sorted([*_EXPORTS, "WalkBackInputError", "ScenarioError", "CohortFileError"])

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 OWN_PAGES = ["trial.py", "survival.py", "adherence.py", "replicates.py", "scenario_editor.py", "data_files.py",
              "methods.py"]
-OPTIONAL_PAGES = ["estimands.py", "design_trial.py"]  # other engineers' pages, listed when present
+OPTIONAL_PAGES = ["estimands.py", "design_trial.py", "outcomes.py"]  # other engineers' pages, listed when present
 PAGES = OWN_PAGES + [p for p in OPTIONAL_PAGES if (ROOT / "app_pages" / p).is_file()]
 
 EDGE_SCENARIOS = {

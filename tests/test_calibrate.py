@@ -70,7 +70,8 @@ def test_keeping_loss_to_followup_reports_events_as_a_check():
 
 def test_report_serialises(walkback):
     d = calibrate(walkback).to_dict()
-    assert d["converged"] is True and len(d["targets"]) == 5
+    # 5 primary rows, 10 episode targets (secondary outcomes and harms), 5 implied unpublished figures
+    assert d["converged"] is True and len(d["targets"]) == 20
     assert d["scenario"]["design"]["n_intervention"] == 351
 
 
@@ -98,7 +99,7 @@ def test_stored_default_scenario_matches_a_fresh_solve(walkback):
     """data/default_scenario.json must be what calibrate(Scenario()) gives (regenerate with
     `python -m analysis.model.calibration` after changing a default assumption)."""
     fresh = calibrate(Scenario()).scenario
-    for section in ("outcome", "dose_response", "design"):
+    for section in ("outcome", "dose_response", "design", "episodes"):
         a, b = getattr(fresh, section), getattr(walkback, section)
         for name, value in vars(a).items():
             if isinstance(value, float):

@@ -8,6 +8,7 @@ import json
 import os
 import zipfile
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -65,7 +66,8 @@ def test_simulate_to_stdout_is_the_data_only(capsys):
     code, out, err = run(["simulate", "--n", "10", "--format", "adtte"], capsys)
     assert code == 0 and err == ""
     adtte = pd.read_csv(io.StringIO(out))
-    assert len(adtte) == 10 and adtte.PARAMCD.eq("TTALREC").all()
+    assert adtte.PARAMCD.eq("TTALREC").sum() == 10 and adtte.PARAMCD.iloc[0] == "TTALREC"
+    assert set(adtte.PARAMCD) == {"TTALREC", "TTANYREC", "TTCAREC", "TTRECOV"}
 
 
 def test_repeat_cli_exports_are_byte_identical_and_regenerable(tmp_path, capsys):
@@ -159,3 +161,63 @@ def test_write_failure_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypa
     code, _, err = run(["simulate", "--n", "10", "--out", str(tmp_path / "c.zip")], capsys)
     assert code == 2 and err == f"walkback simulate: error: cannot write '{tmp_path / 'c.zip'}': No space left on device\n"
     assert os.listdir(tmp_path) == []
+
+
+# --------------------------------------------------------------------------- episodes (issue 10)
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_simulate_episodes_writes_one_row_per_episode_with_dictionary_and_provenance(tmp_path, capsys, fmt):
+    from analysis.simulate.engine import EPISODE_COLUMNS
+
+    out = tmp_path / f"ep.{fmt}"
+    assert run(["simulate", "--episodes", "--n", "40", "--seed", "5", "--format", fmt, "--out", str(out)], capsys)[0] == 0
+    episodes = pd.read_csv(out) if fmt == "csv" else pd.read_parquet(out)
+    assert list(episodes.columns) == list(EPISODE_COLUMNS)
+    dictionary = json.loads((tmp_path / "ep.dictionary.json").read_text())
+    assert dictionary["dataset"] == "episodes"
+    assert [c["name"] for c in dictionary["columns"]] == list(EPISODE_COLUMNS)
+    assert all(c["description"] for c in dictionary["columns"])
+    record = json.loads((tmp_path / "ep.provenance.json").read_text())
+    assert record["dataset"] == "episodes" and "--episodes" in record["regenerate"]
+    files = export.regenerate(record)
+    assert hashlib.sha256(files[f"episodes.{fmt}"]).hexdigest() == record["sha256"]
+    # the same participants as the participant file of the same command without --episodes
+    code, text, _ = run(["simulate", "--n", "40", "--seed", "5"], capsys)
+    cohort = pd.read_csv(io.StringIO(text))
+    assert episodes.groupby("participant_id").size().sum() == cohort.n_episodes.sum()
+
+
+def test_simulate_episodes_refuses_adtte_before_writing(tmp_path, capsys):
+    code, out, err = run(["simulate", "--episodes", "--format", "adtte", "--out", str(tmp_path / "x")], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1 and "--episodes" in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_analyze_endpoints_and_episode_file(tmp_path, capsys):
+    """`walkback analyze --endpoint` reads each endpoint of a participant file; --episodes adds recurrent events."""
+    from analysis.stats.cox import fit_cox
+    from analysis.stats.recurrent import andersen_gill
+
+    people, episodes = tmp_path / "p.csv", tmp_path / "e.csv"
+    assert run(["simulate", "--seed", "4", "--out", str(people)], capsys)[0] == 0
+    assert run(["simulate", "--seed", "4", "--episodes", "--out", str(episodes)], capsys)[0] == 0
+    cohort = pd.read_csv(people, float_precision="round_trip")
+    for endpoint, time, event in (("any", "time_any_days", "recurrence_any"), ("care", "time_care_days", "recurrence_care"),
+                                  ("recovery", "recovery_days_first", "recovered_first")):
+        code, out, err = run(["analyze", str(people), "--endpoint", endpoint, "--json"], capsys)
+        assert code == 0, err
+        got = json.loads(out)
+        d = cohort[cohort.recurrence_any == 1] if endpoint == "recovery" else cohort
+        fit = fit_cox(d[time], d[event], (d.arm == "intervention").to_numpy().astype(float))
+        assert got["cox"]["hr"] == pytest.approx(float(np.exp(fit.coef[0])), rel=1e-6)
+        assert sum(g["events"] for g in got["groups"]) == int(d[event].sum())
+    code, out, err = run(["analyze", str(people), "--episodes", str(episodes), "--json"], capsys)
+    assert code == 0, err
+    got = json.loads(out)["recurrent"]
+    ag = andersen_gill(pd.read_csv(episodes, float_precision="round_trip"), cohort)
+    assert got["andersen_gill"]["hazard_ratio"] == pytest.approx(ag.hazard_ratio, rel=1e-12)
+    code, out, err = run(["analyze", str(people), "--episodes", str(episodes)], capsys)
+    assert code == 0 and "Andersen-Gill" in out and "Fisher's exact test" in out
+    code, out, err = run(["analyze", str(people), "--endpoint", "care", "--time", "time_any_days"], capsys)
+    assert code == 2 and err.count("\n") == 1
+    code, out, err = run(["analyze", str(people), "--episodes", str(people)], capsys)
+    assert code == 2 and "onset_day" in err and err.count("\n") == 1

@@ -60,7 +60,7 @@ def test_csv_round_trip(cohort):
     back = pd.read_csv(io.BytesIO(files["cohort.csv"]), parse_dates=["enrol_date"], float_precision="round_trip")
     assert list(back.columns) == list(COHORT_COLUMNS)
     expected = cohort.copy()
-    for col in ("arm", "referral", "stratum", "sex", "censor_reason"):
+    for col in ("arm", "referral", "stratum", "sex", "censor_reason", "followup_end"):
         expected[col] = expected[col].astype(str)
     expected["enrol_date"] = expected["enrol_date"].astype("datetime64[ns]")
     back["enrol_date"] = back["enrol_date"].astype("datetime64[ns]")
@@ -94,9 +94,11 @@ def test_adtte_round_trip_columns_types_and_cnsr(cohort):
                 "CNSDTDSC", "TRTP", "TRTPN", "ITTFL", "STRAT1R", "STRAT2R"]
     assert set(required) <= set(adtte.columns)
     assert set(adtte.columns) <= set(ADTTE_COLUMNS)
-    assert len(adtte) == len(cohort)  # one record per participant for the one parameter
-    assert adtte.USUBJID.is_unique and (adtte.PARAMCD == "TTALREC").all()
     assert (adtte.AVALU == "DAYS").all() and (adtte.ITTFL == "Y").all() and (adtte.STUDYID == "WALKBACK").all()
+    _check_secondary_parameters(adtte, cohort)
+    adtte = adtte[adtte.PARAMCD == "TTALREC"].reset_index(drop=True)
+    assert len(adtte) == len(cohort)  # one record per participant for the primary parameter
+    assert adtte.USUBJID.is_unique
     # Types as read back from the CSV.
     for col, (kind, _) in ADTTE_COLUMNS.items():
         if col not in adtte:
@@ -124,10 +126,32 @@ def test_adtte_round_trip_columns_types_and_cnsr(cohort):
     assert adtte.SUBJID.iloc[0] == "0001" and adtte.USUBJID.iloc[0] == "WALKBACK-0001"
 
 
+def _check_secondary_parameters(adtte, cohort):
+    """TTANYREC and TTCAREC for everyone, TTRECOV for those with a first recurrence; CNSR 0 exactly at events."""
+    assert adtte.PARAMCD.unique().tolist() == ["TTALREC", "TTANYREC", "TTCAREC", "TTRECOV"]
+    for code, time_col, event_col in (("TTANYREC", "time_any_days", "recurrence_any"),
+                                      ("TTCAREC", "time_care_days", "recurrence_care")):
+        part = adtte[adtte.PARAMCD == code]
+        assert len(part) == len(cohort) and part.USUBJID.is_unique
+        np.testing.assert_array_equal(part.AVAL.to_numpy(), cohort[time_col].to_numpy())
+        np.testing.assert_array_equal(part.CNSR.to_numpy() == 0, cohort[event_col].to_numpy() == 1)
+        censored = part.CNSR.to_numpy() > 0
+        codes = cohort.followup_end.astype(str).map(CNSR_CODES).to_numpy()
+        np.testing.assert_array_equal(part.CNSR.to_numpy()[censored], codes[censored])
+    recov = adtte[adtte.PARAMCD == "TTRECOV"]
+    has = cohort.recurrence_any.to_numpy() == 1
+    assert len(recov) == has.sum()
+    np.testing.assert_array_equal(recov.AVAL.to_numpy(), cohort.recovery_days_first.to_numpy()[has])
+    np.testing.assert_array_equal(recov.CNSR.to_numpy() == 0, cohort.recovered_first.to_numpy()[has] == 1)
+    onset = (pd.to_datetime(recov.STARTDT) - pd.to_datetime(cohort.enrol_date[has]).to_numpy()).dt.days.to_numpy()
+    np.testing.assert_array_equal(onset, np.floor(cohort.time_any_days.to_numpy()[has]))
+
+
 def test_adtte_replicates_get_unique_subject_ids():
     stacked = export_cohorts(SCENARIO, SEED, replicates=2)
     adtte = cohort_to_adtte(stacked)
-    assert adtte.USUBJID.is_unique and adtte.REPLICATE.tolist()[:1] == [1]
+    assert adtte.groupby("PARAMCD", observed=True).USUBJID.apply(lambda u: u.is_unique).all()
+    assert adtte.REPLICATE.tolist()[:1] == [1]
     assert adtte.USUBJID.iloc[0] == "WALKBACK-R0001-0001"
 
 
@@ -156,6 +180,7 @@ def test_adtte_matches_r_survival():
     from lifelines.statistics import logrank_test
 
     adtte = _example_adtte()
+    adtte = adtte[adtte.PARAMCD == "TTALREC"].copy()
     adtte["EVENT"] = (adtte.CNSR == 0).astype(int)
     cph = CoxPHFitter().fit(adtte[["AVAL", "EVENT", "TRTPN"]], "AVAL", "EVENT")
     assert cph.params_["TRTPN"] == pytest.approx(-0.345931152423, abs=1e-6)

@@ -256,6 +256,9 @@ def test_simulate_and_adtte_invariants(n, seed, never_start, loss, shape):
     }), n)
     cohort = simulate_trial(scenario, seed=seed)
     adtte = cohort_to_adtte(cohort)
+    assert np.isfinite(adtte.AVAL).all() and (adtte.AVAL >= 0).all()
+    assert (adtte.PARAMCD == "TTANYREC").sum() == n == (adtte.PARAMCD == "TTCAREC").sum()
+    adtte = adtte[adtte.PARAMCD == "TTALREC"].reset_index(drop=True)
     assert len(adtte) == n and adtte.USUBJID.is_unique
     assert ((adtte.CNSR == 0) == (cohort.recurrence == 1)).all()
     assert set(adtte.CNSR) <= set(CNSR_CODES.values())

@@ -35,6 +35,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="stratification column(s): adds stratified log-rank and Cox")
     p.add_argument("--tau", type=float, default=None, metavar="DAYS",
                    help="RMST horizon (default: the smaller of the arms' longest follow-up)")
+    p.add_argument("--endpoint", choices=["primary", "any", "care", "recovery"], default=None,
+                   help="a simulator file's endpoint: primary (time_days), any, care (time_any_days, time_care_days) "
+                        "or recovery from the first recurrence (participants with one); sets --time and --event")
+    p.add_argument("--episodes", metavar="EPISODES_FILE", default=None,
+                   help="episode file (`walkback simulate --episodes`) of the same trial: adds the recurrent-event "
+                        "analyses (mean cumulative function, Andersen-Gill, negative binomial), adverse events and pain")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(run=run)
     return p
@@ -52,18 +58,62 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         df = read_cohort_file(args.file)
-        res = analyze_two_arm(df, time=args.time, event=args.event, group=args.group, reference=args.reference,
+        time, event, df = _endpoint(args, df)
+        res = analyze_two_arm(df, time=time, event=event, group=args.group, reference=args.reference,
                               strata=tuple(args.strata or ()), tau=args.tau)
+        recurrent = None
+        if args.episodes is not None:
+            from ..stats.recurrent import analyze_recurrent
+
+            recurrent = analyze_recurrent(read_cohort_file(args.episodes), read_cohort_file(args.file))
     except WalkBackInputError as exc:
         return _error(str(exc))
     except MemoryError:
         return _error(f"{args.file}: not enough memory to analyse this file")
     out = res.to_dict()
+    if recurrent is not None:
+        out["recurrent"] = recurrent.to_dict()
     if args.json:
         print(json.dumps(out, indent=2, allow_nan=False))
     else:
         print(_table(out))
+        if recurrent is not None:
+            print(_recurrent_table(recurrent))
     return 0
+
+
+def _endpoint(args, df):
+    """(time column, event column, rows) for ``--endpoint``, or the --time/--event columns as given."""
+    if args.endpoint is None:
+        return args.time, args.event, df
+    from ..simulate.engine import ENDPOINTS
+
+    if (args.time, args.event) != ("time_days", "recurrence"):
+        raise WalkBackInputError("give either --endpoint or --time/--event, not both")
+    time, event, _ = ENDPOINTS[args.endpoint]
+    if args.endpoint == "recovery":
+        if "recurrence_any" not in df.columns:
+            raise WalkBackInputError("--endpoint recovery needs the column recurrence_any (a simulator file)")
+        df = df[df["recurrence_any"] == 1].reset_index(drop=True)
+    return time, event, df
+
+
+def _recurrent_table(r) -> str:
+    lines = ["", "All episodes (recurrent events)"]
+    for row in r.mcf.summary.itertuples():
+        lines.append(f"  mean episodes per participant, {row.arm} (to day {_fmt(row.last_time, 0)}): "
+                     f"{_fmt(row.mcf_end)} ({_fmt(row.lower_end)} to {_fmt(row.upper_end)})")
+    for row in r.summary.itertuples():
+        lines.append(f"  {row.estimate}: {_fmt(row.value)} ({_fmt(row.lower)} to {_fmt(row.upper)}), {_p(row.p)}")
+    if r.adverse_events is not None:
+        (a, b), (c, d) = r.adverse_events.table
+        lines.append(f"Adverse events (12 months): control {a}/{a + b}, intervention {c}/{c + d}; "
+                     f"Fisher's exact test {_p(r.adverse_events.p_value)}")
+    if r.worst_pain is not None:
+        w = r.worst_pain
+        lines.append(f"Worst pain in the first recurrence, intervention - control: {_fmt(w.difference, 2)} "
+                     f"({_fmt(w.ci[0], 2)} to {_fmt(w.ci[1], 2)}), {_p(w.p_value)}")
+    return "\n".join(lines)
 
 
 def _fmt(v, digits=3) -> str:

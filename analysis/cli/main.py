@@ -45,6 +45,10 @@ def _add_simulate(sub) -> None:
     p.add_argument("--replicates", type=positive_int, metavar="K",
                    help="simulate K trials into one table with a 'replicate' column; replicate i is seeded from "
                         "child i of numpy SeedSequence(seed).spawn(K)")
+    p.add_argument("--episodes", action="store_true",
+                   help="write one row per episode of low back pain (participant_id, arm, episode, onset_day, "
+                        "recovery_day, activity_limiting, care_seeking, worst_pain) instead of one row per "
+                        "participant; csv or parquet")
     p.add_argument("--format", default="csv", choices=list(EXPORT_FORMATS),
                    help="csv or parquet (one row per participant) or adtte (ADaM ADTTE, CSV); default csv")
     p.add_argument("--out", metavar="PATH",
@@ -92,8 +96,9 @@ def _simulate(args) -> int:
         MAX_EXPORT_PARTICIPANTS,
         MAX_EXPORT_REPLICATES,
         check_export_size,
-        export_files,
         export_cohorts,
+        export_episodes,
+        export_files,
         write_export,
     )
     from ..simulate.engine import scenario_for_size
@@ -109,6 +114,9 @@ def _simulate(args) -> int:
         check_export_size(args.n, args.replicates)
     elif args.replicates is not None:
         check_export_size(1, args.replicates)
+    if args.episodes and args.format == "adtte":
+        raise WalkBackInputError("--episodes writes csv or parquet; ADTTE (without --episodes) holds the time-to-event "
+                                 "parameters of every endpoint")
     if args.out is not None:
         if not args.out.strip():
             raise WalkBackInputError("--out is empty: give a file, .zip or folder name")
@@ -121,14 +129,15 @@ def _simulate(args) -> int:
         scenario = scenario_for_size(scenario, args.n)
     check_export_size(scenario.design.n_total, args.replicates)
     seed = scenario.seed if args.seed is None else args.seed
-    cohort = export_cohorts(scenario, seed, args.replicates)
+    dataset = "episodes" if args.episodes else "cohort"
+    table = (export_episodes if args.episodes else export_cohorts)(scenario, seed, args.replicates)
+    files = export_files(table, scenario, seed, args.format, replicates=args.replicates, dataset=dataset)
     if args.out:
-        files = export_files(cohort, scenario, seed, args.format, replicates=args.replicates)
         write_export(args.out, files, args.format)
         return 0
     # Standard output carries the data file only (for pipes; Parquet still embeds its dictionary
     # and provenance); use --out for the sidecar files.
-    data = next(iter(export_files(cohort, scenario, seed, args.format, replicates=args.replicates).values()))
+    data = next(iter(files.values()))
     sys.stdout.buffer.write(data)
     sys.stdout.flush()
     return 0

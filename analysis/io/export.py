@@ -6,7 +6,8 @@ Last stage of the pipeline for analysts (scenario -> simulate -> **export**). Th
 - ``parquet``: the same table; its key-value metadata also holds the data dictionary and the
   provenance (``walkback.data_dictionary``, ``walkback.provenance``).
 - ``adtte``: a CDISC ADaM ADTTE-style table, one record per participant per parameter
-  (``PARAMCD = "TTALREC"``, time to first activity-limiting recurrence), with an R
+  (``TTALREC``, time to first activity-limiting recurrence, the primary; ``TTANYREC``,
+  ``TTCAREC`` and ``TTRECOV`` for any, care-seeking and recovery), with an R
   re-analysis script (survival package) beside it.
 
 Every export ships its data dictionary and its provenance: the scenario, the seed, the package
@@ -44,9 +45,12 @@ __all__ = [
     "MAX_EXPORT_REPLICATES",
     "MAX_EXPORT_ROWS",
     "ADTTE_COLUMNS",
+    "ADTTE_PARAMETERS",
     "CNSR_CODES",
     "package_version",
     "export_cohorts",
+    "export_episodes",
+    "EXPORT_DATASETS",
     "check_export_size",
     "neutralise_formulas",
     "cohort_to_bytes",
@@ -106,13 +110,15 @@ ADTTE_COLUMNS: dict[str, tuple[str, str]] = {
     "USUBJID": ("text", "Unique Subject Identifier (STUDYID-[R<replicate>-]SUBJID)"),
     "SUBJID": ("text", "Subject Identifier for the Study (participant_id, zero-padded)"),
     "REPLICATE": ("integer", "Simulated trial replicate (only in multi-replicate exports)"),
-    "PARAMCD": ("text", "Parameter Code (TTALREC)"),
+    "PARAMCD": ("text", "Parameter Code: TTALREC (primary), TTANYREC (any recurrence), TTCAREC (care-seeking "
+                        "recurrence), TTRECOV (recovery from the first recurrence)"),
     "PARAM": ("text", "Parameter"),
     "AVAL": ("number", "Analysis Value: exact days from randomisation to recurrence or censoring"),
     "AVALU": ("text", "Analysis Value Unit (DAYS)"),
     "CNSR": ("integer", "Censor: 0 = event; 1 = study follow-up ended; 2 = maximum follow-up reached; "
                         "3 = lost to follow-up"),
-    "STARTDT": ("date", "Time-to-Event Origin Date: date of randomisation (ISO 8601)"),
+    "STARTDT": ("date", "Time-to-Event Origin Date: date of randomisation; for TTRECOV randomisation + floor(onset "
+                        "day of the first recurrence) (ISO 8601)"),
     "ADT": ("date", "Analysis Date: STARTDT + floor(AVAL) days (ISO 8601)"),
     "EVNTDESC": ("text", "Event or Censoring Description"),
     "CNSDTDSC": ("text", "Censor Date Description (empty for events)"),
@@ -132,6 +138,9 @@ _SEED_RULE = ("replicate i (1-based) is simulate_trial(scenario, seed=int(SeedSe
               ".generate_state(1, numpy.uint64)[0] >> 1))")
 
 _DATA_FILE = {"csv": "cohort.csv", "parquet": "cohort.parquet", "adtte": "adtte.csv"}
+_EPISODE_DATA_FILE = {"csv": "episodes.csv", "parquet": "episodes.parquet"}
+#: What an export holds: one row per participant ("cohort") or one row per episode ("episodes").
+EXPORT_DATASETS = ("cohort", "episodes")
 _DICTIONARY_FILE = "data_dictionary.json"
 _PROVENANCE_FILE = "provenance.json"
 _SCENARIO_FILE = "scenario.json"
@@ -185,6 +194,31 @@ def export_cohorts(scenario, seed: int | None, replicates: int | None = None) ->
     replicate = np.repeat(np.arange(1, int(replicates) + 1, dtype=np.int32), scenario.design.n_total)
     stacked.insert(0, "replicate", replicate)
     return stacked
+
+
+def export_episodes(scenario, seed: int | None, replicates: int | None = None) -> pd.DataFrame:
+    """The episodes of the trial (or of K replicate trials, with a leading ``replicate`` column 1..K)
+    that :func:`export_cohorts` exports for the same arguments: one row per episode
+    (:data:`analysis.simulate.engine.EPISODE_COLUMNS`).
+
+    Examples
+    --------
+    >>> from analysis.trial.scenario import Scenario
+    >>> episodes = export_episodes(Scenario(), seed=3, replicates=2)
+    >>> episodes.replicate.unique().tolist(), list(episodes.columns[:3])
+    ([1, 2], ['replicate', 'participant_id', 'arm'])
+    """
+    from ..studies.replicates import replicate_seeds as _seeds
+    from ..simulate.engine import simulate_cohorts_with_episodes, simulate_episodes
+
+    seed = scenario.seed if seed is None else seed
+    check_export_size(scenario.design.n_total, replicates)
+    if replicates is None:
+        return simulate_episodes(scenario, seed=seed)[1]
+    episodes = simulate_cohorts_with_episodes(scenario, _seeds(int(seed), int(replicates)))[1]
+    if "replicate" not in episodes.columns:  # one replicate
+        episodes.insert(0, "replicate", np.ones(len(episodes), dtype=np.int32))
+    return episodes
 
 
 # --------------------------------------------------------------------------- tables -> bytes
@@ -291,13 +325,34 @@ _ADTTE_SOURCE_COLUMNS = ("participant_id", "arm", "enrol_date", "time_days", "ce
                          "history_gt2_episodes", "referral", "age_years", "sex")
 
 
+#: ADTTE parameters: PARAMCD -> (PARAM, AVAL column, event column, event description). The primary first; the
+#: others are written when the cohort has their columns (every simulated cohort does; uploads may not).
+ADTTE_PARAMETERS: dict[str, tuple[str, str, str, str]] = {
+    PRIMARY_PARAMCD: (PRIMARY_PARAM, "time_days", "recurrence", "ACTIVITY-LIMITING LBP RECURRENCE"),
+    "TTANYREC": ("Time to First LBP Recurrence of Any Kind (days)", "time_any_days", "recurrence_any",
+                 "LBP RECURRENCE (ANY)"),
+    "TTCAREC": ("Time to First Care-Seeking LBP Recurrence (days)", "time_care_days", "recurrence_care",
+                "CARE-SEEKING LBP RECURRENCE"),
+    "TTRECOV": ("Time from Onset of the First Recurrence to Recovery (days)", "recovery_days_first", "recovered_first",
+                "RECOVERY FROM THE FIRST RECURRENCE"),
+}
+
+
 def cohort_to_adtte(cohort: pd.DataFrame, study_id: str = STUDY_ID) -> pd.DataFrame:
-    """ADaM ADTTE-style table: one record per participant per parameter (here ``TTALREC``).
+    """ADaM ADTTE-style table: one record per participant per parameter (:data:`ADTTE_PARAMETERS`).
+
+    ``TTALREC`` (time to first activity-limiting recurrence, the primary) for every participant;
+    with the simulator's episode columns also ``TTANYREC`` (any recurrence) and ``TTCAREC``
+    (care-seeking recurrence) for every participant, and ``TTRECOV`` (recovery, from the onset of
+    the first recurrence) for participants with a first recurrence. Records are grouped by
+    parameter, participants in order within each.
 
     ``AVAL`` is the exact follow-up in days (fractional, as simulated), so a re-analysis of the
-    ADTTE gives the same numbers as one of the cohort; ``ADT`` is ``STARTDT + floor(AVAL)`` days.
+    ADTTE gives the same numbers as one of the cohort; ``ADT`` is ``STARTDT + floor(AVAL)`` days
+    (``STARTDT`` is randomisation, or for ``TTRECOV`` randomisation + floor(onset day)).
     ``CNSR`` follows ADaM: 0 for an event, a positive code per censoring reason
-    (:data:`CNSR_CODES`). Dates are ISO 8601 text. Columns and types: :data:`ADTTE_COLUMNS`.
+    (:data:`CNSR_CODES`; for the secondary parameters, why the participant's follow-up ended).
+    Dates are ISO 8601 text. Columns and types: :data:`ADTTE_COLUMNS`.
 
     Examples
     --------
@@ -308,6 +363,8 @@ def cohort_to_adtte(cohort: pd.DataFrame, study_id: str = STUDY_ID) -> pd.DataFr
     ['WALKBACK-0001', 'TTALREC', 'DAYS', 'Y']
     >>> sorted(adtte.CNSR.unique().tolist())
     [0, 1, 2, 3]
+    >>> adtte.PARAMCD.unique().tolist()
+    ['TTALREC', 'TTANYREC', 'TTCAREC', 'TTRECOV']
     """
     missing = [c for c in _ADTTE_SOURCE_COLUMNS if c not in cohort.columns]
     if missing:
@@ -337,51 +394,75 @@ def cohort_to_adtte(cohort: pd.DataFrame, study_id: str = STUDY_ID) -> pd.DataFr
         raise WalkBackInputError(f"enrol_date must be dates and time_days numbers: {str(exc).splitlines()[0]}") from None
     if np.isnat(start).any() or not np.isfinite(time_days).all() or (time_days < 0).any():
         raise WalkBackInputError("an ADTTE export needs an enrol_date and a finite, non-negative time_days on every row")
-    adt = start + np.floor(time_days).astype(np.int64).astype("timedelta64[D]")
     history = cohort["history_gt2_episodes"].to_numpy(dtype=np.int64)
-    cnsr = reason.map(CNSR_CODES).to_numpy(dtype=np.int64)
+    primary_cnsr = reason.map(CNSR_CODES).to_numpy(dtype=np.int64)
     trtpn = arm.map(_TRTPN).to_numpy(dtype=np.int64)
     is_history = history == 1
     is_clinician = cohort["referral"].astype(str).to_numpy() == "clinician"
     reasons = list(CNSR_CODES)  # in code order, so the codes index the categories
-
-    def constant(value: str) -> pd.Categorical:
-        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
-
-    def coded(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
-        # Low-cardinality text as categoricals: far less memory and faster CSV for large exports.
-        return pd.Categorical.from_codes(codes.astype(np.int8), categories=labels)
-
     strat1_labels = ["<=2 PREVIOUS EPISODES", ">2 PREVIOUS EPISODES"]
     strat2_labels = ["SELF-REFERRED", "CLINICIAN REFERRED"]
-    columns: dict[str, Any] = {
-        "STUDYID": constant(study_id),
-        "USUBJID": usubjid.to_numpy(dtype=object),
-        "SUBJID": subjid.to_numpy(dtype=object),
-    }
-    if has_replicates:
-        columns["REPLICATE"] = rep
-    columns.update({
-        "PARAMCD": constant(PRIMARY_PARAMCD),
-        "PARAM": constant(PRIMARY_PARAM),
-        "AVAL": time_days,
-        "AVALU": constant("DAYS"),
-        "CNSR": cnsr,
-        "STARTDT": np.datetime_as_string(start, unit="D").astype(object),
-        "ADT": np.datetime_as_string(adt, unit="D").astype(object),
-        "EVNTDESC": coded(cnsr, [_EVNTDESC[r] for r in reasons]),
-        "CNSDTDSC": coded(cnsr, [_CNSDTDSC[r] for r in reasons]),
-        "TRTP": coded(trtpn, [_TRTP["control"], _TRTP["intervention"]]),
-        "TRTPN": trtpn,
-        "ITTFL": constant("Y"),
-        "STRAT1R": coded(is_history, strat1_labels),
-        "STRAT2R": coded(is_clinician, strat2_labels),
-        "STRATAR": coded(2 * is_history + is_clinician,
-                         [f"{a} / {b}" for a in strat1_labels for b in strat2_labels]),
-        "AGE": cohort["age_years"].to_numpy(dtype=float),
-        "SEX": coded(cohort["sex"].astype(str).to_numpy() == "female", ["M", "F"]),
-    })
-    return pd.DataFrame(columns)
+    secondary = [code for code, (_, t, e, _) in ADTTE_PARAMETERS.items()
+                 if code != PRIMARY_PARAMCD and {t, e, "followup_end", "time_any_days", "recurrence_any"} <= set(cohort.columns)]
+    if secondary:
+        end = cohort["followup_end"].astype(str)
+        if not end.isin(reasons[1:]).all():
+            raise WalkBackInputError(f"followup_end must be one of {reasons[1:]}")
+        end_cnsr = end.map(CNSR_CODES).to_numpy(dtype=np.int64)
+
+    parts = []
+    for code in [PRIMARY_PARAMCD, *secondary]:
+        param, time_col, event_col, event_text = ADTTE_PARAMETERS[code]
+        rows = np.arange(n)
+        origin = start
+        if code == PRIMARY_PARAMCD:
+            aval, cnsr = time_days, primary_cnsr
+        else:
+            try:
+                aval = cohort[time_col].to_numpy(dtype=float)
+                event = cohort[event_col].to_numpy(dtype=float) == 1
+            except (TypeError, ValueError):
+                raise WalkBackInputError(f"{time_col} and {event_col} must be numbers") from None
+            if code == "TTRECOV":  # only participants with a first recurrence; origin = its onset
+                rows = np.flatnonzero(cohort["recurrence_any"].to_numpy(dtype=float) == 1)
+                onset = cohort["time_any_days"].to_numpy(dtype=float)[rows]
+                origin = start[rows] + np.floor(onset).astype(np.int64).astype("timedelta64[D]")
+                aval, event = aval[rows], event[rows]
+            if not np.isfinite(aval).all() or (aval < 0).any():
+                raise WalkBackInputError(f"{time_col} must be finite and non-negative for every {code} record")
+            cnsr = np.where(event, 0, end_cnsr[rows])
+        adt = origin + np.floor(aval).astype(np.int64).astype("timedelta64[D]")
+        columns: dict[str, Any] = {"STUDYID": study_id, "USUBJID": usubjid.to_numpy(dtype=object)[rows],
+                                   "SUBJID": subjid.to_numpy(dtype=object)[rows]}
+        if has_replicates:
+            columns["REPLICATE"] = rep[rows]
+        columns.update({
+            "PARAMCD": code,
+            "PARAM": param,
+            "AVAL": aval,
+            "AVALU": "DAYS",
+            "CNSR": cnsr,
+            "STARTDT": np.datetime_as_string(origin, unit="D").astype(object),
+            "ADT": np.datetime_as_string(adt, unit="D").astype(object),
+            "EVNTDESC": np.array([event_text] + [_EVNTDESC[r] for r in reasons[1:]], dtype=object)[cnsr],
+            "CNSDTDSC": np.array([_CNSDTDSC[r] for r in reasons], dtype=object)[cnsr],
+            "TRTP": np.array([_TRTP["control"], _TRTP["intervention"]], dtype=object)[trtpn[rows]],
+            "TRTPN": trtpn[rows],
+            "ITTFL": "Y",
+            "STRAT1R": np.array(strat1_labels, dtype=object)[is_history[rows].astype(np.int64)],
+            "STRAT2R": np.array(strat2_labels, dtype=object)[is_clinician[rows].astype(np.int64)],
+            "STRATAR": np.array([f"{a} / {b}" for a in strat1_labels for b in strat2_labels], dtype=object)[
+                (2 * is_history + is_clinician)[rows].astype(np.int64)],
+            "AGE": cohort["age_years"].to_numpy(dtype=float)[rows],
+            "SEX": np.array(["M", "F"], dtype=object)[(cohort["sex"].astype(str).to_numpy() == "female")[rows].astype(np.int64)],
+        })
+        parts.append(pd.DataFrame(columns, index=pd.RangeIndex(len(rows))))
+    table = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    # Low-cardinality text as categoricals: far less memory and faster CSV for large exports.
+    for col in ("STUDYID", "PARAMCD", "PARAM", "AVALU", "EVNTDESC", "CNSDTDSC", "TRTP", "ITTFL", "STRAT1R", "STRAT2R",
+                "STRATAR", "SEX"):
+        table[col] = table[col].astype("category")
+    return table
 
 
 def r_reanalysis_script(data_file: str = _DATA_FILE["adtte"], version: str | None = None) -> str:
@@ -444,10 +525,11 @@ def _column_type(s: pd.Series) -> str:
     return "text"
 
 
-def data_dictionary(frame: pd.DataFrame, fmt: str = "csv") -> dict:
+def data_dictionary(frame: pd.DataFrame, fmt: str = "csv", dataset: str = "cohort") -> dict:
     """The data dictionary of an export: one entry per column (name, type, description, values).
 
-    Descriptions come from :data:`analysis.simulate.engine.COHORT_COLUMNS` (cohort) or
+    Descriptions come from :data:`analysis.simulate.engine.COHORT_COLUMNS` (cohort),
+    :data:`analysis.simulate.engine.EPISODE_COLUMNS` (``dataset="episodes"``) or
     :data:`ADTTE_COLUMNS` (``fmt="adtte"``).
 
     Examples
@@ -456,8 +538,9 @@ def data_dictionary(frame: pd.DataFrame, fmt: str = "csv") -> dict:
     >>> d["columns"][0]["type"], d["columns"][0]["description"][:5]
     ('integer', '1 = a')
     """
-    from ..simulate.engine import COHORT_COLUMNS
+    from ..simulate.engine import COHORT_COLUMNS, EPISODE_COLUMNS
 
+    described = EPISODE_COLUMNS if dataset == "episodes" else COHORT_COLUMNS
     entries = []
     for name in frame.columns:
         s = frame[name]
@@ -470,23 +553,27 @@ def data_dictionary(frame: pd.DataFrame, fmt: str = "csv") -> dict:
             if name == "CNSR":
                 entry["codes"] = {str(code): reason for reason, code in CNSR_CODES.items()}
         else:
-            description = COHORT_COLUMNS.get(name, _REPLICATE_DESCRIPTION if name == "replicate" else "")
+            description = described.get(name, _REPLICATE_DESCRIPTION if name == "replicate" else "")
             entry.update({"type": _column_type(s), "description": description})
             if isinstance(s.dtype, pd.CategoricalDtype):
                 entry["values"] = [str(c) for c in s.cat.categories]
             if name == "enrol_date":
                 entry["format"] = "ISO 8601 date (YYYY-MM-DD)"
-            if name in ("time_days",):
+            if name.endswith(("_days", "_day")) or name in ("recovery_days_first",):
                 entry["unit"] = "days"
             elif name.endswith("_minutes") or "walking_minutes" in name:
                 entry["unit"] = "minutes per week"
             elif name == "age_years":
                 entry["unit"] = "years"
         entries.append(entry)
-    dataset = "ADTTE" if fmt == "adtte" else "cohort"
-    description = ("CDISC ADaM ADTTE-style analysis data set: one record per participant per parameter"
-                   if fmt == "adtte" else "Simulated WalkBack-like trial: one row per participant")
-    return {"dataset": dataset, "description": description, "n_rows": int(len(frame)), "columns": entries}
+    if fmt == "adtte":
+        name, description = "ADTTE", "CDISC ADaM ADTTE-style analysis data set: one record per participant per parameter"
+    elif dataset == "episodes":
+        name, description = "episodes", ("Simulated WalkBack-like trial: one row per episode of low back pain during "
+                                         "follow-up (see the Methods section of analysis.model.episodes)")
+    else:
+        name, description = "cohort", "Simulated WalkBack-like trial: one row per participant"
+    return {"dataset": name, "description": description, "n_rows": int(len(frame)), "columns": entries}
 
 
 def _sha256(data: bytes) -> str:
@@ -500,7 +587,7 @@ def _library_versions() -> dict[str, str]:
 
 
 def provenance(scenario, seed: int | None, fmt: str, data: bytes, *, replicates: int | None = None,
-               data_file: str | None = None, n_rows: int | None = None) -> dict:
+               data_file: str | None = None, n_rows: int | None = None, dataset: str = "cohort") -> dict:
     """What made an export, enough to regenerate it byte for byte (see :func:`regenerate`).
 
     ``scenario`` may be ``None`` for data that did not come from the simulator (an upload);
@@ -513,6 +600,7 @@ def provenance(scenario, seed: int | None, fmt: str, data: bytes, *, replicates:
         # Byte identity also depends on these (pandas formats the CSV, pyarrow writes the Parquet).
         "libraries": _library_versions(),
         "format": fmt,
+        "dataset": dataset,
         "data_file": data_file,
         "sha256": _sha256(data),
         "n_rows": n_rows,
@@ -530,6 +618,7 @@ def provenance(scenario, seed: int | None, fmt: str, data: bytes, *, replicates:
     if replicates is not None:
         record["seed_rule"] = _SEED_RULE
     extra = f" --replicates {replicates}" if replicates is not None else ""
+    extra += " --episodes" if dataset == "episodes" else ""
     record["regenerate"] = (f"walkback simulate --scenario {_SCENARIO_FILE} --seed {seed} --format {fmt}{extra} "
                             f"--out <folder or .zip>  (needs walkback-explorer {record['version']})")
     record["scenario"] = scenario.to_dict()
@@ -538,7 +627,7 @@ def provenance(scenario, seed: int | None, fmt: str, data: bytes, *, replicates:
 
 # --------------------------------------------------------------------------- whole exports
 def export_files(cohort: pd.DataFrame, scenario, seed: int | None, fmt: str = "csv", *,
-                 replicates: int | None = None) -> dict[str, bytes]:
+                 replicates: int | None = None, dataset: str = "cohort") -> dict[str, bytes]:
     """Every file of an export, name -> bytes, in a fixed order (data file first).
 
     ``cohort`` is what :func:`export_cohorts` returned for ``scenario``, ``seed`` and
@@ -547,31 +636,39 @@ def export_files(cohort: pd.DataFrame, scenario, seed: int | None, fmt: str = "c
 
     Files: the data (``cohort.csv``, ``cohort.parquet`` or ``adtte.csv``),
     ``data_dictionary.json``, ``provenance.json``, ``scenario.json`` (when simulated) and, for
-    ADTTE, ``reanalysis.R``.
+    ADTTE, ``reanalysis.R``. With ``dataset="episodes"``, ``cohort`` is what
+    :func:`export_episodes` returned and the data file is ``episodes.csv`` or ``episodes.parquet``.
     """
     if fmt not in EXPORT_FORMATS:
         raise WalkBackInputError(f"format {fmt!r} is not supported: choose one of {', '.join(EXPORT_FORMATS)}")
+    if dataset not in EXPORT_DATASETS:
+        raise WalkBackInputError(f"dataset {dataset!r} is not supported: choose one of {', '.join(EXPORT_DATASETS)}")
+    if dataset == "episodes" and fmt not in _EPISODE_DATA_FILE:
+        raise WalkBackInputError("episodes are exported as csv or parquet (ADTTE holds time-to-event parameters "
+                                 "per participant: use it without --episodes)")
     if not isinstance(cohort, pd.DataFrame):
         raise WalkBackInputError(f"expected a cohort table, got {type(cohort).__name__}")
     table = cohort_to_adtte(cohort) if fmt == "adtte" else cohort
-    dictionary = data_dictionary(table, fmt)
-    data_file = _DATA_FILE[fmt]
+    dictionary = data_dictionary(table, fmt, dataset)
+    data_file = (_EPISODE_DATA_FILE if dataset == "episodes" else _DATA_FILE)[fmt]
     if fmt == "parquet":
         # A file cannot hold its own hash: the embedded provenance carries the hash of the CSV
         # export of the same table instead (content_sha256), the sidecar the file's own.
         embedded = provenance(scenario, seed, fmt, _csv_bytes(table), replicates=replicates,
-                              data_file=data_file, n_rows=len(table))
+                              data_file=data_file, n_rows=len(table), dataset=dataset)
         embedded["content_sha256"] = embedded.pop("sha256")
         embedded["content_sha256_of"] = "the CSV export (format csv) of the same table"
         data = _parquet_bytes(table, {
             "walkback.data_dictionary": json.dumps(dictionary, ensure_ascii=False),
             "walkback.provenance": json.dumps(embedded, ensure_ascii=False),
         })
-        record = provenance(scenario, seed, fmt, data, replicates=replicates, data_file=data_file, n_rows=len(table))
+        record = provenance(scenario, seed, fmt, data, replicates=replicates, data_file=data_file, n_rows=len(table),
+                            dataset=dataset)
         record["content_sha256"] = embedded["content_sha256"]
     else:
         data = _csv_bytes(table)
-        record = provenance(scenario, seed, fmt, data, replicates=replicates, data_file=data_file, n_rows=len(table))
+        record = provenance(scenario, seed, fmt, data, replicates=replicates, data_file=data_file, n_rows=len(table),
+                            dataset=dataset)
     files = {data_file: data, _DICTIONARY_FILE: _json_bytes(dictionary), _PROVENANCE_FILE: _json_bytes(record)}
     if scenario is not None:
         files[_SCENARIO_FILE] = (scenario.to_json() + "\n").encode("utf-8")
@@ -625,6 +722,10 @@ def regenerate(record: dict) -> dict[str, bytes]:
                                  f"this is {package_version()}: install that version to regenerate it")
     scenario = scenario_from_dict(record["scenario"])
     seed, replicates, fmt = record["seed"], record.get("replicates"), record["format"]
+    dataset = record.get("dataset", "cohort")
+    if dataset == "episodes":
+        return export_files(export_episodes(scenario, seed, replicates), scenario, seed, fmt, replicates=replicates,
+                            dataset=dataset)
     cohort = export_cohorts(scenario, seed, replicates)
     return export_files(cohort, scenario, seed, fmt, replicates=replicates)
 
@@ -735,7 +836,7 @@ def _sidecar_names(out: str, files: dict[str, bytes], fmt: str) -> dict[str, byt
     mapping: dict[str, bytes] = {}
     renames = {_DICTIONARY_FILE: ".dictionary.json", _PROVENANCE_FILE: ".provenance.json",
                _SCENARIO_FILE: ".scenario.json", _R_FILE: ".R"}
-    data_name = _DATA_FILE[fmt]
+    data_name = next(iter(files))  # the data file comes first (export_files)
     for name, data in files.items():
         if name == data_name:
             continue

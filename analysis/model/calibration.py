@@ -41,6 +41,7 @@ from ..trial.published import DATA_DIR, published_figures
 from ..trial.scenario import Scenario, scenario_from_dict, with_changes
 
 __all__ = ["ExpectedTrial", "CalibrationReport", "expected_trial", "calibrate", "compare_with_published", "censoring_survival",
+           "cox_limit", "time_grid", "quasi_uniforms", "grid_median",
            "default_scenario", "TOLERANCE"]
 
 #: A target counts as met when achieved within this relative distance (events: 3%).
@@ -59,7 +60,7 @@ def quasi_uniforms() -> np.ndarray:
     return np.clip(u, 1e-9, 1 - 1e-9)
 
 
-def _time_grid(max_days: float) -> np.ndarray:
+def time_grid(max_days: float) -> np.ndarray:
     # 4-day steps cover the medians (error < 0.01 day against 1-day steps), then 10-day steps.
     early = np.arange(0.0, 400.0, 4.0)
     late = np.arange(400.0, max_days, 10.0)
@@ -113,7 +114,7 @@ class ExpectedTrial:
         return float(np.sum(0.5 * (values[1:] + values[:-1]) * np.diff(grid)))
 
 
-def _median(times: np.ndarray, surv: np.ndarray) -> float:
+def grid_median(times: np.ndarray, surv: np.ndarray) -> float:
     below = np.flatnonzero(surv <= 0.5)
     if below.size == 0:
         return math.inf
@@ -130,7 +131,7 @@ def _median(times: np.ndarray, surv: np.ndarray) -> float:
 
 def _refine_median(times: np.ndarray, surv: np.ndarray, curve, rounds: int = 3, points: int = 17) -> float:
     """Median from the grid, then narrowed on the exact curve (bracket / 16 per round)."""
-    rough = _median(times, surv)
+    rough = grid_median(times, surv)
     if not math.isfinite(rough):
         return rough
     j = int(np.searchsorted(times, rough))
@@ -143,7 +144,7 @@ def _refine_median(times: np.ndarray, surv: np.ndarray, curve, rounds: int = 3, 
         k = int(np.flatnonzero(values <= 0.5)[0]) if np.any(values <= 0.5) else points - 1
         k = max(k, 1)
         lo, hi = float(grid[k - 1]), float(grid[k])
-    return _median(np.array([lo, hi]), curve(np.array([lo, hi])))
+    return grid_median(np.array([lo, hi]), curve(np.array([lo, hi])))
 
 
 def censoring_survival(scenario: Scenario, times: np.ndarray) -> np.ndarray:
@@ -165,7 +166,7 @@ def censoring_survival(scenario: Scenario, times: np.ndarray) -> np.ndarray:
     return admin
 
 
-def _cox_limit(s0: np.ndarray, s1: np.ndarray, g: np.ndarray, n0: float, n1: float) -> float:
+def cox_limit(s0: np.ndarray, s1: np.ndarray, g: np.ndarray, n0: float, n1: float) -> float:
     """Solve the limiting Cox score equation for a binary arm indicator."""
     d0 = s0[:-1] - s0[1:]
     d1 = s1[:-1] - s1[1:]
@@ -198,7 +199,7 @@ def expected_trial(scenario: Scenario) -> ExpectedTrial:
     dose = scenario.dose_response
     pieces = dose_pieces(scenario.walking)
     baseline = BaselineHazard.from_outcome(scenario.outcome)
-    times = _time_grid(scenario.design.max_followup_days)
+    times = time_grid(scenario.design.max_followup_days)
     starters = latent.starts
 
     def curves(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -225,7 +226,7 @@ def expected_trial(scenario: Scenario) -> ExpectedTrial:
         times=times, survival_control=s0, survival_intervention=s1, censoring_survival=g,
         median_control=_refine_median(times, s0, lambda t: curves(t)[0]),
         median_intervention=_refine_median(times, s1, lambda t: curves(t)[1]),
-        cox_hr=_cox_limit(s0, s1, g, n0, n1), events_control=events0, events_intervention=events1,
+        cox_hr=cox_limit(s0, s1, g, n0, n1), events_control=events0, events_intervention=events1,
         walking_week12_intervention=float(walk12.mean()),
     )
 
@@ -243,7 +244,8 @@ class CalibrationReport:
         What the calibrated scenario implies.
     summary : pandas.DataFrame
         One row per target: ``target``, ``published``, ``achieved``, ``relative_residual``,
-        ``met``, ``kind`` ("published" or "derived") and ``role`` ("target" or "check").
+        ``met``, ``kind`` ("published", "derived" or "not published") and ``role`` ("target", "check", or
+        "implied" for unpublished figures the model implies).
     free_parameters : dict
         Solved parameter -> value.
     message : str
@@ -369,7 +371,8 @@ def _residuals(expected: ExpectedTrial, events_target: float) -> np.ndarray:
     ])
 
 
-def calibrate(scenario: Scenario | None = None, *, fit_loss_to_followup: bool = True) -> CalibrationReport:
+def calibrate(scenario: Scenario | None = None, *, fit_loss_to_followup: bool = True,
+              episodes: bool = True) -> CalibrationReport:
     """Solve the free parameters of ``scenario`` against the published results.
 
     Parameters
@@ -381,6 +384,10 @@ def calibrate(scenario: Scenario | None = None, *, fit_loss_to_followup: bool = 
         Solve the annual loss to follow-up so the expected number of recurrences matches the
         derived ~506 (scaled to the design's size). If False, keep the scenario's value and report
         the event count as achieved.
+    episodes : bool
+        Then solve the episode model against the secondary outcomes and harms (see
+        :func:`analysis.model.episodes.calibrate_episodes`; the primary solution is not changed);
+        their rows join the report.
 
     Returns
     -------
@@ -408,7 +415,12 @@ def calibrate(scenario: Scenario | None = None, *, fit_loss_to_followup: bool = 
                                     diff_step=1e-4, xtol=1e-10, ftol=1e-10, gtol=1e-10, max_nfev=200)
     solved = _apply(scenario, names, result.x)
     expected = expected_trial(solved)
-    return _report(scenario, solved, expected, names, events_target, fit_loss_to_followup)
+    if not episodes:
+        return _report(scenario, solved, expected, names, events_target, fit_loss_to_followup)
+    from .episodes import calibrate_episodes  # episodes builds on this module's expectations
+
+    solved, _, episode_rows = calibrate_episodes(solved)
+    return _report(scenario, solved, expected, names, events_target, fit_loss_to_followup, episode_rows)
 
 
 def compare_with_published(scenario: Scenario) -> CalibrationReport:
@@ -423,11 +435,14 @@ def compare_with_published(scenario: Scenario) -> CalibrationReport:
     >>> bool(report.converged), report.free_parameters
     (True, {})
     """
-    return _report(scenario, scenario, expected_trial(scenario), [], _scaled_events_target(scenario), True)
+    from .episodes import episode_report, expected_episodes  # episodes builds on this module's expectations
+
+    return _report(scenario, scenario, expected_trial(scenario), [], _scaled_events_target(scenario), True,
+                   episode_report(scenario, expected_episodes(scenario)))
 
 
 def _report(original: Scenario, solved: Scenario, expected: ExpectedTrial, names: list[str],
-            events_target: float, fit_loss: bool) -> CalibrationReport:
+            events_target: float, fit_loss: bool, episode_rows: pd.DataFrame | None = None) -> CalibrationReport:
     figs = published_figures()
     med0, med1, hr, _ = _targets()
     rows = [
@@ -446,8 +461,16 @@ def _report(original: Scenario, solved: Scenario, expected: ExpectedTrial, names
                         "relative_residual": float(resid), "met": bool(abs(resid) <= tol), "kind": kind, "role": role,
                         "tolerance": tol})
     summary = pd.DataFrame(records)
+    walk = summary.iloc[-1]
+    if episode_rows is not None:
+        summary = pd.concat([summary, episode_rows], ignore_index=True)
     targets_met = bool(summary.loc[summary.role == "target", "met"].all())
     free = {name: _read(solved, name) for name in names}
+    if episode_rows is not None and names:
+        free.update({f"episodes.{f}": getattr(solved.episodes, f) for f in (
+            "limiting_threshold", "severity_shift_intervention", "care_education_log_odds", "recovery_scale_days",
+            "recovery_shape", "recovery_hr_intervention", "ae_lower_extremity_rate_control",
+            "ae_lower_extremity_rate_intervention", "ae_other_rate_control", "ae_other_rate_intervention")})
     messages = []
     if targets_met:
         messages.append("All calibration targets are reproduced on expectation.")
@@ -465,7 +488,6 @@ def _report(original: Scenario, solved: Scenario, expected: ExpectedTrial, names
                             "hazard reduction at high doses cannot produce the published effect.")
         if fit_loss and solved.design.annual_loss_to_followup <= 1e-6:
             messages.append("Loss to follow-up is already zero: the model produces fewer recurrences than derived.")
-    walk = summary.iloc[-1]
     if not walk.met:
         messages.append(f"Check: mean walking in week 12 is {walk.achieved:.0f} min/week against the published "
                         f"about {walk.published:.0f}; adjust adherence or baseline walking if that matters to you.")

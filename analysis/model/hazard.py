@@ -42,6 +42,7 @@ __all__ = [
     "event_times_constant",
     "event_times_piecewise",
     "cumulative_hazard_on_grid",
+    "StarterHazard",
     "week12_fraction",
     "N_LATENT_COLUMNS",
 ]
@@ -380,3 +381,76 @@ def cumulative_hazard_on_grid(times: np.ndarray, risk: np.ndarray, plateau_extra
     cum_at_starts = np.concatenate([np.zeros((len(risk), 1)), np.cumsum(mult[:, :-1] * widths[None, :], axis=1)], axis=1)
     k = pieces.piece_of(times)
     return cum_at_starts[:, k] + mult[:, k] * (h0 - h0_starts[k])[None, :]
+
+
+@dataclass(frozen=True)
+class StarterHazard:
+    """Programme starters' cumulative hazards at the dose pieces' starts, for many look-ups per participant.
+
+    The episode process needs each starter's cumulative hazard at the end of follow-up and its
+    inverse at several points; the per-piece multipliers (the costly exponentials) are computed
+    once per participant here instead of once per look-up. Row arithmetic does not depend on the
+    other rows, so results do not depend on the batch.
+    """
+
+    at_starts: np.ndarray   # (n, pieces): cumulative hazard at each piece's start
+    risk: np.ndarray
+    plateau_extra: np.ndarray
+    education_hr: float
+    dose: DoseResponse
+    pieces: DosePieces
+    baseline: BaselineHazard
+
+    @classmethod
+    def build(cls, risk, plateau_extra, education_hr, dose, pieces, baseline, chunk: int = 8192) -> "StarterHazard":
+        n, n_pieces = len(risk), len(pieces.starts)
+        h0_starts = baseline.cumulative(pieces.starts)
+        widths = np.diff(h0_starts)  # the finite pieces
+        at_starts = np.zeros((n, n_pieces))
+        for lo in range(0, n, chunk):
+            hi = min(lo + chunk, n)
+            mult = relative_hazard(plateau_extra[lo:hi, None] * pieces.fraction[None, :-1], dose)
+            mult *= (risk[lo:hi] * education_hr)[:, None]
+            np.cumsum(mult * widths[None, :], axis=1, out=at_starts[lo:hi, 1:])
+        return cls(at_starts, risk, plateau_extra, education_hr, dose, pieces, baseline)
+
+    def _multiplier(self, rows: np.ndarray, k: np.ndarray) -> np.ndarray:
+        return self.risk[rows] * self.education_hr * relative_hazard(self.plateau_extra[rows] * self.pieces.fraction[k],
+                                                                      self.dose)
+
+    def cumulative(self, rows: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """Cumulative hazard of participant ``rows[j]`` at ``times[j]``.
+
+        Examples
+        --------
+        >>> from analysis.trial.scenario import Scenario
+        >>> s = Scenario()
+        >>> b, p = BaselineHazard.from_outcome(s.outcome), dose_pieces(s.walking)
+        >>> table = StarterHazard.build(np.ones(2), np.array([90.0, 30.0]), 1.0, s.dose_response, p, b)
+        >>> rows, t = np.array([0, 1, 0]), np.array([100.0, 700.0, 3.0])
+        >>> bool(np.allclose(table.inverse(rows, table.cumulative(rows, t)), t))
+        True
+        """
+        k = self.pieces.piece_of(times)
+        h0_starts = self.baseline.cumulative(self.pieces.starts)
+        return self.at_starts[rows, k] + self._multiplier(rows, k) * (self.baseline.cumulative(times) - h0_starts[k])
+
+    def inverse(self, rows: np.ndarray, cumulative: np.ndarray) -> np.ndarray:
+        """The time at which participant ``rows[j]``'s cumulative hazard reaches ``cumulative[j]``."""
+        # The last piece whose start the cumulative hazard has reached: bisection on each row (the
+        # rows are non-decreasing), one gathered column per step instead of the whole row.
+        k = np.zeros(len(rows), dtype=np.int64)
+        hi = np.full(len(rows), self.at_starts.shape[1] - 1, dtype=np.int64)
+        while True:
+            open_ = k < hi
+            if not open_.any():
+                break
+            mid = (k + hi + 1) // 2
+            reached = self.at_starts[rows, mid] <= cumulative
+            k = np.where(open_ & reached, mid, k)
+            hi = np.where(open_ & ~reached, mid - 1, hi)
+        mult = self._multiplier(rows, k)
+        h0_starts = self.baseline.cumulative(self.pieces.starts)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = self.baseline.inverse(h0_starts[k] + (cumulative - self.at_starts[rows, k]) / mult)
+        return np.where(mult > 0, t, np.inf)

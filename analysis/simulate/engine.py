@@ -23,9 +23,18 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ScenarioError
+from ..model.episodes import (
+    adverse_event_rates,
+    care_probability,
+    nonlimiting_per_limiting,
+    recovery_durations,
+    severity_given_limiting,
+    worst_pain,
+)
 from ..model.hazard import (
     N_LATENT_COLUMNS,
     BaselineHazard,
+    StarterHazard,
     dose_pieces,
     event_times_constant,
     event_times_piecewise,
@@ -36,7 +45,8 @@ from ..model.hazard import (
 from ..trial.published import published_value
 from ..trial.scenario import MAX_PARTICIPANTS, Scenario, with_changes
 
-__all__ = ["ARMS", "CENSOR_REASONS", "COHORT_COLUMNS", "TrialBatch", "scenario_for_size", "simulate_cohorts", "simulate_trial", "simulate_trials"]
+__all__ = ["ARMS", "CENSOR_REASONS", "COHORT_COLUMNS", "EPISODE_COLUMNS", "ENDPOINTS", "TrialBatch", "scenario_for_size",
+           "simulate_cohorts", "simulate_cohorts_with_episodes", "simulate_episodes", "simulate_trial", "simulate_trials"]
 
 ARMS = ("control", "intervention")
 CENSOR_REASONS = ("none", "end_of_study", "max_followup", "lost_to_follow_up")
@@ -61,6 +71,39 @@ COHORT_COLUMNS: dict[str, str] = {
     "time_days": "Days from randomisation to first activity-limiting recurrence or censoring (exact, fractional)",
     "recurrence": "1 = activity-limiting recurrence observed at time_days, 0 = censored",
     "censor_reason": "'none' (recurrence), 'end_of_study' (follow-up ended 30 Jun 2023), 'max_followup' (36 months reached) or 'lost_to_follow_up'",
+    "time_any_days": "Days from randomisation to the first recurrence of any kind or censoring (never later than time_days or time_care_days)",
+    "recurrence_any": "1 = a recurrence of any kind observed at time_any_days, 0 = censored",
+    "time_care_days": "Days from randomisation to the first care-seeking recurrence or censoring",
+    "recurrence_care": "1 = a care-seeking recurrence observed at time_care_days, 0 = censored",
+    "n_episodes": "Episodes of low back pain (recurrences of any kind) starting during follow-up",
+    "recovery_days_first": "Days from the onset of the first recurrence to recovery or censoring; empty (NaN) without a recurrence",
+    "recovered_first": "1 = recovered from the first recurrence at recovery_days_first, 0 = censored (also 0 without a recurrence)",
+    "worst_pain_first": "Worst pain (0-10) in the first recurrence; empty (NaN) without a recurrence",
+    "adverse_event_12m": "1 = at least one adverse event in the first 12 months, 0 = none",
+    "lower_extremity_ae_12m": "Number of lower-extremity adverse events in the first 12 months",
+    "followup_days": "Days from randomisation to the end of the participant's follow-up (exposure time of the episode process)",
+    "followup_end": "Why the participant's follow-up ended (every endpoint still open then is censored there): 'end_of_study', 'max_followup' or 'lost_to_follow_up'",
+}
+FOLLOWUP_END_REASONS = CENSOR_REASONS[1:]
+
+#: One row per episode (``walkback simulate --episodes``); the basis for costs, productivity and utilities.
+EPISODE_COLUMNS: dict[str, str] = {
+    "participant_id": "Participant number (as in the participant file; with replicates, within its replicate)",
+    "arm": "Randomised arm: 'intervention' or 'control'",
+    "episode": "Episode number within the participant, 1, 2, ... in order of onset",
+    "onset_day": "Days from randomisation to the onset of the episode (exact, fractional)",
+    "recovery_day": "Days from randomisation to recovery; empty (NaN) if not recovered by the end of the participant's follow-up",
+    "activity_limiting": "1 = the episode limited activity (the primary endpoint's kind), 0 = not",
+    "care_seeking": "1 = care was sought for the episode, 0 = not",
+    "worst_pain": "Worst pain in the episode, 0-10 numeric rating scale (whole points)",
+}
+
+#: Time-to-event endpoints of a participant file: name -> (time column, event column, description).
+ENDPOINTS: dict[str, tuple[str, str, str]] = {
+    "primary": ("time_days", "recurrence", "first activity-limiting recurrence (primary)"),
+    "any": ("time_any_days", "recurrence_any", "first recurrence of any kind"),
+    "care": ("time_care_days", "recurrence_care", "first care-seeking recurrence"),
+    "recovery": ("recovery_days_first", "recovered_first", "recovery from the first recurrence (participants with one)"),
 }
 
 POTENTIAL_OUTCOME_COLUMNS: dict[str, str] = {
@@ -121,6 +164,8 @@ class TrialBatch:
         Recurrence observed.
     stratum : ndarray of int8, shape (R, n)
         Randomisation stratum code (history * 2 + referral), as ``simulate_trial``'s ``stratum`` codes.
+    endpoint : str
+        Which endpoint ``time_days``/``recurrence`` hold: "primary", "any" or "care" (see :data:`ENDPOINTS`).
     """
 
     trial_seeds: np.ndarray
@@ -128,6 +173,7 @@ class TrialBatch:
     time_days: np.ndarray
     recurrence: np.ndarray
     stratum: np.ndarray
+    endpoint: str = "primary"
 
     @property
     def n_replicates(self) -> int:
@@ -303,7 +349,8 @@ def _allocate(design, draws: _Draws, details: bool) -> tuple[np.ndarray, np.ndar
     return is_int, block_id, block_size
 
 
-def _realise(scenario: Scenario, draws: _Draws, *, details: bool = False, potential_outcomes: bool = False) -> dict:
+def _realise(scenario: Scenario, draws: _Draws, *, details: bool = False, potential_outcomes: bool = False,
+             episodes: bool = False) -> dict:
     """Turn the draws of R trials into their cohorts, all trials at once (flat (R * n,) arrays)."""
     design, walking, dose = scenario.design, scenario.walking, scenario.dose_response
     reps, n = draws.stratum.shape
@@ -343,25 +390,148 @@ def _realise(scenario: Scenario, draws: _Draws, *, details: bool = False, potent
                                                dose.education_hr, dose, pieces, baseline)
     observed = event <= censor_at
     time_days = np.where(observed, event, censor_at)
-    out.update(is_int=is_int, time_days=time_days, observed=observed, stratum=draws.stratum.ravel())
+    out.update(is_int=is_int, time_days=time_days, observed=observed, stratum=draws.stratum.ravel(),
+               censor_at=censor_at)
+    if episodes:
+        out.update(_realise_episodes(scenario, draws.seeds, n, is_int, started, latent, target, event, observed,
+                                     censor_at, off_programme_mult, baseline, pieces))
     if not details:
         return out
 
-    reason = np.zeros(reps * n, dtype=np.int8)  # 0 none
-    cens = ~observed
-    lost = cens & (dropout < admin)
-    reason[lost] = 3
-    at_admin = cens & ~lost
-    reason[at_admin & (admin >= design.max_followup_days)] = 2
-    reason[at_admin & (admin < design.max_followup_days)] = 1
+    # Why follow-up ended (codes of CENSOR_REASONS); the primary's censor reason is that, or 0 for a recurrence.
+    end_reason = np.where(dropout < admin, 3, np.where(admin >= design.max_followup_days, 2, 1)).astype(np.int8)
+    reason = np.where(observed, 0, end_reason).astype(np.int8)
     walking12 = latent.baseline_minutes + np.where(started, latent.plateau_extra * week12_fraction(pieces),
                                                    latent.spontaneous_extra)
     age = np.clip(published_value("age_mean") + published_value("age_sd") * draws.age_draw.ravel(),
                   published_value("age_min"), published_value("age_max"))
     female = draws.sex_draw.ravel() < published_value("female_share")
     out.update(latent=latent, block_id=block_id, block_size=block_size, enrol_day=draws.enrol_day.ravel(),
-               admin=admin, started=started, reason=reason, walking12=walking12, age=age, female=female)
+               admin=admin, started=started, reason=reason, end_reason=end_reason, walking12=walking12, age=age, female=female)
     return out
+
+
+#: Second stream of each trial (``SeedSequence(seed, spawn_key=(1,))``, independent of the first): the episodes and
+#: adverse events draw from it, so adding them left every primary draw, and so every primary result, unchanged.
+_EPISODE_STREAM = (1,)
+
+
+def _realise_episodes(scenario: Scenario, seeds: np.ndarray, n: int, is_int: np.ndarray, started: np.ndarray, latent,
+                      target: np.ndarray, event: np.ndarray, observed: np.ndarray, censor_at: np.ndarray,
+                      off_mult: np.ndarray, baseline: BaselineHazard, pieces) -> dict:
+    """Every participant's episodes and adverse events (see :mod:`analysis.model.episodes`), all trials at once.
+
+    Given the participant, activity-limiting episodes are the Poisson process of the primary hazard
+    (its first event is the primary recurrence, already drawn) and non-limiting episodes an
+    independent Poisson process at ``q_i`` times that hazard. Over follow-up ``[0, C_i]`` the
+    number of further limiting episodes is Poisson with mean ``Lambda_i(C_i) - Lambda_i(T_i)`` and
+    their cumulative hazards uniform on that interval; likewise the non-limiting episodes with
+    mean ``q_i Lambda_i(C_i)``; each onset is ``Lambda_i^-1`` of its cumulative hazard (exact).
+
+    Per trial, from its episode stream, in this order: adverse-event counts (lower-extremity, then
+    other), further limiting and non-limiting episode counts, then per episode (first limiting
+    episodes, further limiting, non-limiting; participants in enrolment order) an onset uniform,
+    a severity uniform, a care uniform and an Exp(1) for the duration.
+    """
+    ep, dose = scenario.episodes, scenario.dose_response
+    total = len(is_int)
+    cum_end = np.empty(total)
+    off = ~started
+    cum_end[off] = off_mult[off] * baseline.cumulative(censor_at[off])
+    starter_rows = np.flatnonzero(started)
+    table = StarterHazard.build(latent.risk[started], latent.plateau_extra[started], dose.education_hr, dose, pieces,
+                                baseline)
+    row_in_table = np.full(total, -1, dtype=np.int64)
+    row_in_table[starter_rows] = np.arange(len(starter_rows))
+    cum_end[started] = table.cumulative(np.arange(len(starter_rows)), censor_at[started])
+    further_mean = np.where(observed, np.maximum(cum_end - target, 0.0), 0.0)
+    q = nonlimiting_per_limiting(ep, started)
+    nonlimiting_mean = q * cum_end
+    le_rate, other_rate = adverse_event_rates(ep, is_int)
+    k_further = np.empty(total, dtype=np.int64)
+    k_non = np.empty(total, dtype=np.int64)
+    n_le = np.empty(total, dtype=np.int64)
+    n_other = np.empty(total, dtype=np.int64)
+    uniforms, exp_draws = [], []
+    for r, seed in enumerate(seeds):
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=_EPISODE_STREAM)))
+        rows = slice(r * n, (r + 1) * n)
+        n_le[rows] = rng.poisson(le_rate[rows])
+        n_other[rows] = rng.poisson(other_rate[rows])
+        k_further[rows] = rng.poisson(further_mean[rows])
+        k_non[rows] = rng.poisson(nonlimiting_mean[rows])
+        m = int(observed[rows].sum() + k_further[rows].sum() + k_non[rows].sum())
+        uniforms.append(rng.random((m, 3)))
+        exp_draws.append(rng.standard_exponential(m))
+    # Episodes in the order their draws were made: per trial, first limiting, further limiting, non-limiting.
+    first_pid = np.flatnonzero(observed)
+    further_pid = np.repeat(np.arange(total), k_further)
+    non_pid = np.repeat(np.arange(total), k_non)
+    pid = np.concatenate([first_pid, further_pid, non_pid])
+    kind = np.repeat(np.array([0, 1, 2], dtype=np.int64), [len(first_pid), len(further_pid), len(non_pid)])
+    order = np.argsort((pid // n) * 3 + kind, kind="stable")
+    pid, kind = pid[order], kind[order]
+    u = np.concatenate(uniforms) if uniforms else np.empty((0, 3))
+    exp_draw = np.concatenate(exp_draws) if exp_draws else np.empty(0)
+
+    # Onsets: the cumulative primary hazard at which each episode happens, then its inverse.
+    cum = np.where(kind == 1, target[pid] + u[:, 0] * further_mean[pid], u[:, 0] * cum_end[pid])
+    onset = np.empty(len(pid))
+    first = kind == 0
+    onset[first] = event[pid[first]]
+    on = ~first & started[pid]
+    offp = ~first & ~started[pid]
+    onset[offp] = event_times_constant(cum[offp], off_mult[pid[offp]], baseline)
+    onset[on] = table.inverse(row_in_table[pid[on]], cum[on])
+    onset = np.minimum(onset, censor_at[pid])  # rounding in H^-1(H(C)) must not leave follow-up
+
+    # Marks.
+    limiting = kind < 2
+    st = started[pid]
+    severity = severity_given_limiting(ep, st, limiting, u[:, 1])
+    care = u[:, 2] < care_probability(ep, severity, st)
+    pain = worst_pain(ep, severity)
+    recovery = onset + recovery_durations(ep, severity, st, exp_draw)
+    recovered = recovery <= censor_at[pid]
+
+    # Each participant's episodes in order of onset.
+    # One float sort on participant + onset / span (exact order: spans are whole days, so the keys
+    # of different participants never interleave; within one participant the onset order is kept).
+    span = float(np.ceil(censor_at.max())) + 1.0 if total else 1.0
+    by_time = np.argsort(pid * span + onset)
+    pid, onset, recovery, recovered = pid[by_time], onset[by_time], recovery[by_time], recovered[by_time]
+    limiting, care, pain = limiting[by_time], care[by_time], pain[by_time]
+    n_episodes = np.bincount(pid, minlength=total)
+    starts_at = np.cumsum(n_episodes) - n_episodes
+    number = np.arange(len(pid)) - starts_at[pid] + 1
+    has = n_episodes > 0
+    first_row = starts_at[has]
+    time_any = censor_at.copy()
+    time_any[has] = onset[first_row]
+    time_care = censor_at.copy()
+    care_rows = np.flatnonzero(care)
+    if care_rows.size:
+        new_participant = np.ones(care_rows.size, dtype=bool)
+        new_participant[1:] = pid[care_rows[1:]] != pid[care_rows[:-1]]
+        first_care = care_rows[new_participant]
+        time_care[pid[first_care]] = onset[first_care]
+    has_care = np.zeros(total, dtype=bool)
+    if care_rows.size:
+        has_care[pid[first_care]] = True
+    recovery_first = np.full(total, np.nan)
+    recovered_first = np.zeros(total, dtype=bool)
+    pain_first = np.full(total, np.nan)
+    recovered_first[has] = recovered[first_row]
+    recovery_first[has] = np.where(recovered[first_row], recovery[first_row], censor_at[has]) - onset[first_row]
+    pain_first[has] = pain[first_row]
+    return {
+        "time_any": time_any, "observed_any": has, "time_care": time_care, "observed_care": has_care,
+        "n_episodes": n_episodes, "recovery_first": recovery_first, "recovered_first": recovered_first,
+        "pain_first": pain_first, "adverse_event": (n_le + n_other) > 0, "n_lower_extremity": n_le,
+        "episode_table": {"pid": pid, "episode": number, "onset": onset,
+                          "recovery": np.where(recovered, recovery, np.nan), "limiting": limiting, "care": care,
+                          "pain": pain},
+    }
 
 
 def _check_seeds(trial_seeds) -> np.ndarray:
@@ -374,11 +544,22 @@ def _check_seeds(trial_seeds) -> np.ndarray:
     return seeds
 
 
-def simulate_trials(scenario: Scenario, trial_seeds) -> TrialBatch:
+_BATCH_ENDPOINTS = {"primary": ("time_days", "observed"), "any": ("time_any", "observed_any"),
+                    "care": ("time_care", "observed_care")}
+
+
+def simulate_trials(scenario: Scenario, trial_seeds, endpoint: str = "primary") -> TrialBatch:
     """Simulate one trial per seed: the arrays the Monte Carlo studies analyse.
 
     Row r is exactly the trial ``simulate_trial(scenario, seed=trial_seeds[r])`` (same draws,
     same arithmetic: it is the same code), whatever the other seeds in the call.
+
+    Parameters
+    ----------
+    endpoint : {"primary", "any", "care"}
+        The time-to-event endpoint returned in ``time_days``/``recurrence``: the first
+        activity-limiting recurrence, the first of any kind, or the first care-seeking one (the
+        columns ``time_days``, ``time_any_days`` or ``time_care_days`` of ``simulate_trial``).
 
     Examples
     --------
@@ -386,21 +567,27 @@ def simulate_trials(scenario: Scenario, trial_seeds) -> TrialBatch:
     >>> cohort = simulate_trial(Scenario(), seed=12)
     >>> bool(np.array_equal(batch.time_days[1], cohort.time_days.to_numpy()))
     True
+    >>> care = simulate_trials(Scenario(), [12], endpoint="care")
+    >>> bool(np.array_equal(care.time_days[0], cohort.time_care_days.to_numpy()))
+    True
     """
+    if endpoint not in _BATCH_ENDPOINTS:
+        raise ScenarioError(f"endpoint = {endpoint!r} is not allowed: choose one of {', '.join(_BATCH_ENDPOINTS)}")
     seeds = _check_seeds(trial_seeds)
     n = scenario.design.n_total
     per_call = max(1, _MAX_CELLS // n)
+    time_key, event_key = _BATCH_ENDPOINTS[endpoint]
     parts = []
     for lo in range(0, len(seeds), per_call):
         chunk = seeds[lo:lo + per_call]
-        got = _realise(scenario, _draw(scenario, chunk, details=False))
-        parts.append([got[k].reshape(len(chunk), n) for k in ("is_int", "time_days", "observed", "stratum")])
+        got = _realise(scenario, _draw(scenario, chunk, details=False), episodes=endpoint != "primary")
+        parts.append([got[k].reshape(len(chunk), n) for k in ("is_int", time_key, event_key, "stratum")])
     if not parts:
         return TrialBatch(seeds, np.zeros((0, n), bool), np.zeros((0, n)), np.zeros((0, n), bool),
-                          np.zeros((0, n), np.int8))
+                          np.zeros((0, n), np.int8), endpoint)
     if len(parts) == 1:
-        return TrialBatch(seeds, *parts[0])
-    return TrialBatch(seeds, *(np.concatenate([p[i] for p in parts]) for i in range(4)))
+        return TrialBatch(seeds, *parts[0], endpoint)
+    return TrialBatch(seeds, *(np.concatenate([p[i] for p in parts]) for i in range(4)), endpoint)
 
 
 def simulate_cohorts(scenario: Scenario, trial_seeds, *, potential_outcomes: bool = False) -> pd.DataFrame:
@@ -415,10 +602,44 @@ def simulate_cohorts(scenario: Scenario, trial_seeds, *, potential_outcomes: boo
     >>> stacked.iloc[701:].reset_index(drop=True).equals(one)
     True
     """
+    return _cohorts(scenario, trial_seeds, potential_outcomes)[0]
+
+
+def simulate_cohorts_with_episodes(scenario: Scenario, trial_seeds) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The stacked cohorts of :func:`simulate_cohorts` and their episodes, one row per episode.
+
+    The episode table has the columns of :data:`EPISODE_COLUMNS`, preceded by ``replicate`` (1..K,
+    the trial's position in ``trial_seeds``) when there is more than one trial; rows are in
+    trial and participant order, then by onset.
+
+    Examples
+    --------
+    >>> cohort, episodes = simulate_cohorts_with_episodes(Scenario(), [3])
+    >>> bool((episodes.groupby("participant_id").size() == cohort.set_index("participant_id").n_episodes[
+    ...     lambda n: n > 0]).all())
+    True
+    """
+    return _cohorts(scenario, trial_seeds, False, episodes=True)
+
+
+def simulate_episodes(scenario: Scenario, seed: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One trial: its participants (as :func:`simulate_trial`) and their episodes (:data:`EPISODE_COLUMNS`).
+
+    Examples
+    --------
+    >>> cohort, episodes = simulate_episodes(Scenario(), seed=1)
+    >>> cohort.equals(simulate_trial(Scenario(), seed=1)), list(episodes.columns) == list(EPISODE_COLUMNS)
+    (True, True)
+    """
+    return _cohorts(scenario, [_check_seed(scenario, seed)], False, episodes=True)
+
+
+def _cohorts(scenario: Scenario, trial_seeds, potential_outcomes: bool, episodes: bool = False):
     seeds = _check_seeds(trial_seeds)
     design = scenario.design
     n, reps = design.n_total, len(seeds)
-    got = _realise(scenario, _draw(scenario, seeds, details=True), details=True, potential_outcomes=potential_outcomes)
+    got = _realise(scenario, _draw(scenario, seeds, details=True), details=True, potential_outcomes=potential_outcomes,
+                   episodes=True)
     latent, is_int, started, observed = got["latent"], got["is_int"], got["started"], got["observed"]
     start_date = np.datetime64(_dt.date.fromisoformat(design.recruitment_start), "D")
     cohort = pd.DataFrame({
@@ -439,6 +660,18 @@ def simulate_cohorts(scenario: Scenario, trial_seeds, *, potential_outcomes: boo
         "time_days": got["time_days"],
         "recurrence": observed.astype(np.int8),
         "censor_reason": pd.Categorical.from_codes(got["reason"], categories=list(CENSOR_REASONS)),
+        "time_any_days": got["time_any"],
+        "recurrence_any": got["observed_any"].astype(np.int8),
+        "time_care_days": got["time_care"],
+        "recurrence_care": got["observed_care"].astype(np.int8),
+        "n_episodes": got["n_episodes"],
+        "recovery_days_first": got["recovery_first"],
+        "recovered_first": got["recovered_first"].astype(np.int8),
+        "worst_pain_first": got["pain_first"],
+        "adverse_event_12m": got["adverse_event"].astype(np.int8),
+        "lower_extremity_ae_12m": got["n_lower_extremity"],
+        "followup_days": got["censor_at"],
+        "followup_end": pd.Categorical.from_codes(got["end_reason"] - 1, categories=list(FOLLOWUP_END_REASONS)),
     })
     if potential_outcomes:
         cohort["recurrence_day_if_control"] = got["time_if_control"]
@@ -446,7 +679,22 @@ def simulate_cohorts(scenario: Scenario, trial_seeds, *, potential_outcomes: boo
         cohort["would_start"] = latent.starts.astype(np.int8)
         cohort["latent_adherence"] = latent.adherence
         cohort["admin_censor_days"] = got["admin"]
-    return cohort
+    if not episodes:
+        return cohort, None
+    table = got["episode_table"]
+    pid = table["pid"]
+    frame = {"replicate": (pid // n + 1).astype(np.int32)} if reps > 1 else {}
+    frame.update({
+        "participant_id": pid % n + 1,
+        "arm": pd.Categorical.from_codes(is_int[pid].astype(np.int8), categories=list(ARMS)),
+        "episode": table["episode"],
+        "onset_day": table["onset"],
+        "recovery_day": table["recovery"],
+        "activity_limiting": table["limiting"].astype(np.int8),
+        "care_seeking": table["care"].astype(np.int8),
+        "worst_pain": table["pain"],
+    })
+    return cohort, pd.DataFrame(frame)
 
 def simulate_trial(scenario: Scenario, seed: int | None = None, *, potential_outcomes: bool = False) -> pd.DataFrame:
     """Simulate one trial of ``scenario``.
@@ -476,8 +724,12 @@ def simulate_trial(scenario: Scenario, seed: int | None = None, *, potential_out
     >>> bool(cohort.time_days.le(36 * 365.25 / 12).all())
     True
     """
+    return simulate_cohorts(scenario, [_check_seed(scenario, seed)], potential_outcomes=potential_outcomes)
+
+
+def _check_seed(scenario: Scenario, seed) -> int:
     if seed is None:
         seed = scenario.seed
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
         raise ScenarioError(f"seed = {seed!r} must be a whole number from 0 to 2^63 - 1")
-    return simulate_cohorts(scenario, [int(seed)], potential_outcomes=potential_outcomes)
+    return int(seed)

@@ -26,6 +26,7 @@ __all__ = [
     "Adherence",
     "Walking",
     "DoseResponse",
+    "Episodes",
     "Scenario",
     "ASSUMPTIONS",
     "MAX_PARTICIPANTS",
@@ -362,12 +363,94 @@ class DoseResponse:
         _check_number(s, "education_hr", self.education_hr, 0.05, 5)
 
 
+@dataclass(frozen=True)
+class Episodes:
+    """Back-pain episodes over follow-up, their marks, and adverse events (see :mod:`analysis.model.episodes`).
+
+    Every episode has a latent severity ``S ~ Normal(mu, 1)``, with ``mu = 0`` in control and
+    ``mu = severity_shift_intervention`` for programme starters. An episode limits activity when
+    ``S > limiting_threshold``; the activity-limiting episodes are exactly the primary endpoint's
+    process (their hazard is the calibrated primary hazard), and non-limiting episodes are added at
+    ``(1 - p) / p`` times that hazard (``p`` the participant's share of limiting episodes), times
+    ``nonlimiting_hr_intervention`` for starters. Worst pain is ``worst_pain_centre +
+    worst_pain_per_severity * S`` on the 0-10 scale (rounded, clipped); care seeking is logistic in
+    ``S`` with an education effect; the duration to recovery is Weibull with a severity and a
+    programme hazard ratio. Adverse events over 12 months are Poisson counts per participant.
+
+    Parameters
+    ----------
+    limiting_threshold : float
+        Severity above which an episode limits activity (calibrated: ~596 first recurrences of any kind).
+    severity_shift_intervention : float
+        Mean latent severity of a starter's episodes, control = 0 (calibrated: worst pain -0.34).
+    nonlimiting_hr_intervention : float
+        Extra hazard ratio of non-limiting episodes for starters beyond the severity mechanism
+        (assumption; the any-recurrence HR was not published; 1 = the programme acts on
+        non-limiting episodes only by making episodes milder).
+    worst_pain_centre, worst_pain_per_severity : float
+        Worst pain (0-10) of a control episode of average severity, and points per SD of severity
+        (assumptions; not in the published sheet).
+    care_intercept, care_per_severity : float
+        Log-odds of seeking care for a control episode of average severity, and per SD of severity
+        (assumptions).
+    care_education_log_odds : float
+        Change in the log-odds of seeking care at a given severity for starters (education;
+        calibrated: care-seeking HR about 0.57).
+    recovery_scale_days, recovery_shape : float
+        Weibull duration of a control episode of average severity (calibrated: medians 4 and 3 days).
+    recovery_hr_intervention : float
+        Hazard ratio of recovery for starters (calibrated: recovery HR 1.30).
+    recovery_log_hr_per_severity : float
+        Log hazard ratio of recovery per SD of severity (assumption; severe episodes last longer).
+    ae_lower_extremity_rate_control, ae_lower_extremity_rate_intervention : float
+        Lower-extremity adverse events per participant over 12 months (calibrated: 54 and 100 events).
+    ae_other_rate_control, ae_other_rate_intervention : float
+        Other adverse events per participant over 12 months (calibrated: any adverse event 54% and 52%).
+    """
+
+    limiting_threshold: float = -0.6
+    severity_shift_intervention: float = -0.15
+    nonlimiting_hr_intervention: float = 1.0
+    worst_pain_centre: float = 6.0
+    worst_pain_per_severity: float = 2.0
+    care_intercept: float = -0.3
+    care_per_severity: float = 1.0
+    care_education_log_odds: float = -0.5
+    recovery_scale_days: float = 6.0
+    recovery_shape: float = 0.9
+    recovery_hr_intervention: float = 1.3
+    recovery_log_hr_per_severity: float = -0.3
+    ae_lower_extremity_rate_control: float = 0.15
+    ae_lower_extremity_rate_intervention: float = 0.3
+    ae_other_rate_control: float = 0.6
+    ae_other_rate_intervention: float = 0.45
+
+    def __post_init__(self) -> None:
+        s = "episodes"
+        _check_number(s, "limiting_threshold", self.limiting_threshold, -4, 4)
+        _check_number(s, "severity_shift_intervention", self.severity_shift_intervention, -3, 3)
+        _check_number(s, "nonlimiting_hr_intervention", self.nonlimiting_hr_intervention, 0.05, 5)
+        _check_number(s, "worst_pain_centre", self.worst_pain_centre, 0, 10)
+        _check_number(s, "worst_pain_per_severity", self.worst_pain_per_severity, 0, 10)
+        _check_number(s, "care_intercept", self.care_intercept, -10, 10)
+        _check_number(s, "care_per_severity", self.care_per_severity, -5, 5)
+        _check_number(s, "care_education_log_odds", self.care_education_log_odds, -5, 5)
+        _check_number(s, "recovery_scale_days", self.recovery_scale_days, 0.1, 1000)
+        _check_number(s, "recovery_shape", self.recovery_shape, 0.1, 10)
+        _check_number(s, "recovery_hr_intervention", self.recovery_hr_intervention, 0.05, 20)
+        _check_number(s, "recovery_log_hr_per_severity", self.recovery_log_hr_per_severity, -5, 5)
+        for name in ("ae_lower_extremity_rate_control", "ae_lower_extremity_rate_intervention",
+                     "ae_other_rate_control", "ae_other_rate_intervention"):
+            _check_number(s, name, getattr(self, name), 0, 20)
+
+
 SECTIONS: dict[str, type] = {
     "design": Design,
     "outcome": Outcome,
     "adherence": Adherence,
     "walking": Walking,
     "dose_response": DoseResponse,
+    "episodes": Episodes,
 }
 
 
@@ -391,6 +474,7 @@ class Scenario:
     adherence: Adherence = field(default_factory=Adherence)
     walking: Walking = field(default_factory=Walking)
     dose_response: DoseResponse = field(default_factory=DoseResponse)
+    episodes: Episodes = field(default_factory=Episodes)
     seed: int = 20240704
     name: str = "WalkBack"
 
@@ -536,4 +620,20 @@ ASSUMPTIONS: dict[str, str] = {
     "dose_response.shape": "No dose-response analysis was published.",
     "dose_response.ed50_minutes": "No dose-response analysis was published.",
     "dose_response.education_hr": "The separate effect of education is not identifiable from the trial.",
+    "episodes.limiting_threshold": "Share of episodes that limit activity not published; solved so about 596 of 701 have a first recurrence of any kind.",
+    "episodes.severity_shift_intervention": "Latent severity is a modelling device; solved from the published worst-pain difference (-0.34).",
+    "episodes.nonlimiting_hr_intervention": "Any-recurrence hazard ratio not published; 1 means the programme reaches non-limiting episodes only through milder episodes.",
+    "episodes.worst_pain_centre": "Worst pain of a typical control episode not in the published sheet.",
+    "episodes.worst_pain_per_severity": "Spread of worst pain across episodes not in the published sheet.",
+    "episodes.care_intercept": "Share of episodes that lead to care seeking not published.",
+    "episodes.care_per_severity": "How strongly severity drives care seeking is not published.",
+    "episodes.care_education_log_odds": "Education effect on care seeking at a given severity not published; solved from the care-seeking HR about 0.57 (CI not found).",
+    "episodes.recovery_scale_days": "Solved from the published recovery medians (4 and 3 days).",
+    "episodes.recovery_shape": "Solved from the published recovery medians and HR 1.30.",
+    "episodes.recovery_hr_intervention": "Solved from the published recovery HR 1.30 (from the first recurrence).",
+    "episodes.recovery_log_hr_per_severity": "How severity slows recovery is not published.",
+    "episodes.ae_lower_extremity_rate_control": "Solved from the published 54 lower-extremity adverse events (Poisson counts assumed).",
+    "episodes.ae_lower_extremity_rate_intervention": "Solved from the published 100 lower-extremity adverse events (Poisson counts assumed).",
+    "episodes.ae_other_rate_control": "Solved from the published 54% with any adverse event (Poisson counts assumed).",
+    "episodes.ae_other_rate_intervention": "Solved from the published 52% with any adverse event (Poisson counts assumed).",
 }

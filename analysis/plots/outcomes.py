@@ -1,0 +1,72 @@
+"""Figures of the Outcomes page: every hazard ratio in one forest plot, KM per endpoint, MCF by arm.
+
+Plotly only; the numbers come from :func:`analysis.studies.outcomes.trial_outcomes`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from .figures import arm_band_colour, arm_colour, arm_label
+
+__all__ = ["forest_figure", "km_endpoint_figure", "mcf_figure"]
+
+_SOURCE_STYLE = {"published": ("#222222", "diamond"), "simulated": ("#1f77b4", "circle"),
+                 "expected": ("#ff7f0e", "x")}
+
+
+def forest_figure(forest: pd.DataFrame, title: str = "Hazard ratios: published, simulated trial, expected") -> go.Figure:
+    """Forest plot on a log axis: one row per outcome and source, CIs where they exist."""
+    fig = go.Figure()
+    outcomes = list(dict.fromkeys(forest.outcome))
+    offsets = {"published": 0.25, "simulated": 0.0, "expected": -0.25}
+    for source, (colour, symbol) in _SOURCE_STYLE.items():
+        part = forest[(forest.source == source) & forest.hr.notna()]
+        if part.empty:
+            continue
+        y = [len(outcomes) - 1 - outcomes.index(o) + offsets[source] for o in part.outcome]
+        has_ci = part.lower.notna().to_numpy()
+        fig.add_trace(go.Scatter(
+            x=part.hr, y=y, mode="markers", name=source, marker=dict(color=colour, symbol=symbol, size=10),
+            error_x=dict(type="data", symmetric=False, array=np.where(has_ci, part.upper - part.hr, 0.0),
+                         arrayminus=np.where(has_ci, part.hr - part.lower, 0.0), visible=True),
+            customdata=np.stack([part.outcome, part.note], axis=1),
+            hovertemplate="%{customdata[0]}<br>" + source + " HR %{x:.3f}<br>%{customdata[1]}<extra></extra>"))
+    fig.add_vline(x=1.0, line=dict(color="#888", dash="dot"))
+    fig.update_layout(title=title, height=120 + 60 * len(outcomes), template="plotly_white",
+                      xaxis=dict(type="log", title="hazard ratio (intervention vs control; recovery: > 1 is faster)"),
+                      yaxis=dict(tickvals=list(range(len(outcomes))), ticktext=outcomes[::-1]),
+                      legend=dict(orientation="h", y=-0.2), margin=dict(l=10, r=10, t=40, b=40))
+    return fig
+
+
+def km_endpoint_figure(km, title: str, x_title: str = "days") -> go.Figure:
+    """Kaplan-Meier curves of both arms of one endpoint (``analysis.stats.survival.KaplanMeier``)."""
+    fig = go.Figure()
+    for i, curve in enumerate(km.curves):
+        t = np.concatenate([[0.0], curve.timeline])
+        s = np.concatenate([[1.0], curve.survival])
+        fig.add_trace(go.Scatter(x=t, y=s, mode="lines", line=dict(shape="hv", color=arm_colour(curve.level, i)),
+                                 name=arm_label(curve.level)))
+    fig.update_layout(title=title, height=340, template="plotly_white", yaxis=dict(range=[0, 1.02], title="share without the event"),
+                      xaxis=dict(title=x_title), legend=dict(orientation="h", y=-0.25), margin=dict(l=10, r=10, t=40, b=40))
+    return fig
+
+
+def mcf_figure(curves: pd.DataFrame, title: str = "Mean cumulative number of episodes per participant") -> go.Figure:
+    """MCF by arm with its pointwise confidence band (``MeanCumulativeFunction.curves``)."""
+    fig = go.Figure()
+    for i, (arm, c) in enumerate(curves.groupby("arm", sort=False)):
+        t = np.concatenate([[0.0], c.time])
+        for column, fill in (("upper", None), ("lower", "tonexty")):
+            v = np.concatenate([[0.0], c[column]])
+            fig.add_trace(go.Scatter(x=t, y=v, mode="lines", line=dict(width=0, shape="hv"), fill=fill,
+                                     fillcolor=arm_band_colour(str(arm), index=i), showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=t, y=np.concatenate([[0.0], c.mcf]), mode="lines", name=arm_label(str(arm)),
+                                 line=dict(shape="hv", color=arm_colour(str(arm), i))))
+    fig.update_layout(title=title, height=360, template="plotly_white", xaxis=dict(title="days since randomisation"),
+                      yaxis=dict(title="episodes per participant"), legend=dict(orientation="h", y=-0.25),
+                      margin=dict(l=10, r=10, t=40, b=40))
+    return fig

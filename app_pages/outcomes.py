@@ -1,0 +1,44 @@
+"""Outcomes: every published outcome beside one simulated trial (with its episodes) and the scenario's expectation."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis.plots.outcomes import forest_figure, km_endpoint_figure, mcf_figure
+from analysis.studies.outcomes import trial_outcomes
+from app_support.shared import current_scenario, guarded, page_header, plot
+
+page_header(
+    "Outcomes",
+    "The whole trial: the primary outcome, any and care-seeking recurrences, recovery from the first recurrence, "
+    "worst pain, all episodes over follow-up and harms. Published figures (Lancet 2024; JOSPT 2025) beside one "
+    "simulated trial and the scenario's exact expectation. Not published: the any-recurrence HR and the "
+    "care-seeking CI (the episode model's assumptions, on the Methods page).")
+
+
+@st.cache_data(max_entries=16, show_spinner="Simulating the trial and its episodes...")
+def _outcomes(scenario, seed):
+    return trial_outcomes(scenario, seed)
+
+
+scenario = current_scenario()
+seed = st.number_input("Trial seed", min_value=0, max_value=(1 << 53) - 1, value=min(int(scenario.seed), (1 << 53) - 1),
+                       step=1, key=f"outcomes_seed_{scenario.seed}")
+result = guarded(lambda: _outcomes(scenario, int(seed)), "Simulating the outcomes")
+if result is not None:
+    plot(forest_figure(result.forest), key="outcomes_forest")
+    st.dataframe(result.secondary, hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="%.3g") for c in ("published", "simulated", "expected")})
+    tabs = st.tabs(["Activity-limiting (primary)", "Any recurrence", "Care-seeking", "Recovery", "All episodes"])
+    titles = {"primary": "First activity-limiting recurrence", "any": "First recurrence of any kind",
+              "care": "First care-seeking recurrence", "recovery": "Recovery from the first recurrence"}
+    for tab, endpoint in zip(tabs, titles):
+        with tab:
+            plot(km_endpoint_figure(result.km[endpoint], titles[endpoint],
+                                    "days since onset" if endpoint == "recovery" else "days since randomisation"),
+                 key=f"outcomes_km_{endpoint}")
+    with tabs[-1]:
+        plot(mcf_figure(result.recurrent.mcf.curves), key="outcomes_mcf")
+        st.dataframe(result.recurrent.summary, hide_index=True)
+        if result.recurrent.adverse_events is not None:
+            st.dataframe(result.recurrent.adverse_events.summary, hide_index=True)
