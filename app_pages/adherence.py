@@ -16,7 +16,9 @@ from analysis.trial.published import published_figures
 from analysis.formats import format_days
 from analysis.trial.scenario import with_changes
 from app_support.shared import (
+    cached_calibration,
     cached_expected,
+    describe_solved,
     cached_walking,
     current_scenario,
     guarded,
@@ -69,27 +71,54 @@ with controls:
         half_life = st.slider("Half-life of the post-programme drop (weeks)", 1, 156,
                               int(round(base.walking.post_programme_half_life_weeks)), 1, key=key("half_life"))
     with st.container(border=True):
-        st.markdown("**Dose-response** · assumption, calibrated")
+        dose_title = st.empty()
         shape = st.segmented_control("Shape", list(SHAPES), default=base.dose_response.shape, format_func=SHAPES.get,
                                      key=key("shape"), required=True)
+        # Another shape is re-solved against the published trial (at the current adherence), so the what-if compares
+        # like with like; the sliders then start from that shape's calibrated strength.
+        shape_base, recalibrated = base, None
+        if shape != base.dose_response.shape:
+            recalibrated = guarded(lambda: cached_calibration(with_changes(base, {"dose_response.shape": shape}), False),
+                                   "Recalibrating this shape")
+            if recalibrated is not None and recalibrated.converged:
+                shape_base = recalibrated.scenario
+            else:
+                shape_base = with_changes(base, {"dose_response.shape": shape})
+        dr = shape_base.dose_response
         dose_changes: dict[str, float | str] = {"dose_response.shape": shape}
         if shape == "log_linear":
-            shown = min(max(round(math.exp(-base.dose_response.log_hr_per_100_min), 2), 0.05), 1.5)
-            hr100 = st.slider("Hazard ratio per 100 extra min/week", 0.05, 1.5, shown, 0.01, key=key("hr100"),
+            shown = min(max(round(math.exp(-dr.log_hr_per_100_min), 2), 0.05), 1.5)
+            hr100 = st.slider("Hazard ratio per 100 extra min/week", 0.05, 1.5, shown, 0.01, key=key(f"hr100_{shape}"),
                               help="Below 1 means walking protects; calibrated so the default adherence gives HR 0.72.")
             dose_changes["dose_response.log_hr_per_100_min"] = (
-                base.dose_response.log_hr_per_100_min if hr100 == shown else -math.log(hr100))
+                dr.log_hr_per_100_min if hr100 == shown else -math.log(hr100))
         elif shape == "emax":
-            shown = round(base.dose_response.emax, 2)
-            emax = st.slider("Largest hazard reduction (Emax)", 0.0, 1.0, shown, 0.01, format="percent", key=key("emax"))
+            shown = round(dr.emax, 2)
+            emax = st.slider("Largest hazard reduction (Emax)", 0.0, 1.0, shown, 0.01, format="percent",
+                             key=key(f"emax_{shape}"))
             ed50 = st.slider("Extra minutes for half the reduction (ED50)", 1, 300,
-                             int(round(min(base.dose_response.ed50_minutes, 300))), 1, key=key("ed50"))
-            dose_changes["dose_response.emax"] = keep_exact(emax, shown, base.dose_response.emax)
+                             int(round(min(dr.ed50_minutes, 300))), 1, key=key(f"ed50_{shape}"))
+            dose_changes["dose_response.emax"] = keep_exact(emax, shown, dr.emax)
             dose_changes["dose_response.ed50_minutes"] = keep_exact(
-                float(ed50), float(int(round(min(base.dose_response.ed50_minutes, 300)))), base.dose_response.ed50_minutes)
+                float(ed50), float(int(round(min(dr.ed50_minutes, 300)))), dr.ed50_minutes)
         else:
+            dose_changes["dose_response.education_hr"] = dr.education_hr
             st.caption("Walking has no effect; only the education effect (hazard ratio "
-                       f"{base.dose_response.education_hr:.2f} for starters) acts.")
+                       f"{dr.education_hr:.2f} for starters) acts.")
+        strength_kept = all(getattr(dr, path.split(".")[1]) == value for path, value in dose_changes.items()
+                            if path != "dose_response.shape")
+        if recalibrated is not None and shape_base is recalibrated.scenario and strength_kept:
+            dose_title.markdown("**Dose-response** · assumption, recalibrated for this shape")
+            st.caption(f"Re-solved so the current adherence reproduces the published medians and HR: "
+                       f"{describe_solved(recalibrated.free_parameters)}.")
+        elif recalibrated is not None and shape_base is not recalibrated.scenario:
+            dose_title.markdown("**Dose-response** · assumption, **not recalibrated**")
+            st.caption("This shape could not be fitted to the published trial; its results are not calibrated.")
+        elif strength_kept:
+            dose_title.markdown("**Dose-response** · assumption, calibrated")
+        else:
+            dose_title.markdown("**Dose-response** · assumption, set by you (**not recalibrated**)")
+            st.caption("The strength no longer reproduces the published HR at the current adherence.")
 
 changes = {
     "adherence.never_start": never_start,
@@ -102,7 +131,7 @@ changes = {
         base.walking.post_programme_half_life_weeks),
     **dose_changes,
 }
-whatif = guarded(lambda: with_changes(base, changes), "These settings")
+whatif = guarded(lambda: with_changes(shape_base, changes), "These settings")
 expected_base = guarded(lambda: cached_expected(base), "The current scenario")
 expected_new = guarded(lambda: cached_expected(whatif), "The what-if") if whatif is not None else None
 

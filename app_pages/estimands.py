@@ -13,7 +13,7 @@ from analysis.plots.design import coverage_figure, estimands_figure
 from analysis.trial.scenario import Scenario, with_changes
 from analysis.simulate.engine import simulate_trial
 
-from app_support.shared import current_scenario, plot
+from app_support.shared import current_scenario, plot, remember, remembered, seed_input, set_scenario
 
 
 @st.cache_data(max_entries=16, show_spinner="Simulating the trial and computing the true effects...")
@@ -35,12 +35,14 @@ base = current_scenario()
 
 with st.expander("Healthy-adherer confounding and definitions", expanded=True, icon=":material/tune:"):
     c1, c2, c3 = st.columns(3)
-    risk_sd = c1.slider("Spread of baseline risk (log-hazard SD)", 0.0, 3.0, float(base.outcome.baseline_risk_sd), 0.05,
-                        key="est_risk_sd", help="Unobserved differences in recurrence risk between people. "
+    risk_sd = c1.slider("Spread of baseline risk (log-hazard SD)", 0.0, 3.0,
+                        remembered("est_risk_sd", float(base.outcome.baseline_risk_sd)), 0.05, key="est_risk_sd", help="Unobserved differences in recurrence risk between people. "
                                                 "Without them adherence cannot be confounded.")
-    rho = c2.slider("Healthy-adherer correlation", -0.99, 0.99, float(base.adherence.healthy_adherer_correlation), 0.01,
-                    key="est_rho", help="Above 0, people who adhere would have done better anyway.")
-    never = c3.slider("Share who never start", 0.0, 1.0, float(base.adherence.never_start), 0.01, key="est_never")
+    rho = c2.slider("Healthy-adherer correlation", -0.99, 0.99,
+                    remembered("est_rho", float(base.adherence.healthy_adherer_correlation)), 0.01, key="est_rho", help="Above 0, people who adhere would have done better anyway.")
+    never = c3.slider("Share who never start", 0.0, 1.0, remembered("est_never", float(base.adherence.never_start)), 0.01,
+                      key="est_never", format="percent")
+    remember("est_risk_sd", risk_sd), remember("est_rho", rho), remember("est_never", never)
     d1, d2, d3, d4 = st.columns(4)
     threshold = d1.slider("Per-protocol adherence threshold", 0.0, 1.0, 0.6, 0.05, key="est_threshold",
                           help="Intervention participants reaching at least this share of the walking target count "
@@ -54,8 +56,7 @@ with st.expander("Healthy-adherer confounding and definitions", expanded=True, i
     months = [m for m in (6, 12, 18, 24) if m <= max_months] or [float(max_months)]
     landmark_months = d4.select_slider("Landmark and RMST horizon (months)", months, value=12 if 12 in months else months[-1],
                                        key="est_landmark")
-    seed = st.number_input("Trial seed", min_value=0, max_value=(1 << 53) - 1, value=min(int(base.seed), (1 << 53) - 1),
-                           step=1, key="est_seed")
+    seed = seed_input(label="Trial seed")
 
 try:
     scenario = with_changes(base, {"outcome.baseline_risk_sd": float(risk_sd),
@@ -69,6 +70,14 @@ except WalkBackInputError as exc:
     st.error(f"These settings cannot be analysed: {exc}", icon=":material/error:")
     st.stop()
 
+if scenario != base:
+    left_, right_ = st.columns([0.75, 0.25])
+    left_.info("This page analyses the current scenario with the three settings above changed (spread of baseline "
+               "risk, healthy-adherer correlation, share who never start), so its scenario differs from the one named "
+               "in the sidebar.", icon=":material/info:")
+    if right_.button("Make these settings the current scenario", key="est_make_current", icon=":material/check:"):
+        set_scenario(scenario)
+        st.rerun()
 st.subheader("One trial")
 st.caption(f"Complier share observed in the intervention arm: {100 * result.complier_share:.1f}%. "
            "Crosses mark the true values (from 200,000 simulated participants' outcomes under both arms).")

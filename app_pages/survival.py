@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support.shared import cached_expected, current_scenario, guarded, page_header
+from app_support.shared import cached_expected, current_scenario, guarded, page_header, seed_input
 from app_support.survival_view import (
     BASELINE_COVARIATES,
     STRATIFICATION,
     analysis_options,
+    ph_note_for,
     render_analysis,
     simulated_analysis,
 )
@@ -21,10 +22,7 @@ page_header(
 
 scenario = current_scenario()
 seed_col, info_col = st.columns([0.25, 0.75])
-seed = seed_col.number_input("Trial seed", min_value=0, max_value=(1 << 53) - 1,
-                             value=min(int(scenario.seed), (1 << 53) - 1), step=1, key=f"surv_seed_{scenario.seed}",
-                             help="Another seed gives another trial of the same scenario. Set the seed for good on the "
-                                  "Scenario page.")
+seed = seed_input(seed_col, label="Trial seed", help="Another seed gives another trial of the same scenario.")
 info_col.caption(f"{scenario.design.n_intervention} walking + education, {scenario.design.n_control} control; "
                  f"follow-up {scenario.design.max_followup_months:.0f} months at most. Stratified analyses use the "
                  "trial's stratification factors; adjusted analyses use baseline covariates only.")
@@ -35,4 +33,4 @@ result = guarded(lambda: simulated_analysis(scenario, int(seed), **options), "An
 expected = guarded(lambda: cached_expected(scenario), "The scenario's expected curves")
 if result is not None:
     render_analysis(result, key_prefix="surv", overlay=expected,
-                    title="Time to first activity-limiting recurrence (simulated trial)")
+                    title="Time to first activity-limiting recurrence (simulated trial)", ph_note=ph_note_for(scenario))

@@ -147,25 +147,70 @@ def is_default(scenario: Scenario) -> bool:
 
 
 def describe_changes(scenario: Scenario) -> list[str]:
-    """Short "field: value" strings for what differs from the calibrated default."""
-    from analysis.trial.sharing import PARAM_ALIASES
+    """Short "label = value" strings for what differs from the calibrated default."""
+    from analysis.trial.sharing import PARAM_ALIASES, describe_value, field_label
 
     encoded = encode_scenario(scenario, baseline_scenario())
     out = []
-    for alias, value in encoded.items():
-        if alias == "seed" and value == str(baseline_scenario().seed):
+    for alias in encoded:
+        if alias == "seed" and scenario.seed == baseline_scenario().seed:
             continue
         path = PARAM_ALIASES[alias]
-        out.append(f"{path.split('.')[-1].replace('_', ' ')} = {_short(value)}")
+        value = scenario.seed if path == "seed" else scenario.name if path == "name" else \
+            getattr(getattr(scenario, path.split(".")[0]), path.split(".")[1])
+        out.append(f"{field_label(path)} = {describe_value(path, value)}")
     return out
 
 
-def _short(value: str) -> str:
-    try:
-        number = float(value)
-    except ValueError:
-        return value if len(value) < 30 else value[:27] + "..."
-    return f"{number:.4g}"
+def describe_solved(free_parameters: dict) -> str:
+    """What a calibration solved, in words ("Scale (days) = 267; ...")."""
+    from analysis.trial.sharing import describe_value, field_label
+
+    parts = []
+    for name, value in free_parameters.items():
+        path = "outcome.piece_hazards_per_day" if name.startswith("piecewise.") else name
+        parts.append(f"{field_label(path)} = {describe_value(path, tuple(value) if isinstance(value, list) else value)}")
+    return "; ".join(dict.fromkeys(parts))
+
+
+# --------------------------------------------------------------------------- one seed, remembered settings
+MEMO_PREFIX = "walkback_memo_"
+
+
+def remembered(name: str, default: T) -> T:
+    """The value a setting had when last shown, on any page (Streamlit drops widget state when a page is left).
+
+    Pass the result as the widget's default and call :func:`remember` with what the widget returns.
+    """
+    return st.session_state.get(MEMO_PREFIX + name, default)
+
+
+def remember(name: str, value: T) -> T:
+    st.session_state[MEMO_PREFIX + name] = value
+    return value
+
+
+def _seed_changed(widget_key: str) -> None:
+    from analysis.trial.scenario import with_changes
+
+    value = int(st.session_state[widget_key])
+    scenario = current_scenario()
+    if value != scenario.seed:
+        set_scenario(with_changes(scenario, {"seed": value}))
+
+
+def seed_input(where: Any = None, *, label: str = "Seed", help: str | None = None) -> int:
+    """The one seed of the app: the current scenario's, shown on any page; changing it changes it everywhere.
+
+    The seed is part of the scenario, so it travels in the link and every page uses the same one.
+    """
+    scenario = current_scenario()
+    target = where if where is not None else st
+    widget_key = f"seed_{scenario_version()}"
+    target.number_input(label, min_value=0, max_value=(1 << 53) - 1, value=min(int(scenario.seed), (1 << 53) - 1),
+                        step=1, key=widget_key, on_change=_seed_changed, args=(widget_key,),
+                        help=(help or "") + " The seed is part of the scenario: every page and the link use it.")
+    return int(current_scenario().seed)
 
 
 # --------------------------------------------------------------------------- errors and formatting

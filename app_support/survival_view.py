@@ -95,12 +95,13 @@ def headline_metrics(result: TwoArmAnalysis, *, time_unit: str = "days") -> None
     """Medians with CIs, HR with CI, log-rank p and events, as big numbers."""
     curves = {c.level: c for c in result.km.curves}
     other, reference = result.km.curves[1].level, result.km.curves[0].level
+    digits = 0 if time_unit == "days" else 1
     cols = st.columns(4)
     for col, level in zip(cols[:2], (other, reference)):
         c = curves[level]
         col.metric(f"Median, {F.arm_label(level).lower() if level in F.ARM_LABELS else level}", _fmt_time(c.median, time_unit),
-                   help=f"95% CI {format_ci(c.median_lower, c.median_upper, 0)} days (log-log).")
-        col.caption(f"95% CI {format_ci(c.median_lower, c.median_upper, 0)} · {c.events} events / {c.n}")
+                   help=f"95% CI {format_ci(c.median_lower, c.median_upper, digits)} {time_unit} (log-log).")
+        col.caption(f"95% CI {format_ci(c.median_lower, c.median_upper, digits)} · {c.events} events / {c.n}")
     cols[2].metric("Hazard ratio (Cox)", f"{result.cox.hr:.2f}" if math.isfinite(result.cox.hr) else "–",
                    help="Unadjusted Cox model, Efron ties; below 1 favours the first arm named.")
     cols[2].caption(f"95% CI {format_ci(result.cox.lower, result.cox.upper, 2)} · {format_p(result.cox.p)}")
@@ -130,7 +131,28 @@ def km_panel(result: TwoArmAnalysis, *, key_prefix: str, overlay: ExpectedTrial 
     plot(fig, key=f"{key_prefix}_km")
 
 
-def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "days") -> None:
+_GENERIC_PH_NOTE = (
+    "When hazards are not proportional, the Cox hazard ratio is an average of a ratio that changes over time "
+    "(weighted towards the times when most events happen), not one constant effect. The restricted mean and the "
+    "landmark risks describe the difference without assuming proportional hazards.")
+
+
+def ph_note_for(scenario: Scenario) -> str:
+    """What the simulator builds in: why the PH test is expected to reject for a simulated trial."""
+    w = scenario.walking
+    return (
+        f"**Non-proportional hazards are built in on purpose.** In the simulator the walking effect ramps up over the "
+        f"first {w.ramp_weeks} weeks (people progress to their walking plateau), and after the {w.programme_weeks}-week "
+        f"programme the extra walking fades towards {100 * w.maintained_fraction:.0f}% of the plateau (half-life "
+        f"{w.post_programme_half_life_weeks:g} weeks). The hazard ratio is therefore near 1 at the start, lowest "
+        "around months 3 to 6 and weaker later, so a small p here is expected, not a fault. " + _GENERIC_PH_NOTE)
+
+
+def _term_label(term: str) -> str:
+    return "Arm (walking + education vs control)" if str(term).startswith(("arm", "group")) else str(term).replace("_", " ")
+
+
+def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "days", ph_note: str | None = None) -> None:
     """Medians and landmarks, tests and models, the PH check, RMST and follow-up."""
     # Tabs render lazily: only the open one runs, so the figures behind the others cost nothing.
     t1, t2, t3, t4, t5 = st.tabs(["Medians and landmarks", "Log-rank and Cox", "Proportional hazards",
@@ -189,11 +211,13 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
                 plot(F.log_minus_log_figure(lml, title="Log-minus-log survival"), key=f"{key_prefix}_lml")
             with right:
                 zph = result.ph.summary.copy()
+                zph["term"] = zph["term"].map(lambda t: "Global" if str(t).upper() == "GLOBAL" else _term_label(t))
                 zph["p"] = [format_p(p) for p in zph.p]
-                st.dataframe(zph, hide_index=True, column_config={"chisq": st.column_config.NumberColumn(format="%.2f")})
-                st.caption("Schoenfeld-residual test (R cox.zph, KM time scale). Roughly parallel log-minus-log lines and "
-                           "a large p support proportional hazards. WalkBack's own medians and HR imply a hazard that falls "
-                           "over time in both arms, which is compatible with proportional hazards.")
+                st.dataframe(zph.rename(columns={"term": "Term", "chisq": "Chi-square", "df": "Degrees of freedom"}),
+                             hide_index=True, column_config={"Chi-square": st.column_config.NumberColumn(format="%.2f")})
+                st.caption("Schoenfeld-residual test (R cox.zph, KM time scale). A small p, or log-minus-log lines "
+                           "that converge or cross, say the hazard ratio changes over follow-up.")
+            st.markdown(ph_note or _GENERIC_PH_NOTE)
     if t4.open:
         with t4:
             r = result.rmst
@@ -225,25 +249,27 @@ def analysis_options(*, key_prefix: str, strata_choices: Sequence[str], covariat
         covariates = b.multiselect("Adjust a Cox model for (baseline only)", list(covariate_choices),
                                    default=[c for c in default_covariates if c in covariate_choices],
                                    key=f"{key_prefix}_cov")
-        if time_unit == "days" and max_time >= 60:
-            months_max = max(1, int(max_time // DAYS_PER_MONTH))
+        months_max = int(max_time // DAYS_PER_MONTH) if time_unit == "days" and math.isfinite(max_time) else 0
+        if months_max >= 2:  # a slider needs two whole months at least (min < max)
             tau_months = a.slider("RMST horizon (months)", 1, months_max, min(12, months_max), key=f"{key_prefix}_tau")
             landmark_months = b.multiselect("Landmarks (months)", [3, 6, 12, 18, 24, 36], default=[6, 12, 24],
                                             key=f"{key_prefix}_lm")
             tau = tau_months * DAYS_PER_MONTH
             landmarks = tuple(sorted(m * DAYS_PER_MONTH for m in landmark_months if m * DAYS_PER_MONTH <= max_time))
         else:
-            tau = a.number_input(f"RMST horizon ({time_unit})", min_value=0.0, value=float(max_time), key=f"{key_prefix}_tau_raw")
+            horizon = float(max_time) if math.isfinite(max_time) and max_time > 0 else 1.0
+            tau = a.number_input(f"RMST horizon ({time_unit})", min_value=0.0, value=horizon, key=f"{key_prefix}_tau_raw",
+                                 help="Up to the longest follow-up time in the file.")
             tau = tau if tau > 0 else None
             landmarks = ()
     return {"strata": tuple(strata), "covariates": tuple(covariates), "tau": tau, "landmarks": landmarks}
 
 
 def render_analysis(result: TwoArmAnalysis, *, key_prefix: str, overlay: ExpectedTrial | None = None,
-                    time_unit: str = "days", title: str | None = None) -> None:
+                    time_unit: str = "days", title: str | None = None, ph_note: str | None = None) -> None:
     headline_metrics(result, time_unit=time_unit)
     km_panel(result, key_prefix=key_prefix, overlay=overlay, title=title, time_unit=time_unit)
-    detail_tabs(result, key_prefix=key_prefix, time_unit=time_unit)
+    detail_tabs(result, key_prefix=key_prefix, time_unit=time_unit, ph_note=ph_note)
 
 
 def simulated_km_panel(scenario: Scenario, *, key_prefix: str, overlay: ExpectedTrial | None = None) -> None:

@@ -8,7 +8,7 @@ Run from the repository root::
     python benchmarks/load_harness.py --url http://127.0.0.1:8501 --server-pid 1234 --users 10
 
 Unless ``--url`` is given it starts the app exactly as ``make app`` does
-(``streamlit run app_pages/_serve.py --server.headless true --server.port PORT``, cwd the repository,
+(``streamlit run app_support/serve.py --server.headless true --server.port PORT``, cwd the repository,
 on a free port), waits for ``/_stcore/health`` and always stops the server again (also on Ctrl-C or
 an error). It only ever connects to 127.0.0.1.
 
@@ -71,7 +71,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SCRIPT = "app_pages/_serve.py"
+APP_SCRIPT = "app_support/serve.py"
 HOST = "127.0.0.1"
 FLOOR_APP = """import plotly.graph_objects as go
 import streamlit as st
