@@ -23,7 +23,7 @@ from app_support.shared import (
     current_scenario,
     guarded,
     page_header,
-    plot,
+    plot_keyed,
     scenario_version,
     set_scenario,
 )
@@ -165,8 +165,9 @@ with results:
         ("intervention", "Walking + education, what-if", expected_new.times, expected_new.survival_intervention, "solid"),
         ("control", "Control, what-if", expected_new.times, expected_new.survival_control, "solid"),
     ]
-    plot(F.expected_curves_figure(lines, cumulative=cumulative, landmarks=(365.25,), height=420,
-                                  title="Expected time to first activity-limiting recurrence"), key="adh_curves")
+    plot_keyed(("adh_curves", base, whatif), F.expected_curves_figure, lines, cumulative=cumulative,
+               landmarks=(365.25,), height=420, title="Expected time to first activity-limiting recurrence",
+               key="adh_curves")
 
     table = W.whatif_table(expected_base, expected_new)
     st.dataframe(table[["quantity", "baseline", "what_if", "change"]], hide_index=True,
@@ -195,14 +196,15 @@ with left:
                 float(relative_hazard(plateau_new["starters"], whatif.dose_response)), F.ARM_COLOURS["intervention"]),
                ("control (spontaneous)", plateau_new["control_spontaneous"],
                 float(relative_hazard(plateau_new["control_spontaneous"], whatif.dose_response)), F.ARM_COLOURS["control"])]
-    plot(F.dose_response_figure(curves, markers=markers, title="Dose-response: hazard vs extra walking"), key="adh_dose")
+    plot_keyed(("adh_dose", base, whatif, grid_max), F.dose_response_figure, curves, markers=markers,
+               title="Dose-response: hazard vs extra walking", key="adh_dose")
     st.caption("Assumed: no dose-response analysis was published. Its strength is calibrated so the default "
                "adherence reproduces HR 0.72.")
 with right:
-    plot(F.walking_over_time_figure(cached_walking(whatif), reference=cached_walking(base),
-                                    target=whatif.walking.target_minutes, programme_weeks=whatif.walking.programme_weeks,
-                                    published_point=(12, figs["achieved_walking_week12"].value),
-                                    title="Walking over time (mean minutes per week)"), key="adh_walking")
+    plot_keyed(("adh_walking", base, whatif), lambda: F.walking_over_time_figure(
+        cached_walking(whatif), reference=cached_walking(base), target=whatif.walking.target_minutes,
+        programme_weeks=whatif.walking.programme_weeks, published_point=(12, figs["achieved_walking_week12"].value),
+        title="Walking over time (mean minutes per week)"), key="adh_walking")
     st.caption(f"Starters progress to their plateau over {whatif.walking.ramp_weeks} weeks; after week "
                f"{whatif.walking.programme_weeks} the extra walking decays towards the share kept.")
 

@@ -13,16 +13,16 @@ from analysis.plots.design import coverage_figure, estimands_figure
 from analysis.trial.scenario import Scenario, with_changes
 from analysis.simulate.engine import simulate_trial
 
-from app_support.shared import current_scenario, plot, remember, remembered, seed_input, set_scenario
+from app_support.shared import memo, current_scenario, plot_keyed, remember, remembered, seed_input, set_scenario
 
 
-@st.cache_data(max_entries=16, show_spinner="Simulating the trial and computing the true effects...")
+@memo(16, show_spinner="Simulating the trial and computing the true effects...")
 def one_trial(scenario: Scenario, seed: int, settings: EstimandSettings):
     cohort = simulate_trial(scenario, seed=seed, potential_outcomes=True)
     return estimate_estimands(cohort, scenario, settings)
 
 
-@st.cache_data(max_entries=8, show_spinner="Running the replicate trials...")
+@memo(8, show_spinner="Running the replicate trials...")
 def many_trials(scenario: Scenario, n_replicates: int, seed: int, settings: EstimandSettings):
     return estimand_replicates(scenario, n_replicates, seed, settings)
 
@@ -81,7 +81,7 @@ if scenario != base:
 st.subheader("One trial")
 st.caption(f"Complier share observed in the intervention arm: {100 * result.complier_share:.1f}%. "
            "Crosses mark the true values (from 200,000 simulated participants' outcomes under both arms).")
-plot(estimands_figure(result.summary), key="est_forest")
+plot_keyed(("est_forest", scenario, int(seed), settings), estimands_figure, result.summary, key="est_forest")
 
 
 def _fmt(value: float, scale: str) -> str:
@@ -114,7 +114,8 @@ if r2.button(f"Run {n_rep} trials", icon=":material/play_arrow:", key="est_run")
     except WalkBackInputError as exc:
         st.error(f"The replicate run failed: {exc}", icon=":material/error:")
         st.stop()
-    plot(coverage_figure(reps.summary, level=settings.level, title="Coverage of the 95% CIs"), key="est_cov")
+    plot_keyed(("est_cov", scenario, n_rep, int(seed), settings), coverage_figure, reps.summary, level=settings.level,
+               title="Coverage of the 95% CIs", key="est_cov")
     show = reps.summary[["label", "truth", "mean_estimate", "bias", "bias_mcse", "empirical_se", "mean_se",
                          "coverage", "coverage_mcse"]].copy()
     show.columns = ["Estimand", "Truth", "Mean estimate", "Bias (log scale for HR)", "Bias MC SE",

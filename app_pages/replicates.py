@@ -11,7 +11,7 @@ from analysis.studies import whatif as W
 from analysis.io.export import cohort_to_bytes
 from analysis.trial.published import published_figures
 from app_support.jobs import Cancelled, registry
-from app_support.shared import current_scenario, page_header, plot, seed_input
+from app_support.shared import current_scenario, page_header, plot_keyed, seed_input
 
 page_header(
     "Replicates",
@@ -103,15 +103,16 @@ m4.caption(f"Monte Carlo SE {100 * cover_se:.1f} points · scenario's expected H
 left, right = st.columns([0.58, 0.42], gap="large")
 with left:
     cumulative = st.toggle("Show % recurred instead of % recurrence-free", key="rep_cumulative")
-    plot(F.replicate_band_figure(result.km_band, cumulative=cumulative,
-                                 published_medians={"intervention": figs["median_days_intervention"].value,
-                                                    "control": figs["median_days_control"].value},
-                                 title=f"Kaplan-Meier curves of {result.n_replicates} simulated trials"), key="rep_band")
+    plot_keyed(("rep_band", key), F.replicate_band_figure, result.km_band, cumulative=cumulative,
+               published_medians={"intervention": figs["median_days_intervention"].value,
+                                  "control": figs["median_days_control"].value},
+               title=f"Kaplan-Meier curves of {result.n_replicates} simulated trials", key="rep_band")
 with right:
     st.write("")
     st.write("")
-    plot(F.hr_spread_figure(result.per_trial["hr"].to_numpy(), published=hr.value, published_ci=tuple(hr.ci),
-                            true_hr=expected_hr, title="Hazard ratio in each simulated trial"), key="rep_hr")
+    plot_keyed(("rep_hr", key), F.hr_spread_figure, result.per_trial["hr"].to_numpy(), published=hr.value,
+               published_ci=tuple(hr.ci), true_hr=expected_hr, title="Hazard ratio in each simulated trial",
+               key="rep_hr")
 
 SHOWN = {  # display labels by the library's stable keys
     "replicates": ("Simulated trials", "{:,.0f}"),

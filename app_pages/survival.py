@@ -33,4 +33,5 @@ result = guarded(lambda: simulated_analysis(scenario, int(seed), **options), "An
 expected = guarded(lambda: cached_expected(scenario), "The scenario's expected curves")
 if result is not None:
     render_analysis(result, key_prefix="surv", overlay=expected,
-                    title="Time to first activity-limiting recurrence (simulated trial)", ph_note=ph_note_for(scenario))
+                    title="Time to first activity-limiting recurrence (simulated trial)", ph_note=ph_note_for(scenario),
+                    cache_key=("survival", scenario, int(seed), tuple(sorted(options.items()))))

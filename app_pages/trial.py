@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.trial.published import not_published, published_figures
-from app_support.shared import cached_expected, current_scenario, guarded, is_default, page_header, plot
+from app_support.shared import cached_expected, current_scenario, guarded, is_default, page_header, plot_cached, plot_keyed
 
 page_header(
     "The WalkBack trial",
@@ -53,7 +53,7 @@ with published_col:
 # Imported here, after the published figures are on screen: the analysis stack is slow to import cold.
 from analysis.plots import figures as F  # noqa: E402
 from analysis.formats import format_ci, format_p  # noqa: E402
-from app_support.survival_view import simulated_headline  # noqa: E402
+from app_support.survival_view import km_result_figure, simulated_headline  # noqa: E402
 
 result = guarded(lambda: simulated_headline(scenario, scenario.seed), "Simulating the trial")
 expected = guarded(lambda: cached_expected(scenario), "The scenario's expected results")
@@ -104,10 +104,9 @@ if result is not None and expected is not None:
     left, right = st.columns([0.64, 0.36], gap="large")
     with left:
         cumulative = st.toggle("Show % recurred instead of % recurrence-free", key="trial_cumulative")
-        fig = F.km_figure(F.arm_curves_from_km(result.km), risk_table=F.risk_table_for_plot(result.risk_table),
-                          cumulative=cumulative, height=600,
-                          title="Simulated trial: time to first activity-limiting recurrence")
-        plot(fig, key="trial_km")
+        plot_keyed(("trial", scenario, scenario.seed), km_result_figure, result.km, result.risk_table, [],
+                   cumulative=cumulative, height=600, title="Simulated trial: time to first activity-limiting recurrence",
+                   key="trial_km")
     with right:
         forest = pd.DataFrame([
             {"label": "Published (Lancet 2024)", "estimate": hr.value, "lower": hr.ci[0], "upper": hr.ci[1],
@@ -117,8 +116,7 @@ if result is not None and expected is not None:
             {"label": "Scenario, expected", "estimate": expected.cox_hr, "lower": math.nan, "upper": math.nan,
              "kind": "expected"},
         ])
-        plot(F.estimate_forest_figure(forest, x_title="HR (log scale)",
-                                      title="Hazard ratio"), key="trial_forest")
+        plot_cached(F.estimate_forest_figure, forest, x_title="HR (log scale)", title="Hazard ratio", key="trial_forest")
         medians = pd.DataFrame([
             {"label": "Walking, published", "estimate": med_i.value, "lower": med_i.ci[0], "upper": med_i.ci[1],
              "kind": "published"},
@@ -131,8 +129,8 @@ if result is not None and expected is not None:
              "lower": min(curves["control"].median_lower, curves["control"].median_upper),
              "upper": max(curves["control"].median_lower, curves["control"].median_upper), "kind": "simulated"},
         ])
-        plot(F.estimate_forest_figure(medians, reference_line=None, log_x=False, x_title="Median days to recurrence",
-                                      title="Medians (95% CI)"), key="trial_medians")
+        plot_cached(F.estimate_forest_figure, medians, reference_line=None, log_x=False,
+                    x_title="Median days to recurrence", title="Medians (95% CI)", key="trial_medians")
 
 with st.expander("What was not published, and what the simulation assumes instead"):
     st.markdown("The trial did not publish these, so the simulator treats them as adjustable **assumptions** "

@@ -28,6 +28,21 @@ LINK_ERROR_KEY = "walkback_link_error"
 
 T = TypeVar("T")
 
+#: Frozen scenarios are cache keys everywhere; their repr names every field exactly and is far cheaper to hash than
+#: Streamlit's generic object walk.
+HASH_FUNCS = {Scenario: repr}
+#: Cached results live at most this long (seconds) and in bounded numbers, so memory stays bounded under load.
+CACHE_TTL = 3600
+
+
+def memo(max_entries: int, show_spinner: bool | str = False):
+    """A bounded, shared, copy-free cache for library results (treated as read-only by every page).
+
+    ``st.cache_resource`` hands every session the same object, so a cached analysis costs nothing to reuse
+    (``st.cache_data`` would unpickle a copy on every run).
+    """
+    return st.cache_resource(max_entries=max_entries, ttl=CACHE_TTL, show_spinner=show_spinner, hash_funcs=HASH_FUNCS)
+
 
 # --------------------------------------------------------------------------- caches (bounded, keyed on frozen scenarios)
 @st.cache_resource(show_spinner="Calibrating the WalkBack scenario to the published trial...")
@@ -36,29 +51,29 @@ def baseline_scenario() -> Scenario:
     return default_scenario()
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@memo(64, show_spinner=False)
 def cached_expected(scenario: Scenario) -> ExpectedTrial:
     return expected_trial(scenario)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@memo(64, show_spinner=False)
 def cached_walking(scenario: Scenario):
     from analysis.studies.whatif import walking_trajectory
 
     return walking_trajectory(scenario)
 
 
-@st.cache_data(max_entries=16, show_spinner="Simulating the trial...")
+@memo(16, show_spinner="Simulating the trial...")
 def cached_cohort(scenario: Scenario, seed: int):
     return simulate_trial(scenario, seed=seed)
 
 
-@st.cache_data(max_entries=16, show_spinner="Recalibrating to the published trial...")
+@memo(16, show_spinner="Recalibrating to the published trial...")
 def cached_calibration(scenario: Scenario, fit_loss_to_followup: bool = True) -> CalibrationReport:
     return calibrate(scenario, fit_loss_to_followup=fit_loss_to_followup)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@memo(32, show_spinner=False)
 def fit_report(scenario: Scenario):
     """The calibration report's table for ``scenario`` as it stands (nothing re-solved), or None."""
     from analysis.model.calibration import compare_with_published
@@ -238,19 +253,65 @@ def _first_line(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__)[:300]
 
 
+_PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+
+def _detach_title(fig: Any) -> tuple[Any, str | None]:
+    """Move a figure's title out of the figure: Streamlit draws it above the chart, clear of a wrapping legend."""
+    title = fig.layout.title.text if fig.layout.title is not None else None
+    if title:
+        fig.update_layout(title=None, margin=dict(t=30))
+    return fig, title
+
+
+@memo(256)
+def _built_figure(_builder: Callable[..., Any], builder_name: str, args: tuple, kwargs: dict) -> tuple[Any, str | None]:
+    return _detach_title(_builder(*args, **kwargs))
+
+
+def figure(builder: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
+    """Build a Plotly figure once for these inputs (bounded, shared by every session) and return it with its title.
+
+    Building a figure validates every property in Plotly and costs far more than drawing it, so pages pass the
+    builder and its inputs here rather than building on each run. The cached figure is shared: never mutate it.
+    """
+    return _built_figure(builder, f"{builder.__module__}.{builder.__qualname__}", args, kwargs)
+
+
+@memo(256)
+def _keyed_figure(_builder: Callable[..., Any], _args: tuple, builder_name: str, cache_key: Any,
+                  kwargs: dict) -> tuple[Any, str | None]:
+    return _detach_title(_builder(*_args, **kwargs))
+
+
+def plot_keyed(cache_key: Any, builder: Callable[..., Any], *args: Any, key: str | None = None, **kwargs: Any) -> None:
+    """Like :func:`plot_cached`, but the (large) positional inputs are identified by ``cache_key`` instead of hashed.
+
+    ``cache_key`` must determine ``args`` (e.g. the frozen scenario and seed they were computed from); keyword
+    arguments (display options) are hashed as usual.
+    """
+    _draw(*_keyed_figure(builder, args, f"{builder.__module__}.{builder.__qualname__}", cache_key, kwargs), key)
+
+
+def _draw(fig: Any, title: str | None, key: str | None) -> None:
+    if title:
+        st.markdown(f"<div style='font-weight:600;font-size:1.02rem;margin:0.3rem 0 -0.4rem 0'>{title}</div>",
+                    unsafe_allow_html=True)
+    st.plotly_chart(fig, key=key, theme=None, config=_PLOT_CONFIG, width="stretch")
+
+
 def plot(fig: Any, key: str | None = None) -> None:
     """Render a Plotly figure with the app's options (no mode-bar clutter beyond download).
 
     A figure's title is drawn by Streamlit above the chart, so a legend that wraps onto several
     lines never runs into it.
     """
-    title = fig.layout.title.text if fig.layout.title is not None else None
-    if title:
-        st.markdown(f"<div style='font-weight:600;font-size:1.02rem;margin:0.3rem 0 -0.4rem 0'>{title}</div>",
-                    unsafe_allow_html=True)
-        fig.update_layout(title=None, margin=dict(t=30))
-    st.plotly_chart(fig, key=key, theme=None, config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
-                    width="stretch")
+    _draw(*_detach_title(fig), key)
+
+
+def plot_cached(builder: Callable[..., Any], *args: Any, key: str | None = None, **kwargs: Any) -> None:
+    """:func:`plot` of ``builder(*args, **kwargs)``, built once per distinct input (see :func:`figure`)."""
+    _draw(*figure(builder, *args, **kwargs), key)
 
 
 def page_header(title: str, caption: str) -> None:

@@ -31,14 +31,14 @@ from analysis.stats.survival import (
     risk_table,
 )
 from analysis.trial.scenario import Scenario
-from app_support.shared import cached_cohort, guarded, plot
+from app_support.shared import memo, cached_cohort, guarded, plot, plot_cached, plot_keyed
 
 DAYS_PER_MONTH = 365.25 / 12
 BASELINE_COVARIATES = ("age_years", "sex", "history_gt2_episodes", "referral", "baseline_walking_minutes")
 STRATIFICATION = ("history_gt2_episodes", "referral")
 
 
-@st.cache_data(max_entries=32, show_spinner="Analysing the simulated trial...")
+@memo(32, show_spinner="Analysing the simulated trial...")
 def simulated_analysis(scenario: Scenario, seed: int, strata: tuple[str, ...] = (), covariates: tuple[str, ...] = (),
                        tau: float | None = 365.25, landmarks: tuple[float, ...] = (182.625, 365.25, 730.5)) -> TwoArmAnalysis:
     cohort = cached_cohort(scenario, seed)
@@ -55,14 +55,14 @@ class TrialHeadline(NamedTuple):
     risk_table: RiskTable
 
 
-@st.cache_data(max_entries=16, show_spinner="Simulating and analysing the trial...")
+@memo(16, show_spinner="Simulating and analysing the trial...")
 def simulated_headline(scenario: Scenario, seed: int) -> TrialHeadline:
     cohort = cached_cohort(scenario, seed)
     return TrialHeadline(km=kaplan_meier(cohort, landmarks=()), cox=cox(cohort),
                          risk_table=risk_table(cohort, times=_risk_times(float(cohort["time_days"].max()))))
 
 
-@st.cache_data(max_entries=8, show_spinner="Analysing your file...")
+@memo(8, show_spinner="Analysing your file...")
 def uploaded_analysis(df: pd.DataFrame, time: str, event: str, group: str, reference: str,
                       strata: tuple[str, ...] = (), covariates: tuple[str, ...] = (), tau: float | None = None,
                       landmarks: tuple[float, ...] = ()) -> TwoArmAnalysis:
@@ -111,8 +111,12 @@ def headline_metrics(result: TwoArmAnalysis, *, time_unit: str = "days") -> None
 
 
 def km_panel(result: TwoArmAnalysis, *, key_prefix: str, overlay: ExpectedTrial | None = None,
-             height: int = 640, title: str | None = None, time_unit: str = "days") -> None:
-    """Display toggles and the KM figure (toggles only re-draw)."""
+             height: int = 640, title: str | None = None, time_unit: str = "days", cache_key: object = None) -> None:
+    """Display toggles and the KM figure (toggles only re-draw).
+
+    ``cache_key`` (hashable, determining ``result`` and ``overlay``, e.g. the scenario, seed and analysis options)
+    lets the built figure be reused across runs and sessions.
+    """
     c1, c2, c3, c4 = st.columns(4)
     cumulative = c1.toggle("% recurred", key=f"{key_prefix}_cum",
                            help="Show the share who have had a recurrence (1 - KM) instead of the share recurrence-free.")
@@ -125,10 +129,18 @@ def km_panel(result: TwoArmAnalysis, *, key_prefix: str, overlay: ExpectedTrial 
         overlays = [("intervention", overlay.times, overlay.survival_intervention),
                     ("control", overlay.times, overlay.survival_control)]
     landmark_days = tuple(sorted(set(result.km.landmarks["time"].tolist()))) if len(result.km.landmarks) else ()
-    fig = F.km_figure(F.arm_curves_from_km(result.km), risk_table=F.risk_table_for_plot(result.risk_table),
-                      cumulative=cumulative, show_bands=bands, show_censors=censors, landmarks=landmark_days,
-                      overlay=overlays, height=height, title=title, time_unit=time_unit)
-    plot(fig, key=f"{key_prefix}_km")
+    options = dict(cumulative=cumulative, show_bands=bands, show_censors=censors, landmarks=landmark_days,
+                   height=height, title=title, time_unit=time_unit)
+    if cache_key is None:
+        plot(km_result_figure(result.km, result.risk_table, overlays, **options), key=f"{key_prefix}_km")
+    else:
+        plot_keyed((cache_key, bool(overlays)), km_result_figure, result.km, result.risk_table, overlays,
+                   key=f"{key_prefix}_km", **options)
+
+
+def km_result_figure(km: KaplanMeier, table: RiskTable, overlays: list, **options):
+    """The KM figure of an analysis (curves, risk table, optional expected overlays)."""
+    return F.km_figure(F.arm_curves_from_km(km), risk_table=F.risk_table_for_plot(table), overlay=overlays, **options)
 
 
 _GENERIC_PH_NOTE = (
@@ -199,7 +211,8 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
                                         "Hazard ratio": st.column_config.NumberColumn(format="%.3f")})
             forest = pd.DataFrame([{"label": name, "estimate": m.hr, "lower": m.lower, "upper": m.upper, "kind": "simulated"}
                                    for name, m in models if m is not None])
-            plot(F.estimate_forest_figure(forest, x_title="Hazard ratio (95% CI), log scale"), key=f"{key_prefix}_forest")
+            plot_cached(F.estimate_forest_figure, forest, x_title="Hazard ratio (95% CI), log scale",
+                        key=f"{key_prefix}_forest")
             if result.cox_adjusted is not None:
                 with st.expander("All terms of the adjusted model"):
                     st.dataframe(result.cox_adjusted.summary, hide_index=True)
@@ -208,7 +221,7 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
             left, right = st.columns([0.55, 0.45])
             with left:
                 lml = result.ph.loglog.rename(columns={"level": "arm", "log_minus_log_survival": "log_minus_log"})
-                plot(F.log_minus_log_figure(lml, title="Log-minus-log survival"), key=f"{key_prefix}_lml")
+                plot_cached(F.log_minus_log_figure, lml, title="Log-minus-log survival", key=f"{key_prefix}_lml")
             with right:
                 zph = result.ph.summary.copy()
                 zph["term"] = zph["term"].map(lambda t: "Global" if str(t).upper() == "GLOBAL" else _term_label(t))
@@ -266,9 +279,10 @@ def analysis_options(*, key_prefix: str, strata_choices: Sequence[str], covariat
 
 
 def render_analysis(result: TwoArmAnalysis, *, key_prefix: str, overlay: ExpectedTrial | None = None,
-                    time_unit: str = "days", title: str | None = None, ph_note: str | None = None) -> None:
+                    time_unit: str = "days", title: str | None = None, ph_note: str | None = None,
+                    cache_key: object = None) -> None:
     headline_metrics(result, time_unit=time_unit)
-    km_panel(result, key_prefix=key_prefix, overlay=overlay, title=title, time_unit=time_unit)
+    km_panel(result, key_prefix=key_prefix, overlay=overlay, title=title, time_unit=time_unit, cache_key=cache_key)
     detail_tabs(result, key_prefix=key_prefix, time_unit=time_unit, ph_note=ph_note)
 
 
@@ -278,4 +292,4 @@ def simulated_km_panel(scenario: Scenario, *, key_prefix: str, overlay: Expected
     if result is None:
         return
     headline_metrics(result)
-    km_panel(result, key_prefix=key_prefix, overlay=overlay, height=560)
+    km_panel(result, key_prefix=key_prefix, overlay=overlay, height=560, cache_key=("simulated", scenario, scenario.seed))
