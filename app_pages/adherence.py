@@ -139,12 +139,13 @@ with results:
     if expected_base is None or expected_new is None:
         st.stop()
     changed = whatif != base
-    m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Median, walking", format_days(expected_new.median_intervention),
+    m1, m2 = st.columns(2)
+    m3, m4 = st.columns(2)
+    m1.metric("Median, walking + education", format_days(expected_new.median_intervention),
               delta=(None if not changed or not (math.isfinite(expected_new.median_intervention)
                                                  and math.isfinite(expected_base.median_intervention))
                      else f"{expected_new.median_intervention - expected_base.median_intervention:+.0f} days"),
-              help="Expected median days to an activity-limiting recurrence in the walking arm (what-if).")
+              help="Expected median days to an activity-limiting recurrence with walking + education (what-if).")
     m2.metric("Median, control", format_days(expected_new.median_control),
               delta=(f"{expected_new.median_control - expected_base.median_control:+.0f} days"
                      if changed and math.isfinite(expected_new.median_control) and math.isfinite(expected_base.median_control)
@@ -154,9 +155,13 @@ with results:
                      else None), delta_color="inverse",
               help="Large-sample limit of the ITT Cox hazard ratio under the trial's follow-up.")
     walk12 = expected_new.walking_week12_intervention
-    m4.metric("Min/week, week 12", f"{walk12:.0f}",
+    m4.metric("Walking at week 12 (min/week)", f"{walk12:.0f}",
               delta=f"{walk12 - expected_base.walking_week12_intervention:+.0f}" if changed else None,
-              help="Mean in the walking arm; published: about 130 min/week.")
+              help="Mean with walking + education; published: about 130 min/week.")
+    if changed and abs(expected_new.median_control - expected_base.median_control) >= 0.5:
+        st.caption("**Why the control median moves.** Control participants also walk a little more over time on their "
+                   "own (spontaneous walking, an assumption). Under this dose-response that walking protects them "
+                   "too, so changing the dose-response (or the walking it acts on) changes the control arm as well.")
 
     cumulative = st.toggle("Show % recurred instead of % recurrence-free", key="adh_cumulative")
     lines = [
@@ -170,19 +175,21 @@ with results:
                key="adh_curves")
 
     table = W.whatif_table(expected_base, expected_new)
-    st.dataframe(table[["quantity", "baseline", "what_if", "change"]], hide_index=True,
-                 column_config={"quantity": st.column_config.TextColumn("", width="large"),
-                                "baseline": "Current scenario", "what_if": "What-if", "change": "Change"})
+    st.dataframe(table[["quantity", "baseline", "what_if", "change"]], hide_index=True, width="stretch",
+                 column_config={"quantity": st.column_config.TextColumn("Quantity", width="medium"),
+                                "baseline": st.column_config.TextColumn("Current", width="small"),
+                                "what_if": st.column_config.TextColumn("What-if", width="small"),
+                                "change": st.column_config.TextColumn("Change", width="small")})
     st.caption("Expected values for a trial of the scenario's size and follow-up; NNT = participants offered the "
                "programme per recurrence prevented by 12 months.")
 
-    b1, b2 = st.columns(2)
-    if b1.button("Make the what-if the current scenario", disabled=not changed, icon=":material/check:",
-                 help="Every page (and the link) then uses it. The effect is not re-fitted to the published trial; "
-                      "do that on the Scenario page."):
-        set_scenario(whatif)
-        st.rerun()
-    b2.page_link("app_pages/scenario_editor.py", label="Recalibrate on the Scenario page", icon=":material/tune:")
+    with st.container(horizontal=True):
+        if st.button("Use the what-if everywhere", disabled=not changed, icon=":material/check:",
+                     help="Makes the what-if the current scenario: every page (and the link) then uses it. The effect "
+                          "is not re-fitted to the published trial; do that on the Scenario page."):
+            set_scenario(whatif)
+            st.rerun()
+        st.page_link("app_pages/scenario_editor.py", label="Recalibrate on the Scenario page", icon=":material/tune:")
 
 left, right = st.columns(2, gap="large")
 with left:

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.errors import WalkBackInputError
+from analysis.formats import format_number, format_percent
 from analysis.studies.estimands import ESTIMANDS, EstimandSettings, estimand_replicates, estimate_estimands
 from analysis.plots.design import coverage_figure, estimands_figure
 from analysis.trial.scenario import Scenario, with_changes
@@ -116,11 +117,20 @@ if r2.button(f"Run {n_rep} trials", icon=":material/play_arrow:", key="est_run")
         st.stop()
     plot_keyed(("est_cov", scenario, n_rep, int(seed), settings), coverage_figure, reps.summary, level=settings.level,
                title="Coverage of the 95% CIs", key="est_cov")
-    show = reps.summary[["label", "truth", "mean_estimate", "bias", "bias_mcse", "empirical_se", "mean_se",
-                         "coverage", "coverage_mcse"]].copy()
-    show.columns = ["Estimand", "Truth", "Mean estimate", "Bias (log scale for HR)", "Bias MC SE",
-                    "Empirical SE", "Mean model SE", "Coverage", "Coverage MC SE"]
-    st.dataframe(show.round(4), hide_index=True)
+    r = reps.summary
+    show = pd.DataFrame({
+        "Estimand": r["label"],
+        "Coverage (MC SE)": [f"{format_percent(c)} ({format_percent(se)})" for c, se in zip(r["coverage"], r["coverage_mcse"])],
+        "Truth": [format_number(v, 3) for v in r["truth"]],
+        "Mean estimate": [format_number(v, 3) for v in r["mean_estimate"]],
+        "Bias (MC SE)": [f"{format_number(b, 3)} ({format_number(se, 2)})" for b, se in zip(r["bias"], r["bias_mcse"])],
+        "SE: empirical / model": [f"{format_number(a, 3)} / {format_number(b, 3)}"
+                                  for a, b in zip(r["empirical_se"], r["mean_se"])],
+    })
+    st.dataframe(show, hide_index=True, width="stretch",
+                 column_config={"Estimand": st.column_config.TextColumn(width="large")})
+    st.caption("Bias is on the log scale for hazard ratios. Coverage: share of trials whose 95% CI contains the "
+               "truth; its Monte Carlo SE says how far from 95% chance alone can put it.")
 else:
     st.caption("Press Run to see bias and coverage of each estimator over replicate trials "
                f"({', '.join(label for label, _ in ESTIMANDS.values())}).")

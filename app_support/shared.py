@@ -264,9 +264,21 @@ def _detach_title(fig: Any) -> tuple[Any, str | None]:
     return fig, title
 
 
+def _frozen(fig: Any) -> Any:
+    """A cached figure that hands out its spec without rebuilding it.
+
+    ``st.plotly_chart`` calls ``fig.to_dict()`` on every run, which deep-copies the figure and re-encodes every
+    array; a figure that never changes can give the same dict each time (Streamlit only reads it).
+    """
+    spec = fig.to_dict()
+    fig.to_dict = lambda: spec
+    return fig
+
+
 @memo(256)
 def _built_figure(_builder: Callable[..., Any], builder_name: str, args: tuple, kwargs: dict) -> tuple[Any, str | None]:
-    return _detach_title(_builder(*args, **kwargs))
+    fig, title = _detach_title(_builder(*args, **kwargs))
+    return _frozen(fig), title
 
 
 def figure(builder: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
@@ -281,7 +293,8 @@ def figure(builder: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any,
 @memo(256)
 def _keyed_figure(_builder: Callable[..., Any], _args: tuple, builder_name: str, cache_key: Any,
                   kwargs: dict) -> tuple[Any, str | None]:
-    return _detach_title(_builder(*_args, **kwargs))
+    fig, title = _detach_title(_builder(*_args, **kwargs))
+    return _frozen(fig), title
 
 
 def plot_keyed(cache_key: Any, builder: Callable[..., Any], *args: Any, key: str | None = None, **kwargs: Any) -> None:

@@ -96,7 +96,8 @@ def headline_metrics(result: TwoArmAnalysis, *, time_unit: str = "days") -> None
     curves = {c.level: c for c in result.km.curves}
     other, reference = result.km.curves[1].level, result.km.curves[0].level
     digits = 0 if time_unit == "days" else 1
-    cols = st.columns(4)
+    # Two by two: four metrics in one row are cut ("Walki...", "2...") on narrow screens.
+    cols = [*st.columns(2), *st.columns(2)]
     for col, level in zip(cols[:2], (other, reference)):
         c = curves[level]
         col.metric(f"Median, {F.arm_label(level).lower() if level in F.ARM_LABELS else level}", _fmt_time(c.median, time_unit),

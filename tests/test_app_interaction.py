@@ -46,13 +46,13 @@ def slider(at: AppTest, label: str):
 # --------------------------------------------------------------------------- adherence what-if
 def test_raising_adherence_lengthens_the_displayed_intervention_median(walkback):
     at = app_on("adherence.py")
-    before = days(metric(at, "Median, walking"))
+    before = days(metric(at, "Median, walking + education"))
     assert before == pytest.approx(208, abs=1)
     slider(at, "Mean adherence among starters").set_value(1.0)
     slider(at, "Never start the programme").set_value(0.0)
     at.run()
     assert not at.exception
-    after = days(metric(at, "Median, walking"))
+    after = days(metric(at, "Median, walking + education"))
     assert after > before + 10
     expected = expected_trial(with_changes(walkback, {"adherence.mean_adherence": 1.0, "adherence.never_start": 0.0}))
     assert after == pytest.approx(expected.median_intervention, abs=1)
@@ -64,8 +64,8 @@ def test_lowering_adherence_shortens_it_and_can_be_made_current(walkback):
     at = app_on("adherence.py")
     slider(at, "Mean adherence among starters").set_value(0.3)
     at.run()
-    assert days(metric(at, "Median, walking")) < 200
-    next(b for b in at.button if b.label == "Make the what-if the current scenario").click()
+    assert days(metric(at, "Median, walking + education")) < 200
+    next(b for b in at.button if b.label == "Use the what-if everywhere").click()
     at.run()
     assert not at.exception
     current = at.session_state[SCENARIO_KEY]

@@ -269,7 +269,9 @@ def km_figure(curves: Sequence[ArmCurve], *, risk_table: pd.DataFrame | None = N
                 x=[0, c.median, c.median], y=[level, level, 0], mode="lines",
                 line=dict(color=colour, width=1, dash="dot"), hoverinfo="skip", showlegend=False,
                 legendgroup=label), row=1, col=1)
-            right = i == 0  # first arm (walking) labelled right of its line, the other left: no overlap
+            # The longer median is labelled right of its line and the shorter one left, whichever arm it is.
+            others = [o.median for j, o in enumerate(curves) if j != i and o.median is not None and math.isfinite(o.median)]
+            right = all(c.median > m or (c.median == m and i == 0) for m in others)
             fig.add_annotation(x=c.median, y=3, text=f"{c.median:.0f} d" if time_unit == "days" else f"{c.median:.3g}",
                                showarrow=False, xanchor="left" if right else "right", xshift=3 if right else -3,
                                font=dict(size=11, color=colour), row=1, col=1)
