@@ -9,23 +9,12 @@ import streamlit as st
 
 from analysis.errors import WalkBackInputError
 from analysis.formats import format_number, format_percent
-from analysis.studies.estimands import ESTIMANDS, EstimandSettings, estimand_replicates, estimate_estimands
+from analysis.studies.estimands import ESTIMANDS
 from analysis.plots.design import coverage_figure, estimands_figure
-from analysis.trial.scenario import Scenario, with_changes
-from analysis.simulate.engine import simulate_trial
+from analysis.trial.scenario import with_changes
 
-from app_support.shared import memo, current_scenario, plot_keyed, remember, remembered, seed_input, set_scenario
-
-
-@memo(16, show_spinner="Simulating the trial and computing the true effects...")
-def one_trial(scenario: Scenario, seed: int, settings: EstimandSettings):
-    cohort = simulate_trial(scenario, seed=seed, potential_outcomes=True)
-    return estimate_estimands(cohort, scenario, settings)
-
-
-@memo(8, show_spinner="Running the replicate trials...")
-def many_trials(scenario: Scenario, n_replicates: int, seed: int, settings: EstimandSettings):
-    return estimand_replicates(scenario, n_replicates, seed, settings)
+from app_support.studies_cache import ESTIMAND_DEFAULTS, estimand_settings, many_estimand_trials, one_estimand_trial
+from app_support.shared import current_scenario, plot_keyed, remember, remembered, seed_input, set_scenario
 
 
 st.title("Estimands")
@@ -43,12 +32,15 @@ with st.expander("Healthy-adherer confounding and definitions", expanded=True, i
                     remembered("est_rho", float(base.adherence.healthy_adherer_correlation)), 0.01, key="est_rho", help="Above 0, people who adhere would have done better anyway.")
     never = c3.slider("Share who never start", 0.0, 1.0, remembered("est_never", float(base.adherence.never_start)), 0.01,
                       key="est_never", format="percent")
-    remember("est_risk_sd", risk_sd), remember("est_rho", rho), remember("est_never", never)
+    for name, value in (("est_risk_sd", risk_sd), ("est_rho", rho), ("est_never", never)):
+        remember(name, value)
     d1, d2, d3, d4 = st.columns(4)
-    threshold = d1.slider("Per-protocol adherence threshold", 0.0, 1.0, 0.6, 0.05, key="est_threshold",
+    threshold = d1.slider("Per-protocol adherence threshold", 0.0, 1.0, ESTIMAND_DEFAULTS["adherence_threshold"], 0.05,
+                          key="est_threshold",
                           help="Intervention participants reaching at least this share of the walking target count "
                                "as adherent.")
-    dose = d2.slider("As-treated dose threshold (min/week, week 12)", 30, 200, 120, 10, key="est_dose")
+    dose = d2.slider("As-treated dose threshold (min/week, week 12)", 30, 200,
+                     int(ESTIMAND_DEFAULTS["dose_threshold_minutes"]), 10, key="est_dose")
     complier = d3.radio("Complier", ["started", "adherent"], key="est_complier", horizontal=True,
                         help="'started': would start the programme if offered (the IV assumptions hold). "
                              "'adherent': would reach the adherence threshold (starters below it still benefit, "
@@ -63,10 +55,9 @@ try:
     scenario = with_changes(base, {"outcome.baseline_risk_sd": float(risk_sd),
                                    "adherence.healthy_adherer_correlation": float(rho),
                                    "adherence.never_start": float(never)})
-    days = min(landmark_months * 365.25 / 12, scenario.design.max_followup_days)
-    settings = EstimandSettings(adherence_threshold=float(threshold), dose_threshold_minutes=float(dose),
-                                landmark_days=days, tau_days=days, complier=complier)
-    result = one_trial(scenario, int(seed), settings)
+    settings = estimand_settings(scenario, adherence_threshold=threshold, dose_threshold_minutes=dose,
+                                 landmark_months=landmark_months, complier=complier)
+    result = one_estimand_trial(scenario, int(seed), settings)
 except WalkBackInputError as exc:
     st.error(f"These settings cannot be analysed: {exc}", icon=":material/error:")
     st.stop()
@@ -111,7 +102,7 @@ if r2.button(f"Run {n_rep} trials", icon=":material/play_arrow:", key="est_run")
         st.session_state.get("est_last") == (scenario, n_rep, int(seed), settings):
     st.session_state["est_last"] = (scenario, n_rep, int(seed), settings)
     try:
-        reps = many_trials(scenario, int(n_rep), int(seed), settings)
+        reps = many_estimand_trials(scenario, int(n_rep), int(seed), settings)
     except WalkBackInputError as exc:
         st.error(f"The replicate run failed: {exc}", icon=":material/error:")
         st.stop()

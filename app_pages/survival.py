@@ -7,6 +7,7 @@ import streamlit as st
 from app_support.shared import cached_expected, current_scenario, guarded, page_header, seed_input
 from app_support.survival_view import (
     BASELINE_COVARIATES,
+    DEFAULT_COVARIATES,
     STRATIFICATION,
     analysis_options,
     ph_note_for,
@@ -27,7 +28,7 @@ info_col.caption(f"{scenario.design.n_intervention} walking + education, {scenar
                  f"follow-up {scenario.design.max_followup_months:.0f} months at most. Stratified analyses use the "
                  "trial's stratification factors; adjusted analyses use baseline covariates only.")
 options = analysis_options(key_prefix="surv", strata_choices=STRATIFICATION, covariate_choices=BASELINE_COVARIATES,
-                           default_strata=STRATIFICATION, default_covariates=("age_years", "sex", "history_gt2_episodes"),
+                           default_strata=STRATIFICATION, default_covariates=DEFAULT_COVARIATES,
                            max_time=scenario.design.max_followup_days)
 result = guarded(lambda: simulated_analysis(scenario, int(seed), **options), "Analysing the simulated trial")
 expected = guarded(lambda: cached_expected(scenario), "The scenario's expected curves")

@@ -36,6 +36,19 @@ from app_support.shared import memo, cached_cohort, guarded, plot, plot_cached, 
 DAYS_PER_MONTH = 365.25 / 12
 BASELINE_COVARIATES = ("age_years", "sex", "history_gt2_episodes", "referral", "baseline_walking_minutes")
 STRATIFICATION = ("history_gt2_episodes", "referral")
+#: The Survival page's default adjustment, RMST horizon and landmarks.
+DEFAULT_COVARIATES = ("age_years", "sex", "history_gt2_episodes")
+DEFAULT_TAU_MONTHS = 12
+DEFAULT_LANDMARK_MONTHS = (6, 12, 24)
+
+
+def survival_defaults(max_time: float) -> dict:
+    """What :func:`analysis_options` returns on the Survival page while nobody has touched it (warm-up uses it)."""
+    months_max = int(max_time // DAYS_PER_MONTH)
+    return {"strata": STRATIFICATION, "covariates": DEFAULT_COVARIATES,
+            "tau": min(DEFAULT_TAU_MONTHS, months_max) * DAYS_PER_MONTH,
+            "landmarks": tuple(sorted(m * DAYS_PER_MONTH for m in DEFAULT_LANDMARK_MONTHS
+                                      if m * DAYS_PER_MONTH <= max_time))}
 
 
 @memo(32, show_spinner="Analysing the simulated trial...")
@@ -265,8 +278,10 @@ def analysis_options(*, key_prefix: str, strata_choices: Sequence[str], covariat
                                    key=f"{key_prefix}_cov")
         months_max = int(max_time // DAYS_PER_MONTH) if time_unit == "days" and math.isfinite(max_time) else 0
         if months_max >= 2:  # a slider needs two whole months at least (min < max)
-            tau_months = a.slider("RMST horizon (months)", 1, months_max, min(12, months_max), key=f"{key_prefix}_tau")
-            landmark_months = b.multiselect("Landmarks (months)", [3, 6, 12, 18, 24, 36], default=[6, 12, 24],
+            tau_months = a.slider("RMST horizon (months)", 1, months_max, min(DEFAULT_TAU_MONTHS, months_max),
+                                  key=f"{key_prefix}_tau")
+            landmark_months = b.multiselect("Landmarks (months)", [3, 6, 12, 18, 24, 36],
+                                            default=list(DEFAULT_LANDMARK_MONTHS),
                                             key=f"{key_prefix}_lm")
             tau = tau_months * DAYS_PER_MONTH
             landmarks = tuple(sorted(m * DAYS_PER_MONTH for m in landmark_months if m * DAYS_PER_MONTH <= max_time))
