@@ -176,10 +176,10 @@ with results:
 
     table = W.whatif_table(expected_base, expected_new)
     st.dataframe(table[["quantity", "baseline", "what_if", "change"]], hide_index=True, width="stretch",
-                 column_config={"quantity": st.column_config.TextColumn("Quantity", width="medium"),
-                                "baseline": st.column_config.TextColumn("Current", width="small"),
-                                "what_if": st.column_config.TextColumn("What-if", width="small"),
-                                "change": st.column_config.TextColumn("Change", width="small")})
+                 column_config={"quantity": st.column_config.TextColumn("Quantity", width=320),
+                                "baseline": st.column_config.TextColumn("Current", width=68),
+                                "what_if": st.column_config.TextColumn("What-if", width=68),
+                                "change": st.column_config.TextColumn("Change", width=84)})
     st.caption("Expected values for a trial of the scenario's size and follow-up; NNT = participants offered the "
                "programme per recurrence prevented by 12 months.")
 

@@ -10,7 +10,7 @@ import streamlit as st
 from analysis.model.calibration import EVENTS_TOLERANCE, TOLERANCE, CalibrationReport, calibrated_fields
 from analysis.errors import ScenarioError
 from analysis.trial.scenario import ASSUMPTIONS, Scenario, scenario_from_json, with_changes
-from analysis.trial.sharing import CHOICE_LABELS, encode_scenario, field_label, format_field, parse_field_text
+from analysis.trial.sharing import CHOICE_LABELS, field_label, format_field, parse_field_text
 from app_support.shared import (
     baseline_scenario,
     cached_calibration,
@@ -79,7 +79,7 @@ if recalibrate:
         st.error(f"Calibration failed for this scenario: {exc}")
     if report is not None:
         st.session_state[REPORT_KEY] = report
-        set_scenario(report.scenario)
+        set_scenario(report.scenario, calibrated_from=scenario)
         st.rerun()
 
 last: CalibrationReport | None = st.session_state.get(REPORT_KEY)
@@ -109,7 +109,11 @@ else:
         "relative_residual": st.column_config.NumberColumn("Off by (%)", format="%.2f"),
         "met": "Met", "kind": "Published or derived", "role": "Role"})
     missed = table[(table.role == "target") & (table.met == "no")]
-    if len(missed):
+    already_tried = last is not None and last.scenario == scenario and not last.converged
+    if len(missed) and already_tried:
+        st.warning("Recalibration cannot reproduce " + "; ".join(missed.target) + " with these assumptions (see the "
+                   "message above); change the assumptions rather than recalibrate again.", icon=":material/warning:")
+    elif len(missed):
         st.warning("This scenario no longer reproduces: " + "; ".join(missed.target) + ". Press "
                    "**Recalibrate to the published trial** to re-solve the free parameters.",
                    icon=":material/warning:")
@@ -174,21 +178,22 @@ if submitted:
             if entered != current:
                 changes[path] = entered
         new = with_changes(scenario, changes) if changes else scenario
+        user_set = None
         if also_recalibrate:
             report_new = cached_calibration(new)
             st.session_state[REPORT_KEY] = report_new
-            new = report_new.scenario
+            new, user_set = report_new.scenario, new
     except ScenarioError as exc:
         st.error(f"Not applied: {exc}", icon=":material/error:")
     except (ValueError, ArithmeticError) as exc:
         st.error(f"Not applied: calibration failed ({exc})", icon=":material/error:")
     else:
-        set_scenario(new)
+        set_scenario(new, calibrated_from=user_set)
         st.rerun()
 
 # --------------------------------------------------------------------------- share and JSON
 st.subheader("Share or save")
-params = encode_scenario(scenario, base)
+params = dict(st.query_params.to_dict())  # what the router wrote: the user's settings (and cal=1 after a calibration)
 try:
     page_url = str(st.context.url or "").split("?")[0]
 except Exception:  # st.context.url is unavailable in some test harnesses

@@ -156,7 +156,7 @@ if result is not None and expected is not None:
              "upper": max(curves["control"].median_lower, curves["control"].median_upper), "kind": "simulated"},
         ])
         plot_cached(F.estimate_forest_figure, medians, reference_line=None, log_x=False,
-                    x_title="Median days to recurrence", title="Medians (95% CI)", key="trial_medians")
+                    x_title="Days", title="Median days to recurrence (95% CI)", key="trial_medians")
 
 with st.expander("What was not published, and what the simulation assumes instead"):
     st.markdown("The trial did not publish these, so the simulator treats them as adjustable **assumptions** "

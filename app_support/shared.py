@@ -25,6 +25,9 @@ SCENARIO_KEY = "walkback_scenario"
 WRITTEN_KEY = "walkback_scenario_params"
 VERSION_KEY = "walkback_scenario_version"
 LINK_ERROR_KEY = "walkback_link_error"
+#: (what the user set, its calibration) when the current scenario came from a calibration: the link then carries
+#: the first and ``cal=1`` instead of the solved values.
+CALIBRATED_FROM_KEY = "walkback_calibrated_from"
 
 T = TypeVar("T")
 
@@ -90,8 +93,23 @@ def _params_now() -> dict[str, str]:
     return {k: v for k, v in st.query_params.to_dict().items() if k not in IGNORED_PARAMS}
 
 
+def _calibrated_from(scenario: Scenario) -> Scenario | None:
+    pair = st.session_state.get(CALIBRATED_FROM_KEY)
+    return pair[0] if pair is not None and pair[1] == scenario and scenario != baseline_scenario() else None
+
+
+def _recalibrate(scenario: Scenario) -> Scenario:
+    """What a ``cal=1`` link asks for: the calibration of what the user set (cached, so a link opens quickly)."""
+    try:
+        solved = cached_calibration(scenario).scenario
+    except (ValueError, ArithmeticError) as exc:
+        raise ShareError(f"the link's scenario could not be recalibrated ({exc})") from None
+    st.session_state[CALIBRATED_FROM_KEY] = (scenario, solved)
+    return solved
+
+
 def _write_params(scenario: Scenario) -> None:
-    encoded = encode_scenario(scenario, baseline_scenario())
+    encoded = encode_scenario(scenario, baseline_scenario(), calibrated_from=_calibrated_from(scenario))
     current = _params_now()
     if current != encoded:
         for key in current:
@@ -113,7 +131,7 @@ def sync_scenario_with_url() -> Scenario:
     have = SCENARIO_KEY in st.session_state
     if not have or (params and params != st.session_state.get(WRITTEN_KEY)):
         try:
-            scenario = decode_scenario(params, base=base) if params else base
+            scenario = decode_scenario(params, base=base, recalibrate=_recalibrate) if params else base
             st.session_state.pop(LINK_ERROR_KEY, None)
         except ShareError as exc:
             scenario = st.session_state.get(SCENARIO_KEY, base)
@@ -137,8 +155,13 @@ def scenario_version() -> int:
     return int(st.session_state.get(VERSION_KEY, 0))
 
 
-def set_scenario(scenario: Scenario) -> None:
-    """Make ``scenario`` current (session and URL)."""
+def set_scenario(scenario: Scenario, *, calibrated_from: Scenario | None = None) -> None:
+    """Make ``scenario`` current (session and URL).
+
+    ``calibrated_from``: the scenario whose calibration ``scenario`` is, so the link carries what the user set.
+    """
+    if calibrated_from is not None:
+        st.session_state[CALIBRATED_FROM_KEY] = (calibrated_from, scenario)
     if scenario != st.session_state.get(SCENARIO_KEY):
         st.session_state[VERSION_KEY] = scenario_version() + 1
     st.session_state[SCENARIO_KEY] = scenario
@@ -168,6 +191,8 @@ def describe_changes(scenario: Scenario) -> list[str]:
     encoded = encode_scenario(scenario, baseline_scenario())
     out = []
     for alias in encoded:
+        if alias not in PARAM_ALIASES:
+            continue
         if alias == "seed" and scenario.seed == baseline_scenario().seed:
             continue
         path = PARAM_ALIASES[alias]

@@ -220,6 +220,19 @@ def test_recalibrate_button_restores_the_published_targets(walkback):
     assert any("Recalibrated" in s.value for s in at.success)
     report = at.dataframe[0].value
     assert (report.loc[report.role == "target", "met"] == "yes").all()
+    # The link carries what the user set and cal=1, not the solved 17-digit values; it reopens to the same scenario.
+    params = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert params["ns"] == "0.3" and params["cal"] == "1" and "beta" not in params and "scale" not in params, params
+    again = app_on("trial.py", params)
+    assert again.session_state[SCENARIO_KEY] == solved
+
+
+def test_exponential_baseline_recalibration_does_not_loop():
+    at = app_on("scenario_editor.py", {"bl": "exponential"})
+    next(b for b in at.button if b.label == "Recalibrate to the published trial").click()
+    at.run()
+    assert not at.exception
+    assert not any("Press" in w.value and "Recalibrate" in w.value for w in at.warning), [w.value for w in at.warning]
 
 
 def test_exponential_baseline_recalibration_explains_why_it_fails():

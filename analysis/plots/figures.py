@@ -634,7 +634,8 @@ def log_minus_log_figure(data: pd.DataFrame, *, title: str | None = None, height
 
 
 def estimate_forest_figure(rows: pd.DataFrame, *, reference_line: float | None = 1.0, log_x: bool = True,
-                           x_title: str = "Hazard ratio", title: str | None = None, height: int | None = None) -> go.Figure:
+                           x_title: str = "Hazard ratio", title: str | None = None, height: int | None = None,
+                           favours: tuple[str, str] | None = ("walking + education", "control")) -> go.Figure:
     """Dot-and-whisker plot comparing estimates, e.g. published vs simulated hazard ratios.
 
     Parameters
@@ -642,6 +643,9 @@ def estimate_forest_figure(rows: pd.DataFrame, *, reference_line: float | None =
     rows : DataFrame
         Columns ``label``, ``estimate``, ``lower``, ``upper`` and optionally ``kind``
         ("published", "simulated", "expected", ...) which sets the marker.
+    favours : (left, right), optional
+        Arms favoured below and above the reference line (hazard ratios below 1 favour the
+        first arm); written at the line. None leaves it out.
 
     Examples
     --------
@@ -667,7 +671,18 @@ def estimate_forest_figure(rows: pd.DataFrame, *, reference_line: float | None =
                            + "<extra></extra>")))
     if reference_line is not None:
         fig.update_layout(shapes=[_vline(reference_line, color="#bbb", width=1)])
+        if favours:
+            # Which side of "no difference" favours which arm, written at the line itself.
+            fig.add_annotation(x=math.log10(reference_line) if log_x else reference_line, y=1.0, yref="paper",
+                               yanchor="bottom", xanchor="right", showarrow=False, text=f"← favours {favours[0]}  ",
+                               font=dict(size=11, color=NEUTRAL))
+            fig.add_annotation(x=math.log10(reference_line) if log_x else reference_line, y=1.0, yref="paper",
+                               yanchor="bottom", xanchor="left", showarrow=False, text=f"  favours {favours[1]} →",
+                               font=dict(size=11, color=NEUTRAL))
     if log_x:
         fig.update_xaxes(type="log")
-    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1])
-    return _base_layout(fig, title=title, height=height or (90 + 46 * len(rows)), x_title=x_title)
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], automargin=True)
+    fig = _base_layout(fig, title=title, height=height or (110 + 46 * len(rows)), x_title=x_title)
+    if reference_line is not None and favours:
+        fig.update_layout(margin=dict(t=max(fig.layout.margin.t or 0, 40)))
+    return fig

@@ -14,14 +14,14 @@ names the parameter; nothing else escapes.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any
 
 from ..errors import ScenarioError
 from .scenario import Scenario, scenario_from_dict
 
-__all__ = ["FIELD_LABELS", "CHOICE_LABELS", "field_label", "describe_value", "ShareError", "PARAM_ALIASES", "IGNORED_PARAMS", "encode_scenario", "decode_scenario", "scenario_query_keys",
+__all__ = ["CALIBRATE_PARAM", "FIELD_LABELS", "CHOICE_LABELS", "field_label", "describe_value", "ShareError", "PARAM_ALIASES", "IGNORED_PARAMS", "encode_scenario", "decode_scenario", "scenario_query_keys",
            "parse_field_text", "format_field"]
 
 #: Short query-parameter name -> dotted scenario field. Every field of a scenario has one.
@@ -143,6 +143,10 @@ def describe_value(path: str, value: Any) -> str:
         return ", ".join(describe_value(path, v) for v in value)
     return str(value)
 
+#: A link parameter saying "then recalibrate": the link carries what the user set, and the calibrated values are
+#: re-solved on opening (the calibration's own output), never written as 17-digit user parameters.
+CALIBRATE_PARAM = "cal"
+
 #: Query parameters that belong to Streamlit or to pages, never to the scenario; decoding skips them.
 IGNORED_PARAMS = frozenset({"embed", "embed_options", "page", "tab"})
 
@@ -177,7 +181,8 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-def encode_scenario(scenario: Scenario, base: Scenario | None = None) -> dict[str, str]:
+def encode_scenario(scenario: Scenario, base: Scenario | None = None, *,
+                    calibrated_from: Scenario | None = None) -> dict[str, str]:
     """Query parameters for ``scenario``: fields that differ from ``base``, plus the seed.
 
     Parameters
@@ -186,6 +191,9 @@ def encode_scenario(scenario: Scenario, base: Scenario | None = None) -> dict[st
     base : Scenario, optional
         The scenario a link without parameters means (the app passes the calibrated default).
         Defaults to ``Scenario()``.
+    calibrated_from : Scenario, optional
+        When ``scenario`` is the calibration of this scenario, the link carries this one (what
+        the user set) plus ``cal=1``, and :func:`decode_scenario` re-solves the calibration.
 
     Returns
     -------
@@ -199,8 +207,12 @@ def encode_scenario(scenario: Scenario, base: Scenario | None = None) -> dict[st
     {'ns': '0.2', 'seed': '7'}
     >>> decode_scenario(encode_scenario(s)) == s
     True
+    >>> encode_scenario(s, calibrated_from=with_changes(s, {"adherence.never_start": 0.3}))
+    {'ns': '0.3', 'seed': '7', 'cal': '1'}
     """
     base = base if base is not None else Scenario()
+    if calibrated_from is not None:
+        return {**encode_scenario(calibrated_from, base), CALIBRATE_PARAM: "1"}
     out: dict[str, str] = {}
     for alias, path in PARAM_ALIASES.items():
         if path == "seed":
@@ -274,13 +286,17 @@ def parse_field_text(path: str, text: str, base: Scenario | None = None) -> Any:
     return _parse(None, path, str(text), _get(base, path))
 
 
-def decode_scenario(params: Mapping[str, Any], base: Scenario | None = None) -> Scenario:
+def decode_scenario(params: Mapping[str, Any], base: Scenario | None = None, *,
+                    recalibrate: Callable[[Scenario], Scenario] | None = None) -> Scenario:
     """The scenario described by query parameters (missing fields come from ``base``).
 
     Accepts the short aliases of :data:`PARAM_ALIASES` and, for hand-written links, the dotted
     field names (``adherence.never_start=0.2``). A repeated parameter (a list value) uses its
     last occurrence, as browsers and ``st.query_params`` do. Parameters in
     :data:`IGNORED_PARAMS` are skipped.
+
+    A link with ``cal=1`` (see :func:`encode_scenario`) is decoded and then passed to
+    ``recalibrate`` (the app passes the calibration); without ``recalibrate`` such a link is refused.
 
     Raises
     ------
@@ -304,6 +320,14 @@ def decode_scenario(params: Mapping[str, Any], base: Scenario | None = None) -> 
     if not isinstance(params, Mapping):
         raise ShareError("link parameters must be name=value pairs")
     relevant = {k: v for k, v in params.items() if k not in IGNORED_PARAMS}
+    if CALIBRATE_PARAM in relevant:
+        flag = relevant.pop(CALIBRATE_PARAM)
+        flag = flag[-1] if isinstance(flag, (list, tuple)) and flag else flag
+        if str(flag) != "1":
+            raise ShareError(f"link parameter {CALIBRATE_PARAM}={flag!r} must be 1 (recalibrate) or left out")
+        if recalibrate is None:
+            raise ShareError("this link asks for the scenario to be recalibrated, which needs the calibration")
+        return recalibrate(decode_scenario(relevant, base))
     if len(relevant) > MAX_PARAMS:
         raise ShareError(f"the link has {len(relevant)} parameters; a scenario uses at most {len(PARAM_ALIASES)}")
     nested: dict[str, Any] = {}
