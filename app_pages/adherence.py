@@ -55,7 +55,7 @@ with controls:
         st.markdown("**Adherence** · assumptions, not published")
         never_start = st.slider("Never start the programme", 0.0, 1.0, float(base.adherence.never_start), 0.01,
                                 format="percent", key=key("never_start"),
-                                help="Share of the walking arm who never attend (no walking increase, no education).")
+                                help="Share of the walking + education group who never attend (no walking increase, no education).")
         mean_adherence = st.slider("Mean adherence among starters", 0.0, 1.0, float(base.adherence.mean_adherence), 0.01,
                                    format="percent", key=key("mean_adherence"),
                                    help="Average share of the weekly walking target reached at the plateau.")

@@ -49,7 +49,7 @@ with st.expander("Healthy-adherer confounding and definitions", expanded=True, i
     months = [m for m in (6, 12, 18, 24) if m <= max_months] or [float(max_months)]
     landmark_months = d4.select_slider("Landmark and RMST horizon (months)", months, value=12 if 12 in months else months[-1],
                                        key="est_landmark")
-    seed = seed_input(label="Trial seed")
+    seed = seed_input(st.columns([0.3, 0.7])[0], label="Trial seed")
 
 try:
     scenario = with_changes(base, {"outcome.baseline_risk_sd": float(risk_sd),
@@ -71,7 +71,7 @@ if scenario != base:
         set_scenario(scenario)
         st.rerun()
 st.subheader("One trial")
-st.caption(f"Complier share observed in the intervention arm: {100 * result.complier_share:.1f}%. "
+st.caption(f"Complier share observed with walking + education: {100 * result.complier_share:.1f}%. "
            "Crosses mark the true values (from 200,000 simulated participants' outcomes under both arms).")
 plot_keyed(("est_forest", scenario, int(seed), settings), estimands_figure, result.summary, key="est_forest")
 

@@ -54,8 +54,8 @@ if run is None:
 
 
 @st.fragment(run_every=0.5)
-def progress_panel() -> None:
-    current = jobs.get(key)
+def progress_panel(watched: tuple = key) -> None:  # bound now: the page may show an earlier run below
+    current = jobs.get(watched)
     if current is None:
         return
     if current.running:
@@ -66,12 +66,21 @@ def progress_panel() -> None:
         st.rerun()  # full rerun: draw the results
 
 
+LAST_KEY = "rep_last_finished"
 if run.running:
     progress_panel()
-    st.stop()
+    previous = st.session_state.get(LAST_KEY)
+    earlier = jobs.get(previous) if previous is not None else None
+    if earlier is None or earlier.running:
+        st.stop()
+    # Keep the last finished run on screen while the new one works.
+    st.caption(f"Shown below until the new run finishes: the previous run ({earlier.total} trials, seed "
+               f"{previous[2]}{'' if previous[0] == scenario else ', earlier scenario'}).")
+    run, key = earlier, previous
 
 try:
     result = run.result()
+    st.session_state[LAST_KEY] = key
 except Cancelled:
     jobs.forget(key)
     st.warning("The run was stopped. Press Run to start again.", icon=":material/stop_circle:")

@@ -102,6 +102,7 @@ else:
     table["relative_residual"] = (100 * table["relative_residual"]).round(2)
     table["tolerance"] = (100 * table["tolerance"]).round(1)
     table["met"] = table["met"].map({True: "yes", False: "no"})
+    table["target"] = table["target"].str.replace("intervention", "walking + education", regex=False)
     st.dataframe(table.drop(columns=["tolerance"]), hide_index=True, column_config={
         "target": st.column_config.TextColumn("Target", width="large"),
         "published": st.column_config.NumberColumn("Published", format="%.2f"),

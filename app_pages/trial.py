@@ -39,14 +39,20 @@ months). At any moment, the walking + education group had about **{100 * (1 - hr
 
 
 
+CARD_WIDTH = 420  # px: two fit beside each other on a laptop screen, one per row on a narrow one
+
+
 def card_table(rows: list[tuple[str, str, str]]) -> str:
     """A small Markdown table (quantity, value, 95% CI): it wraps on narrow screens where metrics would be cut."""
     return "| | | 95% CI |\n|---|---|---|\n" + "\n".join(f"| {q} | **{v}** | {ci} |" for q, v, ci in rows)
 
 
-published_col, simulated_col = st.columns(2, gap="large")
+# Two cards side by side that wrap onto one column on narrow screens (fixed columns squeeze their tables).
+cards = st.container(horizontal=True, gap="medium")
+published_col = cards.container(border=True, width=CARD_WIDTH)
+simulated_col = cards.container(border=True, width=CARD_WIDTH)
 with published_col:
-    with st.container(border=True):
+    with st.container():
         st.markdown("#### Published · Lancet 2024")
         st.markdown(card_table([
             ("Median days to recurrence, walking + education", f"{med_i.value}", f"{med_i.ci[0]} to {med_i.ci[1]}"),
@@ -74,7 +80,7 @@ result = guarded(lambda: simulated_headline(scenario, scenario.seed), "Simulatin
 expected = guarded(lambda: cached_expected(scenario), "The scenario's expected results")
 
 with simulated_col:
-    with st.container(border=True):
+    with st.container():
         label = "the calibrated WalkBack scenario" if is_default(scenario) else "your modified scenario"
         st.markdown(f"#### Simulated · one trial of {label}")
         if result is not None:

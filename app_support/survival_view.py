@@ -131,7 +131,9 @@ def km_panel(result: TwoArmAnalysis, *, key_prefix: str, overlay: ExpectedTrial 
     ``cache_key`` (hashable, determining ``result`` and ``overlay``, e.g. the scenario, seed and analysis options)
     lets the built figure be reused across runs and sessions.
     """
-    c1, c2, c3, c4 = st.columns(4)
+    # A wrapping row: four toggles in fixed columns are cut ("% re...", "Censor ...") on narrow screens.
+    row = st.container(horizontal=True, gap="medium")
+    c1 = c2 = c3 = c4 = row
     cumulative = c1.toggle("% recurred", key=f"{key_prefix}_cum",
                            help="Show the share who have had a recurrence (1 - KM) instead of the share recurrence-free.")
     bands = c2.toggle("95% bands", value=True, key=f"{key_prefix}_bands")

@@ -604,7 +604,7 @@ def hr_spread_figure(hrs: np.ndarray, *, published: float | None = None, publish
     fig.update_layout(shapes=shapes)
     fig.update_layout(bargap=0.03, showlegend=True)
     return _base_layout(fig, title=title, height=height, y_title="Number of simulated trials",
-                        x_title="Hazard ratio, walking vs control")
+                        x_title="Hazard ratio, walking + education vs control")
 
 
 def log_minus_log_figure(data: pd.DataFrame, *, title: str | None = None, height: int = 380) -> go.Figure:

@@ -104,6 +104,9 @@ FIELD_LABELS: dict[str, str] = {
     "dose_response.emax": "Emax: largest hazard reduction",
     "dose_response.ed50_minutes": "ED50 (extra min/week for half the effect)",
     "dose_response.education_hr": "Education hazard ratio (starters)",
+    "design.recruitment_start": "Recruitment start (date)",
+    "design.recruitment_end": "Recruitment end (date)",
+    "design.followup_end": "Follow-up end (date)",
     "seed": "Seed",
     "name": "Scenario name",
 }
