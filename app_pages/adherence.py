@@ -24,6 +24,8 @@ from app_support.shared import (
     guarded,
     page_header,
     plot_keyed,
+    remember,
+    remembered,
     scenario_version,
     set_scenario,
 )
@@ -44,6 +46,11 @@ def key(name: str) -> str:
     return f"adh_{name}_{version}"
 
 
+def kept(name: str, default):
+    """The value this control had when the page was last shown (Streamlit forgets it when you change page)."""
+    return remembered(key(name), default)
+
+
 def keep_exact(widget_value: float, shown_default: float, exact: float) -> float:
     """Untouched widgets keep the scenario's exact value (the widget shows it rounded)."""
     return exact if math.isclose(widget_value, shown_default, abs_tol=1e-12) else widget_value
@@ -53,26 +60,28 @@ controls, results = st.columns([0.32, 0.68], gap="large")
 with controls:
     with st.container(border=True):
         st.markdown("**Adherence** · assumptions, not published")
-        never_start = st.slider("Never start the programme", 0.0, 1.0, float(base.adherence.never_start), 0.01,
-                                format="percent", key=key("never_start"),
+        never_start = st.slider("Never start the programme", 0.0, 1.0, kept("never_start", float(base.adherence.never_start)),
+                                0.01, format="percent", key=key("never_start"),
                                 help="Share of the walking + education group who never attend (no walking increase, no education).")
-        mean_adherence = st.slider("Mean adherence among starters", 0.0, 1.0, float(base.adherence.mean_adherence), 0.01,
-                                   format="percent", key=key("mean_adherence"),
+        mean_adherence = st.slider("Mean adherence among starters", 0.0, 1.0, kept("mean_adherence", float(base.adherence.mean_adherence)),
+                                   0.01, format="percent", key=key("mean_adherence"),
                                    help="Average share of the weekly walking target reached at the plateau.")
-        spread = st.slider("Spread of adherence (logit SD)", 0.0, 3.0, float(base.adherence.adherence_spread), 0.1,
-                           key=key("spread"), help="0 means every starter reaches the same share of the target.")
+        spread = st.slider("Spread of adherence (logit SD)", 0.0, 3.0, kept("spread", float(base.adherence.adherence_spread)),
+                           0.1, key=key("spread"), help="0 means every starter reaches the same share of the target.")
     with st.container(border=True):
         st.markdown("**Walking**")
-        target = st.slider("Weekly walking target (min/week)", 0, 300, int(round(base.walking.target_minutes)), 10,
-                           key=key("target"), help="Published target: 150 (30 minutes, 5 times a week).")
+        target = st.slider("Weekly walking target (min/week)", 0, 300, kept("target", int(round(base.walking.target_minutes))),
+                           10, key=key("target"), help="Published target: 150 (30 minutes, 5 times a week).")
         maintained = st.slider("Extra walking kept after the programme", 0.0, 1.0,
-                               float(base.walking.maintained_fraction), 0.05, format="percent", key=key("maintained"),
+                               kept("maintained", float(base.walking.maintained_fraction)), 0.05, format="percent",
+                               key=key("maintained"),
                                help="Share of the extra walking still done long after the 6-month programme (assumption).")
         half_life = st.slider("Half-life of the post-programme drop (weeks)", 1, 156,
-                              int(round(base.walking.post_programme_half_life_weeks)), 1, key=key("half_life"))
+                              kept("half_life", int(round(base.walking.post_programme_half_life_weeks))), 1,
+                              key=key("half_life"))
     with st.container(border=True):
         dose_title = st.empty()
-        shape = st.segmented_control("Shape", list(SHAPES), default=base.dose_response.shape, format_func=SHAPES.get,
+        shape = st.segmented_control("Shape", list(SHAPES), default=kept("shape", base.dose_response.shape), format_func=SHAPES.get,
                                      key=key("shape"), required=True)
         # Another shape is re-solved against the published trial (at the current adherence), so the what-if compares
         # like with like; the sliders then start from that shape's calibrated strength.
@@ -119,6 +128,10 @@ with controls:
         else:
             dose_title.markdown("**Dose-response** · assumption, set by you (**not recalibrated**)")
             st.caption("The strength no longer reproduces the published HR at the current adherence.")
+
+for name, value in (("never_start", never_start), ("mean_adherence", mean_adherence), ("spread", spread),
+                    ("target", target), ("maintained", maintained), ("half_life", half_life), ("shape", shape)):
+    remember(key(name), value)
 
 changes = {
     "adherence.never_start": never_start,

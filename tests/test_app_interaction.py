@@ -273,3 +273,26 @@ def test_pathological_scenario_json_is_refused_politely(walkback):
     assert not at.exception, [e.value for e in at.exception]
     assert any("Not loaded" in e.value for e in at.error)
     assert at.session_state[SCENARIO_KEY] == walkback
+
+
+def test_what_if_settings_survive_a_page_change():
+    at = app_on("adherence.py")
+    slider(at, "Never start the programme").set_value(0.4)
+    at.run()
+    at.switch_page("app_pages/methods.py")
+    at.run()
+    at.switch_page("app_pages/adherence.py")
+    at.run()
+    assert not at.exception
+    assert slider(at, "Never start the programme").value == pytest.approx(0.4)
+
+
+def test_one_seed_serves_every_page(walkback):
+    at = app_on("survival.py")
+    next(n for n in at.number_input if n.label == "Trial seed").set_value(12345)
+    at.run()
+    assert at.session_state[SCENARIO_KEY].seed == 12345
+    assert at.query_params.get("seed") in ("12345", ["12345"])
+    at.switch_page("app_pages/replicates.py")
+    at.run()
+    assert next(n for n in at.number_input if n.label == "Seed of the run").value == 12345
