@@ -296,12 +296,18 @@ def analysis_options(*, key_prefix: str, strata_choices: Sequence[str], covariat
     return {"strata": tuple(strata), "covariates": tuple(covariates), "tau": tau, "landmarks": landmarks}
 
 
+km_panel_fragment = st.fragment(km_panel)
+detail_tabs_fragment = st.fragment(detail_tabs)
+
+
 def render_analysis(result: TwoArmAnalysis, *, key_prefix: str, overlay: ExpectedTrial | None = None,
                     time_unit: str = "days", title: str | None = None, ph_note: str | None = None,
                     cache_key: object = None) -> None:
     headline_metrics(result, time_unit=time_unit)
-    km_panel(result, key_prefix=key_prefix, overlay=overlay, title=title, time_unit=time_unit, cache_key=cache_key)
-    detail_tabs(result, key_prefix=key_prefix, time_unit=time_unit, ph_note=ph_note)
+    # Fragments: a display toggle or a tab re-runs only its own part of the page, not the whole analysis page.
+    km_panel_fragment(result, key_prefix=key_prefix, overlay=overlay, title=title, time_unit=time_unit,
+                      cache_key=cache_key)
+    detail_tabs_fragment(result, key_prefix=key_prefix, time_unit=time_unit, ph_note=ph_note)
 
 
 def simulated_km_panel(scenario: Scenario, *, key_prefix: str, overlay: ExpectedTrial | None = None) -> None:

@@ -296,3 +296,23 @@ def test_one_seed_serves_every_page(walkback):
     at.switch_page("app_pages/replicates.py")
     at.run()
     assert next(n for n in at.number_input if n.label == "Seed of the run").value == 12345
+
+
+def test_ph_tab_says_the_non_proportional_hazards_are_built_in():
+    at = app_on("survival.py")
+    at.session_state["surv_tabs"] = "Proportional hazards"
+    at.run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "built in on purpose" in text and "average" in text
+    assert "compatible with proportional hazards" not in text
+
+
+def test_adherence_shape_change_is_recalibrated_or_labelled():
+    at = app_on("adherence.py")
+    next(s for s in at.get("button_group")).set_value("emax")
+    at.run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "recalibrated for this shape" in text or "not recalibrated" in text
+    assert days(metric(at, "Median, walking + education")) == pytest.approx(208, abs=3)

@@ -39,7 +39,7 @@ __all__ = [
 ARM_COLOURS: dict[str, str] = {"intervention": "#0072B2", "control": "#D55E00"}
 ARM_LABELS: dict[str, str] = {"intervention": "Walking + education", "control": "Control"}
 ARM_ORDER: tuple[str, ...] = ("intervention", "control")
-ARM_SHORT: dict[str, str] = {"intervention": "Walking", "control": "Control"}
+ARM_SHORT: dict[str, str] = {"intervention": "Walking + education", "control": "Control"}
 NEUTRAL = "#555555"
 PUBLISHED_COLOUR = "#222222"
 FONT = dict(family="Inter, 'Source Sans Pro', Helvetica, Arial, sans-serif", size=13, color="#1f2933")
@@ -360,12 +360,12 @@ def _add_risk_table(fig: go.Figure, table: pd.DataFrame, arms: Sequence[str], en
             hovertemplate=f"{arm_label(arm)}, {name.lower()} at day %{{x:.0f}}: %{{text}}<extra></extra>"), row=2, col=1)
     def short(a: str) -> str:
         name = ARM_SHORT.get(a, str(a))
-        return name if len(name) <= 14 else name[:13] + "…"
+        return name if len(name) <= 20 else name[:19] + "…"
 
     ticktext = [f"<b style='color:{arm_colour(a, list(arms).index(a))}'>{short(a)}</b> at risk"
                 if k == "at_risk" else n.lower() for a, k, n in rows]
     fig.update_yaxes(range=[0.4, n_rows + 0.6], tickvals=list(range(n_rows, 0, -1)), ticktext=ticktext,
-                     showgrid=False, zeroline=False, tickfont=dict(size=11), row=2, col=1)
+                     showgrid=False, zeroline=False, tickfont=dict(size=11), automargin=True, row=2, col=1)
     fig.update_xaxes(showgrid=False, row=2, col=1)
     ticks = day_ticks(end) if days else sorted(set(float(t) for t in table["time"]))
     fig.update_xaxes(tickvals=ticks, ticktext=_month_ticktext(ticks) if days else [f"{t:g}" for t in ticks], row=2, col=1)
