@@ -27,6 +27,7 @@ def warm_up() -> None:
     import warnings
 
     from analysis.studies.power import CURVE_PARAMETERS
+    from analysis.trial.scenario import with_changes
     from app_support import shared, studies_cache as sc, survival_view as sv
     from app_support.jobs import registry
 
@@ -46,6 +47,9 @@ def warm_up() -> None:
         sc.cached_curve(scenario, parameter, tuple(sc.POWER_GRIDS[parameter]), d["n_sims"], seed, d["alpha"])
         sc.cached_dilution(scenario, sc.DILUTION_SHARES, d["alpha"], d["power"])
         sc.one_estimand_trial(scenario, seed, sc.estimand_settings(scenario, **sc.ESTIMAND_DEFAULTS))
+        for shape in ("log_linear", "emax", "none"):  # the Adherence page recalibrates each dose-response shape
+            if shape != scenario.dose_response.shape:
+                shared.cached_calibration(with_changes(scenario, {"dose_response.shape": shape}), False)
         deadline = time.monotonic() + 300
         while replicates.running and time.monotonic() < deadline:
             time.sleep(0.1)
