@@ -67,7 +67,7 @@ from analysis.plots import figures as F  # noqa: E402
 from analysis.formats import format_ci, format_p  # noqa: E402
 from analysis.studies.whatif import share_of_trials_further  # noqa: E402
 from analysis.trial.scenario import with_changes  # noqa: E402
-from app_support.survival_view import km_result_figure, simulated_headline  # noqa: E402
+from app_support.survival_view import simulated_headline, trial_km_figure_args  # noqa: E402
 
 
 def draw_another() -> None:
@@ -136,9 +136,8 @@ if result is not None and expected is not None:
     left, right = st.columns([0.64, 0.36], gap="large")
     with left:
         cumulative = st.toggle("Show % recurred instead of % recurrence-free", key="trial_cumulative")
-        plot_keyed(("trial", scenario, scenario.seed), km_result_figure, result.km, result.risk_table, [],
-                   cumulative=cumulative, height=600, title="Simulated trial: time to first activity-limiting recurrence",
-                   key="trial_km")
+        cache_key, builder, args, options = trial_km_figure_args(scenario, result, cumulative)
+        plot_keyed(cache_key, builder, *args, key="trial_km", **options)
     with right:
         forest = pd.DataFrame([
             {"label": "Published (Lancet 2024)", "estimate": hr.value, "lower": hr.ci[0], "upper": hr.ci[1],

@@ -39,7 +39,9 @@ def warm_up() -> None:
         shared.cached_expected(scenario)
         shared.cached_walking(scenario)
         shared.fit_report(scenario)
-        sv.simulated_headline(scenario, seed)
+        headline = sv.simulated_headline(scenario, seed)
+        cache_key, builder, args, options = sv.trial_km_figure_args(scenario, headline)
+        shared.prebuild_keyed(cache_key, builder, *args, **options)  # the landing page's main figure
         sv.simulated_analysis(scenario, seed, **sv.survival_defaults(scenario.design.max_followup_days))
         d = sc.DESIGN_DEFAULTS
         parameter = next(iter(CURVE_PARAMETERS))

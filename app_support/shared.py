@@ -331,6 +331,11 @@ def plot_keyed(cache_key: Any, builder: Callable[..., Any], *args: Any, key: str
     _draw(*_keyed_figure(builder, args, f"{builder.__module__}.{builder.__qualname__}", cache_key, kwargs), key)
 
 
+def prebuild_keyed(cache_key: Any, builder: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Build (and cache) what :func:`plot_keyed` would draw, without drawing it: the server warm-up uses this."""
+    _keyed_figure(builder, args, f"{builder.__module__}.{builder.__qualname__}", cache_key, kwargs)
+
+
 def _draw(fig: Any, title: str | None, key: str | None) -> None:
     if title:
         st.markdown(f"<div style='font-weight:600;font-size:1.02rem;margin:0.3rem 0 -0.4rem 0'>{title}</div>",

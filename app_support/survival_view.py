@@ -154,6 +154,13 @@ def km_panel(result: TwoArmAnalysis, *, key_prefix: str, overlay: ExpectedTrial 
                    key=f"{key_prefix}_km", **options)
 
 
+def trial_km_figure_args(scenario: Scenario, headline: TrialHeadline, cumulative: bool = False) -> tuple:
+    """``plot_keyed`` arguments of the trial page's KM figure (one definition: the page and the warm-up use it)."""
+    return (("trial", scenario, scenario.seed), km_result_figure, (headline.km, headline.risk_table, []),
+            {"cumulative": cumulative, "height": 600,
+             "title": "Simulated trial: time to first activity-limiting recurrence"})
+
+
 def km_result_figure(km: KaplanMeier, table: RiskTable, overlays: list, **options):
     """The KM figure of an analysis (curves, risk table, optional expected overlays)."""
     return F.km_figure(F.arm_curves_from_km(km), risk_table=F.risk_table_for_plot(table), overlay=overlays, **options)
