@@ -679,6 +679,19 @@ def estimate_forest_figure(rows: pd.DataFrame, *, reference_line: float | None =
             fig.add_annotation(x=math.log10(reference_line) if log_x else reference_line, y=1.0, yref="paper",
                                yanchor="bottom", xanchor="left", showarrow=False, text=f"  favours {favours[1]} →",
                                font=dict(size=11, color=NEUTRAL))
+    # A fixed range from the estimates, CIs and the reference line (text annotations would stretch an autorange).
+    values = [float(v) for col in ("estimate", "lower", "upper") for v in rows[col] if math.isfinite(float(v))
+              and (float(v) > 0 or not log_x)]
+    if reference_line is not None:
+        values.append(float(reference_line))
+    if values:
+        lo_v, hi_v = min(values), max(values)
+        if log_x:
+            pad = 0.08 * max(math.log10(hi_v) - math.log10(lo_v), 0.05)
+            fig.update_xaxes(range=[math.log10(lo_v) - pad, math.log10(hi_v) + pad])
+        else:
+            pad = 0.08 * max(hi_v - lo_v, 1e-9)
+            fig.update_xaxes(range=[lo_v - pad, hi_v + pad])
     if log_x:
         fig.update_xaxes(type="log")
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], automargin=True)
