@@ -687,8 +687,13 @@ def estimate_forest_figure(rows: pd.DataFrame, *, reference_line: float | None =
     if values:
         lo_v, hi_v = min(values), max(values)
         if log_x:
-            pad = 0.08 * max(math.log10(hi_v) - math.log10(lo_v), 0.05)
-            fig.update_xaxes(range=[math.log10(lo_v) - pad, math.log10(hi_v) + pad])
+            lo_l, hi_l = math.log10(lo_v), math.log10(hi_v)
+            if reference_line is not None and favours:  # symmetric about "no difference": room for both labels
+                ref = math.log10(reference_line)
+                half = max(ref - lo_l, hi_l - ref)
+                lo_l, hi_l = ref - half, ref + half
+            pad = 0.08 * max(hi_l - lo_l, 0.05)
+            fig.update_xaxes(range=[lo_l - pad, hi_l + pad])
         else:
             pad = 0.08 * max(hi_v - lo_v, 1e-9)
             fig.update_xaxes(range=[lo_v - pad, hi_v + pad])
