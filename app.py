@@ -1,6 +1,6 @@
 """WalkBack Explorer: the Streamlit router (``streamlit run app.py``).
 
-Router only: registers the pages with ``st.navigation``, keeps the current scenario in step
+Router only: registers the pages of ``app_support.pages.PAGES`` with ``st.navigation``, keeps the current scenario in step
 with the URL, and draws the shared sidebar. Every page lives in ``app_pages/``.
 """
 
@@ -15,6 +15,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # pages import app_support whatever the working directory
     sys.path.insert(0, str(HERE))
 
+from app_support.pages import navigation_pages  # noqa: E402
 from app_support.shared import (  # noqa: E402
     describe_changes,
     is_default,
@@ -23,34 +24,9 @@ from app_support.shared import (  # noqa: E402
 )
 
 st.set_page_config(page_title="WalkBack Explorer", page_icon=":material/directions_walk:", layout="wide",
-                   initial_sidebar_state="expanded")
+                   initial_sidebar_state="auto")
 
-PAGES = HERE / "app_pages"
-
-
-def _page(file: str, title: str, icon: str, url_path: str, default: bool = False):
-    return st.Page(str(PAGES / file), title=title, icon=icon, url_path=url_path, default=default)
-
-
-explore = [
-    _page("trial.py", "The trial", ":material/science:", "trial", default=True),
-    _page("survival.py", "Survival curves", ":material/show_chart:", "survival"),
-    _page("outcomes.py", "Outcomes", ":material/assignment:", "outcomes"),
-    _page("adherence.py", "Adherence and walking dose", ":material/directions_walk:", "adherence"),
-    _page("replicates.py", "Replicates", ":material/stacked_line_chart:", "replicates"),
-    _page("estimands.py", "Estimands", ":material/target:", "estimands"),
-    _page("design_trial.py", "Design a trial", ":material/calculate:", "design"),
-    _page("cost_effectiveness.py", "Cost-effectiveness", ":material/payments:", "cost-effectiveness"),
-    _page("lesson.py", "Guided lesson", ":material/cast_for_education:", "lesson"),
-]
-setup = [
-    _page("scenario_editor.py", "Scenario", ":material/tune:", "scenario"),
-    _page("data_files.py", "Data", ":material/table_view:", "data"),
-    _page("methods.py", "Methods", ":material/menu_book:", "methods"),
-    _page("classroom.py", "Class set", ":material/school:", "classroom"),
-]
-
-navigation = st.navigation({"Explore": explore, "Set up and share": setup})
+navigation = st.navigation(navigation_pages())
 scenario = sync_scenario_with_url()
 
 with st.sidebar:

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.io import export as export
-from analysis.io.cohort_files import read_cohort_file, validate_two_arm
+from analysis.io.cohort_files import guess_columns, read_cohort_file, time_unit_of, validate_two_arm
 from analysis.errors import CohortFileError
 from analysis.simulate.engine import COHORT_COLUMNS
 from app_support.shared import cached_cohort, current_scenario, guarded, page_header
@@ -55,24 +55,6 @@ with download_tab:
                          hide_index=True, column_config={"description": st.column_config.TextColumn(width="large")})
 
 # --------------------------------------------------------------------------- uploads
-TIME_HINTS = ("time_days", "time", "days", "futime", "stime", "duration", "week", "month", "year", "t")
-EVENT_HINTS = ("recurrence", "event", "status", "censor", "dead", "fail", "e")
-GROUP_HINTS = ("arm", "group", "treatment", "trt", "rx", "allocation", "x")
-
-
-def _guess(columns: list[str], hints: tuple[str, ...], exclude: set[str]) -> int:
-    """Index of the most likely column: exact name matches first, then names containing a hint."""
-    lowered = [c.lower() for c in columns]
-    for exact in (True, False):
-        for hint in hints:
-            for i, c in enumerate(lowered):
-                if columns[i] in exclude:
-                    continue
-                if (c in (hint, hint + "s")) if exact else (len(hint) > 2 and hint in c):
-                    return i
-    return next((i for i, c in enumerate(columns) if c not in exclude), 0)
-
-
 with upload_tab:
     st.markdown("One row per participant with a **time** column (days or any unit, 0 or more), an **event** column "
                 "(1/0 or true/false; 1 = recurrence observed, 0 = censored) and a **group** column with exactly two "
@@ -91,18 +73,17 @@ with upload_tab:
                          "a group column are needed.", icon=":material/error:")
                 st.stop()
             st.caption(f"{upload.name}: {len(frame):,} rows, {len(columns)} columns.")
+            guess = guess_columns(columns)
             a, b, c, d = st.columns(4)
-            time_col = a.selectbox("Time column", columns, index=_guess(columns, TIME_HINTS, set()), key="map_time")
-            event_col = b.selectbox("Event column (1 = event)", columns,
-                                    index=_guess(columns, EVENT_HINTS, {time_col}), key="map_event")
-            group_col = c.selectbox("Group column", columns,
-                                    index=_guess(columns, GROUP_HINTS, {time_col, event_col}), key="map_group")
+            time_col = a.selectbox("Time column", columns, index=guess.time, key="map_time")
+            event_col = b.selectbox("Event column (1 = event)", columns, index=guess.event, key="map_event")
+            group_col = c.selectbox("Group column", columns, index=guess.group, key="map_group")
             levels = sorted({str(v).strip() for v in frame[group_col].dropna().unique()[:50]})
             default_ref = levels.index("control") if "control" in levels else 0
             reference = d.selectbox("Reference (comparison) arm", levels or ["–"], index=default_ref if levels else 0,
                                     key=f"map_ref_{group_col}")
             others = [col for col in columns if col not in (time_col, event_col, group_col)]
-            unit = "days" if "day" in time_col.lower() or time_col == "time_days" else "time units"
+            unit = time_unit_of(time_col)
             max_time = pd.to_numeric(frame[time_col], errors="coerce").max()
             options = analysis_options(key_prefix="up", strata_choices=others, covariate_choices=others,
                                        max_time=float(max_time) if pd.notna(max_time) else 1.0, time_unit=unit)

@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from analysis.errors import WalkBackInputError
-from analysis.studies.power import CURVE_PARAMETERS, dilution_table, power_curve, sample_size
+from analysis.studies.power import CURVE_PARAMETERS
 from analysis.plots.design import dilution_figure, power_curve_figure
-from analysis.trial.scenario import Scenario
 
-from app_support.shared import current_scenario, plot
+from app_support.shared import current_scenario, plot_keyed, seed_input
+from app_support.studies_cache import (
+    DESIGN_DEFAULTS, DILUTION_SHARES, POWER_GRIDS, cached_curve, cached_dilution, cached_sample_size,
+)
 
-GRIDS = {
-    "n": [200, 300, 400, 500, 600, 701, 800, 1000],
-    "never_start": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
-    "mean_adherence": [0.3, 0.45, 0.6, 0.75, 0.87, 1.0],
-    "hr": [0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9],
-}
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def cached_sample_size(scenario: Scenario, power: float, alpha: float):
-    return sample_size(scenario, power=power, alpha=alpha)
-
-
-@st.cache_data(max_entries=16, show_spinner="Computing the power curve...")
-def cached_curve(scenario: Scenario, parameter: str, values: tuple, n_sims: int, seed: int, alpha: float):
-    return power_curve(scenario, parameter, list(values), n_sims, seed, alpha=alpha)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def cached_dilution(scenario: Scenario, values: tuple, alpha: float, power: float):
-    return dilution_table(scenario, list(values), alpha=alpha, power=power)
+GRIDS = POWER_GRIDS
 
 
 st.title("Design a trial")
@@ -44,8 +25,8 @@ st.caption("How many participants would a WalkBack-like trial need? Schoenfeld's
 scenario = current_scenario()
 
 c1, c2 = st.columns(2)
-target = c1.select_slider("Target power", [0.8, 0.85, 0.9, 0.95], value=0.9, key="design_power")
-alpha = c2.select_slider("Two-sided alpha", [0.01, 0.025, 0.05, 0.1], value=0.05, key="design_alpha")
+target = c1.select_slider("Target power", [0.8, 0.85, 0.9, 0.95], value=DESIGN_DEFAULTS["power"], key="design_power")
+alpha = c2.select_slider("Two-sided alpha", [0.01, 0.025, 0.05, 0.1], value=DESIGN_DEFAULTS["alpha"], key="design_alpha")
 
 try:
     ss = cached_sample_size(scenario, float(target), float(alpha)).summary.set_index("method")
@@ -63,17 +44,16 @@ m3.metric("Participants needed", f"{int(ss.loc['schoenfeld', 'n_total'])}",
 st.subheader("Power curve")
 p1, p2, p3 = st.columns(3)
 parameter = p1.selectbox("Vary", list(CURVE_PARAMETERS), format_func=CURVE_PARAMETERS.get, key="design_param")
-n_sims = p2.select_slider("Simulated trials per point", [0, 100, 200, 500, 1000], value=100, key="design_nsims",
+n_sims = p2.select_slider("Simulated trials per point", [0, 100, 200, 500, 1000], value=DESIGN_DEFAULTS["n_sims"], key="design_nsims",
                           help="0 shows the analytic curves only. Monte Carlo SE is at most 0.5/sqrt(trials).")
-seed = p3.number_input("Seed", min_value=0, max_value=(1 << 53) - 1, value=min(int(scenario.seed), (1 << 53) - 1),
-                       step=1, key="design_seed")
+seed = seed_input(p3, label="Seed")
 try:
     curve = cached_curve(scenario, parameter, tuple(GRIDS[parameter]), int(n_sims), int(seed), float(alpha))
 except WalkBackInputError as exc:
     st.error(f"Power curve not available: {exc}", icon=":material/error:")
     st.stop()
-plot(power_curve_figure(curve.summary, x_title=CURVE_PARAMETERS[parameter], target_power=float(target)),
-     key="design_curve")
+plot_keyed(("design_curve", scenario, parameter, int(n_sims), int(seed), float(alpha)), power_curve_figure,
+           curve.summary, x_title=CURVE_PARAMETERS[parameter], target_power=float(target), key="design_curve")
 columns = ["n_total", "hr", "events_expected", "power_schoenfeld", "power_freedman", "power_simulated", "mc_se"]
 if parameter != "n":  # the varied value is its own column only when it is not the sample size
     columns = ["value", *columns]
@@ -91,9 +71,10 @@ st.subheader("What lower adherence costs")
 st.caption("Never-starters get no benefit, so the ITT hazard ratio moves towards 1 and more recurrences are "
            "needed. The textbook rule inflates events by 1/(1-p)^2; the model recomputes the expected Cox HR with "
            "the walking effect per minute held fixed.")
-shares = tuple(float(v) for v in np.round(np.arange(0.0, 0.55, 0.05), 2))
+shares = DILUTION_SHARES
 table = cached_dilution(scenario, shares, float(alpha), float(target))
-plot(dilution_figure(table), key="design_dilution")
+plot_keyed(("design_dilution", scenario, shares, float(alpha), float(target)), dilution_figure, table,
+           key="design_dilution")
 show = pd.DataFrame({"Never start": table["never_start"], "HR (model)": table["hr_model"],
                      "HR_s^(1-p)": table["hr_log_dilution"], "Events (model)": table["events_model"],
                      "Inflation (model)": table["inflation_model"], "Inflation 1/(1-p)^2": table["inflation_simple"],

@@ -8,23 +8,13 @@ import pandas as pd
 import streamlit as st
 
 from analysis.errors import WalkBackInputError
-from analysis.studies.estimands import ESTIMANDS, EstimandSettings, estimand_replicates, estimate_estimands
+from analysis.formats import format_number, format_percent
+from analysis.studies.estimands import ESTIMANDS
 from analysis.plots.design import coverage_figure, estimands_figure
-from analysis.trial.scenario import Scenario, with_changes
-from analysis.simulate.engine import simulate_trial
+from analysis.trial.scenario import with_changes
 
-from app_support.shared import current_scenario, plot
-
-
-@st.cache_data(max_entries=16, show_spinner="Simulating the trial and computing the true effects...")
-def one_trial(scenario: Scenario, seed: int, settings: EstimandSettings):
-    cohort = simulate_trial(scenario, seed=seed, potential_outcomes=True)
-    return estimate_estimands(cohort, scenario, settings)
-
-
-@st.cache_data(max_entries=8, show_spinner="Running the replicate trials...")
-def many_trials(scenario: Scenario, n_replicates: int, seed: int, settings: EstimandSettings):
-    return estimand_replicates(scenario, n_replicates, seed, settings)
+from app_support.studies_cache import ESTIMAND_DEFAULTS, estimand_settings, many_estimand_trials, one_estimand_trial
+from app_support.shared import current_scenario, plot_keyed, remember, remembered, seed_input, set_scenario
 
 
 st.title("Estimands")
@@ -35,17 +25,22 @@ base = current_scenario()
 
 with st.expander("Healthy-adherer confounding and definitions", expanded=True, icon=":material/tune:"):
     c1, c2, c3 = st.columns(3)
-    risk_sd = c1.slider("Spread of baseline risk (log-hazard SD)", 0.0, 3.0, float(base.outcome.baseline_risk_sd), 0.05,
-                        key="est_risk_sd", help="Unobserved differences in recurrence risk between people. "
+    risk_sd = c1.slider("Spread of baseline risk (log-hazard SD)", 0.0, 3.0,
+                        remembered("est_risk_sd", float(base.outcome.baseline_risk_sd)), 0.05, key="est_risk_sd", help="Unobserved differences in recurrence risk between people. "
                                                 "Without them adherence cannot be confounded.")
-    rho = c2.slider("Healthy-adherer correlation", -0.99, 0.99, float(base.adherence.healthy_adherer_correlation), 0.01,
-                    key="est_rho", help="Above 0, people who adhere would have done better anyway.")
-    never = c3.slider("Share who never start", 0.0, 1.0, float(base.adherence.never_start), 0.01, key="est_never")
+    rho = c2.slider("Healthy-adherer correlation", -0.99, 0.99,
+                    remembered("est_rho", float(base.adherence.healthy_adherer_correlation)), 0.01, key="est_rho", help="Above 0, people who adhere would have done better anyway.")
+    never = c3.slider("Share who never start", 0.0, 1.0, remembered("est_never", float(base.adherence.never_start)), 0.01,
+                      key="est_never", format="percent")
+    for name, value in (("est_risk_sd", risk_sd), ("est_rho", rho), ("est_never", never)):
+        remember(name, value)
     d1, d2, d3, d4 = st.columns(4)
-    threshold = d1.slider("Per-protocol adherence threshold", 0.0, 1.0, 0.6, 0.05, key="est_threshold",
+    threshold = d1.slider("Per-protocol adherence threshold", 0.0, 1.0, ESTIMAND_DEFAULTS["adherence_threshold"], 0.05,
+                          key="est_threshold",
                           help="Intervention participants reaching at least this share of the walking target count "
                                "as adherent.")
-    dose = d2.slider("As-treated dose threshold (min/week, week 12)", 30, 200, 120, 10, key="est_dose")
+    dose = d2.slider("As-treated dose threshold (min/week, week 12)", 30, 200,
+                     int(ESTIMAND_DEFAULTS["dose_threshold_minutes"]), 10, key="est_dose")
     complier = d3.radio("Complier", ["started", "adherent"], key="est_complier", horizontal=True,
                         help="'started': would start the programme if offered (the IV assumptions hold). "
                              "'adherent': would reach the adherence threshold (starters below it still benefit, "
@@ -54,25 +49,31 @@ with st.expander("Healthy-adherer confounding and definitions", expanded=True, i
     months = [m for m in (6, 12, 18, 24) if m <= max_months] or [float(max_months)]
     landmark_months = d4.select_slider("Landmark and RMST horizon (months)", months, value=12 if 12 in months else months[-1],
                                        key="est_landmark")
-    seed = st.number_input("Trial seed", min_value=0, max_value=(1 << 53) - 1, value=min(int(base.seed), (1 << 53) - 1),
-                           step=1, key="est_seed")
+    seed = seed_input(st.columns([0.3, 0.7])[0], label="Trial seed")
 
 try:
     scenario = with_changes(base, {"outcome.baseline_risk_sd": float(risk_sd),
                                    "adherence.healthy_adherer_correlation": float(rho),
                                    "adherence.never_start": float(never)})
-    days = min(landmark_months * 365.25 / 12, scenario.design.max_followup_days)
-    settings = EstimandSettings(adherence_threshold=float(threshold), dose_threshold_minutes=float(dose),
-                                landmark_days=days, tau_days=days, complier=complier)
-    result = one_trial(scenario, int(seed), settings)
+    settings = estimand_settings(scenario, adherence_threshold=threshold, dose_threshold_minutes=dose,
+                                 landmark_months=landmark_months, complier=complier)
+    result = one_estimand_trial(scenario, int(seed), settings)
 except WalkBackInputError as exc:
     st.error(f"These settings cannot be analysed: {exc}", icon=":material/error:")
     st.stop()
 
+if scenario != base:
+    left_, right_ = st.columns([0.75, 0.25])
+    left_.info("This page analyses the current scenario with the three settings above changed (spread of baseline "
+               "risk, healthy-adherer correlation, share who never start), so its scenario differs from the one named "
+               "in the sidebar.", icon=":material/info:")
+    if right_.button("Make these settings the current scenario", key="est_make_current", icon=":material/check:"):
+        set_scenario(scenario)
+        st.rerun()
 st.subheader("One trial")
-st.caption(f"Complier share observed in the intervention arm: {100 * result.complier_share:.1f}%. "
+st.caption(f"Complier share observed with walking + education: {100 * result.complier_share:.1f}%. "
            "Crosses mark the true values (from 200,000 simulated participants' outcomes under both arms).")
-plot(estimands_figure(result.summary), key="est_forest")
+plot_keyed(("est_forest", scenario, int(seed), settings), estimands_figure, result.summary, key="est_forest")
 
 
 def _fmt(value: float, scale: str) -> str:
@@ -101,16 +102,26 @@ if r2.button(f"Run {n_rep} trials", icon=":material/play_arrow:", key="est_run")
         st.session_state.get("est_last") == (scenario, n_rep, int(seed), settings):
     st.session_state["est_last"] = (scenario, n_rep, int(seed), settings)
     try:
-        reps = many_trials(scenario, int(n_rep), int(seed), settings)
+        reps = many_estimand_trials(scenario, int(n_rep), int(seed), settings)
     except WalkBackInputError as exc:
         st.error(f"The replicate run failed: {exc}", icon=":material/error:")
         st.stop()
-    plot(coverage_figure(reps.summary, level=settings.level, title="Coverage of the 95% CIs"), key="est_cov")
-    show = reps.summary[["label", "truth", "mean_estimate", "bias", "bias_mcse", "empirical_se", "mean_se",
-                         "coverage", "coverage_mcse"]].copy()
-    show.columns = ["Estimand", "Truth", "Mean estimate", "Bias (log scale for HR)", "Bias MC SE",
-                    "Empirical SE", "Mean model SE", "Coverage", "Coverage MC SE"]
-    st.dataframe(show.round(4), hide_index=True)
+    plot_keyed(("est_cov", scenario, n_rep, int(seed), settings), coverage_figure, reps.summary, level=settings.level,
+               title="Coverage of the 95% CIs", key="est_cov")
+    r = reps.summary
+    show = pd.DataFrame({
+        "Estimand": r["label"],
+        "Coverage (MC SE)": [f"{format_percent(c)} ({format_percent(se)})" for c, se in zip(r["coverage"], r["coverage_mcse"])],
+        "Truth": [format_number(v, 3) for v in r["truth"]],
+        "Mean estimate": [format_number(v, 3) for v in r["mean_estimate"]],
+        "Bias (MC SE)": [f"{format_number(b, 3)} ({format_number(se, 2)})" for b, se in zip(r["bias"], r["bias_mcse"])],
+        "SE: empirical / model": [f"{format_number(a, 3)} / {format_number(b, 3)}"
+                                  for a, b in zip(r["empirical_se"], r["mean_se"])],
+    })
+    st.dataframe(show, hide_index=True, width="stretch",
+                 column_config={"Estimand": st.column_config.TextColumn(width="large")})
+    st.caption("Bias is on the log scale for hazard ratios. Coverage: share of trials whose 95% CI contains the "
+               "truth; its Monte Carlo SE says how far from 95% chance alone can put it.")
 else:
     st.caption("Press Run to see bias and coverage of each estimator over replicate trials "
                f"({', '.join(label for label, _ in ESTIMANDS.values())}).")

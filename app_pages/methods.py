@@ -7,6 +7,7 @@ import streamlit as st
 
 from analysis.trial.published import not_published, published_figures, published_sources
 from analysis.trial.scenario import ASSUMPTIONS
+from analysis.trial.sharing import describe_value, field_label
 from app_support.shared import current_scenario, page_header
 
 page_header("Methods", "How the simulator works, where every number comes from, and what the analyses compute.")
@@ -14,8 +15,26 @@ page_header("Methods", "How the simulator works, where every number comes from, 
 scenario = current_scenario()
 figs = published_figures()
 
-model_tab, sources_tab, analysis_tab, refs_tab = st.tabs(
-    ["The model", "Published, derived, assumed", "The analyses", "References"])
+pages_tab, model_tab, sources_tab, analysis_tab, estimands_tab, power_tab, refs_tab = st.tabs(
+    ["The pages", "The model", "Published, derived, assumed", "The analyses", "Estimands", "Power and sample size",
+     "References"])
+
+with pages_tab:
+    st.markdown(
+        "- **The trial**: what WalkBack published, beside one simulated trial of the current scenario and the "
+        "scenario's *expected* values (what it gives on average, without chance).\n"
+        "- **Survival curves**: the full time-to-event analysis of one simulated trial (tab *The analyses*).\n"
+        "- **Adherence and walking dose**: exact expected results when fewer people start, adhere or keep walking; "
+        "nothing is simulated, so the differences are the model's, not chance's (tab *The model*).\n"
+        "- **Replicates**: the same trial many times with fresh chance: how far one trial can land from the "
+        "expected values, how often it reaches p < 0.05, and whether its confidence intervals cover.\n"
+        "- **Estimands**: which effect each analysis estimates, checked against the truth only a simulator knows "
+        "(tab *Estimands*).\n"
+        "- **Design a trial**: power and sample size by formula and by simulation (tab *Power and sample size*).\n"
+        "- **Scenario**: every number the simulator uses, the calibration to the published trial, the link.\n"
+        "- **Data**: download the simulated trial, or analyse your own two-arm file with the same methods.\n\n"
+        "One seed and one scenario serve every page; both travel in the link in the address bar.")
+
 
 with model_tab:
     st.markdown("#### Recurrence hazard")
@@ -74,10 +93,10 @@ with sources_tab:
 
     def current(path: str) -> str:
         section, name = path.split(".")
-        value = getattr(getattr(scenario, section), name)
-        return f"{value:.4g}" if isinstance(value, float) else str(value)
+        return describe_value(path, getattr(getattr(scenario, section), name))
 
-    st.dataframe(pd.DataFrame([{"Assumption": path, "Current value": current(path), "Why it is an assumption": why}
+    st.dataframe(pd.DataFrame([{"Assumption": field_label(path), "Current value": current(path),
+                                "Why it is an assumption": why}
                                for path, why in ASSUMPTIONS.items()]),
                  hide_index=True, column_config={"Why it is an assumption": st.column_config.TextColumn(width="large")})
 
@@ -95,6 +114,42 @@ with analysis_tab:
         "The **number needed to treat** at a time point is 1 / (difference in recurrence-free proportions). "
         "**Replicates** re-run the whole trial many times from independent seeds (replicate *i* uses child *i* "
         "of the scenario seed's SeedSequence), so the spread shows what chance alone does to one trial.")
+
+with estimands_tab:
+    st.markdown(
+        "An **estimand** is the effect a question asks about; an analysis *estimates* it. In the simulator every "
+        "participant has an outcome under both arms, so each estimand's true value is known.\n"
+        "- **ITT (intention to treat)**: everyone analysed in the arm they were randomised to, whatever they did. "
+        "Estimates the effect of *offering* the programme (hazard ratio, difference in recurrence-free proportion at "
+        "a landmark, difference in restricted mean time).\n"
+        "- **Per-protocol (naive)**: adherent walking + education participants against all controls. Not randomised: "
+        "if people who adhere would have done better anyway (healthy-adherer correlation above 0), it is biased.\n"
+        "- **As-treated**: everyone by the walking they actually did at week 12, whatever their arm. Also not "
+        "randomised, and confounded the same way.\n"
+        "- **CACE (complier average causal effect)**: the effect among *compliers*, people who would take up the "
+        "programme if offered. With randomisation as an instrument, CACE = ITT difference / share of compliers "
+        "(delta-method CI). It is unbiased when only compliers can benefit (complier = *started*); when starters "
+        "below the adherence threshold also benefit (complier = *adherent*) the instrument's exclusion restriction "
+        "fails and the page shows the bias.")
+    st.latex(r"\widehat{\mathrm{CACE}} = \frac{\hat\Delta_{\mathrm{ITT}}}{\hat\pi_{\mathrm{compliers}}}")
+    st.markdown("Hazard-ratio truths are the large-sample Cox hazard ratio comparing the group's outcomes with and "
+                "without the programme under the trial's censoring; difference truths are computed from 200,000 "
+                "simulated participants.")
+
+with power_tab:
+    st.markdown("Events $D$ needed for a two-sided log-rank test at level $\\alpha$ with power $1-\\beta$, allocation "
+                "share $p$ to walking + education (ratio $r = n_1/n_0$):")
+    st.latex(r"\text{Schoenfeld: } D = \frac{(z_{1-\alpha/2} + z_{1-\beta})^2}{p(1-p)\,(\log \mathrm{HR})^2}"
+             r"\qquad \text{Freedman: } D = \frac{(z_{1-\alpha/2} + z_{1-\beta})^2\,(1 + r\,\mathrm{HR})^2}"
+             r"{r\,(1-\mathrm{HR})^2}")
+    st.markdown("Participants = events / probability of an observed recurrence (from the scenario's expected curves, "
+                "recruitment and loss to follow-up). Power for given events inverts the same formulas. Simulated power "
+                "is the share of simulated trials whose log-rank p is below $\\alpha$, with Monte Carlo SE "
+                "$\\sqrt{\\hat P(1-\\hat P)/n_{\\text{sims}}}$.")
+    st.markdown("**Dilution by never-starters** (share $p$ who never start, $\\mathrm{HR}_s$ the effect in starters): "
+                "the textbook shortcut $\\mathrm{HR} = \\mathrm{HR}_s^{\\,1-p}$ (the log hazard ratio diluted in "
+                "proportion) inflates the events needed by about $1/(1-p)^2$; the Design page also recomputes the "
+                "expected Cox hazard ratio from the model with the walking effect per minute held fixed.")
 
 with refs_tab:
     for key, citation in published_sources().items():

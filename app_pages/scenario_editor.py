@@ -7,15 +7,16 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from analysis.model.calibration import EVENTS_TOLERANCE, TOLERANCE, CalibrationReport
+from analysis.model.calibration import EVENTS_TOLERANCE, TOLERANCE, CalibrationReport, calibrated_fields
 from analysis.errors import ScenarioError
 from analysis.trial.scenario import ASSUMPTIONS, Scenario, scenario_from_json, with_changes
-from analysis.trial.sharing import encode_scenario, format_field, parse_field_text
+from analysis.trial.sharing import CHOICE_LABELS, field_label, format_field, parse_field_text
 from app_support.shared import (
     baseline_scenario,
     cached_calibration,
     current_scenario,
     describe_changes,
+    describe_solved,
     fit_report,
     is_default,
     page_header,
@@ -33,6 +34,9 @@ scenario = current_scenario()
 version = scenario_version()
 base = baseline_scenario()
 REPORT_KEY = "walkback_last_calibration"
+#: Above this a solved annual loss to follow-up is flagged (an assumption: trials with monthly contact rarely lose
+#: more than a fifth of participants a year).
+IMPLAUSIBLE_ANNUAL_LOSS = 0.2
 
 SECTIONS = {
     "design": "Design",
@@ -45,41 +49,7 @@ CHOICES = {
     "outcome.baseline": ("weibull", "exponential", "piecewise_exponential"),
     "dose_response.shape": ("log_linear", "emax", "none"),
 }
-LABELS = {
-    "design.n_intervention": "Participants, walking + education",
-    "design.n_control": "Participants, control",
-    "design.block_sizes": "Permuted block sizes (comma-separated)",
-    "design.max_followup_months": "Maximum follow-up (months)",
-    "design.annual_loss_to_followup": "Annual loss to follow-up (share)",
-    "design.share_history_gt2": "Share with more than two previous episodes",
-    "design.share_referred_by_clinician": "Share referred by a clinician",
-    "outcome.baseline": "Baseline hazard family",
-    "outcome.scale_days": "Scale (days)",
-    "outcome.shape": "Weibull shape",
-    "outcome.piece_starts_days": "Piecewise: piece starts (days, comma-separated)",
-    "outcome.piece_hazards_per_day": "Piecewise: hazards per day (comma-separated)",
-    "outcome.history_hr": "Hazard ratio for more than two previous episodes",
-    "outcome.baseline_risk_sd": "Frailty SD (log hazard)",
-    "adherence.never_start": "Never start (share)",
-    "adherence.mean_adherence": "Mean adherence among starters (share of target)",
-    "adherence.adherence_spread": "Adherence spread (logit SD)",
-    "adherence.healthy_adherer_correlation": "Healthy-adherer correlation",
-    "walking.target_minutes": "Weekly target (min/week)",
-    "walking.baseline_minutes_mean": "Baseline walking, mean (min/week)",
-    "walking.baseline_minutes_sd": "Baseline walking, SD (min/week)",
-    "walking.ramp_weeks": "Weeks to reach the plateau",
-    "walking.programme_weeks": "Programme length (weeks)",
-    "walking.maintained_fraction": "Extra walking kept after the programme (share)",
-    "walking.post_programme_half_life_weeks": "Half-life of the post-programme drop (weeks)",
-    "walking.control_extra_minutes": "Control arm's spontaneous extra walking (min/week)",
-    "dose_response.shape": "Dose-response shape",
-    "dose_response.log_hr_per_100_min": "Log-linear strength (log HR per 100 min/week)",
-    "dose_response.emax": "Emax: largest hazard reduction",
-    "dose_response.ed50_minutes": "ED50 (extra min/week for half the effect)",
-    "dose_response.education_hr": "Education hazard ratio (starters)",
-}
-CALIBRATED = {"outcome.scale_days", "outcome.shape", "outcome.piece_hazards_per_day", "dose_response.log_hr_per_100_min",
-              "dose_response.emax", "dose_response.education_hr", "design.annual_loss_to_followup"}
+CALIBRATED = set(calibrated_fields(scenario))
 
 
 def _value(s: Scenario, path: str):
@@ -109,14 +79,18 @@ if recalibrate:
         st.error(f"Calibration failed for this scenario: {exc}")
     if report is not None:
         st.session_state[REPORT_KEY] = report
-        set_scenario(report.scenario)
+        set_scenario(report.scenario, calibrated_from=scenario)
         st.rerun()
 
 last: CalibrationReport | None = st.session_state.get(REPORT_KEY)
 if last is not None and last.scenario == scenario:
     (st.success if last.converged else st.warning)(f"Recalibrated. {last.message}")
-    st.caption("Solved: " + "; ".join(f"{k} = {v if isinstance(v, list) else round(v, 4)}"
-                                      for k, v in last.free_parameters.items()))
+    st.caption("Solved: " + describe_solved(last.free_parameters) + ".")
+    loss = last.scenario.design.annual_loss_to_followup
+    if loss > IMPLAUSIBLE_ANNUAL_LOSS:
+        st.warning(f"The solved loss to follow-up, {100 * loss:.0f}% of participants a year, is implausibly high for a "
+                   "trial with monthly contact. The assumptions produce too many recurrences; change them rather "
+                   "than trust this fit.", icon=":material/warning:")
 
 # --------------------------------------------------------------------------- calibration report
 st.subheader("How this scenario reproduces the published trial")
@@ -128,6 +102,7 @@ else:
     table["relative_residual"] = (100 * table["relative_residual"]).round(2)
     table["tolerance"] = (100 * table["tolerance"]).round(1)
     table["met"] = table["met"].map({True: "yes", False: "no"})
+    table["target"] = table["target"].str.replace("intervention", "walking + education", regex=False)
     st.dataframe(table.drop(columns=["tolerance"]), hide_index=True, column_config={
         "target": st.column_config.TextColumn("Target", width="large"),
         "published": st.column_config.NumberColumn("Published", format="%.2f"),
@@ -135,7 +110,11 @@ else:
         "relative_residual": st.column_config.NumberColumn("Off by (%)", format="%.2f"),
         "met": "Met", "kind": "Published or derived", "role": "Role"})
     missed = table[(table.role == "target") & (table.met == "no")]
-    if len(missed):
+    already_tried = last is not None and last.scenario == scenario and not last.converged
+    if len(missed) and already_tried:
+        st.warning("Recalibration cannot reproduce " + "; ".join(missed.target) + " with these assumptions (see the "
+                   "message above); change the assumptions rather than recalibrate again.", icon=":material/warning:")
+    elif len(missed):
         st.warning("This scenario no longer reproduces: " + "; ".join(missed.target) + ". Press "
                    "**Recalibrate to the published trial** to re-solve the free parameters.",
                    icon=":material/warning:")
@@ -158,7 +137,7 @@ with st.form(f"scenario_form_{version}", border=True):
             for i, name in enumerate(names):
                 path = f"{section}.{name}"
                 value = _value(scenario, path)
-                label = LABELS.get(path, name.replace("_", " ").capitalize())
+                label = field_label(path)
                 tags = []
                 if path in ASSUMPTIONS:
                     tags.append("assumption")
@@ -170,7 +149,8 @@ with st.form(f"scenario_form_{version}", border=True):
                 key = f"sc_{path}_{version}"
                 col = cols[i % 3]
                 if path in CHOICES:
-                    raw[path] = col.selectbox(label, CHOICES[path], index=CHOICES[path].index(value), key=key, help=help_text)
+                    raw[path] = col.selectbox(label, CHOICES[path], index=CHOICES[path].index(value), key=key, help=help_text,
+                                              format_func=CHOICE_LABELS[path].get)
                 elif isinstance(value, tuple) or isinstance(value, str):
                     raw[path] = col.text_input(label, format_field(value), key=key, help=help_text)
                 elif isinstance(value, int):
@@ -199,21 +179,22 @@ if submitted:
             if entered != current:
                 changes[path] = entered
         new = with_changes(scenario, changes) if changes else scenario
+        user_set = None
         if also_recalibrate:
             report_new = cached_calibration(new)
             st.session_state[REPORT_KEY] = report_new
-            new = report_new.scenario
+            new, user_set = report_new.scenario, new
     except ScenarioError as exc:
         st.error(f"Not applied: {exc}", icon=":material/error:")
     except (ValueError, ArithmeticError) as exc:
         st.error(f"Not applied: calibration failed ({exc})", icon=":material/error:")
     else:
-        set_scenario(new)
+        set_scenario(new, calibrated_from=user_set)
         st.rerun()
 
 # --------------------------------------------------------------------------- share and JSON
 st.subheader("Share or save")
-params = encode_scenario(scenario, base)
+params = dict(st.query_params.to_dict())  # what the router wrote: the user's settings (and cal=1 after a calibration)
 try:
     page_url = str(st.context.url or "").split("?")[0]
 except Exception:  # st.context.url is unavailable in some test harnesses

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_support.shared import cached_expected, current_scenario, guarded, page_header
+from app_support.shared import cached_expected, current_scenario, guarded, page_header, seed_input
 from app_support.survival_view import (
     BASELINE_COVARIATES,
+    DEFAULT_COVARIATES,
     STRATIFICATION,
     analysis_options,
+    ph_note_for,
     render_analysis,
     simulated_analysis,
 )
@@ -21,20 +23,18 @@ page_header(
 
 scenario = current_scenario()
 seed_col, info_col = st.columns([0.25, 0.75])
-seed = seed_col.number_input("Trial seed", min_value=0, max_value=(1 << 53) - 1,
-                             value=min(int(scenario.seed), (1 << 53) - 1), step=1, key=f"surv_seed_{scenario.seed}",
-                             help="Another seed gives another trial of the same scenario. Set the seed for good on the "
-                                  "Scenario page.")
+seed = seed_input(seed_col, label="Trial seed", help="Another seed gives another trial of the same scenario.")
 info_col.caption(f"{scenario.design.n_intervention} walking + education, {scenario.design.n_control} control; "
                  f"follow-up {scenario.design.max_followup_months:.0f} months at most. Stratified analyses use the "
                  "trial's stratification factors; adjusted analyses use baseline covariates only.")
 options = analysis_options(key_prefix="surv", strata_choices=STRATIFICATION, covariate_choices=BASELINE_COVARIATES,
-                           default_strata=STRATIFICATION, default_covariates=("age_years", "sex", "history_gt2_episodes"),
+                           default_strata=STRATIFICATION, default_covariates=DEFAULT_COVARIATES,
                            max_time=scenario.design.max_followup_days)
 result = guarded(lambda: simulated_analysis(scenario, int(seed), **options), "Analysing the simulated trial")
 expected = guarded(lambda: cached_expected(scenario), "The scenario's expected curves")
 if result is not None:
     render_analysis(result, key_prefix="surv", overlay=expected,
-                    title="Time to first activity-limiting recurrence (simulated trial)")
+                    title="Time to first activity-limiting recurrence (simulated trial)", ph_note=ph_note_for(scenario),
+                    cache_key=("survival", scenario, int(seed), tuple(sorted(options.items()))))
 from app_support.scripts import script_button  # noqa: E402 - the code behind this view
 script_button("survival", scenario, seed=int(seed), **options)

@@ -8,7 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from analysis.trial.published import not_published, published_figures
-from app_support.shared import cached_expected, current_scenario, guarded, is_default, page_header, plot
+from app_support.shared import (
+    cached_expected, current_scenario, guarded, is_default, page_header, plot_cached, plot_keyed, set_scenario,
+)
 
 page_header(
     "The WalkBack trial",
@@ -30,57 +32,87 @@ week) with 6 physiotherapist sessions over 6 months, and {figs['n_control'].valu
 reported whether their back pain had come back badly enough to limit their activities, for 1 to 3 years.
 
 **What was found.** Half of the control group had such a recurrence within **{med_c.value} days** (about
-{med_c.value / 30.4:.0f} months); in the walking group this took **{med_i.value} days** (about {med_i.value / 30.4:.0f}
-months). At any moment, walkers had about **{100 * (1 - hr.value):.0f}% lower risk** of a recurrence
+{med_c.value / 30.4:.0f} months); in the walking + education group this took **{med_i.value} days** (about {med_i.value / 30.4:.0f}
+months). At any moment, the walking + education group had about **{100 * (1 - hr.value):.0f}% lower risk** of a recurrence
 (hazard ratio {hr.value}, 95% CI {hr.ci[0]:.2f} to {hr.ci[1]:.2f}).
 """)
 
-published_col, simulated_col = st.columns(2, gap="large")
+
+
+CARD_WIDTH = 420  # px: two fit beside each other on a laptop screen, one per row on a narrow one
+
+
+def card_table(rows: list[tuple[str, str, str]]) -> str:
+    """A small Markdown table (quantity, value, 95% CI): it wraps on narrow screens where metrics would be cut."""
+    return "| | | 95% CI |\n|---|---|---|\n" + "\n".join(f"| {q} | **{v}** | {ci} |" for q, v, ci in rows)
+
+
+# Two cards side by side that wrap onto one column on narrow screens (fixed columns squeeze their tables).
+cards = st.container(horizontal=True, gap="medium")
+published_col = cards.container(border=True, width=CARD_WIDTH)
+simulated_col = cards.container(border=True, width=CARD_WIDTH)
 with published_col:
-    with st.container(border=True):
+    with st.container():
         st.markdown("#### Published · Lancet 2024")
-        st.caption("Median days to an activity-limiting recurrence, and the hazard ratio")
-        a, b, c = st.columns(3)
-        a.metric("Walking", f"{med_i.value}")
-        a.caption(f"95% CI {med_i.ci[0]} to {med_i.ci[1]}")
-        b.metric("Control", f"{med_c.value}")
-        b.caption(f"95% CI {med_c.ci[0]} to {med_c.ci[1]}")
-        c.metric("Hazard ratio", f"{hr.value:.2f}")
-        c.caption(f"95% CI {hr.ci[0]:.2f} to {hr.ci[1]:.2f} · p = {hr.p}")
+        st.markdown(card_table([
+            ("Median days to recurrence, walking + education", f"{med_i.value}", f"{med_i.ci[0]} to {med_i.ci[1]}"),
+            ("Median days to recurrence, control", f"{med_c.value}", f"{med_c.ci[0]} to {med_c.ci[1]}"),
+            ("Hazard ratio", f"{hr.value:.2f}", f"{hr.ci[0]:.2f} to {hr.ci[1]:.2f} · p = {hr.p}"),
+        ]))
         st.caption(f"Recurrences: about {figs['events_total'].value} in total — **derived**, not published "
                    f"({figs['events_total'].method}).")
 
 # Imported here, after the published figures are on screen: the analysis stack is slow to import cold.
 from analysis.plots import figures as F  # noqa: E402
 from analysis.formats import format_ci, format_p  # noqa: E402
-from app_support.survival_view import simulated_headline  # noqa: E402
+from analysis.studies.whatif import share_of_trials_further  # noqa: E402
+from analysis.trial.scenario import with_changes  # noqa: E402
+from app_support.survival_view import simulated_headline, trial_km_figure_args  # noqa: E402
+
+
+def draw_another() -> None:
+    now = current_scenario()
+    set_scenario(with_changes(now, {"seed": (now.seed + 1) % (1 << 63)}))
+
+
 
 result = guarded(lambda: simulated_headline(scenario, scenario.seed), "Simulating the trial")
 expected = guarded(lambda: cached_expected(scenario), "The scenario's expected results")
 
 with simulated_col:
-    with st.container(border=True):
-        label = "calibrated WalkBack scenario" if is_default(scenario) else "your modified scenario"
-        st.markdown(f"#### Simulated · one trial of the {label}")
+    with st.container():
+        label = "the calibrated WalkBack scenario" if is_default(scenario) else "your modified scenario"
+        st.markdown(f"#### Simulated · one trial of {label}")
         if result is not None:
             curves = {c.level: c for c in result.km.curves}
-            st.caption("Median days to an activity-limiting recurrence, and the hazard ratio")
-            a, b, c = st.columns(3)
             ci_i = format_ci(curves["intervention"].median_lower, curves["intervention"].median_upper, 0)
             ci_c = format_ci(curves["control"].median_lower, curves["control"].median_upper, 0)
-            # Short labels, numbers only: anything longer is cut off in a third of a half-width column.
-            a.metric("Walking", f"{curves['intervention'].median:.0f}"
-                     if math.isfinite(curves["intervention"].median) else "NR", help="NR: not reached in follow-up")
-            a.caption(f"95% CI {ci_i}")
-            b.metric("Control", f"{curves['control'].median:.0f}" if math.isfinite(curves["control"].median)
-                     else "NR", help="NR: not reached in follow-up")
-            b.caption(f"95% CI {ci_c}")
-            c.metric("Hazard ratio", f"{result.cox.hr:.2f}")
-            c.caption(f"95% CI {format_ci(result.cox.lower, result.cox.upper, 2)} · {format_p(result.cox.p)}")
+
+            def median(level: str) -> str:
+                value = curves[level].median
+                return f"{value:.0f}" if math.isfinite(value) else "not reached"
+
+            st.markdown(card_table([
+                ("Median days to recurrence, walking + education", median("intervention"), ci_i),
+                ("Median days to recurrence, control", median("control"), ci_c),
+                ("Hazard ratio", f"{result.cox.hr:.2f}",
+                 f"{format_ci(result.cox.lower, result.cox.upper, 2)} · {format_p(result.cox.p)}"),
+            ]))
             events = sum(cv.events for cv in result.km.curves)
-            st.caption(f"Recurrences: {events} ({curves['intervention'].events} walking, {curves['control'].events} "
-                       f"control) · seed {scenario.seed}. One trial varies by chance around the scenario's expected "
-                       "values; the Replicates page shows how much.")
+            if expected is not None:
+                further = share_of_trials_further(result.cox.hr, result.cox.lower, result.cox.upper, expected.cox_hr)
+                st.markdown(
+                    f"**The scenario, expected** (the average over many trials, no chance): medians "
+                    f"**{expected.median_intervention:.0f}** and **{expected.median_control:.0f}** days, hazard ratio "
+                    f"**{expected.cox_hr:.2f}**." + (
+                        f" This trial's hazard ratio lies further from {expected.cox_hr:.2f} than about "
+                        f"**{100 * (1 - further):.0f}%** of trials of the same scenario would; one trial varies by "
+                        "chance (the Replicates page shows how much)." if math.isfinite(further) else ""))
+            st.caption(f"Recurrences: {events} ({curves['intervention'].events} walking + education, "
+                       f"{curves['control'].events} control) · seed {scenario.seed}.")
+            st.button("Draw another trial", icon=":material/casino:", key="trial_redraw", on_click=draw_another,
+                      help="Moves the app's one seed on by one: every page then shows the new trial, and the link "
+                           "carries the seed.")
 
 if result is not None and expected is not None:
     rows = [
@@ -92,7 +124,7 @@ if result is not None and expected is not None:
          f"{result.cox.hr:.2f} ({format_ci(result.cox.lower, result.cox.upper, 2)})", f"{expected.cox_hr:.2f}", "published"),
         ("Recurrences, both arms", f"about {figs['events_total'].value}", f"{events}", f"{expected.events_total:.0f}",
          "derived"),
-        ("Walking at week 12, walking arm (min/week)", f"about {figs['achieved_walking_week12'].value}",
+        ("Walking at week 12, walking + education (min/week)", f"about {figs['achieved_walking_week12'].value}",
          "", f"{expected.walking_week12_intervention:.0f}", "published"),
     ]
     table = pd.DataFrame(rows, columns=["Quantity", "Published (95% CI)", "Simulated trial (95% CI)",
@@ -104,10 +136,8 @@ if result is not None and expected is not None:
     left, right = st.columns([0.64, 0.36], gap="large")
     with left:
         cumulative = st.toggle("Show % recurred instead of % recurrence-free", key="trial_cumulative")
-        fig = F.km_figure(F.arm_curves_from_km(result.km), risk_table=F.risk_table_for_plot(result.risk_table),
-                          cumulative=cumulative, height=600,
-                          title="Simulated trial: time to first activity-limiting recurrence")
-        plot(fig, key="trial_km")
+        cache_key, builder, args, options = trial_km_figure_args(scenario, result, cumulative)
+        plot_keyed(cache_key, builder, *args, key="trial_km", **options)
     with right:
         forest = pd.DataFrame([
             {"label": "Published (Lancet 2024)", "estimate": hr.value, "lower": hr.ci[0], "upper": hr.ci[1],
@@ -117,12 +147,11 @@ if result is not None and expected is not None:
             {"label": "Scenario, expected", "estimate": expected.cox_hr, "lower": math.nan, "upper": math.nan,
              "kind": "expected"},
         ])
-        plot(F.estimate_forest_figure(forest, x_title="HR (log scale)",
-                                      title="Hazard ratio"), key="trial_forest")
+        plot_cached(F.estimate_forest_figure, forest, x_title="HR (log scale)", title="Hazard ratio", key="trial_forest")
         medians = pd.DataFrame([
-            {"label": "Walking, published", "estimate": med_i.value, "lower": med_i.ci[0], "upper": med_i.ci[1],
+            {"label": "Walking + education, published", "estimate": med_i.value, "lower": med_i.ci[0], "upper": med_i.ci[1],
              "kind": "published"},
-            {"label": "Walking, simulated", "estimate": curves["intervention"].median,
+            {"label": "Walking + education, simulated", "estimate": curves["intervention"].median,
              "lower": min(curves["intervention"].median_lower, curves["intervention"].median_upper),
              "upper": max(curves["intervention"].median_lower, curves["intervention"].median_upper), "kind": "simulated"},
             {"label": "Control, published", "estimate": med_c.value, "lower": med_c.ci[0], "upper": med_c.ci[1],
@@ -131,8 +160,8 @@ if result is not None and expected is not None:
              "lower": min(curves["control"].median_lower, curves["control"].median_upper),
              "upper": max(curves["control"].median_lower, curves["control"].median_upper), "kind": "simulated"},
         ])
-        plot(F.estimate_forest_figure(medians, reference_line=None, log_x=False, x_title="Median days to recurrence",
-                                      title="Medians (95% CI)"), key="trial_medians")
+        plot_cached(F.estimate_forest_figure, medians, reference_line=None, log_x=False,
+                    x_title="Days", title="Median days to recurrence (95% CI)", key="trial_medians")
 
 with st.expander("What was not published, and what the simulation assumes instead"):
     st.markdown("The trial did not publish these, so the simulator treats them as adjustable **assumptions** "

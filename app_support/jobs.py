@@ -55,6 +55,10 @@ class RunRegistry:
         self._runs: dict[tuple, ReplicateRun] = {}
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="walkback-replicates")
 
+    def any_running(self) -> bool:
+        with self._lock:
+            return any(run.running for run in self._runs.values())
+
     def get(self, key: tuple) -> ReplicateRun | None:
         with self._lock:
             return self._runs.get(key)

@@ -1,7 +1,7 @@
 """Server entry point for `make app`: the same app as `streamlit run app.py`, warmed up first.
 
 Streamlit runs a script's imports in the first browser session, so the first visitor would wait
-for pandas, scipy, lifelines and plotly to import and for the default trial to be simulated. As an
+for pandas, scipy, lifelines and plotly to import and for every default page to be computed. As an
 ``st.App`` with a lifespan hook, this does that work before the server accepts connections.
 Run: ``streamlit run app_support/serve.py``. Tests and AppTest use ``app.py`` directly.
 """
@@ -17,19 +17,44 @@ ROUTER = Path(__file__).resolve().parent.parent / "app.py"
 
 
 def warm_up() -> None:
-    """Import the analysis stack and fill the library's own caches for the default scenario."""
-    import plotly.graph_objects  # noqa: F401
+    """Compute every page's default results once, before the server accepts connections.
 
-    from analysis.stats import survival as estimate  # noqa: F401
-    from analysis.plots import figures as figures  # noqa: F401
-    from analysis.model.calibration import default_scenario, expected_trial
-    from analysis.simulate.engine import simulate_trial
+    The caches are ``st.cache_resource`` caches, shared by every session of the process: the first
+    visitors (or a whole class arriving at once) then find the default trial, its analyses, the study
+    pages' results and the default replicate run already computed instead of queueing behind them.
+    """
+    import time
+    import warnings
 
-    scenario = default_scenario()
-    expected_trial(scenario)
-    cohort = simulate_trial(scenario)
-    estimate.kaplan_meier(cohort, landmarks=())
-    estimate.cox(cohort)
+    from analysis.studies.power import CURVE_PARAMETERS
+    from analysis.trial.scenario import with_changes
+    from app_support import shared, studies_cache as sc, survival_view as sv
+    from app_support.jobs import registry
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "no script run context": expected outside a session
+        scenario = shared.baseline_scenario()
+        seed = scenario.seed
+        replicates = registry().start(scenario, 200, seed)  # the Replicates page's first run, in the background
+        shared.cached_expected(scenario)
+        shared.cached_walking(scenario)
+        shared.fit_report(scenario)
+        headline = sv.simulated_headline(scenario, seed)
+        cache_key, builder, args, options = sv.trial_km_figure_args(scenario, headline)
+        shared.prebuild_keyed(cache_key, builder, *args, **options)  # the landing page's main figure
+        sv.simulated_analysis(scenario, seed, **sv.survival_defaults(scenario.design.max_followup_days))
+        d = sc.DESIGN_DEFAULTS
+        parameter = next(iter(CURVE_PARAMETERS))
+        sc.cached_sample_size(scenario, d["power"], d["alpha"])
+        sc.cached_curve(scenario, parameter, tuple(sc.POWER_GRIDS[parameter]), d["n_sims"], seed, d["alpha"])
+        sc.cached_dilution(scenario, sc.DILUTION_SHARES, d["alpha"], d["power"])
+        sc.one_estimand_trial(scenario, seed, sc.estimand_settings(scenario, **sc.ESTIMAND_DEFAULTS))
+        for shape in ("log_linear", "emax", "none"):  # the Adherence page recalibrates each dose-response shape
+            if shape != scenario.dose_response.shape:
+                shared.cached_calibration(with_changes(scenario, {"dose_response.shape": shape}), False)
+        deadline = time.monotonic() + 300
+        while replicates.running and time.monotonic() < deadline:
+            time.sleep(0.1)
 
 
 @asynccontextmanager

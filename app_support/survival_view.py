@@ -31,14 +31,27 @@ from analysis.stats.survival import (
     risk_table,
 )
 from analysis.trial.scenario import Scenario
-from app_support.shared import cached_cohort, guarded, plot
+from app_support.shared import memo, cached_cohort, guarded, plot, plot_cached, plot_keyed
 
 DAYS_PER_MONTH = 365.25 / 12
 BASELINE_COVARIATES = ("age_years", "sex", "history_gt2_episodes", "referral", "baseline_walking_minutes")
 STRATIFICATION = ("history_gt2_episodes", "referral")
+#: The Survival page's default adjustment, RMST horizon and landmarks.
+DEFAULT_COVARIATES = ("age_years", "sex", "history_gt2_episodes")
+DEFAULT_TAU_MONTHS = 12
+DEFAULT_LANDMARK_MONTHS = (6, 12, 24)
 
 
-@st.cache_data(max_entries=32, show_spinner="Analysing the simulated trial...")
+def survival_defaults(max_time: float) -> dict:
+    """What :func:`analysis_options` returns on the Survival page while nobody has touched it (warm-up uses it)."""
+    months_max = int(max_time // DAYS_PER_MONTH)
+    return {"strata": STRATIFICATION, "covariates": DEFAULT_COVARIATES,
+            "tau": min(DEFAULT_TAU_MONTHS, months_max) * DAYS_PER_MONTH,
+            "landmarks": tuple(sorted(m * DAYS_PER_MONTH for m in DEFAULT_LANDMARK_MONTHS
+                                      if m * DAYS_PER_MONTH <= max_time))}
+
+
+@memo(32, show_spinner="Analysing the simulated trial...")
 def simulated_analysis(scenario: Scenario, seed: int, strata: tuple[str, ...] = (), covariates: tuple[str, ...] = (),
                        tau: float | None = 365.25, landmarks: tuple[float, ...] = (182.625, 365.25, 730.5)) -> TwoArmAnalysis:
     cohort = cached_cohort(scenario, seed)
@@ -55,14 +68,14 @@ class TrialHeadline(NamedTuple):
     risk_table: RiskTable
 
 
-@st.cache_data(max_entries=16, show_spinner="Simulating and analysing the trial...")
+@memo(16, show_spinner="Simulating and analysing the trial...")
 def simulated_headline(scenario: Scenario, seed: int) -> TrialHeadline:
     cohort = cached_cohort(scenario, seed)
     return TrialHeadline(km=kaplan_meier(cohort, landmarks=()), cox=cox(cohort),
                          risk_table=risk_table(cohort, times=_risk_times(float(cohort["time_days"].max()))))
 
 
-@st.cache_data(max_entries=8, show_spinner="Analysing your file...")
+@memo(8, show_spinner="Analysing your file...")
 def uploaded_analysis(df: pd.DataFrame, time: str, event: str, group: str, reference: str,
                       strata: tuple[str, ...] = (), covariates: tuple[str, ...] = (), tau: float | None = None,
                       landmarks: tuple[float, ...] = ()) -> TwoArmAnalysis:
@@ -95,12 +108,14 @@ def headline_metrics(result: TwoArmAnalysis, *, time_unit: str = "days") -> None
     """Medians with CIs, HR with CI, log-rank p and events, as big numbers."""
     curves = {c.level: c for c in result.km.curves}
     other, reference = result.km.curves[1].level, result.km.curves[0].level
-    cols = st.columns(4)
+    digits = 0 if time_unit == "days" else 1
+    # Two by two: four metrics in one row are cut ("Walki...", "2...") on narrow screens.
+    cols = [*st.columns(2), *st.columns(2)]
     for col, level in zip(cols[:2], (other, reference)):
         c = curves[level]
         col.metric(f"Median, {F.arm_label(level).lower() if level in F.ARM_LABELS else level}", _fmt_time(c.median, time_unit),
-                   help=f"95% CI {format_ci(c.median_lower, c.median_upper, 0)} days (log-log).")
-        col.caption(f"95% CI {format_ci(c.median_lower, c.median_upper, 0)} · {c.events} events / {c.n}")
+                   help=f"95% CI {format_ci(c.median_lower, c.median_upper, digits)} {time_unit} (log-log).")
+        col.caption(f"95% CI {format_ci(c.median_lower, c.median_upper, digits)} · {c.events} events / {c.n}")
     cols[2].metric("Hazard ratio (Cox)", f"{result.cox.hr:.2f}" if math.isfinite(result.cox.hr) else "–",
                    help="Unadjusted Cox model, Efron ties; below 1 favours the first arm named.")
     cols[2].caption(f"95% CI {format_ci(result.cox.lower, result.cox.upper, 2)} · {format_p(result.cox.p)}")
@@ -110,9 +125,15 @@ def headline_metrics(result: TwoArmAnalysis, *, time_unit: str = "days") -> None
 
 
 def km_panel(result: TwoArmAnalysis, *, key_prefix: str, overlay: ExpectedTrial | None = None,
-             height: int = 640, title: str | None = None, time_unit: str = "days") -> None:
-    """Display toggles and the KM figure (toggles only re-draw)."""
-    c1, c2, c3, c4 = st.columns(4)
+             height: int = 640, title: str | None = None, time_unit: str = "days", cache_key: object = None) -> None:
+    """Display toggles and the KM figure (toggles only re-draw).
+
+    ``cache_key`` (hashable, determining ``result`` and ``overlay``, e.g. the scenario, seed and analysis options)
+    lets the built figure be reused across runs and sessions.
+    """
+    # A wrapping row: four toggles in fixed columns are cut ("% re...", "Censor ...") on narrow screens.
+    row = st.container(horizontal=True, gap="medium")
+    c1 = c2 = c3 = c4 = row
     cumulative = c1.toggle("% recurred", key=f"{key_prefix}_cum",
                            help="Show the share who have had a recurrence (1 - KM) instead of the share recurrence-free.")
     bands = c2.toggle("95% bands", value=True, key=f"{key_prefix}_bands")
@@ -124,13 +145,49 @@ def km_panel(result: TwoArmAnalysis, *, key_prefix: str, overlay: ExpectedTrial 
         overlays = [("intervention", overlay.times, overlay.survival_intervention),
                     ("control", overlay.times, overlay.survival_control)]
     landmark_days = tuple(sorted(set(result.km.landmarks["time"].tolist()))) if len(result.km.landmarks) else ()
-    fig = F.km_figure(F.arm_curves_from_km(result.km), risk_table=F.risk_table_for_plot(result.risk_table),
-                      cumulative=cumulative, show_bands=bands, show_censors=censors, landmarks=landmark_days,
-                      overlay=overlays, height=height, title=title, time_unit=time_unit)
-    plot(fig, key=f"{key_prefix}_km")
+    options = dict(cumulative=cumulative, show_bands=bands, show_censors=censors, landmarks=landmark_days,
+                   height=height, title=title, time_unit=time_unit)
+    if cache_key is None:
+        plot(km_result_figure(result.km, result.risk_table, overlays, **options), key=f"{key_prefix}_km")
+    else:
+        plot_keyed((cache_key, bool(overlays)), km_result_figure, result.km, result.risk_table, overlays,
+                   key=f"{key_prefix}_km", **options)
 
 
-def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "days") -> None:
+def trial_km_figure_args(scenario: Scenario, headline: TrialHeadline, cumulative: bool = False) -> tuple:
+    """``plot_keyed`` arguments of the trial page's KM figure (one definition: the page and the warm-up use it)."""
+    return (("trial", scenario, scenario.seed), km_result_figure, (headline.km, headline.risk_table, []),
+            {"cumulative": cumulative, "height": 600,
+             "title": "Simulated trial: time to first activity-limiting recurrence"})
+
+
+def km_result_figure(km: KaplanMeier, table: RiskTable, overlays: list, **options):
+    """The KM figure of an analysis (curves, risk table, optional expected overlays)."""
+    return F.km_figure(F.arm_curves_from_km(km), risk_table=F.risk_table_for_plot(table), overlay=overlays, **options)
+
+
+_GENERIC_PH_NOTE = (
+    "When hazards are not proportional, the Cox hazard ratio is an average of a ratio that changes over time "
+    "(weighted towards the times when most events happen), not one constant effect. The restricted mean and the "
+    "landmark risks describe the difference without assuming proportional hazards.")
+
+
+def ph_note_for(scenario: Scenario) -> str:
+    """What the simulator builds in: why the PH test is expected to reject for a simulated trial."""
+    w = scenario.walking
+    return (
+        f"**Non-proportional hazards are built in on purpose.** In the simulator the walking effect ramps up over the "
+        f"first {w.ramp_weeks} weeks (people progress to their walking plateau), and after the {w.programme_weeks}-week "
+        f"programme the extra walking fades towards {100 * w.maintained_fraction:.0f}% of the plateau (half-life "
+        f"{w.post_programme_half_life_weeks:g} weeks). The hazard ratio is therefore near 1 at the start, lowest "
+        "around months 3 to 6 and weaker later, so a small p here is expected, not a fault. " + _GENERIC_PH_NOTE)
+
+
+def _term_label(term: str) -> str:
+    return "Arm (walking + education vs control)" if str(term).startswith(("arm", "group")) else str(term).replace("_", " ")
+
+
+def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "days", ph_note: str | None = None) -> None:
     """Medians and landmarks, tests and models, the PH check, RMST and follow-up."""
     # Tabs render lazily: only the open one runs, so the figures behind the others cost nothing.
     t1, t2, t3, t4, t5 = st.tabs(["Medians and landmarks", "Log-rank and Cox", "Proportional hazards",
@@ -177,7 +234,8 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
                                         "Hazard ratio": st.column_config.NumberColumn(format="%.3f")})
             forest = pd.DataFrame([{"label": name, "estimate": m.hr, "lower": m.lower, "upper": m.upper, "kind": "simulated"}
                                    for name, m in models if m is not None])
-            plot(F.estimate_forest_figure(forest, x_title="Hazard ratio (95% CI), log scale"), key=f"{key_prefix}_forest")
+            plot_cached(F.estimate_forest_figure, forest, x_title="Hazard ratio (95% CI), log scale",
+                        key=f"{key_prefix}_forest")
             if result.cox_adjusted is not None:
                 with st.expander("All terms of the adjusted model"):
                     st.dataframe(result.cox_adjusted.summary, hide_index=True)
@@ -186,14 +244,16 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
             left, right = st.columns([0.55, 0.45])
             with left:
                 lml = result.ph.loglog.rename(columns={"level": "arm", "log_minus_log_survival": "log_minus_log"})
-                plot(F.log_minus_log_figure(lml, title="Log-minus-log survival"), key=f"{key_prefix}_lml")
+                plot_cached(F.log_minus_log_figure, lml, title="Log-minus-log survival", key=f"{key_prefix}_lml")
             with right:
                 zph = result.ph.summary.copy()
+                zph["term"] = zph["term"].map(lambda t: "Global" if str(t).upper() == "GLOBAL" else _term_label(t))
                 zph["p"] = [format_p(p) for p in zph.p]
-                st.dataframe(zph, hide_index=True, column_config={"chisq": st.column_config.NumberColumn(format="%.2f")})
-                st.caption("Schoenfeld-residual test (R cox.zph, KM time scale). Roughly parallel log-minus-log lines and "
-                           "a large p support proportional hazards. WalkBack's own medians and HR imply a hazard that falls "
-                           "over time in both arms, which is compatible with proportional hazards.")
+                st.dataframe(zph.rename(columns={"term": "Term", "chisq": "Chi-square", "df": "Degrees of freedom"}),
+                             hide_index=True, column_config={"Chi-square": st.column_config.NumberColumn(format="%.2f")})
+                st.caption("Schoenfeld-residual test (R cox.zph, KM time scale). A small p, or log-minus-log lines "
+                           "that converge or cross, say the hazard ratio changes over follow-up.")
+            st.markdown(ph_note or _GENERIC_PH_NOTE)
     if t4.open:
         with t4:
             r = result.rmst
@@ -225,25 +285,36 @@ def analysis_options(*, key_prefix: str, strata_choices: Sequence[str], covariat
         covariates = b.multiselect("Adjust a Cox model for (baseline only)", list(covariate_choices),
                                    default=[c for c in default_covariates if c in covariate_choices],
                                    key=f"{key_prefix}_cov")
-        if time_unit == "days" and max_time >= 60:
-            months_max = max(1, int(max_time // DAYS_PER_MONTH))
-            tau_months = a.slider("RMST horizon (months)", 1, months_max, min(12, months_max), key=f"{key_prefix}_tau")
-            landmark_months = b.multiselect("Landmarks (months)", [3, 6, 12, 18, 24, 36], default=[6, 12, 24],
+        months_max = int(max_time // DAYS_PER_MONTH) if time_unit == "days" and math.isfinite(max_time) else 0
+        if months_max >= 2:  # a slider needs two whole months at least (min < max)
+            tau_months = a.slider("RMST horizon (months)", 1, months_max, min(DEFAULT_TAU_MONTHS, months_max),
+                                  key=f"{key_prefix}_tau")
+            landmark_months = b.multiselect("Landmarks (months)", [3, 6, 12, 18, 24, 36],
+                                            default=list(DEFAULT_LANDMARK_MONTHS),
                                             key=f"{key_prefix}_lm")
             tau = tau_months * DAYS_PER_MONTH
             landmarks = tuple(sorted(m * DAYS_PER_MONTH for m in landmark_months if m * DAYS_PER_MONTH <= max_time))
         else:
-            tau = a.number_input(f"RMST horizon ({time_unit})", min_value=0.0, value=float(max_time), key=f"{key_prefix}_tau_raw")
+            horizon = float(max_time) if math.isfinite(max_time) and max_time > 0 else 1.0
+            tau = a.number_input(f"RMST horizon ({time_unit})", min_value=0.0, value=horizon, key=f"{key_prefix}_tau_raw",
+                                 help="Up to the longest follow-up time in the file.")
             tau = tau if tau > 0 else None
             landmarks = ()
     return {"strata": tuple(strata), "covariates": tuple(covariates), "tau": tau, "landmarks": landmarks}
 
 
+km_panel_fragment = st.fragment(km_panel)
+detail_tabs_fragment = st.fragment(detail_tabs)
+
+
 def render_analysis(result: TwoArmAnalysis, *, key_prefix: str, overlay: ExpectedTrial | None = None,
-                    time_unit: str = "days", title: str | None = None) -> None:
+                    time_unit: str = "days", title: str | None = None, ph_note: str | None = None,
+                    cache_key: object = None) -> None:
     headline_metrics(result, time_unit=time_unit)
-    km_panel(result, key_prefix=key_prefix, overlay=overlay, title=title, time_unit=time_unit)
-    detail_tabs(result, key_prefix=key_prefix, time_unit=time_unit)
+    # Fragments: a display toggle or a tab re-runs only its own part of the page, not the whole analysis page.
+    km_panel_fragment(result, key_prefix=key_prefix, overlay=overlay, title=title, time_unit=time_unit,
+                      cache_key=cache_key)
+    detail_tabs_fragment(result, key_prefix=key_prefix, time_unit=time_unit, ph_note=ph_note)
 
 
 def simulated_km_panel(scenario: Scenario, *, key_prefix: str, overlay: ExpectedTrial | None = None) -> None:
@@ -252,4 +323,4 @@ def simulated_km_panel(scenario: Scenario, *, key_prefix: str, overlay: Expected
     if result is None:
         return
     headline_metrics(result)
-    km_panel(result, key_prefix=key_prefix, overlay=overlay, height=560)
+    km_panel(result, key_prefix=key_prefix, overlay=overlay, height=560, cache_key=("simulated", scenario, scenario.seed))

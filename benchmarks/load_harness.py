@@ -218,6 +218,7 @@ class Visit:
     seconds: float
     exceptions: int = 0
     error: str | None = None
+    exception_kinds: tuple[str, ...] = ()
     messages: int = 0
     bytes: int = 0
 
@@ -313,6 +314,8 @@ class Session:
                 self.cached_hashes.add(msg.hash)
             if msg.delta.WhichOneof("type") == "new_element" and msg.delta.new_element.WhichOneof("type") == "exception":
                 visit.exceptions += 1
+                exc = msg.delta.new_element.exception
+                visit.exception_kinds = (*visit.exception_kinds, f"{exc.type}: {exc.message}"[:160])
         elif kind == "navigation":
             self.pages = [Page(p.page_name, p.page_script_hash, p.url_pathname) for p in msg.navigation.app_pages]
         elif kind == "new_session" and not self.pages:
@@ -459,7 +462,8 @@ def summarise(visits: list[Visit], page_order: list[str]) -> dict:
     errors = [v for v in visits if v.error is not None]
     return {"pages": per_page, "overall": stats([v.seconds for v in visits if v.error is None]),
             "errors": len(errors), "error_kinds": sorted({v.error for v in errors}),
-            "exceptions": sum(v.exceptions for v in visits)}
+            "exceptions": sum(v.exceptions for v in visits),
+            "exception_kinds": sorted({k for v in visits for k in v.exception_kinds})}
 
 
 def _fmt(x: float | None, digits: int = 3) -> str:
@@ -487,7 +491,8 @@ def markdown(summary: dict, floor: dict | None = None) -> str:
                  f"in {summary['wall_seconds']:.0f} s, server peak RSS "
                  f"{'n/a' if rss is None else f'{rss:.0f} MiB'}, errors {summary['errors']}"
                  + (f" ({'; '.join(summary['error_kinds'])})" if summary["error_kinds"] else "")
-                 + f", exceptions {summary['exceptions']}")
+                 + f", exceptions {summary['exceptions']}"
+                 + (f" ({'; '.join(summary['exception_kinds'][:5])})" if summary.get("exception_kinds") else ""))
     return "\n".join(lines)
 
 

@@ -1,6 +1,6 @@
 """Run every benchmark in turn (`make bench`). Each prints its own table of medians and ratios
-against a baseline measured in the same run. The load test is separate (it starts a server and
-20 browser sessions): python benchmarks/load_test.py
+against a baseline measured in the same run. The load harness is separate (it starts a server and
+speaks Streamlit's websocket protocol for N concurrent users): python benchmarks/load_harness.py --users 30
 """
 
 from __future__ import annotations

@@ -46,13 +46,13 @@ def slider(at: AppTest, label: str):
 # --------------------------------------------------------------------------- adherence what-if
 def test_raising_adherence_lengthens_the_displayed_intervention_median(walkback):
     at = app_on("adherence.py")
-    before = days(metric(at, "Median, walking"))
+    before = days(metric(at, "Median, walking + education"))
     assert before == pytest.approx(208, abs=1)
     slider(at, "Mean adherence among starters").set_value(1.0)
     slider(at, "Never start the programme").set_value(0.0)
     at.run()
     assert not at.exception
-    after = days(metric(at, "Median, walking"))
+    after = days(metric(at, "Median, walking + education"))
     assert after > before + 10
     expected = expected_trial(with_changes(walkback, {"adherence.mean_adherence": 1.0, "adherence.never_start": 0.0}))
     assert after == pytest.approx(expected.median_intervention, abs=1)
@@ -64,8 +64,8 @@ def test_lowering_adherence_shortens_it_and_can_be_made_current(walkback):
     at = app_on("adherence.py")
     slider(at, "Mean adherence among starters").set_value(0.3)
     at.run()
-    assert days(metric(at, "Median, walking")) < 200
-    next(b for b in at.button if b.label == "Make the what-if the current scenario").click()
+    assert days(metric(at, "Median, walking + education")) < 200
+    next(b for b in at.button if b.label == "Use the what-if everywhere").click()
     at.run()
     assert not at.exception
     current = at.session_state[SCENARIO_KEY]
@@ -220,6 +220,19 @@ def test_recalibrate_button_restores_the_published_targets(walkback):
     assert any("Recalibrated" in s.value for s in at.success)
     report = at.dataframe[0].value
     assert (report.loc[report.role == "target", "met"] == "yes").all()
+    # The link carries what the user set and cal=1, not the solved 17-digit values; it reopens to the same scenario.
+    params = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert params["ns"] == "0.3" and params["cal"] == "1" and "beta" not in params and "scale" not in params, params
+    again = app_on("trial.py", params)
+    assert again.session_state[SCENARIO_KEY] == solved
+
+
+def test_exponential_baseline_recalibration_does_not_loop():
+    at = app_on("scenario_editor.py", {"bl": "exponential"})
+    next(b for b in at.button if b.label == "Recalibrate to the published trial").click()
+    at.run()
+    assert not at.exception
+    assert not any("Press" in w.value and "Recalibrate" in w.value for w in at.warning), [w.value for w in at.warning]
 
 
 def test_exponential_baseline_recalibration_explains_why_it_fails():
@@ -260,3 +273,46 @@ def test_pathological_scenario_json_is_refused_politely(walkback):
     assert not at.exception, [e.value for e in at.exception]
     assert any("Not loaded" in e.value for e in at.error)
     assert at.session_state[SCENARIO_KEY] == walkback
+
+
+def test_what_if_settings_survive_a_page_change():
+    at = app_on("adherence.py")
+    slider(at, "Never start the programme").set_value(0.4)
+    at.run()
+    at.switch_page("app_pages/methods.py")
+    at.run()
+    at.switch_page("app_pages/adherence.py")
+    at.run()
+    assert not at.exception
+    assert slider(at, "Never start the programme").value == pytest.approx(0.4)
+
+
+def test_one_seed_serves_every_page(walkback):
+    at = app_on("survival.py")
+    next(n for n in at.number_input if n.label == "Trial seed").set_value(12345)
+    at.run()
+    assert at.session_state[SCENARIO_KEY].seed == 12345
+    assert at.query_params.get("seed") in ("12345", ["12345"])
+    at.switch_page("app_pages/replicates.py")
+    at.run()
+    assert next(n for n in at.number_input if n.label == "Seed of the run").value == 12345
+
+
+def test_ph_tab_says_the_non_proportional_hazards_are_built_in():
+    at = app_on("survival.py")
+    at.session_state["surv_tabs"] = "Proportional hazards"
+    at.run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "built in on purpose" in text and "average" in text
+    assert "compatible with proportional hazards" not in text
+
+
+def test_adherence_shape_change_is_recalibrated_or_labelled():
+    at = app_on("adherence.py")
+    next(s for s in at.get("button_group")).set_value("emax")
+    at.run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "recalibrated for this shape" in text or "not recalibrated" in text
+    assert days(metric(at, "Median, walking + education")) == pytest.approx(208, abs=3)

@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_support.pages import PAGES as REGISTERED
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
-OWN_PAGES = ["trial.py", "survival.py", "adherence.py", "replicates.py", "scenario_editor.py", "data_files.py",
-             "methods.py"]
-OPTIONAL_PAGES = ["estimands.py", "design_trial.py", "outcomes.py"]  # other engineers' pages, listed when present
-PAGES = OWN_PAGES + [p for p in OPTIONAL_PAGES if (ROOT / "app_pages" / p).is_file()]
+PAGES = [spec.file for spec in REGISTERED]  # every registered page, including pages added later
 
 EDGE_SCENARIOS = {
     "nobody_starts": {"ns": "1"},

@@ -17,13 +17,15 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from ..errors import CohortFileError, read_input_file
 
-__all__ = ["read_cohort_file", "validate_two_arm", "DEFAULT_MAX_ROWS", "FIRST_DATA_ROW"]
+__all__ = ["read_cohort_file", "validate_two_arm", "guess_columns", "time_unit_of", "ColumnGuess",
+           "DEFAULT_MAX_ROWS", "FIRST_DATA_ROW"]
 
 #: Largest number of rows accepted by default (the simulator's own maximum cohort).
 DEFAULT_MAX_ROWS = 10_000_000
@@ -319,3 +321,66 @@ def _as_text(s: pd.Series) -> np.ndarray:
     if pd.api.types.is_integer_dtype(s) or pd.api.types.is_bool_dtype(s):
         return s.astype(str).to_numpy(dtype=object)
     return s.astype(str).str.strip().to_numpy(dtype=object)
+
+
+# --------------------------------------------------------------------------- which column is which
+_TIME_HINTS = ("time_days", "time", "days", "futime", "stime", "duration", "weeks", "months", "years", "week", "month",
+               "year", "t")
+_EVENT_HINTS = ("recurrence", "event", "status", "censor", "dead", "fail", "e")
+_GROUP_HINTS = ("arm", "group", "treatment", "trt", "rx", "allocation", "x")
+_UNITS = (("day", "days"), ("week", "weeks"), ("month", "months"), ("year", "years"))
+
+
+class ColumnGuess(NamedTuple):
+    """The most likely time, event and group columns of a file (positions in its column list)."""
+
+    time: int
+    event: int
+    group: int
+
+
+def _guess(columns: Sequence[str], hints: Sequence[str], exclude: set[int]) -> int:
+    lowered = [c.lower() for c in columns]
+    for exact in (True, False):
+        for hint in hints:
+            for i, c in enumerate(lowered):
+                if i in exclude:
+                    continue
+                if (c in (hint, hint + "s")) if exact else (len(hint) > 2 and hint in c):
+                    return i
+    return next((i for i in range(len(columns)) if i not in exclude), 0)
+
+
+def guess_columns(columns: Sequence[str]) -> ColumnGuess:
+    """Guess which columns hold the time, the event indicator and the arm, from their names.
+
+    Exact name matches win over names containing a hint; the three guesses are distinct when
+    there are at least three columns.
+
+    Examples
+    --------
+    >>> guess_columns(["id", "weeks", "status", "trt"])
+    ColumnGuess(time=1, event=2, group=3)
+    >>> guess_columns(["time_days", "recurrence", "arm", "age_years"])
+    ColumnGuess(time=0, event=1, group=2)
+    """
+    columns = [str(c) for c in columns]
+    time = _guess(columns, _TIME_HINTS, set())
+    event = _guess(columns, _EVENT_HINTS, {time})
+    group = _guess(columns, _GROUP_HINTS, {time, event})
+    return ColumnGuess(time, event, group)
+
+
+def time_unit_of(column: str) -> str:
+    """The time unit a column's name announces ("days", "weeks", "months", "years"), else "time units".
+
+    Examples
+    --------
+    >>> [time_unit_of(c) for c in ("time_days", "weeks", "FU_months", "t")]
+    ['days', 'weeks', 'months', 'time units']
+    """
+    name = str(column).lower()
+    for stem, unit in _UNITS:
+        if stem in name:
+            return unit
+    return "time units"

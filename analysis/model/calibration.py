@@ -40,8 +40,8 @@ from .hazard import (
 from ..trial.published import DATA_DIR, published_figures
 from ..trial.scenario import Scenario, scenario_from_dict, with_changes
 
-__all__ = ["ExpectedTrial", "CalibrationReport", "expected_trial", "calibrate", "compare_with_published", "censoring_survival",
-           "cox_limit", "time_grid", "quasi_uniforms", "grid_median",
+__all__ = ["ExpectedTrial", "CalibrationReport", "expected_trial", "calibrate", "calibrated_fields",
+           "compare_with_published", "censoring_survival", "cox_limit", "time_grid", "quasi_uniforms", "grid_median",
            "default_scenario", "TOLERANCE"]
 
 #: A target counts as met when achieved within this relative distance (events: 3%).
@@ -315,6 +315,19 @@ def _free_parameters(scenario: Scenario, fit_loss_to_followup: bool):
         lo.append(0.0)
         hi.append(0.6)
     return names, np.array(x0), np.array(lo), np.array(hi)
+
+
+def calibrated_fields(scenario: Scenario, *, fit_loss_to_followup: bool = True) -> tuple[str, ...]:
+    """The scenario fields :func:`calibrate` solves for this scenario's hazard family and dose-response shape.
+
+    Examples
+    --------
+    >>> calibrated_fields(Scenario())
+    ('outcome.scale_days', 'outcome.shape', 'dose_response.log_hr_per_100_min', 'design.annual_loss_to_followup')
+    """
+    names = _free_parameters(scenario, fit_loss_to_followup)[0]
+    out = ["outcome.piece_hazards_per_day" if n.startswith("piecewise.") else n for n in names]
+    return tuple(dict.fromkeys(out))
 
 
 def _piece_mids(starts) -> np.ndarray:

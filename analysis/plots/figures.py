@@ -39,7 +39,7 @@ __all__ = [
 ARM_COLOURS: dict[str, str] = {"intervention": "#0072B2", "control": "#D55E00"}
 ARM_LABELS: dict[str, str] = {"intervention": "Walking + education", "control": "Control"}
 ARM_ORDER: tuple[str, ...] = ("intervention", "control")
-ARM_SHORT: dict[str, str] = {"intervention": "Walking", "control": "Control"}
+ARM_SHORT: dict[str, str] = {"intervention": "Walking + education", "control": "Control"}
 NEUTRAL = "#555555"
 PUBLISHED_COLOUR = "#222222"
 FONT = dict(family="Inter, 'Source Sans Pro', Helvetica, Arial, sans-serif", size=13, color="#1f2933")
@@ -269,7 +269,9 @@ def km_figure(curves: Sequence[ArmCurve], *, risk_table: pd.DataFrame | None = N
                 x=[0, c.median, c.median], y=[level, level, 0], mode="lines",
                 line=dict(color=colour, width=1, dash="dot"), hoverinfo="skip", showlegend=False,
                 legendgroup=label), row=1, col=1)
-            right = i == 0  # first arm (walking) labelled right of its line, the other left: no overlap
+            # The longer median is labelled right of its line and the shorter one left, whichever arm it is.
+            others = [o.median for j, o in enumerate(curves) if j != i and o.median is not None and math.isfinite(o.median)]
+            right = all(c.median > m or (c.median == m and i == 0) for m in others)
             fig.add_annotation(x=c.median, y=3, text=f"{c.median:.0f} d" if time_unit == "days" else f"{c.median:.3g}",
                                showarrow=False, xanchor="left" if right else "right", xshift=3 if right else -3,
                                font=dict(size=11, color=colour), row=1, col=1)
@@ -358,12 +360,12 @@ def _add_risk_table(fig: go.Figure, table: pd.DataFrame, arms: Sequence[str], en
             hovertemplate=f"{arm_label(arm)}, {name.lower()} at day %{{x:.0f}}: %{{text}}<extra></extra>"), row=2, col=1)
     def short(a: str) -> str:
         name = ARM_SHORT.get(a, str(a))
-        return name if len(name) <= 14 else name[:13] + "…"
+        return name if len(name) <= 20 else name[:19] + "…"
 
     ticktext = [f"<b style='color:{arm_colour(a, list(arms).index(a))}'>{short(a)}</b> at risk"
                 if k == "at_risk" else n.lower() for a, k, n in rows]
     fig.update_yaxes(range=[0.4, n_rows + 0.6], tickvals=list(range(n_rows, 0, -1)), ticktext=ticktext,
-                     showgrid=False, zeroline=False, tickfont=dict(size=11), row=2, col=1)
+                     showgrid=False, zeroline=False, tickfont=dict(size=11), automargin=True, row=2, col=1)
     fig.update_xaxes(showgrid=False, row=2, col=1)
     ticks = day_ticks(end) if days else sorted(set(float(t) for t in table["time"]))
     fig.update_xaxes(tickvals=ticks, ticktext=_month_ticktext(ticks) if days else [f"{t:g}" for t in ticks], row=2, col=1)
@@ -602,7 +604,7 @@ def hr_spread_figure(hrs: np.ndarray, *, published: float | None = None, publish
     fig.update_layout(shapes=shapes)
     fig.update_layout(bargap=0.03, showlegend=True)
     return _base_layout(fig, title=title, height=height, y_title="Number of simulated trials",
-                        x_title="Hazard ratio, walking vs control")
+                        x_title="Hazard ratio, walking + education vs control")
 
 
 def log_minus_log_figure(data: pd.DataFrame, *, title: str | None = None, height: int = 380) -> go.Figure:
@@ -632,7 +634,8 @@ def log_minus_log_figure(data: pd.DataFrame, *, title: str | None = None, height
 
 
 def estimate_forest_figure(rows: pd.DataFrame, *, reference_line: float | None = 1.0, log_x: bool = True,
-                           x_title: str = "Hazard ratio", title: str | None = None, height: int | None = None) -> go.Figure:
+                           x_title: str = "Hazard ratio", title: str | None = None, height: int | None = None,
+                           favours: tuple[str, str] | None = ("walking + education", "control")) -> go.Figure:
     """Dot-and-whisker plot comparing estimates, e.g. published vs simulated hazard ratios.
 
     Parameters
@@ -640,6 +643,9 @@ def estimate_forest_figure(rows: pd.DataFrame, *, reference_line: float | None =
     rows : DataFrame
         Columns ``label``, ``estimate``, ``lower``, ``upper`` and optionally ``kind``
         ("published", "simulated", "expected", ...) which sets the marker.
+    favours : (left, right), optional
+        Arms favoured below and above the reference line (hazard ratios below 1 favour the
+        first arm); written at the line. None leaves it out.
 
     Examples
     --------
@@ -665,7 +671,36 @@ def estimate_forest_figure(rows: pd.DataFrame, *, reference_line: float | None =
                            + "<extra></extra>")))
     if reference_line is not None:
         fig.update_layout(shapes=[_vline(reference_line, color="#bbb", width=1)])
+        if favours:
+            # Which side of "no difference" favours which arm, written at the line itself.
+            fig.add_annotation(x=math.log10(reference_line) if log_x else reference_line, y=1.0, yref="paper",
+                               yanchor="bottom", xanchor="right", showarrow=False, text=f"← favours {favours[0]}  ",
+                               font=dict(size=11, color=NEUTRAL))
+            fig.add_annotation(x=math.log10(reference_line) if log_x else reference_line, y=1.0, yref="paper",
+                               yanchor="bottom", xanchor="left", showarrow=False, text=f"  favours {favours[1]} →",
+                               font=dict(size=11, color=NEUTRAL))
+    # A fixed range from the estimates, CIs and the reference line (text annotations would stretch an autorange).
+    values = [float(v) for col in ("estimate", "lower", "upper") for v in rows[col] if math.isfinite(float(v))
+              and (float(v) > 0 or not log_x)]
+    if reference_line is not None:
+        values.append(float(reference_line))
+    if values:
+        lo_v, hi_v = min(values), max(values)
+        if log_x:
+            lo_l, hi_l = math.log10(lo_v), math.log10(hi_v)
+            if reference_line is not None and favours:  # symmetric about "no difference": room for both labels
+                ref = math.log10(reference_line)
+                half = max(ref - lo_l, hi_l - ref)
+                lo_l, hi_l = ref - half, ref + half
+            pad = 0.08 * max(hi_l - lo_l, 0.05)
+            fig.update_xaxes(range=[lo_l - pad, hi_l + pad])
+        else:
+            pad = 0.08 * max(hi_v - lo_v, 1e-9)
+            fig.update_xaxes(range=[lo_v - pad, hi_v + pad])
     if log_x:
         fig.update_xaxes(type="log")
-    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1])
-    return _base_layout(fig, title=title, height=height or (90 + 46 * len(rows)), x_title=x_title)
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], automargin=True)
+    fig = _base_layout(fig, title=title, height=height or (110 + 46 * len(rows)), x_title=x_title)
+    if reference_line is not None and favours:
+        fig.update_layout(margin=dict(t=max(fig.layout.margin.t or 0, 40)))
+    return fig

@@ -269,6 +269,7 @@ class ReplicateResult:
         ``day``, ``arm``, ``q025``, ``q50``, ``q975``: pointwise quantiles of the replicates'
         Kaplan-Meier curves on the grid.
     summary : DataFrame
+        ``key`` (stable identifier: ``power``, ``hr_geometric_mean``, ``hr_ci_covers_expected``, ...),
         ``quantity``, ``value``, ``mc_se``, ``expected`` (the scenario's exact expectation where
         one exists).
     seed, n_replicates, elapsed_seconds : as run
@@ -309,22 +310,22 @@ def _summary(per_trial: pd.DataFrame, scenario: Scenario, alpha: float) -> pd.Da
     covers = (per_trial["hr_lower"] <= expected.cox_hr) & (expected.cox_hr <= per_trial["hr_upper"])
     cover = float(covers[ok].mean()) if ok.any() else math.nan
     rows = [
-        ("replicates", float(r), math.nan, math.nan),
-        (f"power (two-sided log-rank p < {alpha:g})", power, math.sqrt(power * (1 - power) / r), math.nan),
-        ("hazard ratio, geometric mean", float(np.exp(log_hr[ok].mean())) if ok.any() else math.nan,
+        ("replicates", "replicates", float(r), math.nan, math.nan),
+        ("power", f"power (two-sided log-rank p < {alpha:g})", power, math.sqrt(power * (1 - power) / r), math.nan),
+        ("hr_geometric_mean", "hazard ratio, geometric mean", float(np.exp(log_hr[ok].mean())) if ok.any() else math.nan,
          float(np.exp(log_hr[ok].mean()) * log_hr[ok].std(ddof=1) / math.sqrt(ok.sum())) if ok.sum() > 1 else math.nan,
          expected.cox_hr),
-        ("95% CI of the HR covers the expected HR", cover,
+        ("hr_ci_covers_expected", "95% CI of the HR covers the expected HR", cover,
          math.sqrt(cover * (1 - cover) / max(ok.sum(), 1)), 0.95),
-        ("recurrences, mean", float(per_trial["events"].mean()),
+        ("recurrences_mean", "recurrences, mean", float(per_trial["events"].mean()),
          float(per_trial["events"].std(ddof=1) / math.sqrt(r)) if r > 1 else math.nan, expected.events_total),
     ]
     for arm, exp_median in (("control", expected.median_control), ("intervention", expected.median_intervention)):
         m = per_trial[f"median_{arm}"].to_numpy()
         reached = np.isfinite(m)
-        rows.append((f"median days to recurrence, {arm} (median over trials)",
+        rows.append((f"median_{arm}", f"median days to recurrence, {arm} (median over trials)",
                      float(np.median(m[reached])) if reached.any() else math.nan, math.nan, exp_median))
-    return pd.DataFrame(rows, columns=["quantity", "value", "mc_se", "expected"])
+    return pd.DataFrame(rows, columns=["key", "quantity", "value", "mc_se", "expected"])
 
 
 def _check_grid(grid_days: Any, scenario: Scenario) -> np.ndarray:

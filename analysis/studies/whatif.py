@@ -154,7 +154,7 @@ def whatif_table(baseline, whatif, *, horizon_days: float = 365.25, rmst_days: f
         ("Median days to recurrence, walking + education", baseline.median_intervention, whatif.median_intervention, "days"),
         ("Median days to recurrence, control", baseline.median_control, whatif.median_control, "days"),
         ("Hazard ratio (Cox, ITT, expected)", baseline.cox_hr, whatif.cox_hr, "ratio"),
-        (f"RMST to {tau_months:.0f} months, walking (days)",
+        (f"RMST to {tau_months:.0f} months, walking + education (days)",
          baseline.rmst(rmst_days, "intervention"), whatif.rmst(rmst_days, "intervention"), "days"),
         (f"RMST gain to {tau_months:.0f} months (days)",
          baseline.rmst(rmst_days, "intervention") - baseline.rmst(rmst_days, "control"),
@@ -198,7 +198,8 @@ def whatif_table(baseline, whatif, *, horizon_days: float = 365.25, rmst_days: f
     })
 
 
-def replicate_readout(per_trial: pd.DataFrame, *, published_ci: tuple[float, float], alpha: float = 0.05) -> dict[str, float]:
+def replicate_readout(per_trial: pd.DataFrame, *, published_ci: tuple[float, float], alpha: float = 0.05,
+                      level: float = 0.95) -> dict[str, float]:
     """Plain read-outs of a replicate run for display: HR percentiles and shares of trials.
 
     Parameters
@@ -211,7 +212,10 @@ def replicate_readout(per_trial: pd.DataFrame, *, published_ci: tuple[float, flo
     Returns
     -------
     dict with ``hr_q025``, ``hr_q50``, ``hr_q975``, ``share_in_published_ci``, ``share_significant``
-    and ``n``.
+    and ``n``; when ``per_trial`` has the CI columns ``hr_lower``/``hr_upper`` (at ``level``), also
+    ``log_hr_empirical_sd`` (spread of the log HR over trials) and ``log_hr_mean_model_se`` (the Cox
+    model's own SE, averaged): their ratio says whether the trials' intervals are as wide as they
+    should be.
 
     Examples
     --------
@@ -224,9 +228,43 @@ def replicate_readout(per_trial: pd.DataFrame, *, published_ci: tuple[float, flo
     finite = hr[np.isfinite(hr)]
     q = np.quantile(finite, [0.025, 0.5, 0.975]) if finite.size else np.full(3, np.nan)
     inside = (finite >= published_ci[0]) & (finite <= published_ci[1])
-    return {
+    out = {
         "n": float(len(per_trial)),
         "hr_q025": float(q[0]), "hr_q50": float(q[1]), "hr_q975": float(q[2]),
         "share_in_published_ci": float(inside.mean()) if finite.size else math.nan,
         "share_significant": float(np.mean(per_trial["logrank_p"].to_numpy(dtype=float) < alpha)),
     }
+    if {"hr_lower", "hr_upper"} <= set(per_trial.columns):
+        from scipy.stats import norm
+
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_hr = np.log(hr)
+            se = (np.log(per_trial["hr_upper"].to_numpy(dtype=float))
+                  - np.log(per_trial["hr_lower"].to_numpy(dtype=float))) / (2 * norm.ppf(0.5 + level / 2))
+        ok = np.isfinite(log_hr) & np.isfinite(se)
+        out["log_hr_empirical_sd"] = float(log_hr[ok].std(ddof=1)) if ok.sum() > 1 else math.nan
+        out["log_hr_mean_model_se"] = float(se[ok].mean()) if ok.any() else math.nan
+    return out
+
+
+def share_of_trials_further(hr: float, lower: float, upper: float, expected_hr: float, level: float = 0.95) -> float:
+    """About what share of trials of the same scenario would land further from the expected HR than this one.
+
+    Uses the trial's own Cox standard error (from its confidence interval) and the normal
+    approximation for the log hazard ratio, centred on the scenario's expected HR:
+    ``2 (1 - Phi(|log hr - log expected| / se))``. A small share means an unusual trial.
+
+    Examples
+    --------
+    >>> round(share_of_trials_further(0.72, 0.60, 0.864, 0.72), 3)
+    1.0
+    >>> round(share_of_trials_further(0.81, 0.69, 0.95, 0.72), 2)
+    0.15
+    """
+    from scipy.stats import norm
+
+    values = (hr, lower, upper, expected_hr)
+    if not all(math.isfinite(v) and v > 0 for v in values) or upper <= lower:
+        return math.nan
+    se = (math.log(upper) - math.log(lower)) / (2 * norm.ppf(0.5 + level / 2))
+    return float(2 * norm.sf(abs(math.log(hr) - math.log(expected_hr)) / se))

@@ -14,14 +14,14 @@ names the parameter; nothing else escapes.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any
 
 from ..errors import ScenarioError
 from .scenario import Scenario, scenario_from_dict
 
-__all__ = ["ShareError", "PARAM_ALIASES", "IGNORED_PARAMS", "encode_scenario", "decode_scenario", "scenario_query_keys",
+__all__ = ["CALIBRATE_PARAM", "FIELD_LABELS", "CHOICE_LABELS", "field_label", "describe_value", "ShareError", "PARAM_ALIASES", "IGNORED_PARAMS", "encode_scenario", "decode_scenario", "scenario_query_keys",
            "parse_field_text", "format_field"]
 
 #: Short query-parameter name -> dotted scenario field. Every field of a scenario has one.
@@ -88,6 +88,85 @@ PARAM_ALIASES: dict[str, str] = {
 }
 _FIELD_TO_ALIAS = {path: alias for alias, path in PARAM_ALIASES.items()}
 
+#: Plain-language label of every scenario field (what the app shows instead of the dotted name).
+FIELD_LABELS: dict[str, str] = {
+    "design.n_intervention": "Participants, walking + education",
+    "design.n_control": "Participants, control",
+    "design.block_sizes": "Permuted block sizes (comma-separated)",
+    "design.max_followup_months": "Maximum follow-up (months)",
+    "design.annual_loss_to_followup": "Annual loss to follow-up (share)",
+    "design.share_history_gt2": "Share with more than two previous episodes",
+    "design.share_referred_by_clinician": "Share referred by a clinician",
+    "outcome.baseline": "Baseline hazard family",
+    "outcome.scale_days": "Scale (days)",
+    "outcome.shape": "Weibull shape",
+    "outcome.piece_starts_days": "Piecewise: piece starts (days, comma-separated)",
+    "outcome.piece_hazards_per_day": "Piecewise: hazards per day (comma-separated)",
+    "outcome.history_hr": "Hazard ratio for more than two previous episodes",
+    "outcome.baseline_risk_sd": "Frailty SD (log hazard)",
+    "adherence.never_start": "Never start (share)",
+    "adherence.mean_adherence": "Mean adherence among starters (share of target)",
+    "adherence.adherence_spread": "Adherence spread (logit SD)",
+    "adherence.healthy_adherer_correlation": "Healthy-adherer correlation",
+    "walking.target_minutes": "Weekly target (min/week)",
+    "walking.baseline_minutes_mean": "Baseline walking, mean (min/week)",
+    "walking.baseline_minutes_sd": "Baseline walking, SD (min/week)",
+    "walking.ramp_weeks": "Weeks to reach the plateau",
+    "walking.programme_weeks": "Programme length (weeks)",
+    "walking.maintained_fraction": "Extra walking kept after the programme (share)",
+    "walking.post_programme_half_life_weeks": "Half-life of the post-programme drop (weeks)",
+    "walking.control_extra_minutes": "Control arm's spontaneous extra walking (min/week)",
+    "dose_response.shape": "Dose-response shape",
+    "dose_response.log_hr_per_100_min": "Log-linear strength (log HR per 100 min/week)",
+    "dose_response.emax": "Emax: largest hazard reduction",
+    "dose_response.ed50_minutes": "ED50 (extra min/week for half the effect)",
+    "dose_response.education_hr": "Education hazard ratio (starters)",
+    "design.recruitment_start": "Recruitment start (date)",
+    "design.recruitment_end": "Recruitment end (date)",
+    "design.followup_end": "Follow-up end (date)",
+    "seed": "Seed",
+    "name": "Scenario name",
+}
+
+#: How the choice fields' values read on screen.
+CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "outcome.baseline": {"weibull": "Weibull", "exponential": "exponential (constant hazard)",
+                         "piecewise_exponential": "piecewise exponential"},
+    "dose_response.shape": {"log_linear": "log-linear", "emax": "saturating (Emax)", "none": "no walking effect"},
+}
+
+
+def field_label(path: str) -> str:
+    """The plain-language label of a scenario field (dotted path).
+
+    Examples
+    --------
+    >>> field_label("design.annual_loss_to_followup")
+    'Annual loss to follow-up (share)'
+    """
+    return FIELD_LABELS.get(path, path.split(".")[-1].replace("_", " ").capitalize())
+
+
+def describe_value(path: str, value: Any) -> str:
+    """A field's value as a person reads it: choices named, numbers to 3 significant figures.
+
+    Examples
+    --------
+    >>> describe_value("dose_response.shape", "emax"), describe_value("outcome.scale_days", 283.63068597300185)
+    ('saturating (Emax)', '284')
+    """
+    if path in CHOICE_LABELS:
+        return CHOICE_LABELS[path].get(str(value), str(value))
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, (tuple, list)):
+        return ", ".join(describe_value(path, v) for v in value)
+    return str(value)
+
+#: A link parameter saying "then recalibrate": the link carries what the user set, and the calibrated values are
+#: re-solved on opening (the calibration's own output), never written as 17-digit user parameters.
+CALIBRATE_PARAM = "cal"
+
 #: Query parameters that belong to Streamlit or to pages, never to the scenario; decoding skips them.
 IGNORED_PARAMS = frozenset({"embed", "embed_options", "page", "tab"})
 
@@ -115,14 +194,15 @@ def _format(value: Any) -> str:
     if isinstance(value, bool):  # pragma: no cover - no boolean fields today
         return "1" if value else "0"
     if isinstance(value, float):
-        # Shortest round-trip text; whole numbers without the trailing ".0".
+        # Shortest text that round-trips to the same float (Python's repr); whole numbers without ".0".
         return repr(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     if isinstance(value, (tuple, list)):
         return ",".join(_format(v) for v in value)
     return str(value)
 
 
-def encode_scenario(scenario: Scenario, base: Scenario | None = None) -> dict[str, str]:
+def encode_scenario(scenario: Scenario, base: Scenario | None = None, *,
+                    calibrated_from: Scenario | None = None) -> dict[str, str]:
     """Query parameters for ``scenario``: fields that differ from ``base``, plus the seed.
 
     Parameters
@@ -131,6 +211,9 @@ def encode_scenario(scenario: Scenario, base: Scenario | None = None) -> dict[st
     base : Scenario, optional
         The scenario a link without parameters means (the app passes the calibrated default).
         Defaults to ``Scenario()``.
+    calibrated_from : Scenario, optional
+        When ``scenario`` is the calibration of this scenario, the link carries this one (what
+        the user set) plus ``cal=1``, and :func:`decode_scenario` re-solves the calibration.
 
     Returns
     -------
@@ -144,8 +227,12 @@ def encode_scenario(scenario: Scenario, base: Scenario | None = None) -> dict[st
     {'ns': '0.2', 'seed': '7'}
     >>> decode_scenario(encode_scenario(s)) == s
     True
+    >>> encode_scenario(s, calibrated_from=with_changes(s, {"adherence.never_start": 0.3}))
+    {'ns': '0.3', 'seed': '7', 'cal': '1'}
     """
     base = base if base is not None else Scenario()
+    if calibrated_from is not None:
+        return {**encode_scenario(calibrated_from, base), CALIBRATE_PARAM: "1"}
     out: dict[str, str] = {}
     for alias, path in PARAM_ALIASES.items():
         if path == "seed":
@@ -157,28 +244,33 @@ def encode_scenario(scenario: Scenario, base: Scenario | None = None) -> dict[st
     return out
 
 
-def _parse_number(alias: str, path: str, text: str, kind: type) -> int | float:
+def _where(alias: str | None, path: str, text: str) -> str:
+    """Who is at fault in a message: a link parameter, or (alias None) a field typed into a form."""
+    return f"link parameter {alias}={text!r} ({path})" if alias else f"{field_label(path)}: {text!r}"
+
+
+def _parse_number(alias: str | None, path: str, text: str, kind: type) -> int | float:
     cleaned = text.strip()
     if kind is int:
         try:
             return int(cleaned)
         except ValueError:
-            raise ShareError(f"link parameter {alias}={text!r} ({path}) must be a whole number") from None
+            raise ShareError(f"{_where(alias, path, text)} must be a whole number") from None
     try:
         value = float(cleaned)
     except ValueError:
-        raise ShareError(f"link parameter {alias}={text!r} ({path}) must be a number") from None
+        raise ShareError(f"{_where(alias, path, text)} must be a number") from None
     if not math.isfinite(value):
-        raise ShareError(f"link parameter {alias}={text!r} ({path}) must be a finite number")
+        raise ShareError(f"{_where(alias, path, text)} must be a finite number")
     return value
 
 
-def _parse(alias: str, path: str, text: str, template: Any) -> Any:
+def _parse(alias: str | None, path: str, text: str, template: Any) -> Any:
     if isinstance(template, tuple):
         element = type(template[0]) if template else float
         parts = [p for p in text.split(",")]
         if not text.strip() or any(not p.strip() for p in parts):
-            raise ShareError(f"link parameter {alias}={text!r} ({path}) must be a comma-separated list of numbers")
+            raise ShareError(f"{_where(alias, path, text)} must be a comma-separated list of numbers")
         return tuple(_parse_number(alias, path, p, element) for p in parts)
     if isinstance(template, bool):  # pragma: no cover - no boolean fields today
         return text.strip() in ("1", "true", "yes")
@@ -211,17 +303,20 @@ def parse_field_text(path: str, text: str, base: Scenario | None = None) -> Any:
     0.5
     """
     base = base if base is not None else Scenario()
-    alias = _FIELD_TO_ALIAS.get(path, path)
-    return _parse(alias, path, str(text), _get(base, path))
+    return _parse(None, path, str(text), _get(base, path))
 
 
-def decode_scenario(params: Mapping[str, Any], base: Scenario | None = None) -> Scenario:
+def decode_scenario(params: Mapping[str, Any], base: Scenario | None = None, *,
+                    recalibrate: Callable[[Scenario], Scenario] | None = None) -> Scenario:
     """The scenario described by query parameters (missing fields come from ``base``).
 
     Accepts the short aliases of :data:`PARAM_ALIASES` and, for hand-written links, the dotted
     field names (``adherence.never_start=0.2``). A repeated parameter (a list value) uses its
     last occurrence, as browsers and ``st.query_params`` do. Parameters in
     :data:`IGNORED_PARAMS` are skipped.
+
+    A link with ``cal=1`` (see :func:`encode_scenario`) is decoded and then passed to
+    ``recalibrate`` (the app passes the calibration); without ``recalibrate`` such a link is refused.
 
     Raises
     ------
@@ -245,6 +340,14 @@ def decode_scenario(params: Mapping[str, Any], base: Scenario | None = None) -> 
     if not isinstance(params, Mapping):
         raise ShareError("link parameters must be name=value pairs")
     relevant = {k: v for k, v in params.items() if k not in IGNORED_PARAMS}
+    if CALIBRATE_PARAM in relevant:
+        flag = relevant.pop(CALIBRATE_PARAM)
+        flag = flag[-1] if isinstance(flag, (list, tuple)) and flag else flag
+        if str(flag) != "1":
+            raise ShareError(f"link parameter {CALIBRATE_PARAM}={flag!r} must be 1 (recalibrate) or left out")
+        if recalibrate is None:
+            raise ShareError("this link asks for the scenario to be recalibrated, which needs the calibration")
+        return recalibrate(decode_scenario(relevant, base))
     if len(relevant) > MAX_PARAMS:
         raise ShareError(f"the link has {len(relevant)} parameters; a scenario uses at most {len(PARAM_ALIASES)}")
     nested: dict[str, Any] = {}

@@ -1,0 +1,64 @@
+"""The one place pages are registered: the router (app.py) builds its navigation from :data:`PAGES`.
+
+A new page is one :class:`PageSpec` line here (file in ``app_pages/``, title, icon, URL path, section);
+the router, the load harness (which discovers pages from the navigation) and the smoke tests pick it up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+PAGES_DIR = Path(__file__).resolve().parent.parent / "app_pages"
+SESSION_KEY = "walkback_pages"
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page of the app: its script in ``app_pages/`` and how the navigation shows it."""
+
+    file: str
+    title: str
+    icon: str
+    url_path: str
+    section: str
+    default: bool = False
+
+
+EXPLORE, SETUP = "Explore", "Set up and share"
+
+#: Every page, in navigation order within its section.
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("trial.py", "The trial", ":material/science:", "trial", EXPLORE, default=True),
+    PageSpec("survival.py", "Survival curves", ":material/show_chart:", "survival", EXPLORE),
+    PageSpec("outcomes.py", "Outcomes", ":material/assignment:", "outcomes", EXPLORE),
+    PageSpec("adherence.py", "Adherence and walking dose", ":material/directions_walk:", "adherence", EXPLORE),
+    PageSpec("replicates.py", "Replicates", ":material/stacked_line_chart:", "replicates", EXPLORE),
+    PageSpec("estimands.py", "Estimands", ":material/target:", "estimands", EXPLORE),
+    PageSpec("design_trial.py", "Design a trial", ":material/calculate:", "design", EXPLORE),
+    PageSpec("cost_effectiveness.py", "Cost-effectiveness", ":material/payments:", "cost-effectiveness", EXPLORE),
+    PageSpec("lesson.py", "Guided lesson", ":material/cast_for_education:", "lesson", EXPLORE),
+    PageSpec("scenario_editor.py", "Scenario", ":material/tune:", "scenario", SETUP),
+    PageSpec("data_files.py", "Data", ":material/table_view:", "data", SETUP),
+    PageSpec("methods.py", "Methods", ":material/menu_book:", "methods", SETUP),
+    PageSpec("classroom.py", "Class set", ":material/school:", "classroom", SETUP),
+)
+
+
+def navigation_pages() -> dict[str, list]:
+    """``st.Page`` objects by section, built once per session.
+
+    Building a page resolves its file on disk; under load that costs more than some pages' whole run, so each
+    session keeps its own (pages carry per-run state, so they are never shared between sessions).
+    """
+    built = st.session_state.get(SESSION_KEY)
+    if built is None:
+        built = {}
+        for spec in PAGES:
+            page = st.Page(str(PAGES_DIR / spec.file), title=spec.title, icon=spec.icon, url_path=spec.url_path,
+                           default=spec.default)
+            built.setdefault(spec.section, []).append(page)
+        st.session_state[SESSION_KEY] = built
+    return built

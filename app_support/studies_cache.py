@@ -1,0 +1,63 @@
+"""Bounded, shared caches for the study pages (Design, Estimands), importable by the warm-up.
+
+Page scripts are re-executed on every run, so caches defined inside them cannot be filled before the
+server starts; defined here, :func:`app_support.serve.warm_up` fills them with the pages' defaults.
+"""
+
+from __future__ import annotations
+
+from analysis.simulate.engine import simulate_trial
+from analysis.studies.estimands import EstimandSettings, estimand_replicates, estimate_estimands
+from analysis.studies.power import dilution_table, power_curve, sample_size
+from analysis.trial.scenario import Scenario
+from app_support.shared import memo
+
+#: Values the Design page's power curve steps through, per varied parameter.
+POWER_GRIDS = {
+    "n": (200, 300, 400, 500, 600, 701, 800, 1000),
+    "never_start": (0.0, 0.1, 0.2, 0.3, 0.4, 0.5),
+    "mean_adherence": (0.3, 0.45, 0.6, 0.75, 0.87, 1.0),
+    "hr": (0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9),
+}
+#: Shares of never-starters in the Design page's dilution table.
+DILUTION_SHARES = tuple(round(0.05 * k, 2) for k in range(11))
+#: The Design page's defaults (also warmed at server start).
+DESIGN_DEFAULTS = {"power": 0.9, "alpha": 0.05, "parameter": "n", "n_sims": 100}
+#: The Estimands page's defaults for its own settings.
+ESTIMAND_DEFAULTS = {"adherence_threshold": 0.6, "dose_threshold_minutes": 120.0, "landmark_months": 12,
+                     "complier": "started"}
+
+
+@memo(32)
+def cached_sample_size(scenario: Scenario, power: float, alpha: float):
+    return sample_size(scenario, power=power, alpha=alpha)
+
+
+@memo(16, show_spinner="Computing the power curve...")
+def cached_curve(scenario: Scenario, parameter: str, values: tuple, n_sims: int, seed: int, alpha: float):
+    return power_curve(scenario, parameter, list(values), n_sims, seed, alpha=alpha)
+
+
+@memo(16)
+def cached_dilution(scenario: Scenario, values: tuple, alpha: float, power: float):
+    return dilution_table(scenario, list(values), alpha=alpha, power=power)
+
+
+@memo(16, show_spinner="Simulating the trial and computing the true effects...")
+def one_estimand_trial(scenario: Scenario, seed: int, settings: EstimandSettings):
+    cohort = simulate_trial(scenario, seed=seed, potential_outcomes=True)
+    return estimate_estimands(cohort, scenario, settings)
+
+
+@memo(8, show_spinner="Running the replicate trials...")
+def many_estimand_trials(scenario: Scenario, n_replicates: int, seed: int, settings: EstimandSettings):
+    return estimand_replicates(scenario, n_replicates, seed, settings)
+
+
+def estimand_settings(scenario: Scenario, *, adherence_threshold: float, dose_threshold_minutes: float,
+                      landmark_months: float, complier: str) -> EstimandSettings:
+    """The Estimands page's settings object (landmark and RMST horizon in days, capped at the follow-up)."""
+    days = min(landmark_months * 365.25 / 12, scenario.design.max_followup_days)
+    return EstimandSettings(adherence_threshold=float(adherence_threshold),
+                            dose_threshold_minutes=float(dose_threshold_minutes), landmark_days=days, tau_days=days,
+                            complier=complier)

@@ -1,0 +1,91 @@
+"""AppTest over awkward uploads (issue 15): each gets a clear message or a correct analysis, never Streamlit's error box."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+
+
+def _cohort(n: int, max_time: float, seed: int, arms=("control", "intervention")) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    arm = np.resize(np.array(arms), n)
+    time = np.round(rng.uniform(1, max_time, n), 1)
+    time[0] = max_time  # the longest time is exactly max_time
+    event = rng.integers(0, 2, n)
+    return pd.DataFrame({"time_days": time, "recurrence": event, "arm": arm})
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
+def _upload(name: str, content: bytes) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("app_pages/data_files.py")
+    at.run()
+    at.file_uploader[0].set_value((name, content, "text/csv"))
+    at.run()
+    return at
+
+
+def _errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("longest", [60.0, 60.5, 61.0, 30.0, 2.0])
+def test_short_follow_up_is_analysed(longest):
+    """The crash of issue 15: a 60 to 61 day file made the RMST slider's min equal its max."""
+    at = _upload(f"short{longest}.csv", _csv(_cohort(40, longest, seed=int(longest))))
+    assert not at.exception, [e.value for e in at.exception]
+    assert not _errors(at), _errors(at)
+    assert "Hazard ratio (Cox)" in [m.label for m in at.metric]
+
+
+def test_tiny_file_gets_a_clear_message_or_an_analysis():
+    at = _upload("tiny.csv", b"time_days,recurrence,arm\n5,1,control\n7,0,intervention\n")
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [m.label for m in at.metric]
+    assert _errors(at) or "Hazard ratio (Cox)" in labels
+
+
+def test_one_arm_is_explained():
+    frame = _cohort(30, 400, seed=1, arms=("control",))
+    at = _upload("one_arm.csv", _csv(frame))
+    assert not at.exception, [e.value for e in at.exception]
+    errors = _errors(at)
+    assert errors and any("arm" in e.lower() or "level" in e.lower() for e in errors), errors
+
+
+def test_three_arms_are_explained():
+    frame = _cohort(30, 400, seed=2, arms=("a", "b", "c"))
+    at = _upload("three_arms.csv", _csv(frame))
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("exactly two are needed" in e for e in _errors(at)), _errors(at)
+
+
+def test_weeks_as_the_unit_are_labelled_weeks():
+    frame = _cohort(60, 400, seed=3).rename(columns={"time_days": "weeks"})
+    frame["weeks"] = (frame["weeks"] / 7).round(2)
+    at = _upload("weeks.csv", _csv(frame))
+    assert not at.exception, [e.value for e in at.exception]
+    assert not _errors(at), _errors(at)
+    assert [s.value for s in at.selectbox][:3] == ["weeks", "recurrence", "arm"]
+    medians = [m.value for m in at.metric if m.label.startswith("Median")]
+    assert medians and all(v.endswith("weeks") or v == "not reached" for v in medians), medians
+
+
+def test_missing_values_are_reported_with_the_row():
+    frame = _cohort(30, 400, seed=4)
+    frame.loc[5, "time_days"] = np.nan
+    at = _upload("missing.csv", _csv(frame))
+    assert not at.exception, [e.value for e in at.exception]
+    errors = _errors(at)
+    assert errors and "row 7" in " ".join(errors), errors
