@@ -19,16 +19,16 @@ Newton step only needs ``p = B e^b / (A + B e^b)``: score ``U = D1 - sum p``, in
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
+from .counting import build_risk_sets, logrank_from_counts, median_survival
+
 __all__ = ["KernelResult", "logrank_cox_batch", "logrank_cox", "km_median_batch"]
 
 _MAX_ELEMENTS = 250_000  # elements per chunk (rows * n): cache-sized temporaries are ~3x faster
-_TOL = math.sqrt(np.finfo(float).eps)
 
 
 @dataclass(frozen=True)
@@ -75,95 +75,24 @@ def _as_2d(a, dtype) -> np.ndarray:
     return a[None, :] if a.ndim == 1 else a
 
 
-def _sorted_blocks(t, keys, *, presorted: bool = False):
-    """Sort rows by (keys..., t); return order and per-position index helpers."""
-    R, n = t.shape
-    if presorted:
-        order = np.broadcast_to(np.arange(n), (R, n))
-    elif not keys:
-        order = np.argsort(t, axis=1, kind="stable")
-    else:
-        order = np.lexsort((t,) + tuple(reversed(keys)), axis=-1)
-    return order
-
-
-def _group_index(change: np.ndarray) -> np.ndarray:
-    """For each position, index of the first position of its run (change[:, 0] must be True)."""
-    R, n = change.shape
-    idx = np.where(change, np.arange(n), 0)
-    return np.maximum.accumulate(idx, axis=1)
-
-
-def _run_end(last: np.ndarray) -> np.ndarray:
-    """For each position, 1 + index of the last position of its run."""
-    R, n = last.shape
-    idx = np.where(last, np.arange(1, n + 1), n)
-    return np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1]
-
-
-def _padded_cumsum(v: np.ndarray) -> np.ndarray:
-    """c[:, k] = sum of v[:, :k] (shape (R, n + 1))."""
-    out = np.zeros((v.shape[0], v.shape[1] + 1), dtype=float)
-    np.cumsum(v, axis=1, out=out[:, 1:])
-    return out
-
-
 def _chunk(t, e, x, s, presorted, max_iter, tol):
     R, n = t.shape
-    order = _sorted_blocks(t, () if s is None else (s,), presorted=presorted)
-    ts = np.take_along_axis(t, order, axis=1)
-    es = np.take_along_axis(e, order, axis=1).astype(float)
-    xs = np.take_along_axis(x, order, axis=1).astype(float)
-    if s is None:
-        snew = np.zeros((R, n), dtype=bool)
-    else:
-        ss = np.take_along_axis(s, order, axis=1)
-        snew = np.zeros((R, n), dtype=bool)
-        snew[:, 1:] = ss[:, 1:] != ss[:, :-1]
-    snew[:, 0] = True
-    tnew = snew.copy()
-    tnew[:, 1:] |= ts[:, 1:] != ts[:, :-1]
-    f = _group_index(tnew)  # first position of the tie group
-    slast = np.zeros((R, n), dtype=bool)
-    slast[:, :-1] = snew[:, 1:]
-    slast[:, -1] = True
-    send = _run_end(slast)  # end (exclusive) of the stratum
-    tlast = np.zeros((R, n), dtype=bool)
-    tlast[:, :-1] = tnew[:, 1:]
-    tlast[:, -1] = True
-    gend = _run_end(tlast)  # end (exclusive) of the tie group
-
-    ce = _padded_cumsum(es)
-    cex = _padded_cumsum(es * xs)
-    cx = _padded_cumsum(xs)
-    off = (np.arange(R) * (n + 1))[:, None]  # flat gathers are much cheaper than take_along_axis
-    fo, go = f + off, gend + off
-    ce_f, ce_g = ce.ravel()[fo], ce.ravel()[go]
-    cex_f, cex_g = cex.ravel()[fo], cex.ravel()[go]
-    if s is None:
-        n_risk = (n - f).astype(float)
-        n1 = cx[:, -1:] - cx.ravel()[fo]
-    else:
-        n_risk = (send - f).astype(float)
-        n1 = cx.ravel()[send + off] - cx.ravel()[fo]
-    d = ce_g - ce_f
-    d1 = cex_g - cex_f
+    rs = build_risk_sets(t, e, s, presorted=presorted)
+    es = rs.event
+    xs = rs.sorted(x).astype(float)
+    deaths = rs.running(es)
+    n_risk = rs.n_risk()
+    n1 = rs.running(xs).risk_set()
+    d = deaths.tie_group()
+    d1 = rs.running(es * xs).tie_group()
 
     # ---- log-rank: one term per tie group (taken at its last position)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        term = tlast & (d > 0)
-        frac1 = n1 / n_risk
-        e1 = np.where(term, d * frac1, 0.0)
-        v = np.where(term & (n_risk > 1), d * frac1 * (1 - frac1) * (n_risk - d) / (n_risk - 1), 0.0)
-    o_minus_e = np.where(term, d1, 0.0).sum(axis=1) - e1.sum(axis=1)
-    var = v.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        chisq = np.where(var > 0, o_minus_e ** 2 / var, np.nan)
+    chisq = logrank_from_counts(n_risk, n1, d, d1, rs.last).chisq
 
     # ---- Cox (Efron): one term per death; r = deaths before this one in its tie group
     live = es > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(live, (ce[:, :-1] - ce_f) / d, 0.0)
+        frac = np.where(live, deaths.earlier_in_tie() / d, 0.0)
     # A = 1, B = 0 off the deaths, so they contribute p = 0 without masking in the loop
     A = np.where(live, (n_risk - n1) - frac * (d - d1), 1.0)
     B = np.where(live, n1 - frac * d1, 0.0)
@@ -308,42 +237,10 @@ def km_median_batch(time, event, group) -> np.ndarray:
 
 
 def _km_median_chunk(t, e, x):
-    R, n = t.shape
-    # sort by arm, time, events before censorings (so a tie's product telescopes)
-    order = np.lexsort((1 - e, t, x), axis=-1)
-    ts = np.take_along_axis(t, order, axis=1)
-    es = np.take_along_axis(e, order, axis=1).astype(bool)
-    xs = np.take_along_axis(x, order, axis=1)
-    anew = np.zeros((R, n), dtype=bool)
-    anew[:, 0] = True
-    anew[:, 1:] = xs[:, 1:] != xs[:, :-1]
-    alast = np.zeros((R, n), dtype=bool)
-    alast[:, :-1] = anew[:, 1:]
-    alast[:, -1] = True
-    aend = _run_end(alast)
-    remaining = (aend - np.arange(n)).astype(float)
-    with np.errstate(divide="ignore"):
-        inc = np.where(es, np.log1p(-1.0 / remaining), 0.0)
-    # arm 0 is a prefix of each sorted row, so per-arm cumulative sums need no offsets
-    # (and -inf once an arm's curve reaches 0 cannot leak into the other arm)
-    logs = np.where(xs == 0, np.cumsum(np.where(xs == 0, inc, 0.0), axis=1),
-                    np.cumsum(np.where(xs == 1, inc, 0.0), axis=1))
-    surv = np.exp(logs)
-    tlast = np.zeros((R, n), dtype=bool)
-    tlast[:, :-1] = (ts[:, 1:] != ts[:, :-1]) | anew[:, 1:]
-    tlast[:, -1] = True
-    res = np.full((R, 2), np.nan)
-    rows = np.arange(R)
-    for arm in (0, 1):
-        cand = tlast & (xs == arm) & (surv < 0.5 + _TOL)
-        has = cand.any(axis=1)
-        i1 = np.argmax(cand, axis=1)
-        s1 = surv[rows, i1]
-        t1 = ts[rows, i1]
-        plateau = has & (np.abs(s1 - 0.5) < _TOL)
-        nxt = tlast & (xs == arm) & (surv < s1[:, None]) & (np.arange(n)[None, :] > i1[:, None])
-        has2 = nxt.any(axis=1)
-        t2 = ts[rows, np.argmax(nxt, axis=1)]
-        med = np.where(plateau & has2, (t1 + t2) / 2, t1)
-        res[:, arm] = np.where(has, med, np.nan)
+    # one pooled sort; each arm's curve from its own risk sets, read at one position per tie group
+    rs = build_risk_sets(t, e)
+    xs = rs.sorted(x).astype(float)
+    res = np.empty((t.shape[0], 2))
+    for arm, members in ((0, 1.0 - xs), (1, xs)):
+        res[:, arm] = median_survival(rs.time, rs.survival_steps(members)[:, 1:], where=rs.last)
     return res

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import WalkBackInputError
+from ..stats.counting import build_risk_sets
 from ..trial.scenario import Scenario
 from ..simulate.engine import TrialBatch, simulate_trial, simulate_trials  # noqa: F401 - simulate_trial: doctests, callers
 
@@ -174,9 +175,8 @@ def default_grid_days(scenario: Scenario) -> np.ndarray:
 def km_on_grid_batch(time: np.ndarray, event: np.ndarray, group: np.ndarray, grid_days: np.ndarray) -> np.ndarray:
     """Kaplan-Meier survival of each arm at ``grid_days`` for many trials at once.
 
-    :mod:`analysis.stats.kernels` has batched KM medians but not whole curves, so the curves are here.
-    Per row and arm the participants are sorted by time (events before censorings at a tie, so a
-    tie's factors telescope to ``1 - d/n``); the number of the arm's times at or before each grid
+    One pooled sort per row (:func:`analysis.stats.counting.build_risk_sets`); each arm's curve is
+    the product-limit estimate over its own risk sets; the number of times at or before each grid
     day comes from one ``bincount`` over (row, grid bin) codes: no loop over rows.
 
     Parameters
@@ -198,33 +198,12 @@ def km_on_grid_batch(time: np.ndarray, event: np.ndarray, group: np.ndarray, gri
     array([[1. , 0.5, 0.5, 0.5],
            [1. , 1. , 0.5, 0. ]])
     """
-    time = np.asarray(time, dtype=float)
-    event = np.asarray(event).astype(bool)
-    group = np.asarray(group).astype(bool)
-    grid = np.asarray(grid_days, dtype=float)
-    reps, n = time.shape
-    n_grid = len(grid)
-    out = np.empty((reps, 2, n_grid))
-    rows = np.arange(reps)[:, None]
-    for arm in (0, 1):
-        mine = group == bool(arm)
-        t = np.where(mine, time, np.inf)
-        e = mine & event
-        order = np.lexsort((~e, t), axis=-1)
-        ts = np.take_along_axis(t, order, axis=1)
-        es = np.take_along_axis(e, order, axis=1)
-        n_arm = mine.sum(axis=1)
-        remaining = (n_arm[:, None] - np.arange(n)[None, :]).astype(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            inc = np.where(es, np.log1p(-1.0 / remaining), 0.0)
-        cum = np.zeros((reps, n + 1))
-        np.cumsum(inc, axis=1, out=cum[:, 1:])
-        # grid bin of each time: smallest j with grid[j] >= t (n_grid when beyond the grid or not this arm)
-        bins = np.searchsorted(grid, ts.ravel(), side="left").reshape(reps, n)
-        codes = (rows * (n_grid + 1) + bins).ravel()
-        counts = np.bincount(codes, minlength=reps * (n_grid + 1)).reshape(reps, n_grid + 1)[:, :n_grid]
-        at_or_before = np.cumsum(counts, axis=1)
-        out[:, arm, :] = np.exp(np.take_along_axis(cum, at_or_before, axis=1))
+    risk_sets = build_risk_sets(time, event)
+    intervention = risk_sets.sorted(np.asarray(group).astype(bool)).astype(float)
+    at_or_before = risk_sets.count_at_or_before(grid_days)
+    out = np.empty((risk_sets.shape[0], 2, at_or_before.shape[1]))
+    for arm, members in ((0, 1.0 - intervention), (1, intervention)):
+        out[:, arm, :] = np.take_along_axis(risk_sets.survival_steps(members), at_or_before, axis=1)
     return out
 
 
