@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -36,6 +37,12 @@ MEDIAN_TOLERANCE = math.sqrt(np.finfo(float).eps)
 def _as_rows(a, dtype) -> np.ndarray:
     a = np.asarray(a, dtype=dtype)
     return a[None, :] if a.ndim == 1 else a
+
+
+def _gather(a: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``a[r, index[r, j]]`` for every row r (flat gathers are much cheaper than take_along_axis)."""
+    R, m = a.shape
+    return np.ascontiguousarray(a).ravel()[index + (np.arange(R) * m)[:, None]]
 
 
 def _run_start(new: np.ndarray) -> np.ndarray:
@@ -55,8 +62,7 @@ class TieGroups(NamedTuple):
     """One entry per distinct (row, stratum, time), in sorted order (see :meth:`RiskSets.tie_groups`).
 
     ``row`` and ``stratum`` are the replicate and stratum codes; ``n_risk`` counts time >= t in the
-    stratum, ``n_event`` and ``n_censor`` the events and censorings at t. With ``members`` given,
-    the ``*_members`` columns count only the flagged participants (e.g. one arm).
+    stratum, ``n_event`` and ``n_censor`` the events and censorings at t.
     """
 
     row: np.ndarray
@@ -65,16 +71,14 @@ class TieGroups(NamedTuple):
     n_risk: np.ndarray
     n_event: np.ndarray
     n_censor: np.ndarray
-    n_risk_members: np.ndarray | None = None
-    n_event_members: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)
 class Running:
     """Running sums of one per-position quantity over a :class:`RiskSets` (shape ``(R, n + 1, ...)``).
 
-    ``risk_set()``, ``tie_group()`` and ``earlier_in_tie()`` are differences of the one cumulative
-    sum, gathered per position (shape ``(R, n, ...)``).
+    Sums over a risk set, a tie group or part of one are differences of this one cumulative sum,
+    gathered per position (shape ``(R, n, ...)``).
     """
 
     risk_sets: "RiskSets"
@@ -82,26 +86,31 @@ class Running:
 
     def _at(self, index: np.ndarray) -> np.ndarray:
         c = self.cumulative
-        if c.ndim == 2:  # flat gathers are much cheaper than take_along_axis
-            R, m = c.shape
-            return c.ravel()[index + (np.arange(R) * m)[:, None]]
+        if c.ndim == 2:
+            return _gather(c, index)
         return np.take_along_axis(c, index.reshape(index.shape + (1,) * (c.ndim - 2)), axis=1)
+
+    @cached_property
+    def _before_tie(self) -> np.ndarray:
+        return self._at(self.risk_sets.first)
 
     def risk_set(self) -> np.ndarray:
         """Sum over the position's risk set: its stratum, from its tie group on (time >= t)."""
         rs = self.risk_sets
-        return self._at(rs.stratum_end) - self._at(rs.first)
+        total = self.cumulative[:, -1:] if rs.stratum is None else self._at(rs.stratum_end)
+        return total - self._before_tie
 
     def tie_group(self) -> np.ndarray:
         """Sum over the position's tie group (same stratum, same time)."""
-        rs = self.risk_sets
-        return self._at(rs.end) - self._at(rs.first)
+        return self._at(self.risk_sets.end) - self._before_tie
+
+    def through_in_tie(self) -> np.ndarray:
+        """Sum over the tie group up to and including the position (the whole group at its last position)."""
+        return self.cumulative[:, 1:] - self._before_tie
 
     def earlier_in_tie(self) -> np.ndarray:
         """Sum over the positions of the tie group before this one (Efron's r for events)."""
-        rs = self.risk_sets
-        n = rs.time.shape[1]
-        return self._at(np.broadcast_to(np.arange(n), rs.first.shape)) - self._at(rs.first)
+        return self.cumulative[:, :-1] - self._before_tie
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,31 +128,43 @@ class RiskSets:
         Sorted stratum codes (None: one stratum).
     order : numpy.ndarray
         The sorting permutation of each row (``sorted(values)`` applies it).
-    first, end : numpy.ndarray of int
-        First position and end (exclusive) of each position's tie group.
-    stratum_end : numpy.ndarray of int
-        End (exclusive) of each position's stratum.
     last : numpy.ndarray of bool
         The position is the last of its tie group: one representative per distinct time.
+    first, end, stratum_end : numpy.ndarray of int
+        First position and end (exclusive) of each position's tie group; end (exclusive) of its
+        stratum (computed when first used).
     """
 
     time: np.ndarray
     event: np.ndarray
     stratum: np.ndarray | None
     order: np.ndarray
-    first: np.ndarray
-    end: np.ndarray
-    stratum_end: np.ndarray
     last: np.ndarray
+    stratum_last: np.ndarray
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.time.shape
 
+    @cached_property
+    def first(self) -> np.ndarray:
+        new = np.zeros(self.shape, dtype=bool)
+        new[:, 1:] = self.last[:, :-1]
+        if self.shape[1]:
+            new[:, 0] = True
+        return _run_start(new)
+
+    @cached_property
+    def end(self) -> np.ndarray:
+        return _run_end(self.last)
+
+    @cached_property
+    def stratum_end(self) -> np.ndarray:
+        return _run_end(self.stratum_last)
+
     def sorted(self, values) -> np.ndarray:
         """``values`` (shape ``(n,)`` or ``(R, n)``, original order) in the sorted order of each row."""
-        v = np.broadcast_to(_as_rows(values, None), self.shape)
-        return np.take_along_axis(v, self.order, axis=1)
+        return _gather(np.broadcast_to(_as_rows(values, None), self.shape), self.order)
 
     def running(self, values) -> Running:
         """Running sums of per-position ``values`` (sorted order; shape ``(R, n)`` or ``(R, n, k)``)."""
@@ -154,50 +175,46 @@ class RiskSets:
 
     def n_risk(self) -> np.ndarray:
         """Participants at risk (same stratum, time >= t) at each position's time, as float."""
-        return (self.stratum_end - self.first).astype(float)
+        end = self.shape[1] if self.stratum is None else self.stratum_end
+        return (end - self.first).astype(float)
 
-    def tie_groups(self, members=None) -> TieGroups:
-        """Compact to one entry per distinct (row, stratum, time); ``members`` in sorted order (0/1)."""
+    def tie_groups(self) -> TieGroups:
+        """Compact to one entry per distinct (row, stratum, time), in sorted order."""
         rep = self.last
-        ev = self.running(self.event)
-        d = ev.tie_group()[rep]
-        size = (self.end - self.first)[rep].astype(float)
+        d = self.running(self.event).through_in_tie()[rep]
+        size = (np.arange(1, self.shape[1] + 1) - self.first)[rep].astype(float)
         rows = np.broadcast_to(np.arange(self.shape[0])[:, None], self.shape)[rep]
         strata = np.zeros(len(d), dtype=np.int64) if self.stratum is None else self.stratum[rep]
-        extra = {}
-        if members is not None:
-            m = np.asarray(members, dtype=float)
-            extra = {"n_risk_members": self.running(m).risk_set()[rep],
-                     "n_event_members": self.running(m * self.event).tie_group()[rep]}
         return TieGroups(row=rows, stratum=strata, time=self.time[rep], n_risk=self.n_risk()[rep], n_event=d,
-                         n_censor=size - d, **extra)
+                         n_censor=size - d)
 
-    def survival_steps(self, members=None) -> np.ndarray:
-        """Product-limit survival of ``members`` (sorted order; default everyone) along each row.
+    def group_survival_steps(self, group) -> tuple[np.ndarray, np.ndarray]:
+        """Product-limit survival of group 0 and of group 1 (0/1 in sorted order) along each row.
 
-        Returns shape ``(R, n + 1)``: entry k is the survival after the complete tie groups among
-        the first k sorted positions, so ``[:, 0]`` is 1 and the entry after a group's last
-        position is the curve just after that group's time. The members' own risk sets are used
-        (``members`` at risk and members' events), so one pooled sort gives each arm's curve.
-        Needs unstratified risk sets (the product runs along the whole row).
+        Each group's curve uses its own risk sets (its members at risk, its members' events), so one
+        pooled sort gives both arms' curves. Each result has shape ``(R, n + 1)``: entry k is the
+        survival after the complete tie groups among the first k sorted positions, so ``[:, 0]`` is 1
+        and the entry after a group's last position is the curve just after that group's time. Needs
+        unstratified risk sets (the product runs along the whole row).
         """
         if self.stratum is not None:
-            raise ValueError("survival_steps needs unstratified risk sets (one curve per row)")
-        if members is None:
-            n_risk, d = self.n_risk(), self.running(self.event).tie_group()
-        else:
-            m = np.asarray(members, dtype=float)
-            n_risk, d = self.running(m).risk_set(), self.running(m * self.event).tie_group()
-        d = np.where(self.last, d, 0.0)  # one factor per tie group, at its last position
-        out = np.ones((self.shape[0], self.shape[1] + 1))
-        out[:, 1:] = km_from_counts(n_risk, d)
-        return out
+            raise ValueError("group_survival_steps needs unstratified risk sets (one curve per row)")
+        g = np.asarray(group, dtype=float)
+        n_all, d_all = self.n_risk(), self.running(self.event).through_in_tie()
+        n1, d1 = self.running(g).risk_set(), self.running(g * self.event).through_in_tie()
+        out = []
+        for n_risk, d in ((n_all - n1, d_all - d1), (n1, d1)):
+            steps = np.ones((self.shape[0], self.shape[1] + 1))
+            # one factor per tie group, at its last position (where through_in_tie is the whole group)
+            steps[:, 1:] = km_from_counts(n_risk, d, where=self.last)
+            out.append(steps)
+        return out[0], out[1]
 
     def count_at_or_before(self, days) -> np.ndarray:
         """Number of each row's sorted positions with time <= each of ``days`` (increasing); shape (R, G).
 
-        Unstratified rows only (the count indexes :meth:`survival_steps`). One ``bincount`` over
-        (row, day bin) codes: no loop over rows.
+        With unstratified rows the count indexes :meth:`group_survival_steps`. One ``bincount``
+        over (row, day bin) codes: no loop over rows.
         """
         grid = np.asarray(days, dtype=float)
         R, n = self.shape
@@ -246,29 +263,22 @@ def build_risk_sets(time, event, strata=None, *, presorted: bool = False) -> Ris
         order = np.argsort(t, axis=1, kind="stable")
     else:
         order = np.lexsort((t, s), axis=-1)
-    ts = np.take_along_axis(t, order, axis=1)
-    es = np.take_along_axis(e, order, axis=1).astype(float)
-    snew = np.zeros((R, n), dtype=bool)
+    ts = _gather(t, order)
+    es = _gather(e, order).astype(float)
+    slast = np.zeros((R, n), dtype=bool)
     ss = None
     if s is not None:
-        ss = np.take_along_axis(s, order, axis=1)
-        snew[:, 1:] = ss[:, 1:] != ss[:, :-1]
+        ss = _gather(s, order)
+        slast[:, :-1] = ss[:, 1:] != ss[:, :-1]
     if n:
-        snew[:, 0] = True
-    tnew = snew.copy()
-    tnew[:, 1:] |= ts[:, 1:] != ts[:, :-1]
-    slast = np.zeros((R, n), dtype=bool)
-    slast[:, :-1] = snew[:, 1:]
-    tlast = np.zeros((R, n), dtype=bool)
-    tlast[:, :-1] = tnew[:, 1:]
-    if n:
-        slast[:, -1] = tlast[:, -1] = True
-    return RiskSets(time=ts, event=es, stratum=ss, order=order, first=_run_start(tnew), end=_run_end(tlast),
-                    stratum_end=_run_end(slast), last=tlast)
+        slast[:, -1] = True
+    tlast = slast.copy()
+    tlast[:, :-1] |= ts[:, 1:] != ts[:, :-1]
+    return RiskSets(time=ts, event=es, stratum=ss, order=order, last=tlast, stratum_last=slast)
 
 
 # =============================================================================== estimators on the counts
-def km_from_counts(n_risk, n_event, *, std_err: bool = False):
+def km_from_counts(n_risk, n_event, *, where=None, std_err: bool = False):
     """Product-limit survival along the last axis, and optionally Greenwood's standard error.
 
     Parameters
@@ -276,6 +286,9 @@ def km_from_counts(n_risk, n_event, *, std_err: bool = False):
     n_risk, n_event : array_like
         At risk and events at each distinct time (entries with no event contribute a factor 1,
         whatever their ``n_risk``, even 0).
+    where : array_like of bool, optional
+        Entries that contribute a factor (default all; e.g. :attr:`RiskSets.last`, one per tie
+        group, when the counts are laid out by participant).
     std_err : bool
         Also return Greenwood's standard error of -log S (R's ``fit$std.err``): the square root of
         the running sum of d / (n (n - d)), infinite once the curve has reached 0.
@@ -291,9 +304,10 @@ def km_from_counts(n_risk, n_event, *, std_err: bool = False):
     """
     n_risk = np.asarray(n_risk, dtype=float)
     n_event = np.asarray(n_event, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hazard = np.where(n_event > 0, n_event / n_risk, 0.0)
-    surv = np.cumprod(1.0 - hazard, axis=-1)
+    if where is not None:
+        n_event = np.where(where, n_event, 0.0)
+    factor = n_event / np.maximum(n_risk, 1.0)  # n >= d >= 1 where there are events; 0 elsewhere
+    surv = np.cumprod(np.subtract(1.0, factor, out=factor), axis=-1)
     if not std_err:
         return surv
     return surv, np.sqrt(np.cumsum(greenwood_terms(n_risk, n_event), axis=-1))

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from .counting import build_risk_sets, logrank_from_counts, median_survival
+from .counting import RiskSets, build_risk_sets, logrank_from_counts, median_survival
 
-__all__ = ["KernelResult", "logrank_cox_batch", "logrank_cox", "km_median_batch"]
+__all__ = ["KernelResult", "logrank_cox_batch", "logrank_cox", "km_median_batch", "km_on_grid_batch", "two_arm_batch"]
 
 _MAX_ELEMENTS = 250_000  # elements per chunk (rows * n): cache-sized temporaries are ~3x faster
 
@@ -75,11 +75,10 @@ def _as_2d(a, dtype) -> np.ndarray:
     return a[None, :] if a.ndim == 1 else a
 
 
-def _chunk(t, e, x, s, presorted, max_iter, tol):
-    R, n = t.shape
-    rs = build_risk_sets(t, e, s, presorted=presorted)
+def _fit(rs: RiskSets, xs: np.ndarray, max_iter: int, tol: float):
+    """Log-rank chi-square and Cox (Efron) fit of one chunk; ``xs`` is the group in sorted order."""
+    R, n = rs.shape
     es = rs.event
-    xs = rs.sorted(x).astype(float)
     deaths = rs.running(es)
     n_risk = rs.n_risk()
     n1 = rs.running(xs).risk_set()
@@ -166,23 +165,10 @@ def logrank_cox_batch(time, event, group, strata=None, *, presorted: bool = Fals
     >>> res.hr.round(4), res.logrank_chisq.round(4)
     (array([0.4205]), array([1.0448]))
     """
-    t = _as_2d(time, float)
-    e = _as_2d(event, np.int8)
-    x = _as_2d(group, np.int8)
+    t, e, x = _inputs(time, event, group)
     s = None if strata is None else np.broadcast_to(_as_2d(strata, np.int64), t.shape)
-    if not (t.shape == e.shape == x.shape):
-        raise ValueError(f"time, event and group must have the same shape, got {t.shape}, {e.shape}, {x.shape}")
-    R, n = t.shape
-    rows = max(1, _MAX_ELEMENTS // max(n, 1))
-    parts = []
-    iters = 0
-    for lo in range(0, R, rows):  # chunks of replicates, not one replicate at a time
-        sl = slice(lo, lo + rows)
-        out = _chunk(t[sl], e[sl], x[sl], None if s is None else s[sl], presorted, max_iter, tol)
-        parts.append(out[:4])
-        iters = max(iters, out[4])
-    chisq, b, se, conv = (np.concatenate(p) for p in zip(*parts))
-    return KernelResult(logrank_chisq=chisq, log_hr=b, se=se, converged=conv, iterations=iters)
+    fit, _, _ = _batched(t, e, x, s, presorted=presorted, fit=(max_iter, tol))
+    return fit
 
 
 def logrank_cox(time, event, group, strata=None) -> dict:
@@ -224,23 +210,97 @@ def km_median_batch(time, event, group) -> np.ndarray:
     >>> km_median_batch([1, 2, 3, 4, 5, 6.], [1, 1, 0, 1, 1, 0], [0, 1, 0, 1, 0, 1])
     array([[5., 4.]])
     """
+    _, medians, _ = _batched(*_inputs(time, event, group), medians=True)
+    return medians
+
+
+def km_on_grid_batch(time, event, group, grid_days) -> np.ndarray:
+    """Kaplan-Meier survival of each arm at ``grid_days`` for many trials at once.
+
+    One pooled sort per row (:func:`analysis.stats.counting.build_risk_sets`); each arm's curve is
+    the product-limit estimate over its own risk sets; the number of times at or before each grid
+    day comes from one ``bincount`` over (row, grid bin) codes: no loop over rows.
+
+    Parameters
+    ----------
+    time, event, group : arrays of shape (R, n)
+        ``group`` 1 = intervention, 0 = control.
+    grid_days : 1-D array, increasing
+
+    Returns
+    -------
+    ndarray, shape (R, 2, len(grid_days))
+        ``[:, 0]`` control and ``[:, 1]`` intervention survival (right-continuous: events at a
+        grid day count).
+
+    Examples
+    --------
+    >>> km_on_grid_batch(np.array([[1., 2, 3, 4]]), np.array([[1, 1, 0, 1]]), np.array([[0, 1, 0, 1]]),
+    ...                  np.array([0., 1, 2, 5]))[0]
+    array([[1. , 0.5, 0.5, 0.5],
+           [1. , 1. , 0.5, 0. ]])
+    """
+    _, _, curves = _batched(*_inputs(time, event, group), grid_days=grid_days)
+    return curves
+
+
+def two_arm_batch(time, event, group, *, grid_days=None, max_iter: int = 50,
+                  tol: float = 1e-10) -> tuple[KernelResult, np.ndarray, np.ndarray | None]:
+    """Log-rank, Cox, KM medians and (optionally) KM curves on a grid, from one sort per chunk.
+
+    What a Monte Carlo replicate needs, as :func:`logrank_cox_batch`, :func:`km_median_batch` and
+    :func:`km_on_grid_batch` give it one by one, but with the risk sets built once.
+
+    Returns
+    -------
+    (KernelResult, medians of shape (R, 2), curves of shape (R, 2, len(grid_days)) or None)
+
+    Examples
+    --------
+    >>> fit, med, km = two_arm_batch([1, 2, 3, 4, 5, 6.], [1, 1, 0, 1, 1, 0], [0, 1, 0, 1, 0, 1],
+    ...                              grid_days=[0.0, 5.0])
+    >>> med, km[0, :, 1]  # both arms at day 5
+    (array([[5., 4.]]), array([0.        , 0.33333333]))
+    """
+    return _batched(*_inputs(time, event, group), fit=(max_iter, tol), medians=True, grid_days=grid_days)
+
+
+def _inputs(time, event, group):
     t = _as_2d(time, float)
     e = _as_2d(event, np.int8)
     x = _as_2d(group, np.int8)
+    if not (t.shape == e.shape == x.shape):
+        raise ValueError(f"time, event and group must have the same shape, got {t.shape}, {e.shape}, {x.shape}")
+    return t, e, x
+
+
+def _batched(t, e, x, s=None, *, presorted: bool = False, fit: tuple[int, float] | None = None,
+             medians: bool = False, grid_days=None):
+    """Chunks of replicate rows (cache-sized, not one replicate at a time), one risk-set build each."""
     R, n = t.shape
     rows = max(1, _MAX_ELEMENTS // max(n, 1))
-    out = np.full((R, 2), np.nan)
+    grid = None if grid_days is None else np.asarray(grid_days, dtype=float)
+    fits, meds, curves = [], [], []
+    iters = 0
     for lo in range(0, R, rows):
         sl = slice(lo, lo + rows)
-        out[sl] = _km_median_chunk(t[sl], e[sl], x[sl])
-    return out
-
-
-def _km_median_chunk(t, e, x):
-    # one pooled sort; each arm's curve from its own risk sets, read at one position per tie group
-    rs = build_risk_sets(t, e)
-    xs = rs.sorted(x).astype(float)
-    res = np.empty((t.shape[0], 2))
-    for arm, members in ((0, 1.0 - xs), (1, xs)):
-        res[:, arm] = median_survival(rs.time, rs.survival_steps(members)[:, 1:], where=rs.last)
-    return res
+        rs = build_risk_sets(t[sl], e[sl], None if s is None else s[sl], presorted=presorted)
+        xs = rs.sorted(x[sl]).astype(float)
+        if fit is not None:
+            out = _fit(rs, xs, *fit)
+            fits.append(out[:4])
+            iters = max(iters, out[4])
+        if medians or grid is not None:
+            # one pooled sort; each arm's curve from its own risk sets
+            steps = rs.group_survival_steps(xs)
+            if medians:  # read at one position per tie group
+                meds.append(np.stack([median_survival(rs.time, st[:, 1:], where=rs.last) for st in steps], axis=1))
+            if grid is not None:
+                at_or_before = rs.count_at_or_before(grid)
+                curves.append(np.stack([np.take_along_axis(st, at_or_before, axis=1) for st in steps], axis=1))
+    result = None
+    if fit is not None:
+        chisq, b, se, conv = (np.concatenate(p) for p in zip(*fits))
+        result = KernelResult(logrank_chisq=chisq, log_hr=b, se=se, converged=conv, iterations=iters)
+    return (result, np.concatenate(meds) if medians else None,
+            np.concatenate(curves) if grid is not None else None)

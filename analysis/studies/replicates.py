@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import WalkBackInputError
-from ..stats.counting import build_risk_sets
+from ..stats.kernels import km_on_grid_batch, two_arm_batch
 from ..trial.scenario import Scenario
 from ..simulate.engine import TrialBatch, simulate_trial, simulate_trials  # noqa: F401 - simulate_trial: doctests, callers
 
@@ -55,6 +55,7 @@ __all__ = [
     "check_seed",
     "check_replicates",
     "analyse_chunk",
+    "km_on_grid_batch",
 ]
 
 #: Upper limit on replicates in one run (about 130 MB of KM curves at 80 grid points).
@@ -171,51 +172,13 @@ def default_grid_days(scenario: Scenario) -> np.ndarray:
     return np.unique(np.concatenate([np.arange(0.0, max_days, 14.0), [math.floor(max_days)]]))
 
 
-# --------------------------------------------------------------------------- batched Kaplan-Meier on a grid
-def km_on_grid_batch(time: np.ndarray, event: np.ndarray, group: np.ndarray, grid_days: np.ndarray) -> np.ndarray:
-    """Kaplan-Meier survival of each arm at ``grid_days`` for many trials at once.
-
-    One pooled sort per row (:func:`analysis.stats.counting.build_risk_sets`); each arm's curve is
-    the product-limit estimate over its own risk sets; the number of times at or before each grid
-    day comes from one ``bincount`` over (row, grid bin) codes: no loop over rows.
-
-    Parameters
-    ----------
-    time, event, group : arrays of shape (R, n)
-        ``group`` 1 = intervention, 0 = control.
-    grid_days : 1-D array, increasing
-
-    Returns
-    -------
-    ndarray, shape (R, 2, len(grid_days))
-        ``[:, 0]`` control and ``[:, 1]`` intervention survival (right-continuous: events at a
-        grid day count).
-
-    Examples
-    --------
-    >>> km_on_grid_batch(np.array([[1., 2, 3, 4]]), np.array([[1, 1, 0, 1]]), np.array([[0, 1, 0, 1]]),
-    ...                  np.array([0., 1, 2, 5]))[0]
-    array([[1. , 0.5, 0.5, 0.5],
-           [1. , 1. , 0.5, 0. ]])
-    """
-    risk_sets = build_risk_sets(time, event)
-    intervention = risk_sets.sorted(np.asarray(group).astype(bool)).astype(float)
-    at_or_before = risk_sets.count_at_or_before(grid_days)
-    out = np.empty((risk_sets.shape[0], 2, at_or_before.shape[1]))
-    for arm, members in ((0, 1.0 - intervention), (1, intervention)):
-        out[:, arm, :] = np.take_along_axis(risk_sets.survival_steps(members), at_or_before, axis=1)
-    return out
-
-
 # --------------------------------------------------------------------------- analysis of a chunk
 def analyse_chunk(scenario: Scenario, seed: int, start: int, count: int, grid_days: np.ndarray | None = None) -> dict:
     """Simulate replicates ``start .. start + count - 1`` and analyse them as arrays."""
-    from ..stats.kernels import km_median_batch, logrank_cox_batch
-
     batch = simulate_replicates(scenario, count, seed, start)
     with np.errstate(all="ignore"):  # tiny trials: a degenerate fit gives inf / NaN, never a warning
-        fit = logrank_cox_batch(batch.time_days, batch.recurrence, batch.intervention)
-        medians = km_median_batch(batch.time_days, batch.recurrence, batch.intervention)
+        fit, medians, curves = two_arm_batch(batch.time_days, batch.recurrence, batch.intervention,
+                                             grid_days=grid_days)
         lower, upper = fit.ci(0.95)
         out = {
             "start": start, "trial_seed": batch.trial_seeds, "hr": fit.hr, "hr_lower": lower, "hr_upper": upper,
@@ -225,7 +188,7 @@ def analyse_chunk(scenario: Scenario, seed: int, start: int, count: int, grid_da
             "events": batch.recurrence.sum(axis=1),
         }
     if grid_days is not None:
-        out["km"] = km_on_grid_batch(batch.time_days, batch.recurrence, batch.intervention, grid_days)
+        out["km"] = curves
     return out
 
 
