@@ -180,41 +180,46 @@ class RiskSets:
 
     def tie_groups(self) -> TieGroups:
         """Compact to one entry per distinct (row, stratum, time), in sorted order."""
-        rep = self.last
-        d = self.running(self.event).through_in_tie()[rep]
-        size = (np.arange(1, self.shape[1] + 1) - self.first)[rep].astype(float)
-        rows = np.broadcast_to(np.arange(self.shape[0])[:, None], self.shape)[rep]
-        strata = np.zeros(len(d), dtype=np.int64) if self.stratum is None else self.stratum[rep]
-        return TieGroups(row=rows, stratum=strata, time=self.time[rep], n_risk=self.n_risk()[rep], n_event=d,
-                         n_censor=size - d)
+        R, n = self.shape
+        last = np.flatnonzero(self.last.ravel())  # flat position of each group's last member
+        # each row ends with a group, so a group starts right after the previous group's end
+        start = np.r_[0, last[:-1] + 1]
+        rows = last // n
+        cum = np.r_[0.0, np.cumsum(self.event.ravel())]  # counts: exact in float
+        d = cum[last + 1] - cum[start]
+        end = n if self.stratum is None else self.stratum_end.ravel()[last]
+        strata = np.zeros(len(d), dtype=np.int64) if self.stratum is None else self.stratum.ravel()[last]
+        return TieGroups(row=rows, stratum=strata, time=self.time.ravel()[last],
+                         n_risk=(end - (start - rows * n)).astype(float), n_event=d,
+                         n_censor=(last + 1 - start) - d)
 
-    def group_survival_steps(self, group) -> tuple[np.ndarray, np.ndarray]:
+    def group_survival(self, group) -> tuple[np.ndarray, np.ndarray]:
         """Product-limit survival of group 0 and of group 1 (0/1 in sorted order) along each row.
 
         Each group's curve uses its own risk sets (its members at risk, its members' events), so one
-        pooled sort gives both arms' curves. Each result has shape ``(R, n + 1)``: entry k is the
-        survival after the complete tie groups among the first k sorted positions, so ``[:, 0]`` is 1
-        and the entry after a group's last position is the curve just after that group's time. Needs
-        unstratified risk sets (the product runs along the whole row).
+        pooled sort gives both arms' curves. Each result has shape ``(R, n)``: at position k, the
+        survival after the tie groups complete by k (at a group's last position, the curve just
+        after that group's time). Needs unstratified risk sets (the product runs along the row).
         """
         if self.stratum is not None:
-            raise ValueError("group_survival_steps needs unstratified risk sets (one curve per row)")
+            raise ValueError("group_survival needs unstratified risk sets (one curve per row)")
         g = np.asarray(group, dtype=float)
         n_all, d_all = self.n_risk(), self.running(self.event).through_in_tie()
         n1, d1 = self.running(g).risk_set(), self.running(g * self.event).through_in_tie()
-        out = []
-        for n_risk, d in ((n_all - n1, d_all - d1), (n1, d1)):
-            steps = np.ones((self.shape[0], self.shape[1] + 1))
-            # one factor per tie group, at its last position (where through_in_tie is the whole group)
-            steps[:, 1:] = km_from_counts(n_risk, d, where=self.last)
-            out.append(steps)
-        return out[0], out[1]
+        # one factor per tie group, at its last position (where through_in_tie is the whole group)
+        return (km_from_counts(n_all - n1, d_all - d1, where=self.last),
+                km_from_counts(n1, d1, where=self.last))
+
+    def survival_at(self, curves, days) -> np.ndarray:
+        """Curves from :meth:`group_survival` at ``days`` (increasing), right-continuous; shape (R, curves, G)."""
+        count = self.count_at_or_before(days)
+        index = np.maximum(count - 1, 0)
+        return np.stack([np.where(count > 0, _gather(c, index), 1.0) for c in curves], axis=1)
 
     def count_at_or_before(self, days) -> np.ndarray:
         """Number of each row's sorted positions with time <= each of ``days`` (increasing); shape (R, G).
 
-        With unstratified rows the count indexes :meth:`group_survival_steps`. One ``bincount``
-        over (row, day bin) codes: no loop over rows.
+        One ``bincount`` over (row, day bin) codes: no loop over rows.
         """
         grid = np.asarray(days, dtype=float)
         R, n = self.shape

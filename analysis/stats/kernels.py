@@ -292,12 +292,11 @@ def _batched(t, e, x, s=None, *, presorted: bool = False, fit: tuple[int, float]
             iters = max(iters, out[4])
         if medians or grid is not None:
             # one pooled sort; each arm's curve from its own risk sets
-            steps = rs.group_survival_steps(xs)
+            curves_here = rs.group_survival(xs)
             if medians:  # read at one position per tie group
-                meds.append(np.stack([median_survival(rs.time, st[:, 1:], where=rs.last) for st in steps], axis=1))
+                meds.append(np.stack([median_survival(rs.time, c, where=rs.last) for c in curves_here], axis=1))
             if grid is not None:
-                at_or_before = rs.count_at_or_before(grid)
-                curves.append(np.stack([np.take_along_axis(st, at_or_before, axis=1) for st in steps], axis=1))
+                curves.append(rs.survival_at(curves_here, grid))
     result = None
     if fit is not None:
         chisq, b, se, conv = (np.concatenate(p) for p in zip(*fits))
