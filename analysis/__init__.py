@@ -33,13 +33,15 @@ _EXPORTS = {
     "encode_scenario": "trial.sharing", "decode_scenario": "trial.sharing",
     # model
     "default_scenario": "model.calibration", "expected_trial": "model.calibration", "calibrate": "model.calibration",
-    "compare_with_published": "model.calibration",
+    "compare_with_published": "model.calibration", "cox_limit_hr": "model.calibration",
     # simulate
     "simulate_trial": "simulate.engine", "scenario_for_size": "simulate.engine", "COHORT_COLUMNS": "simulate.engine",
     # stats
     "analyze_two_arm": "stats.survival", "kaplan_meier": "stats.survival", "logrank": "stats.survival",
     "cox": "stats.survival", "rmst": "stats.survival", "ph_check": "stats.survival", "risk_table": "stats.survival",
     "logrank_cox_batch": "stats.kernels", "km_median_batch": "stats.kernels",
+    "km_on_grid_batch": "stats.kernels", "two_arm_batch": "stats.kernels",
+    "build_risk_sets": "stats.counting", "km_from_counts": "stats.counting", "median_survival": "stats.counting",
     # studies
     "run_replicates": "studies.replicates", "simulate_replicates": "studies.replicates",
     "simulate_batch": "studies.replicates",

@@ -2,10 +2,13 @@
 
 The estimators of record live in :mod:`analysis.stats.survival` (lifelines and R-checked code). The
 kernels here compute the few numbers a power simulation needs -- log-rank statistic, Cox hazard
-ratio of one binary covariate (arm) with its Wald CI, and Kaplan-Meier medians per arm -- for
-many replicate trials at once: inputs are arrays shaped ``(replicates, n)`` and there is no
+ratio of one binary covariate (arm) with its Wald CI, Kaplan-Meier medians and curves per arm --
+for many replicate trials at once: inputs are arrays shaped ``(replicates, n)`` and there is no
 Python loop over replicates (large batches are processed in chunks of rows to bound memory).
-A single trial is the batch of one.
+A single trial is the batch of one. Every chunk is sorted once into the risk sets of
+:mod:`analysis.stats.counting`, the same primitive (and the same product limit, median rule and
+log-rank terms) as the estimators of record; :func:`two_arm_batch` shares that one sort between
+all the numbers a replicate needs.
 
 How the Cox fit is vectorised
 -----------------------------

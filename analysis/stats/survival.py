@@ -20,6 +20,10 @@ RMST                     ``print(fit, rmean = tau)`` (``rmean``, ``se(rmean)``) 
 median follow-up         ``survfit(Surv(t, 1 - e) ~ arm)`` median (reverse KM)         numpy
 =======================  ==========================================================  =========================
 
+Risk sets, tie groups, the product limit with Greenwood's variance, R's median rule, the log-rank
+terms and the RMST come from :mod:`analysis.stats.counting`, which the batched Monte Carlo kernels
+(:mod:`analysis.stats.kernels`) share.
+
 lifelines' own ``restricted_mean_survival_time(..., return_variance=True)`` returns the variance
 of the restricted survival *time*, not of the RMST *estimate*, and lifelines'
 ``proportional_hazard_test`` is the pre-3.0 R test; neither is used.
