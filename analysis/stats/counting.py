@@ -42,7 +42,8 @@ def _as_rows(a, dtype) -> np.ndarray:
 def _gather(a: np.ndarray, index: np.ndarray) -> np.ndarray:
     """``a[r, index[r, j]]`` for every row r (flat gathers are much cheaper than take_along_axis)."""
     R, m = a.shape
-    return np.ascontiguousarray(a).ravel()[index + (np.arange(R) * m)[:, None]]
+    flat = np.ascontiguousarray(a).ravel()
+    return flat[index] if R == 1 else flat[index + (np.arange(R) * m)[:, None]]
 
 
 def _run_start(new: np.ndarray) -> np.ndarray:
@@ -140,7 +141,7 @@ class RiskSets:
     stratum: np.ndarray | None
     order: np.ndarray
     last: np.ndarray
-    stratum_last: np.ndarray
+    stratum_last: np.ndarray | None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -160,6 +161,8 @@ class RiskSets:
 
     @cached_property
     def stratum_end(self) -> np.ndarray:
+        if self.stratum_last is None:
+            return np.full(self.shape, self.shape[1])
         return _run_end(self.stratum_last)
 
     def sorted(self, values) -> np.ndarray:
@@ -270,15 +273,17 @@ def build_risk_sets(time, event, strata=None, *, presorted: bool = False) -> Ris
         order = np.lexsort((t, s), axis=-1)
     ts = _gather(t, order)
     es = _gather(e, order).astype(float)
-    slast = np.zeros((R, n), dtype=bool)
-    ss = None
+    ss = slast = None
     if s is not None:
         ss = _gather(s, order)
+        slast = np.zeros((R, n), dtype=bool)
         slast[:, :-1] = ss[:, 1:] != ss[:, :-1]
-    if n:
-        slast[:, -1] = True
-    tlast = slast.copy()
-    tlast[:, :-1] |= ts[:, 1:] != ts[:, :-1]
+        slast[:, -1:] = True
+    tlast = np.empty((R, n), dtype=bool)
+    np.not_equal(ts[:, 1:], ts[:, :-1], out=tlast[:, :-1])
+    tlast[:, -1:] = True
+    if slast is not None:
+        tlast |= slast
     return RiskSets(time=ts, event=es, stratum=ss, order=order, last=tlast, stratum_last=slast)
 
 
