@@ -76,10 +76,12 @@ class TieGroups(NamedTuple):
 
 @dataclass(frozen=True, eq=False)
 class Running:
-    """Running sums of one per-position quantity over a :class:`RiskSets` (shape ``(R, n + 1, ...)``).
+    """Sums of one per-position quantity from each sorted position to the row's end (shape ``(R, n + 1, ...)``).
 
-    Sums over a risk set, a tie group or part of one are differences of this one cumulative sum,
-    gathered per position (shape ``(R, n, ...)``).
+    Sums over a risk set, a tie group or part of one are differences of these tail sums, gathered
+    per position (shape ``(R, n, ...)``). Tail sums (not running sums from the start) keep a late,
+    small risk set exact when early weights are huge (a Cox fit's risk scores can span hundreds
+    of orders of magnitude); integer counts are exact either way.
     """
 
     risk_sets: "RiskSets"
@@ -92,26 +94,25 @@ class Running:
         return np.take_along_axis(c, index.reshape(index.shape + (1,) * (c.ndim - 2)), axis=1)
 
     @cached_property
-    def _before_tie(self) -> np.ndarray:
+    def _from_tie(self) -> np.ndarray:
         return self._at(self.risk_sets.first)
 
     def risk_set(self) -> np.ndarray:
         """Sum over the position's risk set: its stratum, from its tie group on (time >= t)."""
         rs = self.risk_sets
-        total = self.cumulative[:, -1:] if rs.stratum is None else self._at(rs.stratum_end)
-        return total - self._before_tie
+        return self._from_tie if rs.stratum is None else self._from_tie - self._at(rs.stratum_end)
 
     def tie_group(self) -> np.ndarray:
         """Sum over the position's tie group (same stratum, same time)."""
-        return self._at(self.risk_sets.end) - self._before_tie
+        return self._from_tie - self._at(self.risk_sets.end)
 
     def through_in_tie(self) -> np.ndarray:
         """Sum over the tie group up to and including the position (the whole group at its last position)."""
-        return self.cumulative[:, 1:] - self._before_tie
+        return self._from_tie - self.cumulative[:, 1:]
 
     def earlier_in_tie(self) -> np.ndarray:
         """Sum over the positions of the tie group before this one (Efron's r for events)."""
-        return self.cumulative[:, :-1] - self._before_tie
+        return self._from_tie - self.cumulative[:, :-1]
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,10 +171,10 @@ class RiskSets:
         return _gather(np.broadcast_to(_as_rows(values, None), self.shape), self.order)
 
     def running(self, values) -> Running:
-        """Running sums of per-position ``values`` (sorted order; shape ``(R, n)`` or ``(R, n, k)``)."""
+        """Tail sums of per-position ``values`` (sorted order; shape ``(R, n)`` or ``(R, n, k)``)."""
         v = np.asarray(values, dtype=float)
         out = np.zeros((v.shape[0], v.shape[1] + 1) + v.shape[2:])
-        np.cumsum(v, axis=1, out=out[:, 1:])
+        out[:, :-1] = np.cumsum(v[:, ::-1], axis=1)[:, ::-1]
         return Running(self, out)
 
     def n_risk(self) -> np.ndarray:
