@@ -36,6 +36,7 @@ _EXPORTS = {
     "default_scenario": "model.calibration", "expected_trial": "model.calibration", "calibrate": "model.calibration",
     "compare_with_published": "model.calibration",
     "expected_episodes": "model.episodes",
+    "cox_limit_hr": "model.calibration",
     # simulate
     "simulate_trial": "simulate.engine", "scenario_for_size": "simulate.engine", "COHORT_COLUMNS": "simulate.engine",
     "simulate_episodes": "simulate.engine", "EPISODE_COLUMNS": "simulate.engine",
@@ -45,6 +46,8 @@ _EXPORTS = {
     "logrank_cox_batch": "stats.kernels", "km_median_batch": "stats.kernels",
     "analyze_recurrent": "stats.recurrent", "mean_cumulative_function": "stats.recurrent",
     "andersen_gill": "stats.recurrent", "negative_binomial_rate": "stats.recurrent",
+    "km_on_grid_batch": "stats.kernels", "two_arm_batch": "stats.kernels",
+    "build_risk_sets": "stats.counting", "km_from_counts": "stats.counting", "median_survival": "stats.counting",
     # studies
     "run_replicates": "studies.replicates", "simulate_replicates": "studies.replicates",
     "simulate_batch": "studies.replicates",

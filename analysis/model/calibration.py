@@ -41,7 +41,7 @@ from ..trial.published import DATA_DIR, published_figures
 from ..trial.scenario import Scenario, scenario_from_dict, with_changes
 
 __all__ = ["ExpectedTrial", "CalibrationReport", "expected_trial", "calibrate", "calibrated_fields",
-           "compare_with_published", "censoring_survival", "cox_limit", "time_grid", "quasi_uniforms", "grid_median",
+           "compare_with_published", "censoring_survival", "cox_limit_hr", "time_grid", "quasi_uniforms", "grid_median",
            "default_scenario", "TOLERANCE"]
 
 #: A target counts as met when achieved within this relative distance (events: 3%).
@@ -166,24 +166,63 @@ def censoring_survival(scenario: Scenario, times: np.ndarray) -> np.ndarray:
     return admin
 
 
-def cox_limit(s0: np.ndarray, s1: np.ndarray, g: np.ndarray, n0: float, n1: float) -> float:
-    """Solve the limiting Cox score equation for a binary arm indicator."""
+def cox_limit_hr(survival0: np.ndarray, survival1: np.ndarray, censoring: np.ndarray, *, n0: float = 1.0,
+                 n1: float = 1.0, at_risk: str = "midpoint") -> float:
+    """Large-sample limit of the Cox hazard ratio of arm 1 vs arm 0 under a censoring distribution.
+
+    Solves the limiting partial-likelihood score equation
+    ``sum_t G(t) [n1 dF1(t) - w(t) (n0 dF0(t) + n1 dF1(t))] = 0`` with
+    ``w = n1 e^b Y1 / (n0 Y0 + n1 e^b Y1)`` over the steps of a time grid, G taken at each
+    step's mid-point. When hazards are not proportional this, not an uncensored fit, is what a
+    trial's Cox estimate converges to. The one Cox-limit solver: :func:`expected_trial` and the
+    estimand truths of :mod:`analysis.studies.estimands` call it.
+
+    Parameters
+    ----------
+    survival0, survival1 : numpy.ndarray
+        Survival of each arm on a common increasing time grid.
+    censoring : numpy.ndarray
+        P(still under follow-up) on the same grid (:func:`censoring_survival`).
+    n0, n1 : float
+        Allocation (participants per arm; only the ratio matters).
+    at_risk : {"midpoint", "start"}
+        Y on a step: the mean of its two ends (smooth population curves on a coarse grid) or its
+        start (empirical step curves whose jumps fall on the grid points, e.g. whole days).
+
+    Returns
+    -------
+    float
+        The hazard ratio; NaN when the score has no root for |log HR| <= 8.
+
+    Examples
+    --------
+    >>> t = np.arange(0.0, 366.0)
+    >>> round(cox_limit_hr(np.exp(-t / 100), np.exp(-0.7 * t / 100), np.ones_like(t)), 4)
+    0.7
+    """
+    s0 = np.asarray(survival0, dtype=float)
+    s1 = np.asarray(survival1, dtype=float)
+    g = np.asarray(censoring, dtype=float)
+    if at_risk == "midpoint":
+        y0, y1 = 0.5 * (s0[:-1] + s0[1:]), 0.5 * (s1[:-1] + s1[1:])
+    elif at_risk == "start":
+        y0, y1 = s0[:-1], s1[:-1]
+    else:
+        raise ValueError(f"at_risk must be 'midpoint' or 'start', not {at_risk!r}")
     d0 = s0[:-1] - s0[1:]
     d1 = s1[:-1] - s1[1:]
-    y0 = 0.5 * (s0[:-1] + s0[1:])
-    y1 = 0.5 * (s1[:-1] + s1[1:])
     gm = 0.5 * (g[:-1] + g[1:])
-    keep = gm > 0
+    keep = (gm > 0) & (n0 * y0 + n1 * y1 > 0)
     d0, d1, y0, y1, gm = d0[keep], d1[keep], y0[keep], y1[keep], gm[keep]
 
     def score(beta: float) -> float:
         w = n1 * math.exp(beta) * y1 / (n0 * y0 + n1 * math.exp(beta) * y1)
         return float(np.sum(gm * (n1 * d1 - w * (n0 * d0 + n1 * d1))))
 
-    lo, hi = -6.0, 6.0
+    lo, hi = -8.0, 8.0
     if score(lo) * score(hi) > 0:
         return math.nan
-    return math.exp(optimize.brentq(score, lo, hi, xtol=1e-10))
+    return math.exp(optimize.brentq(score, lo, hi, xtol=1e-12))
 
 
 def expected_trial(scenario: Scenario) -> ExpectedTrial:
@@ -226,7 +265,7 @@ def expected_trial(scenario: Scenario) -> ExpectedTrial:
         times=times, survival_control=s0, survival_intervention=s1, censoring_survival=g,
         median_control=_refine_median(times, s0, lambda t: curves(t)[0]),
         median_intervention=_refine_median(times, s1, lambda t: curves(t)[1]),
-        cox_hr=cox_limit(s0, s1, g, n0, n1), events_control=events0, events_intervention=events1,
+        cox_hr=cox_limit_hr(s0, s1, g, n0=n0, n1=n1), events_control=events0, events_intervention=events1,
         walking_week12_intervention=float(walk12.mean()),
     )
 

@@ -78,7 +78,7 @@ from scipy import optimize, special
 
 from ..trial.published import published_figures
 from ..trial.scenario import Episodes, Scenario, with_changes
-from .calibration import censoring_survival, cox_limit, grid_median, quasi_uniforms, time_grid
+from .calibration import censoring_survival, cox_limit_hr, grid_median, quasi_uniforms, time_grid
 from .hazard import BaselineHazard, cumulative_hazard_on_grid, dose_pieces, latent_from_uniforms
 
 __all__ = ["limiting_share", "nonlimiting_per_limiting", "care_probability", "worst_pain", "recovery_durations",
@@ -377,12 +377,12 @@ def _expected_from_basis(basis: _Basis, scenario: Scenario) -> ExpectedEpisodes:
     return ExpectedEpisodes(
         any_events_control=ev_a0, any_events_intervention=ev_a1,
         any_median_control=grid_median(basis.times, a0), any_median_intervention=grid_median(basis.times, a1),
-        any_hr=cox_limit(a0, a1, basis.g, basis.n0, basis.n1),
+        any_hr=cox_limit_hr(a0, a1, basis.g, n0=basis.n0, n1=basis.n1),
         care_events_control=_events(basis, c0, basis.n0), care_events_intervention=_events(basis, c1, basis.n1),
         care_median_control=grid_median(basis.times, c0), care_median_intervention=grid_median(basis.times, c1),
-        care_hr=cox_limit(c0, c1, basis.g, basis.n0, basis.n1),
+        care_hr=cox_limit_hr(c0, c1, basis.g, n0=basis.n0, n1=basis.n1),
         recovery_median_control=_exact_median(rc0), recovery_median_intervention=_exact_median(rc1),
-        recovery_hr=cox_limit(r0, r1, ones, ev_a0, ev_a1),
+        recovery_hr=cox_limit_hr(r0, r1, ones, n0=ev_a0, n1=ev_a1),
         worst_pain_control=pain0, worst_pain_intervention=pain1,
         ae_any_control=1.0 - math.exp(-(le0 + ep.ae_other_rate_control)),
         ae_any_intervention=1.0 - math.exp(-(le1 + ep.ae_other_rate_intervention)),

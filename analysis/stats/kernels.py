@@ -2,10 +2,13 @@
 
 The estimators of record live in :mod:`analysis.stats.survival` (lifelines and R-checked code). The
 kernels here compute the few numbers a power simulation needs -- log-rank statistic, Cox hazard
-ratio of one binary covariate (arm) with its Wald CI, and Kaplan-Meier medians per arm -- for
-many replicate trials at once: inputs are arrays shaped ``(replicates, n)`` and there is no
+ratio of one binary covariate (arm) with its Wald CI, Kaplan-Meier medians and curves per arm --
+for many replicate trials at once: inputs are arrays shaped ``(replicates, n)`` and there is no
 Python loop over replicates (large batches are processed in chunks of rows to bound memory).
-A single trial is the batch of one.
+A single trial is the batch of one. Every chunk is sorted once into the risk sets of
+:mod:`analysis.stats.counting`, the same primitive (and the same product limit, median rule and
+log-rank terms) as the estimators of record; :func:`two_arm_batch` shares that one sort between
+all the numbers a replicate needs.
 
 How the Cox fit is vectorised
 -----------------------------
@@ -19,16 +22,16 @@ Newton step only needs ``p = B e^b / (A + B e^b)``: score ``U = D1 - sum p``, in
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
-__all__ = ["KernelResult", "logrank_cox_batch", "logrank_cox", "km_median_batch"]
+from .counting import RiskSets, build_risk_sets, logrank_from_counts, median_survival
+
+__all__ = ["KernelResult", "logrank_cox_batch", "logrank_cox", "km_median_batch", "km_on_grid_batch", "two_arm_batch"]
 
 _MAX_ELEMENTS = 250_000  # elements per chunk (rows * n): cache-sized temporaries are ~3x faster
-_TOL = math.sqrt(np.finfo(float).eps)
 
 
 @dataclass(frozen=True)
@@ -75,95 +78,23 @@ def _as_2d(a, dtype) -> np.ndarray:
     return a[None, :] if a.ndim == 1 else a
 
 
-def _sorted_blocks(t, keys, *, presorted: bool = False):
-    """Sort rows by (keys..., t); return order and per-position index helpers."""
-    R, n = t.shape
-    if presorted:
-        order = np.broadcast_to(np.arange(n), (R, n))
-    elif not keys:
-        order = np.argsort(t, axis=1, kind="stable")
-    else:
-        order = np.lexsort((t,) + tuple(reversed(keys)), axis=-1)
-    return order
-
-
-def _group_index(change: np.ndarray) -> np.ndarray:
-    """For each position, index of the first position of its run (change[:, 0] must be True)."""
-    R, n = change.shape
-    idx = np.where(change, np.arange(n), 0)
-    return np.maximum.accumulate(idx, axis=1)
-
-
-def _run_end(last: np.ndarray) -> np.ndarray:
-    """For each position, 1 + index of the last position of its run."""
-    R, n = last.shape
-    idx = np.where(last, np.arange(1, n + 1), n)
-    return np.minimum.accumulate(idx[:, ::-1], axis=1)[:, ::-1]
-
-
-def _padded_cumsum(v: np.ndarray) -> np.ndarray:
-    """c[:, k] = sum of v[:, :k] (shape (R, n + 1))."""
-    out = np.zeros((v.shape[0], v.shape[1] + 1), dtype=float)
-    np.cumsum(v, axis=1, out=out[:, 1:])
-    return out
-
-
-def _chunk(t, e, x, s, presorted, max_iter, tol):
-    R, n = t.shape
-    order = _sorted_blocks(t, () if s is None else (s,), presorted=presorted)
-    ts = np.take_along_axis(t, order, axis=1)
-    es = np.take_along_axis(e, order, axis=1).astype(float)
-    xs = np.take_along_axis(x, order, axis=1).astype(float)
-    if s is None:
-        snew = np.zeros((R, n), dtype=bool)
-    else:
-        ss = np.take_along_axis(s, order, axis=1)
-        snew = np.zeros((R, n), dtype=bool)
-        snew[:, 1:] = ss[:, 1:] != ss[:, :-1]
-    snew[:, 0] = True
-    tnew = snew.copy()
-    tnew[:, 1:] |= ts[:, 1:] != ts[:, :-1]
-    f = _group_index(tnew)  # first position of the tie group
-    slast = np.zeros((R, n), dtype=bool)
-    slast[:, :-1] = snew[:, 1:]
-    slast[:, -1] = True
-    send = _run_end(slast)  # end (exclusive) of the stratum
-    tlast = np.zeros((R, n), dtype=bool)
-    tlast[:, :-1] = tnew[:, 1:]
-    tlast[:, -1] = True
-    gend = _run_end(tlast)  # end (exclusive) of the tie group
-
-    ce = _padded_cumsum(es)
-    cex = _padded_cumsum(es * xs)
-    cx = _padded_cumsum(xs)
-    off = (np.arange(R) * (n + 1))[:, None]  # flat gathers are much cheaper than take_along_axis
-    fo, go = f + off, gend + off
-    ce_f, ce_g = ce.ravel()[fo], ce.ravel()[go]
-    cex_f, cex_g = cex.ravel()[fo], cex.ravel()[go]
-    if s is None:
-        n_risk = (n - f).astype(float)
-        n1 = cx[:, -1:] - cx.ravel()[fo]
-    else:
-        n_risk = (send - f).astype(float)
-        n1 = cx.ravel()[send + off] - cx.ravel()[fo]
-    d = ce_g - ce_f
-    d1 = cex_g - cex_f
+def _fit(rs: RiskSets, xs: np.ndarray, max_iter: int, tol: float):
+    """Log-rank chi-square and Cox (Efron) fit of one chunk; ``xs`` is the group in sorted order."""
+    R, n = rs.shape
+    es = rs.event
+    deaths = rs.running(es)
+    n_risk = rs.n_risk()
+    n1 = rs.running(xs).risk_set()
+    d = deaths.tie_group()
+    d1 = rs.running(es * xs).tie_group()
 
     # ---- log-rank: one term per tie group (taken at its last position)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        term = tlast & (d > 0)
-        frac1 = n1 / n_risk
-        e1 = np.where(term, d * frac1, 0.0)
-        v = np.where(term & (n_risk > 1), d * frac1 * (1 - frac1) * (n_risk - d) / (n_risk - 1), 0.0)
-    o_minus_e = np.where(term, d1, 0.0).sum(axis=1) - e1.sum(axis=1)
-    var = v.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        chisq = np.where(var > 0, o_minus_e ** 2 / var, np.nan)
+    chisq = logrank_from_counts(n_risk, n1, d, d1, rs.last).chisq
 
     # ---- Cox (Efron): one term per death; r = deaths before this one in its tie group
     live = es > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(live, (ce[:, :-1] - ce_f) / d, 0.0)
+        frac = np.where(live, deaths.earlier_in_tie() / d, 0.0)
     # A = 1, B = 0 off the deaths, so they contribute p = 0 without masking in the loop
     A = np.where(live, (n_risk - n1) - frac * (d - d1), 1.0)
     B = np.where(live, n1 - frac * d1, 0.0)
@@ -237,23 +168,10 @@ def logrank_cox_batch(time, event, group, strata=None, *, presorted: bool = Fals
     >>> res.hr.round(4), res.logrank_chisq.round(4)
     (array([0.4205]), array([1.0448]))
     """
-    t = _as_2d(time, float)
-    e = _as_2d(event, np.int8)
-    x = _as_2d(group, np.int8)
+    t, e, x = _inputs(time, event, group)
     s = None if strata is None else np.broadcast_to(_as_2d(strata, np.int64), t.shape)
-    if not (t.shape == e.shape == x.shape):
-        raise ValueError(f"time, event and group must have the same shape, got {t.shape}, {e.shape}, {x.shape}")
-    R, n = t.shape
-    rows = max(1, _MAX_ELEMENTS // max(n, 1))
-    parts = []
-    iters = 0
-    for lo in range(0, R, rows):  # chunks of replicates, not one replicate at a time
-        sl = slice(lo, lo + rows)
-        out = _chunk(t[sl], e[sl], x[sl], None if s is None else s[sl], presorted, max_iter, tol)
-        parts.append(out[:4])
-        iters = max(iters, out[4])
-    chisq, b, se, conv = (np.concatenate(p) for p in zip(*parts))
-    return KernelResult(logrank_chisq=chisq, log_hr=b, se=se, converged=conv, iterations=iters)
+    fit, _, _ = _batched(t, e, x, s, presorted=presorted, fit=(max_iter, tol))
+    return fit
 
 
 def logrank_cox(time, event, group, strata=None) -> dict:
@@ -295,55 +213,96 @@ def km_median_batch(time, event, group) -> np.ndarray:
     >>> km_median_batch([1, 2, 3, 4, 5, 6.], [1, 1, 0, 1, 1, 0], [0, 1, 0, 1, 0, 1])
     array([[5., 4.]])
     """
+    _, medians, _ = _batched(*_inputs(time, event, group), medians=True)
+    return medians
+
+
+def km_on_grid_batch(time, event, group, grid_days) -> np.ndarray:
+    """Kaplan-Meier survival of each arm at ``grid_days`` for many trials at once.
+
+    One pooled sort per row (:func:`analysis.stats.counting.build_risk_sets`); each arm's curve is
+    the product-limit estimate over its own risk sets; the number of times at or before each grid
+    day comes from one ``bincount`` over (row, grid bin) codes: no loop over rows.
+
+    Parameters
+    ----------
+    time, event, group : arrays of shape (R, n)
+        ``group`` 1 = intervention, 0 = control.
+    grid_days : 1-D array, increasing
+
+    Returns
+    -------
+    ndarray, shape (R, 2, len(grid_days))
+        ``[:, 0]`` control and ``[:, 1]`` intervention survival (right-continuous: events at a
+        grid day count).
+
+    Examples
+    --------
+    >>> km_on_grid_batch(np.array([[1., 2, 3, 4]]), np.array([[1, 1, 0, 1]]), np.array([[0, 1, 0, 1]]),
+    ...                  np.array([0., 1, 2, 5]))[0]
+    array([[1. , 0.5, 0.5, 0.5],
+           [1. , 1. , 0.5, 0. ]])
+    """
+    _, _, curves = _batched(*_inputs(time, event, group), grid_days=grid_days)
+    return curves
+
+
+def two_arm_batch(time, event, group, *, grid_days=None, max_iter: int = 50,
+                  tol: float = 1e-10) -> tuple[KernelResult, np.ndarray, np.ndarray | None]:
+    """Log-rank, Cox, KM medians and (optionally) KM curves on a grid, from one sort per chunk.
+
+    What a Monte Carlo replicate needs, as :func:`logrank_cox_batch`, :func:`km_median_batch` and
+    :func:`km_on_grid_batch` give it one by one, but with the risk sets built once.
+
+    Returns
+    -------
+    (KernelResult, medians of shape (R, 2), curves of shape (R, 2, len(grid_days)) or None)
+
+    Examples
+    --------
+    >>> fit, med, km = two_arm_batch([1, 2, 3, 4, 5, 6.], [1, 1, 0, 1, 1, 0], [0, 1, 0, 1, 0, 1],
+    ...                              grid_days=[0.0, 5.0])
+    >>> med, km[0, :, 1]  # both arms at day 5
+    (array([[5., 4.]]), array([0.        , 0.33333333]))
+    """
+    return _batched(*_inputs(time, event, group), fit=(max_iter, tol), medians=True, grid_days=grid_days)
+
+
+def _inputs(time, event, group):
     t = _as_2d(time, float)
     e = _as_2d(event, np.int8)
     x = _as_2d(group, np.int8)
+    if not (t.shape == e.shape == x.shape):
+        raise ValueError(f"time, event and group must have the same shape, got {t.shape}, {e.shape}, {x.shape}")
+    return t, e, x
+
+
+def _batched(t, e, x, s=None, *, presorted: bool = False, fit: tuple[int, float] | None = None,
+             medians: bool = False, grid_days=None):
+    """Chunks of replicate rows (cache-sized, not one replicate at a time), one risk-set build each."""
     R, n = t.shape
     rows = max(1, _MAX_ELEMENTS // max(n, 1))
-    out = np.full((R, 2), np.nan)
+    grid = None if grid_days is None else np.asarray(grid_days, dtype=float)
+    fits, meds, curves = [], [], []
+    iters = 0
     for lo in range(0, R, rows):
         sl = slice(lo, lo + rows)
-        out[sl] = _km_median_chunk(t[sl], e[sl], x[sl])
-    return out
-
-
-def _km_median_chunk(t, e, x):
-    R, n = t.shape
-    # sort by arm, time, events before censorings (so a tie's product telescopes)
-    order = np.lexsort((1 - e, t, x), axis=-1)
-    ts = np.take_along_axis(t, order, axis=1)
-    es = np.take_along_axis(e, order, axis=1).astype(bool)
-    xs = np.take_along_axis(x, order, axis=1)
-    anew = np.zeros((R, n), dtype=bool)
-    anew[:, 0] = True
-    anew[:, 1:] = xs[:, 1:] != xs[:, :-1]
-    alast = np.zeros((R, n), dtype=bool)
-    alast[:, :-1] = anew[:, 1:]
-    alast[:, -1] = True
-    aend = _run_end(alast)
-    remaining = (aend - np.arange(n)).astype(float)
-    with np.errstate(divide="ignore"):
-        inc = np.where(es, np.log1p(-1.0 / remaining), 0.0)
-    # arm 0 is a prefix of each sorted row, so per-arm cumulative sums need no offsets
-    # (and -inf once an arm's curve reaches 0 cannot leak into the other arm)
-    logs = np.where(xs == 0, np.cumsum(np.where(xs == 0, inc, 0.0), axis=1),
-                    np.cumsum(np.where(xs == 1, inc, 0.0), axis=1))
-    surv = np.exp(logs)
-    tlast = np.zeros((R, n), dtype=bool)
-    tlast[:, :-1] = (ts[:, 1:] != ts[:, :-1]) | anew[:, 1:]
-    tlast[:, -1] = True
-    res = np.full((R, 2), np.nan)
-    rows = np.arange(R)
-    for arm in (0, 1):
-        cand = tlast & (xs == arm) & (surv < 0.5 + _TOL)
-        has = cand.any(axis=1)
-        i1 = np.argmax(cand, axis=1)
-        s1 = surv[rows, i1]
-        t1 = ts[rows, i1]
-        plateau = has & (np.abs(s1 - 0.5) < _TOL)
-        nxt = tlast & (xs == arm) & (surv < s1[:, None]) & (np.arange(n)[None, :] > i1[:, None])
-        has2 = nxt.any(axis=1)
-        t2 = ts[rows, np.argmax(nxt, axis=1)]
-        med = np.where(plateau & has2, (t1 + t2) / 2, t1)
-        res[:, arm] = np.where(has, med, np.nan)
-    return res
+        rs = build_risk_sets(t[sl], e[sl], None if s is None else s[sl], presorted=presorted)
+        xs = rs.sorted(x[sl]).astype(float)
+        if fit is not None:
+            out = _fit(rs, xs, *fit)
+            fits.append(out[:4])
+            iters = max(iters, out[4])
+        if medians or grid is not None:
+            # one pooled sort; each arm's curve from its own risk sets
+            curves_here = rs.group_survival(xs)
+            if medians:  # read at one position per tie group
+                meds.append(np.stack([median_survival(rs.time, c, where=rs.last) for c in curves_here], axis=1))
+            if grid is not None:
+                curves.append(rs.survival_at(curves_here, grid))
+    result = None
+    if fit is not None:
+        chisq, b, se, conv = (np.concatenate(p) for p in zip(*fits))
+        result = KernelResult(logrank_chisq=chisq, log_hr=b, se=se, converged=conv, iterations=iters)
+    return (result, np.concatenate(meds) if medians else None,
+            np.concatenate(curves) if grid is not None else None)

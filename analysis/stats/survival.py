@@ -20,6 +20,10 @@ RMST                     ``print(fit, rmean = tau)`` (``rmean``, ``se(rmean)``) 
 median follow-up         ``survfit(Surv(t, 1 - e) ~ arm)`` median (reverse KM)         numpy
 =======================  ==========================================================  =========================
 
+Risk sets, tie groups, the product limit with Greenwood's variance, R's median rule, the log-rank
+terms and the RMST come from :mod:`analysis.stats.counting`, which the batched Monte Carlo kernels
+(:mod:`analysis.stats.kernels`) share.
+
 lifelines' own ``restricted_mean_survival_time(..., return_variance=True)`` returns the variance
 of the restricted survival *time*, not of the RMST *estimate*, and lifelines'
 ``proportional_hazard_test`` is the pre-3.0 R test; neither is used.
@@ -42,6 +46,8 @@ import pandas as pd
 from scipy import stats
 
 from ..io.cohort_files import validate_two_arm
+from .counting import (build_risk_sets, km_from_counts, logrank_from_counts, median_survival,
+                       rmst_from_km)
 from ..errors import CohortFileError
 
 __all__ = [
@@ -56,7 +62,6 @@ __all__ = [
 DEFAULT_LANDMARKS = (182.625, 365.25, 730.5)
 #: Every 6 months from randomisation to 36 months, in days.
 DEFAULT_RISK_TIMES = tuple(182.625 * k for k in range(7))
-_TOL = math.sqrt(np.finfo(float).eps)  # R's survmean tolerance
 
 
 def _f(x) -> float | None:
@@ -98,23 +103,9 @@ def _strata_codes(clean: pd.DataFrame, strata: Sequence[str]) -> np.ndarray:
 # =============================================================================== Kaplan-Meier
 def _km_arrays(t: np.ndarray, e: np.ndarray):
     """Distinct times, at risk, events, censored, survival, Greenwood se of -log S."""
-    order = np.argsort(t, kind="stable")
-    ts, es = t[order], e[order].astype(np.int64)
-    n = len(ts)
-    if n == 0:
-        z = np.zeros(0)
-        return z, z, z, z, z, z
-    start = np.flatnonzero(np.r_[True, ts[1:] != ts[:-1]])
-    times = ts[start]
-    n_risk = (n - start).astype(float)
-    n_event = np.add.reduceat(es, start).astype(float)
-    n_cens = np.diff(np.r_[start, n]) - n_event
-    with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(1.0 - n_event / n_risk)
-        inc = np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0)
-    var = np.cumsum(inc)  # inf once n_risk == n_event
-    se = np.sqrt(var)
-    return times, n_risk, n_event, n_cens.astype(float), surv, se
+    groups = build_risk_sets(t, e).tie_groups()
+    surv, se = km_from_counts(groups.n_risk, groups.n_event, std_err=True)
+    return groups.time, groups.n_risk, groups.n_event, groups.n_censor, surv, se
 
 
 def _ci(surv: np.ndarray, se: np.ndarray, conf_level: float, conf_type: str = "log-log"):
@@ -135,21 +126,8 @@ def _ci(surv: np.ndarray, se: np.ndarray, conf_level: float, conf_type: str = "l
     return lower, upper
 
 
-def _minmin(y: np.ndarray, x: np.ndarray) -> float:
-    """R survmean's minmin: first x where y < 0.5 (+ tol); mid-point on an exact 0.5 plateau."""
-    keep = ~np.isnan(y) & (y < 0.5 + _TOL)
-    if not keep.any():
-        return math.nan
-    xk, yk = x[keep], y[keep]
-    if abs(yk[0] - 0.5) < _TOL:
-        lower = np.flatnonzero(yk < yk[0])
-        if lower.size:
-            return float((xk[0] + xk[lower[0]]) / 2)
-    return float(xk[0])
-
-
 def _median_with_ci(times, surv, lower, upper):
-    return _minmin(surv, times), _minmin(lower, times), _minmin(upper, times)
+    return median_survival(times, surv), median_survival(times, lower), median_survival(times, upper)
 
 
 @dataclass(frozen=True)
@@ -401,25 +379,12 @@ class LogRank:
 
 def _logrank_parts(t: np.ndarray, e: np.ndarray, x: np.ndarray, s: np.ndarray):
     """(O1 - E1, V, E1, E_total) summed over strata; x = 1 for the non-reference arm."""
-    order = np.lexsort((t, s))
-    ts, es, xs, ss = t[order], e[order].astype(float), x[order].astype(float), s[order]
-    n = len(ts)
-    new = np.r_[True, (ts[1:] != ts[:-1]) | (ss[1:] != ss[:-1])]
-    start = np.flatnonzero(new)
-    sstart = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])
-    send = np.r_[sstart[1:], n]
-    stratum_end = np.repeat(send, np.diff(np.r_[sstart, n]))[start]  # end of each time's stratum
-    rc_x = np.r_[np.cumsum(xs[::-1])[::-1], 0.0]
-    n_risk = (stratum_end - start).astype(float)
-    n1 = rc_x[start] - rc_x[stratum_end]
-    d = np.add.reduceat(es, start)
-    d1 = np.add.reduceat(es * xs, start)
-    keep = d > 0
-    n_risk, n1, d, d1 = n_risk[keep], n1[keep], d[keep], d1[keep]
-    e1 = d * n1 / n_risk
-    with np.errstate(invalid="ignore", divide="ignore"):
-        v = np.where(n_risk > 1, d * (n1 / n_risk) * (1 - n1 / n_risk) * (n_risk - d) / (n_risk - 1), 0.0)
-    return float(d1.sum() - e1.sum()), float(v.sum()), float(e1.sum()), float(d.sum())
+    rs = build_risk_sets(t, e, s)
+    xs = rs.sorted(x)
+    lr = logrank_from_counts(rs.n_risk(), rs.running(xs).risk_set(), rs.running(rs.event).tie_group(),
+                             rs.running(rs.event * xs).tie_group(), rs.last)
+    return (float(lr.observed[0] - lr.expected[0]), float(lr.variance[0]), float(lr.expected[0]),
+            float(lr.events[0]))
 
 
 def logrank(df: pd.DataFrame, time: str = "time_days", event: str = "recurrence", group: str = "arm",
@@ -619,44 +584,29 @@ class PHCheck:
 def _efron_blocks(t, e, X, eta, s):
     """Per (Efron) death: time, x of a death, mean vector, covariance of the risk set.
 
-    Data sorted by stratum then time; risk sets via reverse cumulative sums within strata.
-    Returns arrays over the deaths: death time, x_death (d, p), xbar (d, p), V (d, p, p).
+    Risk sets per stratum from :func:`~analysis.stats.counting.build_risk_sets`. Returns arrays
+    over the deaths in (stratum, time) order: death time, x_death (d, p), xbar (d, p), V (d, p, p);
+    and the sorting permutation of the rows.
     """
-    order = np.lexsort((t, s))
-    ts, es, Xs, ss = t[order], e[order].astype(bool), X[order], s[order]
+    rs = build_risk_sets(t, e, s)
+    order = rs.order[0]
+    es, Xs = rs.event[0] > 0, X[order]
     w = np.exp(eta[order] - eta.max())
     n, p = Xs.shape
-    new = np.r_[True, (ts[1:] != ts[:-1]) | (ss[1:] != ss[:-1])]
-    grp = np.cumsum(new) - 1
-    start = np.flatnonzero(new)
-    sstart = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])
-    send = np.r_[sstart[1:], n]
-    g_end = np.repeat(send, np.diff(np.r_[sstart, n]))[start]
-
-    def rsum(v):  # risk-set sums per tie group, v shape (n, k)
-        rc = np.vstack([np.cumsum(v[::-1], axis=0)[::-1], np.zeros((1, v.shape[1]))])
-        return rc[start] - rc[g_end]
-
     XX = (Xs[:, :, None] * Xs[:, None, :]).reshape(n, p * p)
-    S0 = rsum(w[:, None])[:, 0]
-    S1 = rsum(w[:, None] * Xs)
-    S2 = rsum(w[:, None] * XX)
     dw = np.where(es, w, 0.0)
-    D0 = np.add.reduceat(dw, start)
-    D1 = np.add.reduceat(dw[:, None] * Xs, start, axis=0)
-    D2 = np.add.reduceat(dw[:, None] * XX, start, axis=0)
-    d = np.add.reduceat(es.astype(float), start)
-    # each death gets r = 0..d-1 within its tie group
-    di = np.flatnonzero(es)
-    gd = grp[di]
-    first_death = np.r_[0, np.flatnonzero(gd[1:] != gd[:-1]) + 1]
-    r = np.arange(len(di)) - np.repeat(first_death, np.diff(np.r_[first_death, len(di)]))
-    f = r / d[gd]
-    s0 = S0[gd] - f * D0[gd]
-    xbar = (S1[gd] - f[:, None] * D1[gd]) / s0[:, None]
-    s2 = (S2[gd] - f[:, None] * D2[gd]) / s0[:, None]
+    at_risk = [rs.running(v[None]) for v in (w, w[:, None] * Xs, w[:, None] * XX)]
+    died = [rs.running(v[None]) for v in (dw, dw[:, None] * Xs, dw[:, None] * XX)]
+    deaths = rs.running(rs.event)
+    # each death gets r = 0..d-1 within its tie group: Efron's share f = r / d of the deaths leaves
+    f = deaths.earlier_in_tie()[0][es] / deaths.tie_group()[0][es]
+    S0, S1, S2 = (r.risk_set()[0][es] for r in at_risk)
+    D0, D1, D2 = (r.tie_group()[0][es] for r in died)
+    s0 = S0 - f * D0
+    xbar = (S1 - f[:, None] * D1) / s0[:, None]
+    s2 = (S2 - f[:, None] * D2) / s0[:, None]
     V = s2.reshape(-1, p, p) - xbar[:, :, None] * xbar[:, None, :]
-    return ts[di], Xs[di], xbar, V, ss[di]
+    return rs.time[0][es], Xs[es], xbar, V, order
 
 
 def _quad(u, m) -> float:
@@ -685,8 +635,7 @@ def _zph(t, e, X, beta, s, assign, transform="km"):
     g_all = tt - tt[e == 1].mean()
     eta = X @ beta
     # g per death: the transform depends on time only, so take it from any row with that time
-    order = np.lexsort((t, s))
-    dt, xd, xbar, V, _ = _efron_blocks(t, e, X, eta, s)
+    dt, xd, xbar, V, order = _efron_blocks(t, e, X, eta, s)
     gd = g_all[order][e[order] == 1]
     p = X.shape[1]
     resid = xd - xbar  # Schoenfeld residuals (Efron: per sub-death)
@@ -782,21 +731,8 @@ class RMST:
 def _rmst_one(t, e, tau):
     """R survmean: area under the KM curve on [0, tau] and its Greenwood-type se."""
     times, n_risk, n_event, _, surv, _ = _km_arrays(t, e)
-    keep = times <= tau
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hh = np.where(n_risk - n_event == 0, 0.0, n_event / (n_risk * (n_risk - n_event)))
-    if not keep.any():
-        return float(tau), 0.0
-    tt = np.r_[times[keep], tau]
-    ss = np.r_[surv[keep], surv[keep][-1]]
-    hk = np.r_[hh[keep], 0.0]
-    delta = np.diff(np.r_[0.0, tt])
-    rect = delta * np.r_[1.0, ss[:-1]]
-    mean = rect.sum()
-    # area after each time (to tau), paired with that time's hazard increment
-    after = np.cumsum(rect[1:][::-1])[::-1]
-    var = float(np.sum(after ** 2 * hk[:-1]))
-    return float(mean), math.sqrt(var)
+    mean, var, _ = rmst_from_km(times, surv, n_risk, n_event, tau)
+    return mean, math.sqrt(var)
 
 
 def rmst(df: pd.DataFrame, time: str = "time_days", event: str = "recurrence", group: str = "arm",

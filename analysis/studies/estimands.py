@@ -76,9 +76,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 
-from ..model.calibration import censoring_survival
+from ..model.calibration import censoring_survival, cox_limit_hr
+from ..stats.counting import build_risk_sets, greenwood_terms, km_from_counts, rmst_from_km
 from ..errors import WalkBackInputError
 from ..model.hazard import dose_pieces, week12_fraction
 from ..trial.scenario import Scenario
@@ -213,43 +214,26 @@ def km_landmark_rmst(time: np.ndarray, event: np.ndarray, landmark: float, tau: 
     n = len(time)
     if n == 0:
         return KMPieces(math.nan, np.zeros(0), math.nan, math.nan, np.zeros(0), math.nan)
-    order = np.argsort(time, kind="stable")
-    t_sorted = time[order]
-    uniq, first = np.unique(t_sorted, return_index=True)
-    at_risk = (n - first).astype(float)
-    deaths = np.add.reduceat(event[order].astype(float), first)
-    hazard = deaths / at_risk
-    surv = np.cumprod(1.0 - hazard)  # just after each distinct time
+    groups = build_risk_sets(time, event).tie_groups()
+    uniq, at_risk, deaths = groups.time, groups.n_risk, groups.n_event
+    surv = km_from_counts(at_risk, deaths)  # just after each distinct time
     jump = deaths / (at_risk * at_risk)  # d / Y^2, the compensator increment per at-risk participant
-
-    def surv_before_or_at(x: float) -> float:
-        j = np.searchsorted(uniq, x, side="right") - 1
-        return 1.0 if j < 0 else float(surv[j])
 
     # position of each participant's own time among the distinct times
     pos = np.searchsorted(uniq, time, side="left")
     y_own = at_risk[pos]
 
     # --- landmark
-    s_land = surv_before_or_at(landmark)
+    j_land = np.searchsorted(uniq, landmark, side="right") - 1
+    s_land = 1.0 if j_land < 0 else float(surv[j_land])
     cum_jump = np.cumsum(jump)
     k_land = np.searchsorted(uniq, np.minimum(time, landmark), side="right") - 1
     comp = np.where(k_land >= 0, cum_jump[np.maximum(k_land, 0)], 0.0)
     counted = event & (time <= landmark)
     psi_land = -s_land * (np.where(counted, 1.0 / y_own, 0.0) - comp)
 
-    # --- RMST: area under the step curve on [0, tau]
-    keep = uniq <= tau
-    knots = np.concatenate([[0.0], uniq[keep], [tau]])
-    levels = np.concatenate([[1.0], surv[keep]])  # value on [knot_j, knot_{j+1})
-    widths = np.diff(knots)
-    area = levels * widths
-    rmst = float(area.sum())
-    area_to = np.concatenate([[0.0], np.cumsum(area)])  # area from 0 to knot j
-    # A(u_k) = area from the k-th distinct time (<= tau) to tau
-    a_at = rmst - area_to[1:-1]  # for each kept distinct time
-    a_full = np.zeros(len(uniq))
-    a_full[keep] = a_at
+    # --- RMST: area under the step curve on [0, tau]; a_full = area from each distinct time to tau
+    rmst, var_rmst, a_full = rmst_from_km(uniq, surv, at_risk, deaths, tau)
     cum_a_jump = np.cumsum(a_full * jump)
     k_tau = np.searchsorted(uniq, np.minimum(time, tau), side="right") - 1
     comp_r = np.where(k_tau >= 0, cum_a_jump[np.maximum(k_tau, 0)], 0.0)
@@ -257,10 +241,8 @@ def km_landmark_rmst(time: np.ndarray, event: np.ndarray, landmark: float, tau: 
     psi_rmst = -(np.where(counted_r, a_full[pos] / y_own, 0.0) - comp_r)
 
     # Greenwood: sum of d / (Y (Y - d)); a step to zero (Y = d) adds nothing, as in R's survmean
-    with np.errstate(divide="ignore", invalid="ignore"):
-        green = np.where(at_risk > deaths, deaths / (at_risk * (at_risk - deaths)), 0.0)
-    var_land = s_land ** 2 * float(np.sum(green[uniq <= landmark]))
-    var_rmst = float(np.sum(a_full[keep] ** 2 * green[keep]))
+    green = greenwood_terms(at_risk, deaths)
+    var_land = s_land ** 2 * float(np.sum(np.where(np.isinf(green), 0.0, green)[uniq <= landmark]))
     return KMPieces(s_land, psi_land, var_land, rmst, psi_rmst, var_rmst)
 
 
@@ -286,30 +268,15 @@ def _cox_hr(time: np.ndarray, event: np.ndarray, exposed: np.ndarray) -> tuple[f
 def _cox_limit_hr(t0: np.ndarray, t1: np.ndarray, scenario: Scenario) -> float:
     """Large-sample Cox HR of T(1) vs T(0) of the same group under the trial's censoring.
 
-    Solves the limiting partial-likelihood score equation
-    ``sum_t G(t) [dF1(t) - w(t) (dF0(t) + dF1(t))] = 0``, ``w = e^b S1 / (S0 + e^b S1)``, on a
-    one-day grid (equal allocation).
+    The empirical survival of each potential outcome on a one-day grid (equal allocation; at
+    risk at the start of each day) into the one Cox-limit solver, :func:`cox_limit_hr`.
     """
     if len(t0) == 0:
         return math.nan
     times = np.arange(0.0, scenario.design.max_followup_days + 1.0, 1.0)
     s0 = 1.0 - np.searchsorted(np.sort(t0), times, side="right") / len(t0)
     s1 = 1.0 - np.searchsorted(np.sort(t1), times, side="right") / len(t1)
-    g = censoring_survival(scenario, times)
-    d0, d1 = s0[:-1] - s0[1:], s1[:-1] - s1[1:]
-    y0, y1 = s0[:-1], s1[:-1]  # at risk at the start of each day
-    gm = 0.5 * (g[:-1] + g[1:])
-    keep = (gm > 0) & (y0 + y1 > 0)
-    d0, d1, y0, y1, gm = d0[keep], d1[keep], y0[keep], y1[keep], gm[keep]
-
-    def score(beta: float) -> float:
-        w = math.exp(beta) * y1 / (y0 + math.exp(beta) * y1)
-        return float(np.sum(gm * (d1 - w * (d0 + d1))))
-
-    lo, hi = -8.0, 8.0
-    if score(lo) * score(hi) > 0:
-        return math.nan
-    return math.exp(optimize.brentq(score, lo, hi, xtol=1e-12))
+    return cox_limit_hr(s0, s1, censoring_survival(scenario, times), at_risk="start")
 
 
 def _week12_if_offered(cohort: pd.DataFrame, scenario: Scenario) -> np.ndarray:

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import WalkBackInputError
+from ..stats.kernels import km_on_grid_batch, two_arm_batch
 from ..trial.scenario import Scenario
 from ..simulate.engine import TrialBatch, simulate_trial, simulate_trials  # noqa: F401 - simulate_trial: doctests, callers
 
@@ -54,6 +55,7 @@ __all__ = [
     "check_seed",
     "check_replicates",
     "analyse_chunk",
+    "km_on_grid_batch",
 ]
 
 #: Upper limit on replicates in one run (about 130 MB of KM curves at 80 grid points).
@@ -170,73 +172,13 @@ def default_grid_days(scenario: Scenario) -> np.ndarray:
     return np.unique(np.concatenate([np.arange(0.0, max_days, 14.0), [math.floor(max_days)]]))
 
 
-# --------------------------------------------------------------------------- batched Kaplan-Meier on a grid
-def km_on_grid_batch(time: np.ndarray, event: np.ndarray, group: np.ndarray, grid_days: np.ndarray) -> np.ndarray:
-    """Kaplan-Meier survival of each arm at ``grid_days`` for many trials at once.
-
-    :mod:`analysis.stats.kernels` has batched KM medians but not whole curves, so the curves are here.
-    Per row and arm the participants are sorted by time (events before censorings at a tie, so a
-    tie's factors telescope to ``1 - d/n``); the number of the arm's times at or before each grid
-    day comes from one ``bincount`` over (row, grid bin) codes: no loop over rows.
-
-    Parameters
-    ----------
-    time, event, group : arrays of shape (R, n)
-        ``group`` 1 = intervention, 0 = control.
-    grid_days : 1-D array, increasing
-
-    Returns
-    -------
-    ndarray, shape (R, 2, len(grid_days))
-        ``[:, 0]`` control and ``[:, 1]`` intervention survival (right-continuous: events at a
-        grid day count).
-
-    Examples
-    --------
-    >>> km_on_grid_batch(np.array([[1., 2, 3, 4]]), np.array([[1, 1, 0, 1]]), np.array([[0, 1, 0, 1]]),
-    ...                  np.array([0., 1, 2, 5]))[0]
-    array([[1. , 0.5, 0.5, 0.5],
-           [1. , 1. , 0.5, 0. ]])
-    """
-    time = np.asarray(time, dtype=float)
-    event = np.asarray(event).astype(bool)
-    group = np.asarray(group).astype(bool)
-    grid = np.asarray(grid_days, dtype=float)
-    reps, n = time.shape
-    n_grid = len(grid)
-    out = np.empty((reps, 2, n_grid))
-    rows = np.arange(reps)[:, None]
-    for arm in (0, 1):
-        mine = group == bool(arm)
-        t = np.where(mine, time, np.inf)
-        e = mine & event
-        order = np.lexsort((~e, t), axis=-1)
-        ts = np.take_along_axis(t, order, axis=1)
-        es = np.take_along_axis(e, order, axis=1)
-        n_arm = mine.sum(axis=1)
-        remaining = (n_arm[:, None] - np.arange(n)[None, :]).astype(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            inc = np.where(es, np.log1p(-1.0 / remaining), 0.0)
-        cum = np.zeros((reps, n + 1))
-        np.cumsum(inc, axis=1, out=cum[:, 1:])
-        # grid bin of each time: smallest j with grid[j] >= t (n_grid when beyond the grid or not this arm)
-        bins = np.searchsorted(grid, ts.ravel(), side="left").reshape(reps, n)
-        codes = (rows * (n_grid + 1) + bins).ravel()
-        counts = np.bincount(codes, minlength=reps * (n_grid + 1)).reshape(reps, n_grid + 1)[:, :n_grid]
-        at_or_before = np.cumsum(counts, axis=1)
-        out[:, arm, :] = np.exp(np.take_along_axis(cum, at_or_before, axis=1))
-    return out
-
-
 # --------------------------------------------------------------------------- analysis of a chunk
 def analyse_chunk(scenario: Scenario, seed: int, start: int, count: int, grid_days: np.ndarray | None = None) -> dict:
     """Simulate replicates ``start .. start + count - 1`` and analyse them as arrays."""
-    from ..stats.kernels import km_median_batch, logrank_cox_batch
-
     batch = simulate_replicates(scenario, count, seed, start)
     with np.errstate(all="ignore"):  # tiny trials: a degenerate fit gives inf / NaN, never a warning
-        fit = logrank_cox_batch(batch.time_days, batch.recurrence, batch.intervention)
-        medians = km_median_batch(batch.time_days, batch.recurrence, batch.intervention)
+        fit, medians, curves = two_arm_batch(batch.time_days, batch.recurrence, batch.intervention,
+                                             grid_days=grid_days)
         lower, upper = fit.ci(0.95)
         out = {
             "start": start, "trial_seed": batch.trial_seeds, "hr": fit.hr, "hr_lower": lower, "hr_upper": upper,
@@ -246,7 +188,7 @@ def analyse_chunk(scenario: Scenario, seed: int, start: int, count: int, grid_da
             "events": batch.recurrence.sum(axis=1),
         }
     if grid_days is not None:
-        out["km"] = km_on_grid_batch(batch.time_days, batch.recurrence, batch.intervention, grid_days)
+        out["km"] = curves
     return out
 
 
