@@ -35,6 +35,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="stratification column(s): adds stratified log-rank and Cox")
     p.add_argument("--tau", type=float, default=None, metavar="DAYS",
                    help="RMST horizon (default: the smaller of the arms' longest follow-up)")
+    p.add_argument("--cox-engine", default="auto", choices=["auto", "lifelines", "exact-vectorised"],
+                   help="Cox fitter: lifelines (the estimator of record) or the exact vectorised one; "
+                        "auto (default) uses lifelines below 5,000 rows (the JSON says which ran)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(run=run)
     return p
@@ -47,13 +50,15 @@ def _error(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``walkback analyze`` with parsed arguments; return the exit status (0 or 2)."""
-    from ..io.cohort_files import read_cohort_file
+    from ..io.cohort_files import read_two_arm_file
     from ..stats.survival import analyze_two_arm
 
     try:
-        df = read_cohort_file(args.file)
-        res = analyze_two_arm(df, time=args.time, event=args.event, group=args.group, reference=args.reference,
-                              strata=tuple(args.strata or ()), tau=args.tau)
+        strata = tuple(args.strata or ())
+        clean = read_two_arm_file(args.file, time=args.time, event=args.event, group=args.group,
+                                  reference=args.reference, strata=strata)
+        res = analyze_two_arm(clean, time="time", event="event", group="group", reference=args.reference,
+                              strata=strata, tau=args.tau, cox_engine=args.cox_engine)
     except WalkBackInputError as exc:
         return _error(str(exc))
     except MemoryError:
