@@ -321,7 +321,7 @@ def _read_csv_pandas(data: bytes, name: str) -> pd.DataFrame:
         # Semicolon files come from spreadsheets in locales that write decimal commas ("5,5").
         semicolon = _looks_semicolon(text)
         return pd.read_csv(io.StringIO(text), sep=";" if semicolon else ",", decimal="," if semicolon else ".",
-                           engine="c", float_precision="round_trip", skipinitialspace=True)
+                           engine="c", float_precision="round_trip", skipinitialspace=True, low_memory=False)
     except pd.errors.EmptyDataError:
         raise CohortFileError(f"{name}: the file is empty") from None
     except pd.errors.ParserError as exc:
