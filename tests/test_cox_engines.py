@@ -137,3 +137,13 @@ def test_no_events_is_the_same_error_with_either_engine():
     for engine in ENGINES:
         with pytest.raises(CohortFileError, match="no events"):
             cox(d, "t", "e", cox_engine=engine)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_two_strata_columns_are_their_combination(engine):
+    """--strata history_gt2_episodes referral stratifies as the simulator's combined `stratum` column."""
+    df = _cohort(3000, seed=8)
+    two = analyze_two_arm(df, strata=["history_gt2_episodes", "referral"], cox_engine=engine)
+    one = analyze_two_arm(df, strata=["stratum"], cox_engine=engine)
+    close(two.logrank_stratified.chisq, one.logrank_stratified.chisq, 1e-12)
+    close([two.cox_stratified.coef, two.cox_stratified.se], [one.cox_stratified.coef, one.cox_stratified.se], 1e-10)

@@ -310,7 +310,10 @@ def _to_pandas(table, *, categorical: bool) -> pd.DataFrame:
         if categorical and (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
             col = pc.dictionary_encode(col)
         cols[name] = col
-    return pa.table(cols).to_pandas()
+    df = pa.table(cols).to_pandas()
+    del cols, table
+    pa.default_memory_pool().release_unused()  # the parse buffers go back to the OS, not to a cache
+    return df
 
 
 def _read_csv_pandas(data: bytes, name: str) -> pd.DataFrame:

@@ -95,8 +95,10 @@ def _clean(df, time, event, group, reference, strata=(), covariates=()):
 def _strata_codes(clean: pd.DataFrame, strata: Sequence[str]) -> np.ndarray:
     if not strata:
         return np.zeros(len(clean), dtype=np.int64)
-    key = clean[list(strata)].astype(str).agg("\x1f".join, axis=1) if len(strata) > 1 else clean[strata[0]]
-    return pd.factorize(key, sort=True)[0].astype(np.int64)
+    if len(strata) == 1:
+        return pd.factorize(clean[strata[0]], sort=True)[0].astype(np.int64)
+    # one code per combination of levels (a groupby, not a Python join per row)
+    return clean.groupby(list(strata), sort=True).ngroup().to_numpy(np.int64)
 
 
 # =============================================================================== Kaplan-Meier
@@ -772,7 +774,7 @@ def _zph(t, e, X, beta, s, assign, transform="km"):
     g_all = tt - tt[e == 1].mean()
     eta = X @ beta
     # g per death: the transform depends on time only, so take it from any row with that time
-    dt, xd, xbar, V, death_rows = _efron_blocks(t, e, X, eta, s)
+    _, xd, xbar, V, death_rows = _efron_blocks(t, e, X, eta, s)
     gd = g_all[death_rows]
     p = X.shape[1]
     resid = xd - xbar  # Schoenfeld residuals (Efron: per sub-death)
