@@ -147,3 +147,17 @@ def test_two_strata_columns_are_their_combination(engine):
     one = analyze_two_arm(df, strata=["stratum"], cox_engine=engine)
     close(two.logrank_stratified.chisq, one.logrank_stratified.chisq, 1e-12)
     close([two.cox_stratified.coef, two.cox_stratified.se], [one.cox_stratified.coef, one.cox_stratified.se], 1e-10)
+
+
+def test_tails_are_scipy_stats_to_the_bit():
+    from scipy import stats as scipy_stats
+
+    from analysis.stats import tails
+
+    x = np.r_[-40.0, -8.5, -1.96, -0.3, 0.0, 1e-12, 0.7, 1.959963984540054, 12.0, 40.0, np.inf, -np.inf, np.nan]
+    q = np.r_[0.0, 1e-300, 1e-9, 0.025, 0.5, 0.975, 1 - 1e-12, 1.0, np.nan]
+    np.testing.assert_array_equal(tails.norm.sf(x), scipy_stats.norm.sf(x))
+    np.testing.assert_array_equal(tails.norm.ppf(q), scipy_stats.norm.ppf(q))
+    for df in (1, 2, 5):
+        chi = np.r_[0.0, 1e-9, 0.5, 3.84, 50.0, 7010.9, 1e5, np.inf, np.nan, -1.0]
+        np.testing.assert_array_equal(tails.chi2.sf(chi, df), scipy_stats.chi2.sf(chi, df))

@@ -43,7 +43,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from . import tails as stats  # scipy.stats costs seconds of import; same functions
 
 from ..io.cohort_files import validate_two_arm
 from ..errors import CohortFileError
