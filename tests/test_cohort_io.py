@@ -210,3 +210,13 @@ def test_quotes_blanks_and_text_markers_read_as_pandas_did():
     assert read_two_arm_file(text_events, "e.csv", time="t", event="e").event.tolist() == [1, 0, 1]
     missing = b"time_days,recurrence,arm\n5,1,control\n6,0,None\n7,1,intervention\n"
     assert "row 3" in _err(read_two_arm_file, missing, "m.csv")
+
+
+def test_whole_days_first_and_fractions_later_read_as_numbers():
+    """pyarrow infers types from the first 4 MB; the time column is read as numbers throughout."""
+    from analysis.io.cohort_files import read_two_arm_file
+
+    n = 400_000
+    rows = [f"{i},{'control' if i % 2 else 'intervention'},{i % 2},{i if i < n - 5 else i + 0.5}\n" for i in range(n)]
+    clean = read_two_arm_file(("id,arm,recurrence,time_days\n" + "".join(rows)).encode(), "days.csv")
+    assert clean.time.iloc[-1] == n - 1 + 0.5 and clean.time.iloc[0] == 0.0

@@ -108,7 +108,10 @@ def read_two_arm_file(path_or_bytes, filename: str | None = None, *, time: str =
                       *((c, "covariate") for c in covariates)):
         _column(header, col, role)
     wanted = list(dict.fromkeys([time, event, group, *strata, *covariates]))
-    df = source.frame(max_rows=max_rows, columns=wanted)
+    # the time column is read as numbers throughout (a file whose first block holds whole days
+    # and later ones fractions is not re-read); a value that is not a number sends the file to
+    # pandas, whose reading gives the usual row-numbered message
+    df = source.frame(max_rows=max_rows, columns=wanted, floats=(time,))
     return validate_two_arm(df, time=time, event=event, group=group, reference=reference, strata=strata,
                             covariates=covariates, max_rows=max_rows)
 
@@ -173,11 +176,12 @@ class _Source:
             return [str(c).strip() for c in self._pandas_frame().columns]
         return [str(c).strip() for c in header]
 
-    def frame(self, *, max_rows: int, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    def frame(self, *, max_rows: int, columns: Sequence[str] | None = None,
+              floats: Sequence[str] = ()) -> pd.DataFrame:
         if self.parquet:
             df = _read_parquet(self.data, self.name, columns)
         else:
-            df = _read_csv(self, columns)
+            df = _read_csv(self, columns, floats)
         df.columns = [str(c).strip() for c in df.columns]
         if df.shape[1] == 0 or (df.shape[0] == 0):
             raise CohortFileError(f"{self.name}: the file has no data rows")
@@ -266,16 +270,18 @@ def _read_parquet(data: bytes, name: str, columns: Sequence[str] | None = None) 
         raise CohortFileError(f"{name}: not a readable Parquet file ({_first_line(exc)})") from None
 
 
-def _read_csv(source: _Source, columns: Sequence[str] | None) -> pd.DataFrame:
+def _read_csv(source: _Source, columns: Sequence[str] | None, floats: Sequence[str] = ()) -> pd.DataFrame:
     """pyarrow's reader; pandas' C parser for what pyarrow refuses (its messages are kept)."""
     header = source._header()
     if header is not None:
+        import pyarrow as pa
         import pyarrow.csv as pcsv
 
         raw = {str(c).strip(): c for c in header}
         semicolon = source._semicolon()
         convert = pcsv.ConvertOptions(
             include_columns=None if columns is None else [raw[c] for c in columns],
+            column_types={raw[c]: pa.float64() for c in floats if c in raw},
             null_values=_NULLS, strings_can_be_null=True, quoted_strings_can_be_null=True,
             true_values=["True", "TRUE", "true"], false_values=["False", "FALSE", "false"],
             decimal_point="," if semicolon else ".", timestamp_parsers=[])
