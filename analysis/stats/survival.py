@@ -623,18 +623,19 @@ def cox(df: pd.DataFrame, time: str = "time_days", event: str = "recurrence", gr
     measured for one Cox fit (arm only) on simulated WalkBack cohorts (continuous times), on a
     shared 2-core machine under load:
 
-    ========  ==========  ================
-    rows      lifelines   exact-vectorised
-    ========  ==========  ================
-    701       0.13 s      0.0015 s
-    2,000     0.20 s      0.002 s
-    5,000     0.98 s      0.004 s
-    10,000    1.4 s       0.004 s
-    30,000    4.1 s       0.06 s
-    1,000,000 ~200 s      0.7 s
-    ========  ==========  ================
+    =========  ============  ================
+    rows       lifelines     exact-vectorised
+    =========  ============  ================
+    701        0.13 s        0.0015 s
+    2,000      0.20 s        0.002 s
+    5,000      0.98 s        0.004 s
+    10,000     1.4 s         0.004 s
+    30,000     4.1 s         0.06 s
+    1,000,000  ~217 s (1)    2.0 s
+    =========  ============  ================
 
-    lifelines' Efron loop is a Python loop over distinct event times, so its time grows with
+    (1) issue 11's profile of ``walkback analyze`` on a million rows: 217 s of 235 s in lifelines'
+    Efron loop. lifelines' Efron loop is a Python loop over distinct event times, so its time grows with
     the number of events; from about 5,000 rows a single fit takes a second or more, and
     ``walkback analyze`` fits up to three models plus the PH check. The result says which engine
     ran (``engine``; ``"cox_engine"`` in ``to_dict()``).
