@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -62,14 +63,15 @@ def run_once(cmd: list[str], timeout: float) -> tuple[float, float, str]:
     with tempfile.NamedTemporaryFile(suffix=".time") as fh:
         full = [str(gnu_time), "-f", "%M", "-o", fh.name, *cmd] if gnu_time.exists() else cmd
         began = time.perf_counter()
-        proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT, text=True)
+        proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT, text=True,
+                                start_new_session=True)  # its own process group: a timeout ends all of it
         peak = 0.0
         if not gnu_time.exists():
             peak = _poll_rss(proc, began + timeout)
         try:
             out, err = proc.communicate(timeout=max(1.0, began + timeout - time.perf_counter()))
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)  # /usr/bin/time and the tool it runs
             proc.communicate()
             return float("inf"), float("nan"), ""
         wall = time.perf_counter() - began
@@ -186,14 +188,15 @@ def main() -> None:
         print("note: Rscript not found; R is skipped (install R and the survival package to compare)")
     headline, lean = make_files(args.n, args.sizes)
     load = os.getloadavg()[0]
-    print(f"{os.cpu_count()} CPUs, load average {load:.1f} at start; medians of {args.repeats} runs; whole processes")
+    print(f"{os.cpu_count()} CPUs, load average {load:.1f} at start; medians of {args.repeats} runs; whole processes",
+          flush=True)
 
     print(f"\n1. `walkback analyze {headline.name} --json` ({args.n:,} rows, {headline.stat().st_size / 1e6:.0f} MB, "
           "every column of `walkback simulate`)")
     head = {t: measure(t, headline, args.repeats, args.timeout) for t in tools}
     for t in tools:
         hr = head[t].get("hr")
-        print(f"  {t:<10} {fmt(head[t])}" + (f"   HR {hr:.10f}" if hr is not None else ""))
+        print(f"  {t:<10} {fmt(head[t])}" + (f"   HR {hr:.10f}" if hr is not None else ""), flush=True)
     print("  (HRs differ in the 8th digit: R's coxph stops at eps = 1e-9 and, from survival 3.0, merges times\n"
           "   closer than sqrt(machine eps) into ties (aeqSurv); lifelines stops at its default precision)")
     ours = head["ours"]
