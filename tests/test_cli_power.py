@@ -84,3 +84,36 @@ def test_a_bad_scenario_file_through_the_console_script_is_one_line(tmp_path):
     path.write_text('{"adherence": {"never_start": 7}}')
     out = run("power", "--scenario", str(path), "--n-sims", "0")
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "never_start" in out.stderr
+
+
+def test_results_are_identical_whatever_the_worker_count():
+    """Whole processes: one worker (in-process), two and three processes (different chunkings too)."""
+    from analysis.studies.replicates import chunk_size_for
+
+    assert len({chunk_size_for(300, w) for w in (1, 2, 3)}) > 1  # the chunking differs as well
+    outs = []
+    for workers in ("1", "2", "3"):
+        out = run("power", "--n-sims", "300", "--n", "200", "701", "--seed", "5", "--json", "--workers", workers)
+        assert out.returncode == 0, out.stderr
+        data = json.loads(out.stdout)
+        data.pop("wall_seconds")
+        for row in data["rows"]:
+            row.pop("seconds")
+        outs.append(data)
+    assert outs[0] == outs[1] == outs[2]
+    assert outs[0]["rows"][1]["power_simulated"] is not None
+
+
+def test_default_runs_on_every_core(monkeypatch):
+    """No --workers: a process pool as large as this machine's cores (here made 3)."""
+    import argparse
+
+    from analysis.cli import common
+
+    monkeypatch.setattr(common, "default_workers", lambda: 3)
+    args = argparse.Namespace(workers=None, scheduler=None)
+    with common.executor_for(args) as executor:
+        assert executor is not None and args.parallel_workers == 3
+    args = argparse.Namespace(workers=1, scheduler=None)
+    with common.executor_for(args) as executor:
+        assert executor is None and args.parallel_workers == 1

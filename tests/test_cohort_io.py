@@ -134,3 +134,89 @@ def test_semicolon_files_with_decimal_commas_are_read():
     raw = b"time_days;recurrence;arm\n5,5;1;control\n7;0;intervention\n9;1;control\n3;1;intervention\n"
     clean = validate_two_arm(read_cohort_file(raw, filename="eu.csv"))
     assert clean.time.tolist() == [5.5, 7.0, 9.0, 3.0]
+
+
+# --------------------------------------------------------------------------- the fast reader (pyarrow) and read_two_arm_file
+def _reference_files():
+    import json
+    from pathlib import Path
+
+    here = Path(__file__).parent / "r_reference"
+    configs = {k: v["config"] for k, v in json.loads((here / "reference.json").read_text()).items() if k != "meta"}
+    return [(here / "data" / f"{name}.csv", c) for name, c in sorted(configs.items())]
+
+
+@pytest.mark.parametrize("path, c", _reference_files(), ids=lambda v: getattr(v, "stem", ""))
+def test_read_two_arm_file_equals_read_then_validate(path, c):
+    from analysis.io.cohort_files import read_two_arm_file
+
+    kw = dict(time=c["time"], event=c["event"], group=c["group"], reference=c["reference"],
+              strata=[c["strata"]] if c["strata"] else [], covariates=c["covariates"] or [])
+    expected = validate_two_arm(read_cohort_file(path), **kw)
+    pd.testing.assert_frame_equal(read_two_arm_file(path, **kw), expected)
+    # the same through pandas' reader (the fallback) and through Parquet
+    pd.testing.assert_frame_equal(validate_two_arm(pd.read_csv(path), **kw), expected)
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(read_cohort_file(path)), buf)
+    pd.testing.assert_frame_equal(read_two_arm_file(buf.getvalue(), "x.parquet", **kw), expected)
+
+
+def test_gzip_csv_is_read(tmp_path):
+    import gzip
+
+    from analysis.io.cohort_files import read_two_arm_file
+
+    raw = GOOD.encode()
+    path = tmp_path / "cohort.csv.gz"
+    path.write_bytes(gzip.compress(raw))
+    pd.testing.assert_frame_equal(read_cohort_file(path), _csv(GOOD))
+    pd.testing.assert_frame_equal(read_cohort_file(gzip.compress(raw)), _csv(GOOD))  # by its magic bytes
+    pd.testing.assert_frame_equal(read_two_arm_file(path), validate_two_arm(_csv(GOOD)))
+    assert "not a readable gzip" in _err(read_cohort_file, b"\x1f\x8b not gzip", "x.csv.gz")
+
+
+def test_read_two_arm_file_messages_are_validate_two_arms():
+    from analysis.io.cohort_files import read_two_arm_file
+
+    msg = _err(read_two_arm_file, GOOD.encode(), "c.csv", time="days")
+    assert msg == _err(validate_two_arm, _csv(GOOD), time="days")
+    assert "available columns: 'time_days', 'recurrence', 'arm', 'stratum'" in msg
+    assert "did you mean 'arm'" in _err(read_two_arm_file, GOOD.encode(), "c.csv", group="Arm")
+    bad = b"time_days,recurrence,arm\n5,1,control\nabc,0,intervention\n"
+    assert _err(read_two_arm_file, bad, "c.csv") == _err(validate_two_arm, _csv(bad.decode()))
+
+
+def test_a_bad_value_after_the_first_block_is_found_with_its_row():
+    """pyarrow infers types from the first block; a late non-number falls back to pandas, same message."""
+    from analysis.io.cohort_files import read_two_arm_file
+
+    n = 400_000  # about 8 MB: the bad value is well past the first 4 MB block
+    times = np.arange(n).astype(str)
+    times[n - 10] = "abc"
+    text = "id,time_days,recurrence,arm\n" + "".join(
+        f"{i},{t},{i % 2},{'control' if i % 3 else 'intervention'}\n" for i, t in enumerate(times))
+    msg = _err(read_two_arm_file, text.encode(), "big.csv")
+    assert "not numeric" in msg and f"row {n - 10 + 2}" in msg and "'abc'" in msg
+
+
+def test_quotes_blanks_and_text_markers_read_as_pandas_did():
+    from analysis.io.cohort_files import read_two_arm_file
+
+    quoted = b'"time_days","recurrence","arm"\n"5","1","control"\n"7.5","0","intervention"\n'
+    assert read_two_arm_file(quoted, "q.csv").time.tolist() == [5.0, 7.5]
+    blanks = b"time_days, recurrence, arm\n5, 1, control\n7.5, 0, intervention\n"
+    assert read_two_arm_file(blanks, "b.csv").group.tolist() == ["control", "intervention"]
+    text_events = b"t,e,arm\n1, TRUE,control\n2,false ,intervention\n3,True,intervention\n"
+    assert read_two_arm_file(text_events, "e.csv", time="t", event="e").event.tolist() == [1, 0, 1]
+    missing = b"time_days,recurrence,arm\n5,1,control\n6,0,None\n7,1,intervention\n"
+    assert "row 3" in _err(read_two_arm_file, missing, "m.csv")
+
+
+def test_whole_days_first_and_fractions_later_read_as_numbers():
+    """pyarrow infers types from the first 4 MB; the time column is read as numbers throughout."""
+    from analysis.io.cohort_files import read_two_arm_file
+
+    n = 400_000
+    rows = [f"{i},{'control' if i % 2 else 'intervention'},{i % 2},{i if i < n - 5 else i + 0.5}\n" for i in range(n)]
+    clean = read_two_arm_file(("id,arm,recurrence,time_days\n" + "".join(rows)).encode(), "days.csv")
+    assert clean.time.iloc[-1] == n - 1 + 0.5 and clean.time.iloc[0] == 0.0

@@ -41,6 +41,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--episodes", metavar="EPISODES_FILE", default=None,
                    help="episode file (`walkback simulate --episodes`) of the same trial: adds the recurrent-event "
                         "analyses (mean cumulative function, Andersen-Gill, negative binomial), adverse events and pain")
+    p.add_argument("--cox-engine", default="auto", choices=["auto", "lifelines", "exact-vectorised"],
+                   help="Cox fitter: lifelines (the estimator of record) or the exact vectorised one; "
+                        "auto (default) uses lifelines below 5,000 rows (the JSON says which ran)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(run=run)
     return p
@@ -53,14 +56,24 @@ def _error(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``walkback analyze`` with parsed arguments; return the exit status (0 or 2)."""
-    from ..io.cohort_files import read_cohort_file
+    from ..io.cohort_files import read_cohort_file, read_two_arm_file
     from ..stats.survival import analyze_two_arm
 
     try:
-        df = read_cohort_file(args.file)
-        time, event, df = _endpoint(args, df)
-        res = analyze_two_arm(df, time=time, event=event, group=args.group, reference=args.reference,
-                              strata=tuple(args.strata or ()), tau=args.tau)
+        strata = tuple(args.strata or ())
+        time, event = _endpoint_columns(args)
+        if args.endpoint == "recovery":  # a subset of participants: read the whole file, keep those with a recurrence
+            df = read_cohort_file(args.file)
+            if "recurrence_any" not in df.columns:
+                raise WalkBackInputError("--endpoint recovery needs the column recurrence_any (a simulator file)")
+            df = df[df["recurrence_any"] == 1].reset_index(drop=True)
+            res = analyze_two_arm(df, time=time, event=event, group=args.group, reference=args.reference,
+                                  strata=strata, tau=args.tau, cox_engine=args.cox_engine)
+        else:  # one pass over only the columns the analysis needs
+            clean = read_two_arm_file(args.file, time=time, event=event, group=args.group,
+                                      reference=args.reference, strata=strata)
+            res = analyze_two_arm(clean, time="time", event="event", group="group", reference=args.reference,
+                                  strata=strata, tau=args.tau, cox_engine=args.cox_engine)
         recurrent = None
         if args.episodes is not None:
             from ..stats.recurrent import analyze_recurrent
@@ -82,20 +95,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _endpoint(args, df):
-    """(time column, event column, rows) for ``--endpoint``, or the --time/--event columns as given."""
+def _endpoint_columns(args) -> tuple[str, str]:
+    """(time column, event column) for ``--endpoint``, or the --time/--event columns as given."""
     if args.endpoint is None:
-        return args.time, args.event, df
+        return args.time, args.event
     from ..simulate.engine import ENDPOINTS
 
     if (args.time, args.event) != ("time_days", "recurrence"):
         raise WalkBackInputError("give either --endpoint or --time/--event, not both")
     time, event, _ = ENDPOINTS[args.endpoint]
-    if args.endpoint == "recovery":
-        if "recurrence_any" not in df.columns:
-            raise WalkBackInputError("--endpoint recovery needs the column recurrence_any (a simulator file)")
-        df = df[df["recurrence_any"] == 1].reset_index(drop=True)
-    return time, event, df
+    return time, event
 
 
 def _recurrent_table(r) -> str:

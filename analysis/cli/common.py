@@ -109,8 +109,11 @@ def executor_for(args: argparse.Namespace, *, needed: bool = True) -> Iterator[E
     """The executor ``--workers`` / ``--scheduler`` ask for (None = run in this process).
 
     Replicate ``i`` is seeded from child ``i`` of ``SeedSequence(seed)``, so the executor changes
-    where the work runs, never its result.
+    where the work runs, never its result. Sets ``args.parallel_workers`` to the number of
+    replicate chunks that can run at once (1 in this process; the pool's size; the cluster's
+    worker threads), for :func:`analysis.studies.replicates.chunk_size_for`.
     """
+    args.parallel_workers = 1
     scheduler = getattr(args, "scheduler", None)
     workers = getattr(args, "workers", None)
     if workers is not None and not 1 <= workers <= 256:
@@ -119,7 +122,7 @@ def executor_for(args: argparse.Namespace, *, needed: bool = True) -> Iterator[E
         yield None
         return
     if scheduler:
-        with _dask_executor(scheduler) as executor:
+        with _dask_executor(scheduler, args) as executor:
             yield executor
         return
     workers = default_workers() if workers is None else workers
@@ -128,6 +131,7 @@ def executor_for(args: argparse.Namespace, *, needed: bool = True) -> Iterator[E
         return
     from concurrent.futures import ProcessPoolExecutor
 
+    args.parallel_workers = workers
     executor = ProcessPoolExecutor(workers)
     try:
         yield executor
@@ -136,7 +140,7 @@ def executor_for(args: argparse.Namespace, *, needed: bool = True) -> Iterator[E
 
 
 @contextlib.contextmanager
-def _dask_executor(address: str) -> Iterator[Executor]:
+def _dask_executor(address: str, args: argparse.Namespace) -> Iterator[Executor]:
     if "://" not in address:
         raise WalkBackInputError(f"--scheduler {address!r}: give the scheduler's address as tcp://HOST:PORT")
     try:
@@ -154,6 +158,11 @@ def _dask_executor(address: str) -> Iterator[Executor]:
         raise WalkBackInputError(f"--scheduler {address}: could not reach a dask scheduler within "
                                  f"{SCHEDULER_TIMEOUT_SECONDS:g} s ({reason[:200]})") from None
     try:
+        try:
+            threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
+        except Exception:  # pragma: no cover - an old or unusual scheduler: chunking stays default
+            threads = 1
+        args.parallel_workers = max(1, threads)
         yield client.get_executor()
     finally:
         client.close()

@@ -43,6 +43,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from ..studies.power import analytic_power, simulated_power
+    from ..studies.replicates import chunk_size_for
     from ..simulate.engine import scenario_for_size
 
     scenario = load_scenario(args.scenario)
@@ -72,7 +73,8 @@ def run(args) -> int:
                    "power_simulated": None, "mc_se": None, "events_simulated": None, "seconds": None}
             if args.n_sims:
                 sp = simulated_power(scenario_for_size(scenario, n), args.n_sims, seed, executor=executor,
-                                     alpha=args.alpha)
+                                     alpha=args.alpha,
+                                     chunk_size=chunk_size_for(args.n_sims, args.parallel_workers))
                 row.update(power_simulated=sp.power, mc_se=sp.mc_se, events_simulated=sp.events_mean,
                            seconds=sp.elapsed_seconds)
             rows.append(row)

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
+from . import tails as stats  # scipy.stats costs seconds of import; same functions
 
 __all__ = ["ChiSquareTest", "CoxFit", "fit_cox"]
 

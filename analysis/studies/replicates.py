@@ -56,12 +56,15 @@ __all__ = [
     "check_replicates",
     "analyse_chunk",
     "km_on_grid_batch",
+    "chunk_size_for",
 ]
 
 #: Upper limit on replicates in one run (about 130 MB of KM curves at 80 grid points).
 MAX_REPLICATES = 100_000
 #: Replicates per chunk handed to one worker: big enough to vectorise, small enough to report progress.
 DEFAULT_CHUNK = 500
+#: Smallest chunk :func:`chunk_size_for` hands out (below it the per-task overhead shows).
+MIN_CHUNK = 50
 
 
 # --------------------------------------------------------------------------- seeds
@@ -123,6 +126,21 @@ def simulate_replicates(scenario: Scenario, n_replicates: int, seed: int, start:
 
 
 # --------------------------------------------------------------------------- executor plumbing
+def chunk_size_for(n_replicates: int, workers: int) -> int:
+    """Replicates per task for ``workers`` parallel workers: about four tasks per worker (so a
+    slow worker does not hold up the end), between :data:`MIN_CHUNK` and :data:`DEFAULT_CHUNK`.
+
+    Results never depend on it (replicate ``i`` is seeded by ``i`` alone).
+
+    Examples
+    --------
+    >>> chunk_size_for(10_000, 2), chunk_size_for(1_000, 2), chunk_size_for(200, 2), chunk_size_for(200, 1)
+    (500, 125, 50, 50)
+    """
+    per_task = -(-int(n_replicates) // (4 * max(1, int(workers))))
+    return int(min(DEFAULT_CHUNK, max(MIN_CHUNK, per_task)))
+
+
 def _chunks(n_replicates: int, chunk_size: int) -> list[tuple[int, int]]:
     return [(start, min(chunk_size, n_replicates - start)) for start in range(0, n_replicates, chunk_size)]
 
