@@ -189,3 +189,37 @@ def test_default_walkback_simulated_power_next_to_the_analytic_figure(walkback):
     # measured: 0.954 (MC SE 0.005) simulated vs 0.959 Schoenfeld.
     assert abs(sim.power - analytic.power_schoenfeld) < Z * sim.mc_se + 0.01
     assert sim.events_mean == pytest.approx(506, abs=2.0)
+
+
+# --------------------------------------------------------------------------- every endpoint (issue 10)
+def test_expected_endpoints_come_from_the_episode_model(walkback):
+    from analysis.model.episodes import expected_episodes
+    from analysis.studies.power import endpoint_expectation
+
+    ee = expected_episodes(walkback)
+    assert endpoint_expectation(walkback, "any") == (ee.any_hr, ee.any_events_control + ee.any_events_intervention)
+    assert endpoint_expectation(walkback, "care")[0] == pytest.approx(0.57, abs=0.01)
+    with pytest.raises(WalkBackInputError, match="endpoint"):
+        endpoint_expectation(walkback, "death")
+
+
+def test_simulated_power_of_any_recurrence_matches_its_expectation(walkback):
+    """Events per trial are a sum of 701 Bernoulli indicators, so their SD is at most sqrt(n p (1 - p))
+    (about 9.4 for 596 of 701): the mean over 400 trials is within 4 of those SEs of the expectation."""
+    from analysis.studies.power import endpoint_expectation
+
+    sp = simulated_power(walkback, 400, seed=5, endpoint="any")
+    hr, events = endpoint_expectation(walkback, "any")
+    se = math.sqrt(events * (1 - events / 701) / 400)
+    assert sp.endpoint == "any" and abs(sp.events_mean - events) < 4 * se
+    primary = simulated_power(walkback, 400, seed=5)
+    assert primary.events_mean < sp.events_mean  # any recurrence includes the activity-limiting ones
+
+
+def test_replicates_of_an_endpoint_are_the_simulated_trials_of_that_endpoint(walkback):
+    from analysis.simulate.engine import simulate_trial
+    from analysis.studies.replicates import replicate_seed, run_replicates
+
+    result = run_replicates(walkback, 3, seed=9, endpoint="care")
+    cohort = simulate_trial(walkback, seed=replicate_seed(9, 1))
+    assert int(result.per_trial.events[1]) == int(cohort.recurrence_care.sum())

@@ -35,6 +35,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--n", type=whole, nargs="+", metavar="INT",
                    help="total participants, one or more (default: the scenario's 701)")
     p.add_argument("--alpha", type=fraction, default=0.05, help="two-sided significance level (default 0.05)")
+    p.add_argument("--endpoint", choices=["primary", "any", "care"], default="primary",
+                   help="time to first activity-limiting (primary, default), any or care-seeking recurrence")
     add_execution_options(p)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(run=run)
@@ -64,7 +66,7 @@ def run(args) -> int:
                                  f"{MAX_SIMULATED_PARTICIPANTS:,} (lower --n-sims or use --n-sims 0)")
 
     began = time.perf_counter()
-    analytic = analytic_power(scenario, sizes, alpha=args.alpha)
+    analytic = analytic_power(scenario, sizes, alpha=args.alpha, endpoint=args.endpoint)
     rows = []
     with executor_for(args, needed=bool(args.n_sims)) as executor:
         for n, a in zip(sizes, analytic.itertuples(index=False)):
@@ -73,7 +75,7 @@ def run(args) -> int:
                    "power_simulated": None, "mc_se": None, "events_simulated": None, "seconds": None}
             if args.n_sims:
                 sp = simulated_power(scenario_for_size(scenario, n), args.n_sims, seed, executor=executor,
-                                     alpha=args.alpha,
+                                     alpha=args.alpha, endpoint=args.endpoint,
                                      chunk_size=chunk_size_for(args.n_sims, args.parallel_workers))
                 row.update(power_simulated=sp.power, mc_se=sp.mc_se, events_simulated=sp.events_mean,
                            seconds=sp.elapsed_seconds)
@@ -82,14 +84,14 @@ def run(args) -> int:
 
     if args.json:
         out = {"scenario": scenario.name, "alpha": args.alpha, "n_sims": args.n_sims, "seed": seed,
-               "test": "two-sided log-rank (unstratified)", "rows": rows, "wall_seconds": wall}
+               "test": "two-sided log-rank (unstratified)", "endpoint": args.endpoint, "rows": rows, "wall_seconds": wall}
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
         return 0
 
     def fmt(value, spec):
         return format_number(value, int(spec[1]), missing="-")
 
-    lines = [f"Power of the two-sided log-rank test at alpha {args.alpha:g}; scenario '{scenario.name}'"
+    lines = [f"Power of the two-sided log-rank test at alpha {args.alpha:g}; endpoint {args.endpoint}; scenario '{scenario.name}'"
              + (f"; {args.n_sims} simulated trials per size, seed {seed}" if args.n_sims else "; analytic only"),
              f"{'n':>9} {'exp. HR':>8} {'exp. events':>12} {'Schoenfeld':>11} {'Freedman':>9} "
              f"{'simulated':>10} {'MC SE':>7} {'sim. events':>12} {'seconds':>8}"]

@@ -214,6 +214,32 @@ def _expected(scenario: Scenario):
     return expected_trial(scenario)
 
 
+ENDPOINTS = ("primary", "any", "care")
+
+
+def endpoint_expectation(scenario: Scenario, endpoint: str = "primary") -> tuple[float, float]:
+    """(expected Cox HR, expected events in both arms) of a time-to-event endpoint.
+
+    Examples
+    --------
+    >>> from analysis.model.calibration import default_scenario
+    >>> hr, events = endpoint_expectation(default_scenario(), "any")
+    >>> round(events), hr > 0.72
+    (596, True)
+    """
+    if endpoint == "primary":
+        e = _expected(scenario)
+        return e.cox_hr, e.events_total
+    if endpoint not in ENDPOINTS:
+        raise WalkBackInputError(f"endpoint = {endpoint!r} must be one of {', '.join(ENDPOINTS)}")
+    from ..model.episodes import expected_episodes
+
+    ee = expected_episodes(scenario)
+    if endpoint == "any":
+        return ee.any_hr, ee.any_events_control + ee.any_events_intervention
+    return ee.care_hr, ee.care_events_control + ee.care_events_intervention
+
+
 def _allocation(scenario: Scenario) -> float:
     return scenario.design.n_intervention / scenario.design.n_total
 
@@ -228,8 +254,12 @@ def _check_sizes(n_values: Sequence[int]) -> list[int]:
     return [int(n) for n in sizes]
 
 
-def analytic_power(scenario: Scenario, n_values: Sequence[int], alpha: float = 0.05) -> pd.DataFrame:
+def analytic_power(scenario: Scenario, n_values: Sequence[int], alpha: float = 0.05,
+                   endpoint: str = "primary") -> pd.DataFrame:
     """Schoenfeld and Freedman power at each total sample size, from the scenario's expected trial.
+
+    ``endpoint`` "any" or "care" takes the expected HR and events of that endpoint from the episode
+    model (:func:`analysis.model.episodes.expected_episodes`).
 
     Returns
     -------
@@ -248,8 +278,8 @@ def analytic_power(scenario: Scenario, n_values: Sequence[int], alpha: float = 0
     rows = []
     for n in _check_sizes(n_values):
         s = scenario_for_size(scenario, n)
-        e = _expected(s)
-        hr, events, p = e.cox_hr, e.events_total, _allocation(s)
+        hr, events = endpoint_expectation(s, endpoint)
+        p = _allocation(s)
         rows.append({"n": n, "hr": hr, "p_event": events / n, "events_expected": events,
                      "power_schoenfeld": schoenfeld_power(events, hr, alpha, p) if hr != 1 else alpha,
                      "power_freedman": freedman_power(events, hr, alpha, p) if hr != 1 else alpha})
@@ -398,6 +428,7 @@ class SimulatedPower:
     events_mean: float
     hr_geometric_mean: float
     elapsed_seconds: float
+    endpoint: str = "primary"
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -406,12 +437,13 @@ class SimulatedPower:
     def to_dict(self) -> dict:
         return {"n_total": self.n_total, "power": self.power, "mc_se": self.mc_se, "n_sims": self.n_sims,
                 "seed": self.seed, "alpha": self.alpha, "events_mean": self.events_mean,
-                "hr_geometric_mean": self.hr_geometric_mean, "elapsed_seconds": self.elapsed_seconds}
+                "hr_geometric_mean": self.hr_geometric_mean, "elapsed_seconds": self.elapsed_seconds,
+                "endpoint": self.endpoint}
 
 
 def simulated_power(scenario: Scenario, n_sims: int, seed: int, *, executor: Executor | None = None,
                     progress: Callable[[int, int], None] | None = None, alpha: float = 0.05,
-                    chunk_size: int | None = None) -> SimulatedPower:
+                    chunk_size: int | None = None, endpoint: str = "primary") -> SimulatedPower:
     """Monte Carlo power: simulate ``n_sims`` trials and count log-rank rejections at ``alpha``.
 
     Examples
@@ -428,7 +460,7 @@ def simulated_power(scenario: Scenario, n_sims: int, seed: int, *, executor: Exe
     alpha = _check_prob("alpha", alpha)
     began = time.perf_counter()
     parts = map_replicate_chunks(analyse_chunk, n_sims, chunk_size or DEFAULT_CHUNK, executor, progress,
-                                 args=(scenario, seed))
+                                 args=(scenario, seed), kwargs={"endpoint": endpoint})
     p = np.concatenate([part["logrank_p"] for part in parts])
     log_hr = np.concatenate([part["log_hr"] for part in parts])
     events = np.concatenate([part["events"] for part in parts])
@@ -437,7 +469,7 @@ def simulated_power(scenario: Scenario, n_sims: int, seed: int, *, executor: Exe
     return SimulatedPower(power=power, mc_se=math.sqrt(power * (1 - power) / n_sims), n_sims=n_sims,
                           n_total=scenario.design.n_total, seed=seed, alpha=alpha, events_mean=float(events.mean()),
                           hr_geometric_mean=float(np.exp(log_hr[finite].mean())) if finite.any() else math.nan,
-                          elapsed_seconds=time.perf_counter() - began)
+                          elapsed_seconds=time.perf_counter() - began, endpoint=endpoint)
 
 
 def _curve_scenario(scenario: Scenario, parameter: str, value: float, n_total: int | None) -> Scenario:

@@ -103,8 +103,10 @@ def check_replicates(n_replicates: Any, name: str = "n_replicates") -> int:
 
 
 # --------------------------------------------------------------------------- batched simulation
-def simulate_batch(scenario: Scenario, trial_seeds: Sequence[int] | np.ndarray) -> TrialBatch:
+def simulate_batch(scenario: Scenario, trial_seeds: Sequence[int] | np.ndarray, endpoint: str = "primary") -> TrialBatch:
     """Simulate one trial per seed; row r equals ``simulate_trial(scenario, seed=trial_seeds[r])``.
+
+    ``endpoint`` ("primary", "any" or "care") picks the time-to-event endpoint the batch carries.
 
     The simulator's own batch core (:func:`analysis.simulate.simulate_trials`): ``simulate_trial``
     is the same code with one seed.
@@ -117,12 +119,13 @@ def simulate_batch(scenario: Scenario, trial_seeds: Sequence[int] | np.ndarray) 
     >>> bool(np.array_equal(batch.time_days[1], cohort.time_days.to_numpy()))
     True
     """
-    return simulate_trials(scenario, trial_seeds)
+    return simulate_trials(scenario, trial_seeds, endpoint=endpoint)
 
 
-def simulate_replicates(scenario: Scenario, n_replicates: int, seed: int, start: int = 0) -> TrialBatch:
+def simulate_replicates(scenario: Scenario, n_replicates: int, seed: int, start: int = 0,
+                        endpoint: str = "primary") -> TrialBatch:
     """Replicates ``start .. start + n_replicates - 1`` of a run seeded ``seed``."""
-    return simulate_batch(scenario, replicate_seeds(seed, n_replicates, start))
+    return simulate_batch(scenario, replicate_seeds(seed, n_replicates, start), endpoint)
 
 
 # --------------------------------------------------------------------------- executor plumbing
@@ -191,9 +194,10 @@ def default_grid_days(scenario: Scenario) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- analysis of a chunk
-def analyse_chunk(scenario: Scenario, seed: int, start: int, count: int, grid_days: np.ndarray | None = None) -> dict:
-    """Simulate replicates ``start .. start + count - 1`` and analyse them as arrays."""
-    batch = simulate_replicates(scenario, count, seed, start)
+def analyse_chunk(scenario: Scenario, seed: int, start: int, count: int, grid_days: np.ndarray | None = None,
+                  endpoint: str = "primary") -> dict:
+    """Simulate replicates ``start .. start + count - 1`` and analyse ``endpoint`` of each as arrays."""
+    batch = simulate_replicates(scenario, count, seed, start, endpoint)
     with np.errstate(all="ignore"):  # tiny trials: a degenerate fit gives inf / NaN, never a warning
         fit, medians, curves = two_arm_batch(batch.time_days, batch.recurrence, batch.intervention,
                                              grid_days=grid_days)
@@ -303,7 +307,7 @@ def _check_grid(grid_days: Any, scenario: Scenario) -> np.ndarray:
 
 def run_replicates(scenario: Scenario, n_replicates: int, seed: int, *, executor: Executor | None = None,
                    progress: Callable[[int, int], None] | None = None, grid_days: Sequence[float] | None = None,
-                   chunk_size: int = DEFAULT_CHUNK, alpha: float = 0.05) -> ReplicateResult:
+                   chunk_size: int = DEFAULT_CHUNK, alpha: float = 0.05, endpoint: str = "primary") -> ReplicateResult:
     """Simulate and analyse ``n_replicates`` trials of ``scenario``.
 
     Parameters
@@ -324,6 +328,8 @@ def run_replicates(scenario: Scenario, n_replicates: int, seed: int, *, executor
         Replicates per task (the result does not depend on it).
     alpha : float
         Two-sided level of the log-rank test for the power line of the summary.
+    endpoint : {"primary", "any", "care"}
+        Time to first activity-limiting (primary), any or care-seeking recurrence.
 
     Examples
     --------
@@ -339,7 +345,7 @@ def run_replicates(scenario: Scenario, n_replicates: int, seed: int, *, executor
     grid = _check_grid(grid_days, scenario)
     began = time.perf_counter()
     parts = map_replicate_chunks(analyse_chunk, n_replicates, chunk_size, executor, progress,
-                                 args=(scenario, seed), kwargs={"grid_days": grid})
+                                 args=(scenario, seed), kwargs={"grid_days": grid, "endpoint": endpoint})
     per_trial = pd.DataFrame({
         "replicate": np.arange(n_replicates, dtype=np.int64),
         "hr": _concat(parts, "hr"), "hr_lower": _concat(parts, "hr_lower"), "hr_upper": _concat(parts, "hr_upper"),
