@@ -10,7 +10,7 @@ import streamlit as st
 
 from analysis.model.costs import COST_TABLE_COLUMNS, ECONOMICS_ASSUMPTIONS, ECONOMICS_SHORT_LABELS, Economics
 from analysis.plots.economics import acceptability_figure, ce_plane_figure, net_benefit_figure, tornado_figure
-from analysis.studies.economics import CEASettings, cea_study
+from analysis.studies.economics import CEASettings, cea_study, describe_increments
 from analysis.trial.published import published_value
 from analysis.trial.scenario import Scenario, with_changes
 
@@ -31,9 +31,6 @@ page_header(
     "incremental costs and QALYs, the ICER, a stratified bootstrap, the cost-effectiveness plane, the acceptability "
     "and net-benefit curves and a one-way sensitivity analysis. Unit costs and utilities were not found in the "
     "published sources: they are labelled assumptions, two of them calibrated to the published ICER and probability.")
-st.warning("Interim model: costs and QALYs come from the first activity-limiting recurrence only (its published "
-           "median duration) until the episode simulator lands; the calibration will be re-run on full episodes.",
-           icon=":material/construction:")
 
 scenario = current_scenario()
 base = Economics()
@@ -76,15 +73,23 @@ st.markdown(f"**{result.statement[0].upper() + result.statement[1:]}.** Recurren
             f"{result.recurrence_statement}.")
 
 expected = study.expected
+expected_quadrant, expected_icer, expected_text = describe_increments(expected.delta_cost, expected.delta_qaly)
 st.dataframe(pd.DataFrame({
-    "": ["ICER (AU$ per QALY gained)", f"P(cost-effective) at AU${published_wtp:,.0f}"],
-    "Published (Lancet 2024)": [f"{published_icer:,}", f"{published_p:.0%}"],
-    "This simulated trial": [f"{result.icer:,.0f}" if result.quadrant == "NE" else result.quadrant,
-                             f"{at.loc[published_wtp, 'probability']:.0%}"],
-    f"Expected ({EXPECTED_TRIALS} pooled trials)": [f"{expected.icer:,.0f}", f"{expected.probability:.0%}"],
+    "": ["ICER (AU$ per QALY gained)", f"P(cost-effective) at AU${published_wtp:,.0f}",
+         "Work absence (activity-limiting days), intervention / control"],
+    "Published (Lancet 2024)": [f"{published_icer:,}", f"{published_p:.0%}", "about half"],
+    "This simulated trial": [f"{result.icer:,.0f}" if result.quadrant == "NE" else result.statement,
+                             f"{at.loc[published_wtp, 'probability']:.0%}", f"{study.absence_ratio:.2f}"],
+    f"Expected ({EXPECTED_TRIALS} pooled trials)": [
+        f"{expected_icer:,.0f}" if expected_quadrant == "NE" else expected_text, f"{expected.probability:.0%}",
+        f"{study.expected_absence_ratio:.2f}"],
 }), hide_index=True)
-st.caption("One trial's probability varies a lot from seed to seed; the expected column pools many trials (normal "
-           "approximation for a trial of the published size), which is what the calibration matches.")
+st.caption("Costs and QALYs come from the simulated episodes over 12 months: care-seeking episodes (healthcare), "
+           "activity-limiting days (work absence), utility decrements during episodes and after the first "
+           "recurrence; overlapping episodes count once, and the part of the year lost to follow-up is filled in at "
+           "the arm's rates. One trial's probability varies a lot from seed to seed; the expected column pools many "
+           "trials: its probability is Φ(E[INMB] / SE) for a trial of the published size, which is the median over "
+           "trials of each trial's own probability; that is what the calibration matches.")
 
 left, right = st.columns(2)
 with left:

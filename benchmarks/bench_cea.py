@@ -6,6 +6,8 @@ Times (median of ``--repeats``):
 
 - cli:        ``python -m analysis.cli cea --bootstrap B`` as a subprocess (import, simulate, cost,
               bootstrap, acceptability curve, print): what a user waits for. Target: under 5 s.
+- episodes:   simulate the trial with its episodes and cost it (:func:`analysis.model.costs.participant_costs`:
+              overlapping episodes merged, cut at 12 months and end of follow-up), no bootstrap.
 - analysis:   :func:`analysis.studies.economics.cost_effectiveness` alone on the same cost table.
 - loop:       the baseline: the same stratified bootstrap written as a Python loop per replicate
               (``rng.choice`` per arm, then means), plus the acceptability curve.
@@ -33,6 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from analysis.model.calibration import default_scenario  # noqa: E402
+from analysis.model.costs import participant_costs  # noqa: E402
+from analysis.simulate.engine import simulate_episodes  # noqa: E402
 from analysis.studies.economics import CEASettings, cost_effectiveness, trial_cost_effectiveness  # noqa: E402
 
 R_SCRIPT = """
@@ -88,6 +92,8 @@ def main() -> None:
     table, _ = trial_cost_effectiveness(default_scenario(), settings=CEASettings(bootstrap=10))
     rows = {
         "cli (whole process)": timed(cli, args.repeats),
+        "simulate episodes + cost table": timed(
+            lambda: participant_costs(*simulate_episodes(default_scenario(), seed=1)), args.repeats),
         "analysis only": timed(lambda: cost_effectiveness(table, CEASettings(bootstrap=B)), args.repeats),
         "loop per replicate (baseline)": timed(lambda: loop_bootstrap(table, B), max(1, args.repeats // 2)),
     }

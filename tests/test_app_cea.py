@@ -28,7 +28,11 @@ def _metric(at: AppTest, label_start: str) -> str:
 def test_page_renders_and_a_cheaper_programme_costs_less():
     at = run_page()
     assert not at.exception, [e.value for e in at.exception]
-    assert "Published (Lancet 2024)" in at.dataframe[0].value.columns
+    table = at.dataframe[0].value
+    assert "Published (Lancet 2024)" in table.columns
+    assert not any("nterim" in w.value for w in at.warning)  # costed from the episode engine, no interim banner
+    absence = table.set_index("").loc["Work absence (activity-limiting days), intervention / control"]
+    assert absence["Published (Lancet 2024)"] == "about half" and 0 < float(absence["This simulated trial"]) < 1
     before = float(_metric(at, "Incremental cost").replace("AU$", "").replace(",", ""))
     at.slider(key="cea_price").set_value(50).run()
     assert not at.exception

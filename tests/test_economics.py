@@ -20,10 +20,10 @@ from analysis.model.costs import (
     EconomicsError,
     calibrate_economics,
     expected_cost_effectiveness,
-    interim_first_recurrence_episodes,
     participant_costs,
+    resource_use,
 )
-from analysis.simulate.engine import scenario_for_size, simulate_trial
+from analysis.simulate.engine import scenario_for_size, simulate_episodes
 from analysis.studies.economics import (
     CEAError,
     CEASettings,
@@ -198,8 +198,7 @@ def test_agrees_with_r_boot_on_the_same_table():
 
 # --------------------------------------------------------------------------- costs and QALYs
 def test_costs_add_up_and_follow_the_unit_costs(walkback):
-    people = simulate_trial(scenario_for_size(walkback, 200), seed=3)
-    episodes = interim_first_recurrence_episodes(people)
+    people, episodes = simulate_episodes(scenario_for_size(walkback, 200), seed=3)
     e = Economics()
     table = participant_costs(people, episodes, e)
     parts = table[["intervention_cost", "healthcare_cost", "medication_cost", "productivity_cost"]].sum(axis=1)
@@ -208,9 +207,60 @@ def test_costs_add_up_and_follow_the_unit_costs(walkback):
     doubled = participant_costs(people, episodes, replace(e, session_price=2 * e.session_price))
     assert np.allclose(doubled["intervention_cost"] - table["intervention_cost"], table["sessions_attended"] * e.session_price)
     assert (table["qaly"] <= e.baseline_utility * e.horizon_days / 365.25 + 1e-12).all()
-    # recurrence within the horizon <=> an activity-limiting episode starting before it
+    # recurrence within the horizon <=> the primary endpoint observed before it (same history)
     expected = ((people["recurrence"] == 1) & (people["time_days"] < e.horizon_days)).astype(int)
     assert (table["recurrence"].to_numpy() == expected.to_numpy()).all()
+    # followed for the whole horizon: nothing filled in, and the days are bounded by it
+    full = people["followup_days"].to_numpy() >= e.horizon_days
+    assert np.allclose(table["observed_days"][full], e.horizon_days)
+    assert (table["activity_limiting_days"] <= table["episode_days"] + 1e-9).all()
+    assert (table["episode_days"] <= e.horizon_days + 1e-9).all()
+
+
+def test_overlaps_merged_episodes_cut_and_loss_to_follow_up_filled_in_at_the_arm_rates():
+    """Hand-worked table: overlaps count once, episodes are cut at the horizon and at the end of
+    follow-up, an open episode runs to the cut, and the rest of a short follow-up is filled in."""
+    people = pd.DataFrame({"participant_id": [1, 2, 3, 4], "arm": ["control", "intervention", "control", "intervention"],
+                           "started_programme": [0, 1, 0, 0], "followup_days": [400.0, 400.0, 200.0, 100.0]})
+    eps = pd.DataFrame({"participant_id": [1, 1, 1, 1, 2, 3],
+                        "onset_day": [10.0, 15.0, 18.0, 360.0, 50.0, 100.0],
+                        "recovery_day": [20.0, 30.0, 25.0, np.nan, 60.0, 110.0],
+                        "activity_limiting": [1, 0, 1, 1, 1, 1], "care_seeking": [1, 0, 0, 0, 0, 1]})
+    use = resource_use(people, eps, 365.0)
+    # participant 1: union 10-30 and 360-365 -> 25 episode days; limiting 10-25 and 360-365 -> 20
+    assert use.episode_days[0] == pytest.approx(25.0) and use.activity_limiting_days[0] == pytest.approx(20.0)
+    assert use.days_after_recurrence[0] == pytest.approx(355.0) and use.care_seeking_episodes[0] == 1
+    # participant 3 (control, followed 200 days): 165 days filled in at the control rates per observed day
+    assert use.observed_days.tolist() == [365.0, 365.0, 200.0, 100.0]
+    assert use.episode_days[2] == pytest.approx(10 + 165 * 35 / 565)
+    assert use.activity_limiting_days[2] == pytest.approx(10 + 165 * 30 / 565)
+    assert use.care_seeking_episodes[2] == pytest.approx(1 + 165 * 2 / 565)
+    assert use.days_after_recurrence[2] == pytest.approx(265.0)  # recurrence observed: known to the horizon
+    # participant 4 (intervention, followed 100 days, no recurrence): expected days after a first
+    # recurrence in the remaining 265 days at the intervention rate 1 / (50 + 100) per day at risk
+    lam, rest = 1 / 150, 265.0
+    assert use.days_after_recurrence[3] == pytest.approx(rest - (1 - math.exp(-lam * rest)) / lam)
+    assert use.episode_days[3] == pytest.approx(rest * 10 / 465) and use.recurrence.tolist() == [1, 1, 1, 0]
+
+
+def test_merged_episode_days_match_a_participant_by_participant_loop(walkback):
+    people, eps = simulate_episodes(scenario_for_size(walkback, 300), seed=11)
+    horizon = 365.0
+    use = resource_use(people, eps, horizon)
+    full = people["followup_days"].to_numpy() >= horizon
+    for idx in np.flatnonzero(full):  # followed for the whole horizon: plain union lengths, nothing filled in
+        pid = people["participant_id"].iloc[idx]
+        mine = eps[eps["participant_id"] == pid]
+        for kind, got in (("any", use.episode_days[idx]), ("limiting", use.activity_limiting_days[idx])):
+            rows = mine if kind == "any" else mine[mine["activity_limiting"] == 1]
+            covered, reach = 0.0, 0.0
+            for s, e in sorted(zip(rows["onset_day"], rows["recovery_day"].fillna(np.inf))):
+                s, e = min(s, horizon), min(e, horizon)
+                covered += max(0.0, e - max(s, reach))
+                reach = max(reach, e)
+            assert got == pytest.approx(covered, abs=1e-9)
+    overlapping = (eps.groupby("participant_id")["recovery_day"].shift() > eps["onset_day"]).sum()
+    assert overlapping > 0  # the check above met overlapping episodes
 
 
 def test_sessions_default_is_the_published_programme():
@@ -228,8 +278,7 @@ def test_episode_table_must_match_the_participants():
 
 
 def test_tornado_moves_each_assumption_alone(walkback):
-    people = simulate_trial(walkback, seed=2)
-    eps = interim_first_recurrence_episodes(people)
+    people, eps = simulate_episodes(walkback, seed=2)
     tornado = one_way_sensitivity(people, eps, Economics())
     assert (tornado["swing"].diff().dropna() <= 1e-9).all()
     row = tornado.set_index("parameter").loc["session_price"]
@@ -238,19 +287,19 @@ def test_tornado_moves_each_assumption_alone(walkback):
     assert row["inmb_low"] - row["inmb_high"] == pytest.approx(Economics().session_price * 6 * share, rel=1e-9)
 
 
-# --------------------------------------------------------------------------- calibration (interim)
+# --------------------------------------------------------------------------- calibration
 def test_calibration_solves_its_two_parameters_exactly(walkback):
-    big = stacked_trials(walkback, 10, first_seed=5)
-    report = calibrate_economics(big, interim_first_recurrence_episodes(big), Economics())
+    big, episodes = stacked_trials(walkback, 10, first_seed=5)
+    report = calibrate_economics(big, episodes, Economics())
     assert report.summary["relative_residual"].abs().max() < 1e-6
-    assert report.interim and "INTERIM" in report.message
+    assert "episode engine" in report.message and "interim" not in report.to_dict()
     with pytest.raises(EconomicsError, match="free"):
-        calibrate_economics(big, interim_first_recurrence_episodes(big), free=("sessions", "materials"))
+        calibrate_economics(big, episodes, free=("sessions", "materials"))
 
 
 @pytest.mark.slow
 def test_default_economics_reproduce_the_published_icer_and_probability_over_seeded_trials(walkback):
-    """The default Economics (calibrated on the interim table) against ICER 7,802 and P = 0.94 at AU$28,000.
+    """The default Economics (calibrated on the episode engine) against ICER 7,802 and P = 0.94 at AU$28,000.
 
     ``P`` is calibrated as Phi(E[INMB] / SE) for a 351 + 350 trial, which is the MEDIAN over trials of a
     trial's own probability (that is monotone in the trial's INMB); the mean over trials is lower.
@@ -258,8 +307,8 @@ def test_default_economics_reproduce_the_published_icer_and_probability_over_see
     so each tolerance adds that run's Monte Carlo error to this one's: SE x sqrt(1 + trials / calibration trials).
     """
     trials = 3000
-    people = stacked_trials(walkback, trials, first_seed=100_000)  # seeds the calibration did not use
-    table = participant_costs(people, interim_first_recurrence_episodes(people), Economics())
+    people, episodes = stacked_trials(walkback, trials, first_seed=100_000)  # seeds the calibration did not use
+    table = participant_costs(people, episodes, Economics())
     table["replicate"] = people["replicate"].to_numpy()
     wtp = published_value("cea_wtp_threshold")
     inflate = math.sqrt(1 + trials / CALIBRATION_TRIALS)

@@ -21,6 +21,9 @@ __all__ = ["add_parser", "run", "load_cea_inputs", "CALIBRATION_TRIALS"]
 CALIBRATION_TRIALS = 2000
 #: Seeds of the calibration trials start here (tests check the result on other seeds).
 CALIBRATION_FIRST_SEED = 0
+#: How the cost table was made (printed, and written into the export's dictionary).
+EPISODES_NOTE = ("Costed from the simulated episodes over 12 months (overlapping episodes merged; the part of the "
+                 "horizon lost to follow-up filled in at the arm's rates).")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -31,8 +34,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Simulate one trial, cost it (societal perspective; every unit cost and utility an adjustable "
                     "assumption) and analyse it as trial-based economic evaluations do: incremental costs and QALYs, "
                     "the ICER with a quadrant-aware statement, a stratified non-parametric bootstrap, the probability "
-                    "of cost-effectiveness at each threshold and the acceptability curve. INTERIM: costed from the "
-                    "first activity-limiting recurrence until the episode simulator lands.",
+                    "of cost-effectiveness at each threshold and the acceptability curve. Costs and QALYs come from "
+                    "the simulated episodes (care seeking, activity-limiting days, utility decrements).",
         epilog="Scenario files may hold an \"economics\" object, e.g. {\"economics\": {\"sessions\": 4, "
                "\"session_price\": 80}}.")
     p.add_argument("--scenario", metavar="FILE.json", help="scenario JSON, optionally with an \"economics\" section")
@@ -97,12 +100,12 @@ def _check_out(out: str) -> None:
 
 
 def _calibrate(args, scenario, economics) -> int:
-    from ..model.costs import calibrate_economics, interim_first_recurrence_episodes
+    from ..model.costs import calibrate_economics
     from ..studies.economics import stacked_trials
 
     first = CALIBRATION_FIRST_SEED if args.seed is None else args.seed
-    big = stacked_trials(scenario, CALIBRATION_TRIALS, first_seed=first)
-    report = calibrate_economics(big, interim_first_recurrence_episodes(big), economics,
+    big, episodes = stacked_trials(scenario, CALIBRATION_TRIALS, first_seed=first)
+    report = calibrate_economics(big, episodes, economics,
                                  n_intervention=scenario.design.n_intervention, n_control=scenario.design.n_control)
     if args.json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
@@ -139,12 +142,12 @@ def run(args) -> int:
         stem = os.path.splitext(args.out)[0]
         dictionary = {"table": os.path.basename(args.out), "columns": COST_TABLE_COLUMNS,
                       "economics": economics.to_dict(), "scenario": scenario.name, "seed": trial_seed,
-                      "episodes": "INTERIM: first activity-limiting recurrence only (episode simulator pending)"}
+                      "episodes": EPISODES_NOTE}
         write_files_atomic({stem + ".dictionary.json": (json.dumps(dictionary, indent=2) + "\n").encode("utf-8"),
                             args.out: table.to_csv(index=False).encode("utf-8")})
     if args.json:
         out = {"scenario": scenario.name, "trial_seed": trial_seed, "economics": economics.to_dict(),
-               "episodes": "interim_first_recurrence", "published": {
+               "episodes": "episode_engine", "published": {
                    "icer_aud_per_qaly": published_value("icer_aud_per_qaly"),
                    "prob_cost_effective": published_value("prob_cost_effective"), "wtp": published_wtp},
                **result.to_dict()}
@@ -154,7 +157,7 @@ def run(args) -> int:
     lines = [f"Cost-effectiveness of one simulated trial: scenario '{scenario.name}', seed {trial_seed}; "
              f"societal perspective, horizon {economics.horizon_days:g} days; {settings.bootstrap:,} bootstrap "
              f"replicates (stratified by arm, seed {settings.seed})",
-             "INTERIM: costed from the first activity-limiting recurrence only, until the episode simulator lands.",
+             EPISODES_NOTE,
              "",
              f"Incremental cost  AU${result.delta_cost:,.0f}  ({level} CI {result.delta_cost_ci[0]:,.0f} to "
              f"{result.delta_cost_ci[1]:,.0f})",

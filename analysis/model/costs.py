@@ -8,15 +8,19 @@ the ICER (AU$7,802 per QALY) and the 94% probability of cost-effectiveness at AU
 the unit costs or utilities were found in the sources searched (see ``walkback_published.json``),
 so two of them are *calibrated* to those two published results (:func:`calibrate_economics`).
 
-The seam with the episode engine
---------------------------------
-:func:`participant_costs` takes an **episode table** (columns ``participant_id, arm, episode,
-onset_day, recovery_day, activity_limiting, care_seeking, worst_pain``) and the **participant
-table** of :func:`analysis.simulate.engine.simulate_trial`. Until the episode engine lands,
-:func:`interim_first_recurrence_episodes` derives an INTERIM, clearly labelled episode table from
-the participant table: one activity-limiting episode per observed first recurrence, lasting the
-published median recovery time of its arm. Everything downstream is unchanged when the real
-episode table replaces it; the calibration must then be re-run on the real episodes.
+From episodes to costs
+----------------------
+:func:`participant_costs` takes the **participant table** and the **episode table** of the
+episode engine (:func:`analysis.simulate.engine.simulate_episodes`; one row per episode with
+``onset_day, recovery_day, activity_limiting, care_seeking``). :func:`resource_use` counts, per
+participant over the horizon (12 months), the days in an episode and in an activity-limiting one
+(overlapping episodes merged, cut at the horizon and at the end of follow-up), the care-seeking
+episodes and the days after the first activity-limiting recurrence, and fills in the part of the
+horizon lost to follow-up at the arm's rates; :func:`price_resource_use` turns that into costs and
+QALYs: sessions and materials per starter, healthcare per care-seeking episode, medication per
+episode day, productivity (work absence) per activity-limiting day, and utility decrements during
+episodes and after the first recurrence. Worst pain does not scale the decrements (no published
+mapping from the 0-10 rating to utility was found): a labelled simplification.
 """
 
 from __future__ import annotations
@@ -32,8 +36,8 @@ import pandas as pd
 from ..errors import WalkBackInputError
 from ..trial.published import published_value
 
-__all__ = ["Economics", "ECONOMICS_ASSUMPTIONS", "ECONOMICS_SHORT_LABELS", "EPISODE_COLUMNS", "COST_TABLE_COLUMNS", "EconomicsError",
-           "economics_from_dict", "interim_first_recurrence_episodes", "participant_costs",
+__all__ = ["Economics", "ECONOMICS_ASSUMPTIONS", "ECONOMICS_SHORT_LABELS", "COST_TABLE_COLUMNS", "EconomicsError",
+           "economics_from_dict", "participant_costs", "resource_use", "price_resource_use", "ResourceUse",
            "EconomicsCalibration", "calibrate_economics", "expected_cost_effectiveness", "DAYS_PER_YEAR"]
 
 DAYS_PER_YEAR = 365.25
@@ -43,29 +47,18 @@ class EconomicsError(WalkBackInputError):
     """An economics assumption outside its allowed range, or tables that cannot be costed."""
 
 
-#: The episode table the episode engine produces (the seam): column -> meaning.
-EPISODE_COLUMNS: dict[str, str] = {
-    "participant_id": "Participant number (joins the participant table)",
-    "arm": "'intervention' or 'control'",
-    "episode": "Episode number within the participant, 1, 2, ...",
-    "onset_day": "Day of onset, days from randomisation",
-    "recovery_day": "Day of recovery (>= onset_day)",
-    "activity_limiting": "1 if the episode limited activity, else 0",
-    "care_seeking": "1 if the participant sought care for it, else 0",
-    "worst_pain": "Worst pain in the episode, 0-10",
-}
-
 #: The per-participant cost/QALY table (export data dictionary): column -> meaning and unit.
 COST_TABLE_COLUMNS: dict[str, str] = {
     "participant_id": "Participant number",
     "arm": "'intervention' or 'control'",
     "sessions_attended": "Physiotherapist sessions attended (sessions if the programme was started, else 0)",
     "programme_started": "1 if the participant started the walking programme (materials costed), else 0",
-    "care_seeking_episodes": "Care-seeking episodes with onset within the horizon",
-    "episode_days": "Days in any episode of low back pain within the horizon",
-    "activity_limiting_days": "Days in activity-limiting episodes within the horizon",
-    "days_after_recurrence": "Days from the first activity-limiting recurrence to the end of the horizon (0 if none)",
-    "recurrence": "1 if an activity-limiting recurrence began within the horizon, else 0",
+    "observed_days": "Days of the horizon under follow-up (the rest is filled in at the arm's rates; see resource_use)",
+    "care_seeking_episodes": "Care-seeking episodes with onset within the horizon (unobserved rest filled in at the arm's rate)",
+    "episode_days": "Days in any episode of low back pain within the horizon, overlapping episodes merged (rest filled in)",
+    "activity_limiting_days": "Days in activity-limiting episodes within the horizon, overlaps merged (rest filled in)",
+    "days_after_recurrence": "Days from the first activity-limiting recurrence to the end of the horizon (0 if none; expected value if follow-up ended first)",
+    "recurrence": "1 if an activity-limiting recurrence was observed within the horizon and follow-up, else 0",
     "intervention_cost": "AU$: sessions x session price + materials",
     "healthcare_cost": "AU$: care-seeking episodes x cost per care-seeking episode",
     "medication_cost": "AU$: episode days x medication cost per episode day",
@@ -89,7 +82,7 @@ class Economics:
     Every field is an adjustable assumption; :data:`ECONOMICS_ASSUMPTIONS` gives each one's source.
     The defaults of ``utility_decrement_after_recurrence`` and
     ``productivity_cost_per_activity_limiting_day`` are the values :func:`calibrate_economics`
-    solved on the INTERIM episode table (see the module docstring); re-run it on the episode engine.
+    solved on the episode engine's tables (``walkback cea --calibrate``: 2,000 default trials, seeds 0-1999).
 
     Examples
     --------
@@ -107,11 +100,11 @@ class Economics:
     materials: float = 30.0
     care_seeking_episode_cost: float = 150.0
     medication_cost_per_episode_day: float = 3.0
-    productivity_cost_per_activity_limiting_day: float = 397.2
+    productivity_cost_per_activity_limiting_day: float = 94.16
     baseline_utility: float = 0.80
     utility_decrement_activity_limiting: float = 0.20
     utility_decrement_other_episode: float = 0.05
-    utility_decrement_after_recurrence: float = 0.1585
+    utility_decrement_after_recurrence: float = 0.08336
     horizon_days: float = 365.0
 
     def __post_init__(self) -> None:
@@ -148,7 +141,7 @@ ECONOMICS_ASSUMPTIONS: dict[str, tuple[str, str]] = {
     "medication_cost_per_episode_day": ("Medication per day in an episode (AU$)", "assumption: not found"),
     "productivity_cost_per_activity_limiting_day": (
         "Productivity cost per activity-limiting day (AU$)",
-        "CALIBRATED (interim) to the published ICER and 94% probability; published: work absence about halved"),
+        "CALIBRATED (episode engine, walkback cea --calibrate) to the published ICER and 94% probability; published: work absence about halved"),
     "baseline_utility": ("Utility between episodes", "assumption: equal in both arms, so it cancels in the increments"),
     "utility_decrement_activity_limiting": ("Utility decrement during an activity-limiting episode",
                                             "assumption: not found"),
@@ -156,7 +149,8 @@ ECONOMICS_ASSUMPTIONS: dict[str, tuple[str, str]] = {
                                         "assumption: not found"),
     "utility_decrement_after_recurrence": (
         "Utility decrement from the first activity-limiting recurrence to the end of the horizon",
-        "CALIBRATED (interim) to the published ICER and 94% probability"),
+        "CALIBRATED (episode engine, walkback cea --calibrate) to the published ICER and 94% probability; "
+        "stands for the lasting loss of quality of life after a recurrence"),
     "horizon_days": ("Economic horizon (days)", "assumption: 12 months, the trial's minimum follow-up; not found"),
 }
 
@@ -193,36 +187,7 @@ def economics_from_dict(data: Any, base: Economics | None = None) -> Economics:
     return replace(base if base is not None else Economics(), **data)
 
 
-# --------------------------------------------------------------------------- the seam
-def interim_first_recurrence_episodes(participants: pd.DataFrame) -> pd.DataFrame:
-    """INTERIM episode table: the observed first activity-limiting recurrence only.
-
-    A stand-in until the episode engine lands, labelled as such wherever it is used: each observed
-    recurrence becomes one activity-limiting, care-seeking episode that lasts the published median
-    recovery time of its arm (``recovery_median_days_control`` 4, ``..._intervention`` 3). Episodes
-    that do not limit activity, later recurrences and varying durations are absent.
-
-    Examples
-    --------
-    >>> people = pd.DataFrame({"participant_id": [1, 2], "arm": ["control", "intervention"],
-    ...                        "time_days": [30.5, 400.0], "recurrence": [1, 0], "started_programme": [0, 1]})
-    >>> interim_first_recurrence_episodes(people)[["participant_id", "onset_day", "recovery_day"]]
-       participant_id  onset_day  recovery_day
-    0               1       30.5          34.5
-    """
-    _require(participants, ("participant_id", "arm", "time_days", "recurrence"), "participant table")
-    hit = participants[participants["recurrence"].to_numpy() == 1]
-    duration = np.where(hit["arm"].to_numpy() == "intervention", float(published_value("recovery_median_days_intervention")),
-                        float(published_value("recovery_median_days_control")))
-    onset = hit["time_days"].to_numpy(dtype=float)
-    return pd.DataFrame({
-        "participant_id": hit["participant_id"].to_numpy(), "arm": hit["arm"].to_numpy(),
-        "episode": np.ones(len(hit), dtype=np.int64), "onset_day": onset, "recovery_day": onset + duration,
-        "activity_limiting": np.ones(len(hit), dtype=np.int64), "care_seeking": np.ones(len(hit), dtype=np.int64),
-        "worst_pain": np.full(len(hit), np.nan),
-    })
-
-
+# --------------------------------------------------------------------------- resource use from the episodes
 def _require(table: pd.DataFrame, columns, what: str) -> None:
     if not isinstance(table, pd.DataFrame):
         raise EconomicsError(f"the {what} must be a table (DataFrame), not {type(table).__name__}")
@@ -231,16 +196,164 @@ def _require(table: pd.DataFrame, columns, what: str) -> None:
         raise EconomicsError(f"the {what} lacks column(s) {', '.join(missing)}")
 
 
+def _union_days(row: np.ndarray, start: np.ndarray, end: np.ndarray, n: int, span: float) -> np.ndarray:
+    """Per participant, days covered by the UNION of their intervals ``[start, end]`` (all within
+    ``[0, span]``): overlapping episodes count once. Vectorised: intervals sorted by (participant,
+    start), each contributes what extends past the running maximum of the ends before it; offsetting
+    each participant by ``row * (span + 1)`` keeps one global running maximum from crossing participants.
+    """
+    if len(row) == 0:
+        return np.zeros(n)
+    offset = row * (span + 1.0)
+    order = np.lexsort((start, row))
+    s, e, r = (start + offset)[order], (end + offset)[order], row[order]
+    reach = np.maximum.accumulate(e)
+    before = np.concatenate(([-np.inf], reach[:-1]))
+    return np.bincount(r, weights=np.clip(e - np.maximum(s, before), 0.0, None), minlength=n)
+
+
+def _group_rate(group: np.ndarray, amount: np.ndarray, exposure: np.ndarray) -> np.ndarray:
+    """Per row, ``sum(amount) / sum(exposure)`` over the rows of its group (0 where nobody was observed)."""
+    total = np.bincount(group, weights=amount)
+    time = np.bincount(group, weights=exposure)
+    return np.divide(total, time, out=np.zeros_like(total), where=time > 0)[group]
+
+
+@dataclass(frozen=True)
+class ResourceUse:
+    """Per participant (in the participant table's order), what the episodes imply over the horizon,
+    before any unit cost or utility: computed once, priced many times (calibration, tornado)."""
+
+    participant_id: np.ndarray
+    arm: np.ndarray
+    started: np.ndarray
+    observed_days: np.ndarray
+    care_seeking_episodes: np.ndarray
+    episode_days: np.ndarray
+    activity_limiting_days: np.ndarray
+    days_after_recurrence: np.ndarray
+    recurrence: np.ndarray
+    horizon_days: float
+
+
+def resource_use(participants: pd.DataFrame, episodes: pd.DataFrame, horizon_days: float = 365.0) -> ResourceUse:
+    """Episode days, activity-limiting days, care-seeking episodes and days after the first recurrence
+    per participant over ``[0, horizon_days]``.
+
+    * Each episode runs from ``onset_day`` to ``recovery_day`` (an empty recovery, not recovered by the
+      end of follow-up, runs to the end of follow-up), cut at the horizon and at the participant's end
+      of follow-up (``followup_days`` if the participant table has it, else the horizon).
+    * Overlapping episodes (onsets run in calendar time, so an episode may start before the previous one
+      recovered) are merged per participant: a day counts once as an episode day, and once as an
+      activity-limiting day if any episode covering it limits activity.
+    * **Loss to follow-up / follow-up shorter than the horizon**: the unobserved rest of the horizon,
+      ``horizon - observed``, is filled in at the participant's group rates, the group being the arm
+      (within its ``replicate`` when the table stacks trials): episode days, limiting days and
+      care-seeking onsets per observed day; and, for a participant without an observed recurrence,
+      the expected days after a first recurrence in the rest of the window at the group's observed
+      recurrence rate (events per day at risk, constant: ``r - (1 - exp(-lambda r)) / lambda`` for a
+      remainder ``r``). Single imputation at the group mean: unbiased if the rates are constant over
+      the horizon, and it slightly understates the variance.
+    """
+    _require(participants, ("participant_id", "arm", "started_programme"), "participant table")
+    _require(episodes, ("participant_id", "onset_day", "recovery_day", "activity_limiting", "care_seeking"),
+             "episode table")
+    ids = participants["participant_id"].to_numpy()
+    arm = np.asarray(participants["arm"].astype(str).to_numpy() if len(participants) else np.array([], dtype=str))
+    if not np.isin(arm, ("control", "intervention")).all():
+        raise EconomicsError("the participant table's arm must be 'control' or 'intervention'")
+    n = len(ids)
+    order = np.argsort(ids, kind="stable")
+    eid = episodes["participant_id"].to_numpy()
+    pos = np.clip(np.searchsorted(ids[order], eid), 0, max(n - 1, 0))
+    if n == 0 or (len(episodes) and not np.array_equal(ids[order][pos], eid)):
+        raise EconomicsError("the episode table names participants that are not in the participant table")
+    row = order[pos]
+    horizon = float(horizon_days)
+    if "followup_days" in participants.columns:
+        followup = participants["followup_days"].to_numpy(dtype=float)
+        if np.isnan(followup).any() or (followup < 0).any():
+            raise EconomicsError("the participant table's followup_days must be present and not negative")
+        window = np.minimum(followup, horizon)
+    else:
+        window = np.full(n, horizon)
+    onset = episodes["onset_day"].to_numpy(dtype=float)
+    recovery = episodes["recovery_day"].to_numpy(dtype=float)
+    if np.isnan(onset).any() or (recovery < onset).any():
+        raise EconomicsError("every episode needs an onset_day, and a recovery_day (if any) on or after it")
+    limiting = episodes["activity_limiting"].to_numpy().astype(bool)
+    seeking = episodes["care_seeking"].to_numpy().astype(bool)
+    cut = window[row] if len(row) else np.zeros(0)
+    start = np.clip(onset, 0.0, cut)
+    end = np.clip(np.where(np.isnan(recovery), np.inf, recovery), start, cut)
+    within = (onset >= 0) & (onset < cut)
+    episode_days = _union_days(row, start, end, n, horizon)
+    limiting_days = _union_days(row[limiting], start[limiting], end[limiting], n, horizon)
+    care = np.bincount(row, weights=(seeking & within).astype(float), minlength=n)
+    first = np.full(n, np.inf)
+    sel = limiting & within
+    np.minimum.at(first, row[sel], onset[sel])
+    recurrence = np.isfinite(first)
+    at_risk = np.where(recurrence, first, window)
+    after = np.where(recurrence, horizon - np.where(recurrence, first, 0.0), 0.0)
+    # loss to follow-up: fill the unobserved rest of the horizon at the group's rates
+    rest = horizon - window
+    if (rest > 0).any():
+        key = (arm == "intervention").astype(np.int64)
+        if "replicate" in participants.columns:
+            key = key + 2 * pd.factorize(participants["replicate"])[0].astype(np.int64)
+        episode_days = episode_days + rest * _group_rate(key, episode_days, window)
+        limiting_days = limiting_days + rest * _group_rate(key, limiting_days, window)
+        care = care + rest * _group_rate(key, care.astype(float), window)
+        lam = _group_rate(key, recurrence.astype(float), at_risk)
+        open_ = ~recurrence & (rest > 0) & (lam > 0)
+        lr = np.where(open_, lam * rest, 1.0)
+        after = np.where(open_, rest - (-np.expm1(-lr)) / np.where(open_, lam, 1.0), after)
+    started = (participants["started_programme"].to_numpy() == 1) & (arm == "intervention")
+    return ResourceUse(participant_id=ids, arm=arm, started=started, observed_days=window,
+                       care_seeking_episodes=care, episode_days=episode_days, activity_limiting_days=limiting_days,
+                       days_after_recurrence=after, recurrence=recurrence, horizon_days=horizon)
+
+
+def price_resource_use(use: ResourceUse, economics: Economics | None = None) -> pd.DataFrame:
+    """The cost/QALY table (:data:`COST_TABLE_COLUMNS`) of :func:`resource_use` at these unit costs and utilities."""
+    e = economics if economics is not None else Economics()
+    if e.horizon_days != use.horizon_days:
+        raise EconomicsError(f"resource use was counted over {use.horizon_days:g} days, the economics' horizon is "
+                             f"{e.horizon_days:g}")
+    horizon = use.horizon_days
+    sessions = use.started * e.sessions
+    intervention_cost = sessions * e.session_price + use.started * e.materials
+    healthcare_cost = use.care_seeking_episodes * e.care_seeking_episode_cost
+    medication_cost = use.episode_days * e.medication_cost_per_episode_day
+    productivity_cost = use.activity_limiting_days * e.productivity_cost_per_activity_limiting_day
+    qaly = (e.baseline_utility * horizon - e.utility_decrement_activity_limiting * use.activity_limiting_days
+            - e.utility_decrement_other_episode * (use.episode_days - use.activity_limiting_days)
+            - e.utility_decrement_after_recurrence * use.days_after_recurrence) / DAYS_PER_YEAR
+    return pd.DataFrame({
+        "participant_id": use.participant_id, "arm": use.arm, "sessions_attended": sessions.astype(np.int64),
+        "programme_started": use.started.astype(np.int64), "observed_days": use.observed_days,
+        "care_seeking_episodes": use.care_seeking_episodes, "episode_days": use.episode_days,
+        "activity_limiting_days": use.activity_limiting_days, "days_after_recurrence": use.days_after_recurrence,
+        "recurrence": use.recurrence.astype(np.int64), "intervention_cost": intervention_cost,
+        "healthcare_cost": healthcare_cost, "medication_cost": medication_cost, "productivity_cost": productivity_cost,
+        "cost": intervention_cost + healthcare_cost + medication_cost + productivity_cost, "qaly": qaly,
+    })
+
+
 def participant_costs(participants: pd.DataFrame, episodes: pd.DataFrame, economics: Economics | None = None) -> pd.DataFrame:
     """Per-participant resource use, costs (AU$) and QALYs over the economic horizon.
 
     Parameters
     ----------
     participants : DataFrame
-        ``participant_id``, ``arm`` and ``started_programme`` (one row per participant).
+        ``participant_id``, ``arm``, ``started_programme`` and, to cut episodes at each participant's
+        end of follow-up, ``followup_days`` (one row per participant; e.g. the cohort of
+        :func:`analysis.simulate.engine.simulate_episodes`).
     episodes : DataFrame
-        The episode table (:data:`EPISODE_COLUMNS`; ``episode`` and ``worst_pain`` are not needed).
-        Episodes are clipped to ``[0, horizon_days]``.
+        The episode table of the episode engine (``participant_id, onset_day, recovery_day,
+        activity_limiting, care_seeking``; other columns are ignored). See :func:`resource_use` for
+        overlapping episodes, the cuts at the horizon and at the end of follow-up, and loss to follow-up.
     economics : Economics, optional
         Unit costs and utilities (default :class:`Economics()`).
 
@@ -252,10 +365,12 @@ def participant_costs(participants: pd.DataFrame, episodes: pd.DataFrame, econom
 
     Examples
     --------
+    Two overlapping episodes (days 100-110 limiting, 105-112 not) count 12 episode days, 10 limiting:
+
     >>> people = pd.DataFrame({"participant_id": [1, 2], "arm": ["control", "intervention"],
     ...                        "started_programme": [0, 1]})
-    >>> eps = pd.DataFrame({"participant_id": [1, 1], "arm": ["control"] * 2, "onset_day": [100.0, 200.0],
-    ...                     "recovery_day": [110.0, 202.0], "activity_limiting": [1, 0], "care_seeking": [1, 0]})
+    >>> eps = pd.DataFrame({"participant_id": [1, 1], "onset_day": [100.0, 105.0],
+    ...                     "recovery_day": [110.0, 112.0], "activity_limiting": [1, 0], "care_seeking": [1, 0]})
     >>> table = participant_costs(people, eps, Economics())
     >>> table[["activity_limiting_days", "episode_days", "care_seeking_episodes", "days_after_recurrence"]].iloc[0].tolist()
     [10.0, 12.0, 1.0, 265.0]
@@ -263,55 +378,7 @@ def participant_costs(participants: pd.DataFrame, episodes: pd.DataFrame, econom
     600.0
     """
     economics = economics if economics is not None else Economics()
-    _require(participants, ("participant_id", "arm", "started_programme"), "participant table")
-    _require(episodes, ("participant_id", "onset_day", "recovery_day", "activity_limiting", "care_seeking"),
-             "episode table")
-    ids = participants["participant_id"].to_numpy()
-    arm = participants["arm"].to_numpy()
-    if not np.isin(arm, ("control", "intervention")).all():
-        raise EconomicsError("the participant table's arm must be 'control' or 'intervention'")
-    n = len(ids)
-    order = np.argsort(ids, kind="stable")
-    pos = np.searchsorted(ids[order], episodes["participant_id"].to_numpy())
-    pos = np.clip(pos, 0, max(n - 1, 0))
-    if n == 0 or (len(episodes) and not np.array_equal(ids[order][pos], episodes["participant_id"].to_numpy())):
-        raise EconomicsError("the episode table names participants that are not in the participant table")
-    row = order[pos]
-    horizon = float(economics.horizon_days)
-    onset = episodes["onset_day"].to_numpy(dtype=float)
-    recovery = episodes["recovery_day"].to_numpy(dtype=float)
-    if np.isnan(onset).any() or (recovery < onset).any():
-        raise EconomicsError("every episode needs an onset_day and a recovery_day on or after it")
-    limiting = episodes["activity_limiting"].to_numpy().astype(bool)
-    seeking = episodes["care_seeking"].to_numpy().astype(bool)
-    within = onset < horizon
-    days = np.clip(np.minimum(recovery, horizon) - np.maximum(onset, 0.0), 0.0, None)
-    episode_days = np.bincount(row, weights=days, minlength=n)
-    limiting_days = np.bincount(row, weights=days * limiting, minlength=n)
-    care = np.bincount(row, weights=(seeking & within).astype(float), minlength=n)
-    first = np.full(n, np.inf)
-    sel = limiting & within
-    np.minimum.at(first, row[sel], np.maximum(onset[sel], 0.0))
-    recurrence = np.isfinite(first)
-    after = np.where(recurrence, horizon - np.where(recurrence, first, 0.0), 0.0)
-    started = (participants["started_programme"].to_numpy() == 1) & (arm == "intervention")
-    sessions = started * economics.sessions
-    e = economics
-    intervention_cost = sessions * e.session_price + started * e.materials
-    healthcare_cost = care * e.care_seeking_episode_cost
-    medication_cost = episode_days * e.medication_cost_per_episode_day
-    productivity_cost = limiting_days * e.productivity_cost_per_activity_limiting_day
-    qaly = (e.baseline_utility * horizon - e.utility_decrement_activity_limiting * limiting_days
-            - e.utility_decrement_other_episode * (episode_days - limiting_days)
-            - e.utility_decrement_after_recurrence * after) / DAYS_PER_YEAR
-    return pd.DataFrame({
-        "participant_id": ids, "arm": arm, "sessions_attended": sessions.astype(np.int64),
-        "programme_started": started.astype(np.int64), "care_seeking_episodes": care, "episode_days": episode_days,
-        "activity_limiting_days": limiting_days, "days_after_recurrence": after,
-        "recurrence": recurrence.astype(np.int64), "intervention_cost": intervention_cost,
-        "healthcare_cost": healthcare_cost, "medication_cost": medication_cost, "productivity_cost": productivity_cost,
-        "cost": intervention_cost + healthcare_cost + medication_cost + productivity_cost, "qaly": qaly,
-    })
+    return price_resource_use(resource_use(participants, episodes, economics.horizon_days), economics)
 
 
 # --------------------------------------------------------------------------- expectation and calibration
@@ -363,7 +430,6 @@ class EconomicsCalibration:
     free_parameters: dict
     targets: dict
     achieved: dict
-    interim: bool
     message: str
 
     @property
@@ -377,7 +443,7 @@ class EconomicsCalibration:
 
     def to_dict(self) -> dict:
         return {"economics": self.economics.to_dict(), "free_parameters": dict(self.free_parameters),
-                "targets": dict(self.targets), "achieved": dict(self.achieved), "interim": self.interim,
+                "targets": dict(self.targets), "achieved": dict(self.achieved),
                 "message": self.message, "summary": self.summary.to_dict(orient="records")}
 
 
@@ -386,11 +452,11 @@ CALIBRATION_FREE = ("utility_decrement_after_recurrence", "productivity_cost_per
 
 def calibrate_economics(participants: pd.DataFrame, episodes: pd.DataFrame, economics: Economics | None = None, *,
                         free: tuple[str, str] = CALIBRATION_FREE, n_intervention: int | None = None,
-                        n_control: int | None = None, interim: bool = True) -> EconomicsCalibration:
+                        n_control: int | None = None) -> EconomicsCalibration:
     """Solve two free :class:`Economics` fields so the expectation hits the published ICER and P(CE).
 
-    ``participants`` and ``episodes`` should be a LARGE simulated table (e.g. 20 trials' worth of
-    participants), so their means and variances stand for the expectation; the probability is the
+    ``participants`` and ``episodes`` should be a LARGE simulated table (e.g. 2,000 trials' worth of
+    participants, :func:`analysis.studies.economics.stacked_trials`), so their means and variances stand for the expectation; the probability is the
     normal approximation for a trial of the published size (351 + 350 by default; see
     :func:`expected_cost_effectiveness`). ``free`` names one field that moves the QALYs and one that
     moves the costs; both enter linearly, and the two equations are solved by Newton-type root
@@ -410,6 +476,9 @@ def calibrate_economics(participants: pd.DataFrame, episodes: pd.DataFrame, econ
     from scipy.special import ndtr, ndtri  # scipy.stats would add 0.6 s to the command's start-up
 
     z_target = ndtri(target_prob)
+    if "horizon_days" in free:
+        raise EconomicsError("free must not include horizon_days (the resource use is counted once over the horizon)")
+    use = resource_use(participants, episodes, economics.horizon_days)
     start = np.array([getattr(economics, free[0]), getattr(economics, free[1])], dtype=float)
     scale = np.where(start > 0, start, 1.0)
 
@@ -419,7 +488,7 @@ def calibrate_economics(participants: pd.DataFrame, episodes: pd.DataFrame, econ
             e = replace(economics, **values)
         except EconomicsError:
             return None, None
-        return e, expected_cost_effectiveness(participant_costs(participants, episodes, e), wtp, n_i, n_c)
+        return e, expected_cost_effectiveness(price_resource_use(use, e), wtp, n_i, n_c)
 
     def residuals(x):
         _, got = achieved(x)
@@ -438,10 +507,8 @@ def calibrate_economics(participants: pd.DataFrame, episodes: pd.DataFrame, econ
     free_values = {name: getattr(e, name) for name in free}
     message = (f"Calibrated {', '.join(free)} so that, on expectation, the ICER is AU${got.icer:,.0f} per QALY and "
                f"the probability of cost-effectiveness at AU${wtp:,.0f} is {got.probability:.3f} (normal approximation, "
-               f"trial of {n_i} + {n_c})."
-               + (" INTERIM: costed from the first activity-limiting recurrence only; re-run on the episode engine."
-                  if interim else ""))
+               f"trial of {n_i} + {n_c}); costed from the episode engine's episodes.")
     return EconomicsCalibration(economics=e, free_parameters=free_values,
                                 targets={"icer_aud_per_qaly": target_icer, "prob_cost_effective": target_prob},
                                 achieved={"icer_aud_per_qaly": got.icer, "prob_cost_effective": got.probability},
-                                interim=interim, message=message)
+                                message=message)

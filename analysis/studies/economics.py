@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import WalkBackInputError
-from ..model.costs import Economics, participant_costs
+from ..model.costs import Economics, participant_costs, price_resource_use, resource_use
 
 __all__ = ["CEASettings", "CostEffectiveness", "cost_effectiveness", "bootstrap_increments", "quadrants",
            "describe_increments", "fieller_interval", "acceptability_normal", "one_way_sensitivity",
@@ -448,16 +448,14 @@ def trial_cost_effectiveness(scenario, economics: Economics | None = None, seed:
                              settings: CEASettings | None = None):
     """Simulate one trial of ``scenario``, cost it and analyse it: ``(cost_table, CostEffectiveness)``.
 
-    INTERIM: the episodes are :func:`analysis.model.costs.interim_first_recurrence_episodes` (the
-    first activity-limiting recurrence only) until the episode engine lands; this is the one place
-    to swap in the real episode table.
+    The trial's participants and episodes come from the episode engine
+    (:func:`analysis.simulate.engine.simulate_episodes`); :func:`analysis.model.costs.participant_costs`
+    costs them.
     """
-    from ..model.costs import interim_first_recurrence_episodes
-    from ..simulate.engine import simulate_trial
+    from ..simulate.engine import simulate_episodes
 
     economics = economics if economics is not None else Economics()
-    participants = simulate_trial(scenario, seed=scenario.seed if seed is None else seed)
-    episodes = interim_first_recurrence_episodes(participants)
+    participants, episodes = simulate_episodes(scenario, seed=scenario.seed if seed is None else seed)
     table = participant_costs(participants, episodes, economics)
     return table, cost_effectiveness(table, settings)
 
@@ -471,17 +469,23 @@ class CEAStudy:
     result: CostEffectiveness
     tornado: pd.DataFrame = field(repr=False)
     expected: object | None
-    interim: bool = True
+    expected_absence_ratio: float | None = None
+
+    @property
+    def absence_ratio(self) -> float:
+        """Mean activity-limiting days (work absence), intervention / control, in this trial."""
+        return _absence_ratio(self.table)
 
     @property
     def summary(self) -> pd.DataFrame:
         return self.result.summary
 
     def to_dict(self) -> dict:
-        out = {"result": self.result.to_dict(), "tornado": self.tornado.to_dict(orient="records"),
-               "interim": self.interim}
+        out = {"result": self.result.to_dict(), "tornado": self.tornado.to_dict(orient="records")}
+        out["absence_ratio"] = self.absence_ratio
         if self.expected is not None:
             out["expected"] = dict(vars(self.expected))
+            out["expected_absence_ratio"] = self.expected_absence_ratio
         return out
 
 
@@ -490,49 +494,62 @@ def cea_study(scenario, economics: Economics | None = None, seed: int | None = N
     """One simulated trial costed and analysed, its tornado at ``wtp`` and (``expected_trials`` > 0)
     the expected ICER and probability from that many pooled trials (seeds 1,000,000 onwards).
 
-    INTERIM episodes, as in :func:`trial_cost_effectiveness`.
+    Episodes from the episode engine, as in :func:`trial_cost_effectiveness`.
     """
-    from ..model.costs import expected_cost_effectiveness, interim_first_recurrence_episodes
-    from ..simulate.engine import simulate_trial
+    from ..model.costs import expected_cost_effectiveness
+    from ..simulate.engine import simulate_episodes
 
     economics = economics if economics is not None else Economics()
     settings = settings if settings is not None else CEASettings()
     wtp = float(settings.thresholds[0] if wtp is None else wtp)
-    participants = simulate_trial(scenario, seed=scenario.seed if seed is None else seed)
-    episodes = interim_first_recurrence_episodes(participants)
+    participants, episodes = simulate_episodes(scenario, seed=scenario.seed if seed is None else seed)
     table = participant_costs(participants, episodes, economics)
     result = cost_effectiveness(table, settings)
     tornado = one_way_sensitivity(participants, episodes, economics, wtp=wtp)
-    expected = None
+    expected, absence = None, None
     if expected_trials:
-        big = stacked_trials(scenario, expected_trials, first_seed=1_000_000)
-        expected = expected_cost_effectiveness(
-            participant_costs(big, interim_first_recurrence_episodes(big), economics), wtp,
-            scenario.design.n_intervention, scenario.design.n_control)
-    return CEAStudy(table=table, result=result, tornado=tornado, expected=expected)
+        big, big_episodes = stacked_trials(scenario, expected_trials, first_seed=1_000_000)
+        big_table = participant_costs(big, big_episodes, economics)
+        expected = expected_cost_effectiveness(big_table, wtp, scenario.design.n_intervention,
+                                               scenario.design.n_control)
+        absence = _absence_ratio(big_table)
+    return CEAStudy(table=table, result=result, tornado=tornado, expected=expected, expected_absence_ratio=absence)
 
 
-def stacked_trials(scenario, trials: int, first_seed: int = 0) -> pd.DataFrame:
-    """``trials`` simulated trials of ``scenario`` (seeds ``first_seed, first_seed + 1, ...``) stacked in one
-    participant table with a ``replicate`` column and participant ids unique across trials: the large
-    table that stands for the expectation when calibrating the economics.
+def _absence_ratio(table: pd.DataFrame) -> float:
+    arm = table["arm"].to_numpy()
+    days = table["activity_limiting_days"].to_numpy(dtype=float)
+    control = days[arm == "control"].mean() if (arm == "control").any() else math.nan
+    return float(days[arm == "intervention"].mean() / control) if control > 0 else math.nan
+
+
+def stacked_trials(scenario, trials: int, first_seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``trials`` simulated trials of ``scenario`` (seeds ``first_seed, first_seed + 1, ...``) stacked:
+    ``(participants, episodes)`` with a ``replicate`` column (0-based) and participant ids unique across
+    trials in both tables: the large tables that stand for the expectation when calibrating the economics.
 
     Examples
     --------
     >>> from analysis.trial.scenario import Scenario
-    >>> people = stacked_trials(Scenario(), 3, first_seed=1)
+    >>> people, episodes = stacked_trials(Scenario(), 3, first_seed=1)
     >>> len(people), people["participant_id"].is_unique, sorted(people["replicate"].unique().tolist())
     (2103, True, [0, 1, 2])
+    >>> bool(episodes["participant_id"].isin(people["participant_id"]).all())
+    True
     """
-    from ..simulate.engine import simulate_cohorts
+    from ..simulate.engine import simulate_cohorts_with_episodes
 
     if isinstance(trials, bool) or not isinstance(trials, int) or not 1 <= trials <= 100_000:
         raise CEAError(f"trials = {trials!r} must be a whole number between 1 and 100,000")
-    people = simulate_cohorts(scenario, np.arange(first_seed, first_seed + trials, dtype=np.int64))
+    people, episodes = simulate_cohorts_with_episodes(scenario, np.arange(first_seed, first_seed + trials,
+                                                                          dtype=np.int64))
     n = scenario.design.n_total
     people["replicate"] = np.repeat(np.arange(trials), n)
     people["participant_id"] = people["replicate"].to_numpy() * n + people["participant_id"].to_numpy()
-    return people
+    rep = episodes.pop("replicate").to_numpy() - 1 if "replicate" in episodes else np.zeros(len(episodes), np.int64)
+    episodes.insert(0, "replicate", rep)
+    episodes["participant_id"] = rep * n + episodes["participant_id"].to_numpy()
+    return people, episodes
 
 
 def one_way_sensitivity(participants: pd.DataFrame, episodes: pd.DataFrame, economics: Economics | None = None, *,
@@ -562,14 +579,16 @@ def one_way_sensitivity(participants: pd.DataFrame, episodes: pd.DataFrame, econ
     if not 0 < spread < 1:
         raise CEAError(f"spread = {spread!r} must be strictly between 0 and 1")
 
+    use = resource_use(participants, episodes, economics.horizon_days)
+
     def inmb(e: Economics) -> tuple[float, str]:
-        table = participant_costs(participants, episodes, e)
+        table = price_resource_use(use, e)
         arm = table["arm"].to_numpy()
         d_cost = table["cost"][arm == "intervention"].mean() - table["cost"][arm == "control"].mean()
         d_qaly = table["qaly"][arm == "intervention"].mean() - table["qaly"][arm == "control"].mean()
         return float(wtp * d_qaly - d_cost), describe_increments(d_cost, d_qaly)[2]
 
-    base, base_text = inmb(economics)
+    base, base_text = inmb(economics)  # resource use counted once below, priced for each move
     rows = []
     for name in names:  # one row per assumption (a dozen), not per participant or replicate
         value = getattr(economics, name)
