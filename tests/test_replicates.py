@@ -79,7 +79,7 @@ def test_there_is_one_simulator_and_no_fallback_path():
     assert R.TrialBatch is S.TrialBatch
     source = inspect.getsource(R) + inspect.getsource(S)
     assert "except Exception" not in source
-    assert "simulate_trials(scenario, trial_seeds)" in inspect.getsource(R.simulate_batch)
+    assert "simulate_trials(scenario, trial_seeds, endpoint=endpoint)" in inspect.getsource(R.simulate_batch)
 
 
 def test_run_replicates_shape_and_agreement_with_single_trial_analysis(walkback):

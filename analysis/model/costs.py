@@ -402,7 +402,7 @@ def expected_cost_effectiveness(table: pd.DataFrame, wtp: float, n_intervention:
     ``Phi(INMB / SE)`` with ``INMB = wtp * dQALY - dCost`` and ``SE^2 = sum over arms of
     var(wtp * qaly - cost) / n_arm``, the per-participant variances taken from ``table``.
     """
-    from scipy.special import ndtr, ndtri  # scipy.stats would add 0.6 s to the command's start-up
+    from scipy.special import ndtr  # scipy.stats would add 0.6 s to the command's start-up
 
     arm = table["arm"].to_numpy()
     groups = {}
@@ -473,7 +473,7 @@ def calibrate_economics(participants: pd.DataFrame, episodes: pd.DataFrame, econ
     wtp = float(published_value("cea_wtp_threshold"))
     n_i = int(n_intervention if n_intervention is not None else published_value("n_intervention"))
     n_c = int(n_control if n_control is not None else published_value("n_control"))
-    from scipy.special import ndtr, ndtri  # scipy.stats would add 0.6 s to the command's start-up
+    from scipy.special import ndtri  # scipy.stats would add 0.6 s to the command's start-up
 
     z_target = ndtri(target_prob)
     if "horizon_days" in free:

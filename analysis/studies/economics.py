@@ -237,7 +237,7 @@ def fieller_interval(delta_cost: float, delta_qaly: float, var_cost: float, var_
     >>> fieller_interval(400.0, 0.01, 100.0**2, 0.01**2, 0.0)[2]
     'exclusive'
     """
-    from scipy.special import ndtr, ndtri  # scipy.stats would add 0.6 s to the command's start-up
+    from scipy.special import ndtri  # scipy.stats would add 0.6 s to the command's start-up
 
     z2 = ndtri(0.5 + confidence / 2) ** 2
     a = delta_qaly ** 2 - z2 * var_qaly
@@ -262,7 +262,7 @@ def acceptability_normal(wtp, delta_cost: float, delta_qaly: float, var_cost: fl
     >>> acceptability_normal([0.0], 100.0, 0.01, 50.0**2, 0.005**2, 0.0).round(4).tolist()
     [0.0228]
     """
-    from scipy.special import ndtr, ndtri  # scipy.stats would add 0.6 s to the command's start-up
+    from scipy.special import ndtr  # scipy.stats would add 0.6 s to the command's start-up
 
     lam = np.asarray(wtp, dtype=float)
     inmb = lam * delta_qaly - delta_cost
@@ -413,7 +413,7 @@ def cost_effectiveness(table: pd.DataFrame, settings: CEASettings | None = None)
         nmb = boot_qaly[:, None] * lam[None, cols] - boot_cost[:, None]
         prob_boot[cols] = np.mean(nmb > 0, axis=0)
         inmb_lo[cols], inmb_hi[cols] = np.quantile(nmb, probs, axis=0)
-    from scipy.special import ndtr, ndtri  # scipy.stats would add 0.6 s to the command's start-up
+    from scipy.special import ndtri  # scipy.stats would add 0.6 s to the command's start-up
 
     z = ndtri(1 - tail)
     inmb = lam * d_qaly - d_cost
