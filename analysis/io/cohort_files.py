@@ -476,20 +476,13 @@ def validate_two_arm(
             raise CohortFileError(
                 f"event column {event!r} must be 0/1 or true/false: row {_row(first)} holds {e_raw.iloc[first]!r}")
         ev = ev_f.astype(np.int64)
-    elif isinstance(e_raw.dtype, pd.CategoricalDtype):  # the categories decide; rows take their codes
-        cats = pd.Index(e_raw.cat.categories).astype(str).str.strip().str.lower()
-        codes = e_raw.cat.codes.to_numpy()
-        is_t, is_f = cats.isin(_TRUE)[codes], cats.isin(_FALSE)[codes]
-        bad = ~(is_t | is_f)
-        if bad.any():
-            first = int(np.flatnonzero(bad)[0])
-            raise CohortFileError(
-                f"event column {event!r} must be 0/1 or true/false: row {_row(first)} holds {str(e_raw.iloc[first])!r}")
-        ev = is_t.astype(np.int64)
-    else:
-        codes, uniques = pd.factorize(e_raw)  # no missing values here (checked above)
-        s = pd.Index(uniques).astype(str).str.strip().str.lower()
-        is_t, is_f = s.isin(_TRUE)[codes], s.isin(_FALSE)[codes]
+    else:  # text: the distinct values decide, rows take their codes
+        if isinstance(e_raw.dtype, pd.CategoricalDtype):
+            codes, uniques = e_raw.cat.codes.to_numpy(), e_raw.cat.categories
+        else:
+            codes, uniques = pd.factorize(e_raw)  # no missing values here (checked above)
+        text = pd.Index(uniques).astype(str).str.strip().str.lower()
+        is_t, is_f = text.isin(_TRUE)[codes], text.isin(_FALSE)[codes]
         bad = ~(is_t | is_f)
         if bad.any():
             first = int(np.flatnonzero(bad)[0])

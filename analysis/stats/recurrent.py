@@ -212,12 +212,11 @@ class AndersenGill:
 
     @property
     def ci(self) -> tuple[float, float]:
-        z = special.ndtri(0.5 + self.conf_level / 2.0)
-        return math.exp(self.coef - z * self.se_robust), math.exp(self.coef + z * self.se_robust)
+        return _wald_ratio_ci(self.coef, self.se_robust, self.conf_level)
 
     @property
     def p_value(self) -> float:
-        return float(2.0 * special.ndtr(-abs(self.coef / self.se_robust)))
+        return _wald_p(self.coef, self.se_robust)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -352,12 +351,11 @@ class NegativeBinomialRate:
 
     @property
     def ci(self) -> tuple[float, float]:
-        z = special.ndtri(0.5 + self.conf_level / 2.0)
-        return math.exp(self.coef - z * self.se), math.exp(self.coef + z * self.se)
+        return _wald_ratio_ci(self.coef, self.se, self.conf_level)
 
     @property
     def p_value(self) -> float:
-        return float(2.0 * special.ndtr(-abs(self.coef / self.se)))
+        return _wald_p(self.coef, self.se)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -479,6 +477,16 @@ def adverse_events_fisher(participants: pd.DataFrame, column: str = "adverse_eve
     p = float(stats.fisher_exact([[b, a], [dd, c]]).pvalue)
     return FisherTest(((a, b), (c, dd)), float(result.statistic), (float(ci.low), float(ci.high)), p)
 
+
+
+def _wald_ratio_ci(coef: float, se: float, conf_level: float) -> tuple[float, float]:
+    """exp(coef -/+ z se): a Wald interval on the ratio scale."""
+    z = special.ndtri(0.5 + conf_level / 2.0)
+    return math.exp(coef - z * se), math.exp(coef + z * se)
+
+
+def _wald_p(coef: float, se: float) -> float:
+    return float(2.0 * special.ndtr(-abs(coef / se)))
 
 @dataclass(frozen=True)
 class MeanDifference:
