@@ -8,12 +8,16 @@ Run: ``streamlit run app_support/serve.py``. Tests and AppTest use ``app.py`` di
 
 from __future__ import annotations
 
+import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import streamlit as st
 
-ROUTER = Path(__file__).resolve().parent.parent / "app.py"
+ROOT = Path(__file__).resolve().parent.parent
+ROUTER = ROOT / "app.py"
+if str(ROOT) not in sys.path:  # `streamlit run app_support/serve.py` puts app_support/, not the repository, on the path
+    sys.path.insert(0, str(ROOT))
 
 
 def warm_up() -> None:

@@ -60,7 +60,9 @@ def start_server(port: int) -> subprocess.Popen:
     with open(LOG, "wb") as log:
         return subprocess.Popen(
             # What `make app` runs: app.py behind the warm-up launcher.
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app_support" / "serve.py"), "--server.headless", "true",
+            # the `streamlit` script itself, not `python -m streamlit` (which would put the checkout on sys.path)
+            [str(Path(sys.executable).parent / "streamlit"), "run", str(ROOT / "app_support" / "serve.py"),
+             "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)

@@ -36,7 +36,7 @@ def forest_figure(forest: pd.DataFrame, title: str = "Hazard ratios: published, 
             hovertemplate="%{customdata[0]}<br>" + source + " HR %{x:.3f}<br>%{customdata[1]}<extra></extra>"))
     fig.add_vline(x=1.0, line=dict(color="#888", dash="dot"))
     fig.update_layout(title=title, height=120 + 60 * len(outcomes), template="plotly_white",
-                      xaxis=dict(type="log", title="hazard ratio (intervention vs control; recovery: > 1 is faster)"),
+                      xaxis=dict(type="log", title="hazard ratio, walking + education vs control (below 1 favours walking; for recovery, above 1 does)"),
                       yaxis=dict(tickvals=list(range(len(outcomes))), ticktext=outcomes[::-1]),
                       legend=dict(orientation="h", y=-0.2), margin=dict(l=10, r=10, t=40, b=40))
     return fig
