@@ -54,8 +54,8 @@ def test_student_reads_the_lesson_and_draws_another_trial(server, page):
 def test_trial_page_script_reproduces_the_page(server, page, tmp_path):
     page.goto(f"{server}/")
     wait_for_run(page, timeout_ms=120_000)
-    shown_hr = page.locator("[data-testid='stMetric']").filter(has_text="Hazard ratio").nth(1) \
-        .locator("[data-testid='stMetricValue']").inner_text().strip()
+    # the second card table (published, then simulated): its "Hazard ratio" row's value cell
+    shown_hr = page.locator("tr", has_text="Hazard ratio").nth(1).locator("td").nth(1).inner_text().strip()
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Download as script").click()
     with zipfile.ZipFile(info.value.path()) as archive:
