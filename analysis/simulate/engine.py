@@ -475,19 +475,24 @@ def _realise_episodes(scenario: Scenario, seeds: np.ndarray, n: int, is_int: np.
     exp_draw = np.concatenate(exp_draws) if exp_draws else np.empty(0)
 
     # Onsets: the cumulative primary hazard at which each episode happens, then its inverse.
-    cum = np.where(kind == 1, target[pid] + u[:, 0] * further_mean[pid], u[:, 0] * cum_end[pid])
+    # (Each branch is computed only where it applies: the same arithmetic per episode, fewer gathers.)
+    further = kind == 1
+    cum = u[:, 0].copy()
+    cum[further] = target[pid[further]] + cum[further] * further_mean[pid[further]]
+    rest = ~further
+    cum[rest] *= cum_end[pid[rest]]
     onset = np.empty(len(pid))
     first = kind == 0
     onset[first] = event[pid[first]]
-    on = ~first & started[pid]
-    offp = ~first & ~started[pid]
+    st = started[pid]
+    on = ~first & st
+    offp = ~first & ~st
     onset[offp] = event_times_constant(cum[offp], off_mult[pid[offp]], baseline)
     onset[on] = table.inverse(row_in_table[pid[on]], cum[on])
-    onset = np.minimum(onset, censor_at[pid])  # rounding in H^-1(H(C)) must not leave follow-up
+    np.minimum(onset, censor_at[pid], out=onset)  # rounding in H^-1(H(C)) must not leave follow-up
 
     # Marks.
     limiting = kind < 2
-    st = started[pid]
     severity = severity_given_limiting(ep, st, limiting, u[:, 1])
     care = u[:, 2] < care_probability(ep, severity, st)
     pain = worst_pain(ep, severity)
