@@ -13,7 +13,7 @@ import os
 import sys
 
 from ..errors import WalkBackInputError
-from .common import nonnegative_number, positive_int, seed
+from .common import check_out_file, nonnegative_number, positive_int, seed
 
 __all__ = ["add_parser", "run", "load_cea_inputs", "CALIBRATION_TRIALS"]
 
@@ -89,16 +89,6 @@ def _money(value: float) -> str:
     return f"{'-' if value < 0 else ''}AU${abs(value):,.0f}"
 
 
-def _check_out(out: str) -> None:
-    if not out.lower().endswith(".csv"):
-        raise WalkBackInputError(f"--out '{out}' must end in .csv (the cost table; its dictionary goes beside it)")
-    folder = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(folder):
-        raise WalkBackInputError(f"cannot write '{out}': folder '{folder}' does not exist")
-    if os.path.isdir(out):
-        raise WalkBackInputError(f"cannot write '{out}': it is a directory")
-
-
 def _calibrate(args, scenario, economics) -> int:
     from ..model.costs import calibrate_economics
     from ..studies.economics import stacked_trials
@@ -125,7 +115,7 @@ def run(args) -> int:
     if args.bootstrap > MAX_BOOTSTRAP:
         raise WalkBackInputError(f"--bootstrap {args.bootstrap:,} must be between 1 and {MAX_BOOTSTRAP:,}")
     if args.out is not None:
-        _check_out(args.out)
+        check_out_file(args.out, ".csv", why=" (the cost table; its dictionary goes beside it)")
     scenario, economics = load_cea_inputs(args.scenario)
     if args.calibrate:
         return _calibrate(args, scenario, economics)

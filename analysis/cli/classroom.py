@@ -9,11 +9,10 @@ is ever left behind.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from ..errors import WalkBackInputError
-from .common import load_scenario, positive_int, seed
+from .common import check_out_file, load_scenario, positive_int, seed
 
 __all__ = ["add_parser", "run"]
 
@@ -39,18 +38,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def _check_out(out: str) -> None:
-    if not out.strip():
-        raise WalkBackInputError("--out is empty: give a file name ending in .zip")
-    if not out.lower().endswith(".zip"):
-        raise WalkBackInputError(f"--out '{out}' must end in .zip")
-    folder = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(folder):
-        raise WalkBackInputError(f"cannot write '{out}': folder '{folder}' does not exist")
-    if os.path.isdir(out):
-        raise WalkBackInputError(f"cannot write '{out}': it is a directory")
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``walkback classroom`` with parsed arguments; return the exit status."""
     from ..io.export import write_atomic
@@ -58,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.students > MAX_STUDENTS:
         raise WalkBackInputError(f"--students {args.students} must be between 1 and {MAX_STUDENTS}")
-    _check_out(args.out)
+    check_out_file(args.out, ".zip")
     vary = parse_vary(args.vary) if args.vary is not None else None
     scenario = load_scenario(args.scenario)
     class_seed = scenario.seed if args.seed is None else args.seed

@@ -17,7 +17,7 @@ from concurrent.futures import Executor
 
 from ..errors import WalkBackInputError
 
-__all__ = ["Parser", "whole", "positive_int", "seed", "fraction", "nonnegative_number", "load_scenario", "default_workers",
+__all__ = ["Parser", "check_out_file", "whole", "positive_int", "seed", "fraction", "nonnegative_number", "load_scenario", "default_workers",
            "add_execution_options", "executor_for", "SCHEDULER_TIMEOUT_SECONDS"]
 
 #: How long ``--scheduler`` waits for a dask scheduler before giving up with one line.
@@ -74,6 +74,19 @@ def nonnegative_number(text: str) -> float:
     if not (value >= 0 and value < float("inf")):
         raise argparse.ArgumentTypeError(f"{text!r} must be a finite number of at least 0")
     return value
+
+
+def check_out_file(out: str, suffix: str, *, why: str = "") -> None:
+    """Refuse an unusable ``--out FILE`` before any work is done (so nothing is written on failure)."""
+    if not out.strip():
+        raise WalkBackInputError(f"--out is empty: give a file name ending in {suffix}")
+    if not out.lower().endswith(suffix):
+        raise WalkBackInputError(f"--out '{out}' must end in {suffix}{why}")
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise WalkBackInputError(f"cannot write '{out}': folder '{folder}' does not exist")
+    if os.path.isdir(out):
+        raise WalkBackInputError(f"cannot write '{out}': it is a directory")
 
 
 def load_scenario(path: str | None):
