@@ -10,20 +10,12 @@ import streamlit as st
 
 from analysis.model.costs import COST_TABLE_COLUMNS, ECONOMICS_ASSUMPTIONS, ECONOMICS_SHORT_LABELS, Economics
 from analysis.plots.economics import acceptability_figure, ce_plane_figure, net_benefit_figure, tornado_figure
-from analysis.studies.economics import CEASettings, cea_study, describe_increments
+from analysis.studies.economics import describe_increments
 from analysis.trial.published import published_value
-from analysis.trial.scenario import Scenario, with_changes
+from analysis.trial.scenario import with_changes
 
-from app_support.shared import current_scenario, guarded, page_header, plot
-
-EXPECTED_TRIALS = 200
-
-
-@st.cache_data(max_entries=16, show_spinner="Simulating, costing and bootstrapping the trial...")
-def cached_study(scenario: Scenario, economics: Economics, seed: int, bootstrap: int, threshold: float):
-    settings = CEASettings(bootstrap=bootstrap, thresholds=tuple(sorted({28000.0, threshold})))
-    return cea_study(scenario, economics, seed, settings, expected_trials=EXPECTED_TRIALS, wtp=threshold)
-
+from app_support.shared import current_scenario, guarded, page_header, plot_keyed, seed_input
+from app_support.studies_cache import CEA_DEFAULTS, CEA_EXPECTED_TRIALS, cached_cea_study
 
 page_header(
     "Cost-effectiveness",
@@ -40,19 +32,20 @@ price = c2.slider("Session price (AU$)", 0, 250, int(base.session_price), step=5
 never_start = c3.slider("Never start the programme", 0.0, 1.0, float(scenario.adherence.never_start), step=0.05,
                         key="cea_never_start")
 threshold = c4.select_slider("Willingness to pay (AU$/QALY)", [10_000, 20_000, 28_000, 50_000, 75_000, 100_000],
-                             value=28_000, key="cea_threshold")
+                             value=int(CEA_DEFAULTS["threshold"]), key="cea_threshold")
 d1, d2, d3 = st.columns(3)
 adherence = d1.slider("Mean adherence of starters", 0.0, 1.0, float(scenario.adherence.mean_adherence), step=0.01,
                       key="cea_adherence")
-seed = d2.number_input("Trial seed", min_value=0, max_value=(1 << 53) - 1, value=min(int(scenario.seed), (1 << 53) - 1),
-                       step=1, key="cea_seed")
-bootstrap = d3.select_slider("Bootstrap replicates", [1000, 2000, 5000, 10000], value=5000, key="cea_bootstrap")
+seed = seed_input(d2, label="Trial seed")
+bootstrap = d3.select_slider("Bootstrap replicates", [1000, 2000, 5000, 10000],
+                             value=CEA_DEFAULTS["bootstrap"], key="cea_bootstrap")
 
 economics = replace(base, sessions=int(sessions), session_price=float(price))
 what_if = with_changes(scenario, {"adherence.never_start": float(never_start),
                                   "adherence.mean_adherence": float(adherence)})
-study = guarded(lambda: cached_study(what_if, economics, int(seed), int(bootstrap), float(threshold)),
+study = guarded(lambda: cached_cea_study(what_if, economics, int(seed), int(bootstrap), float(threshold)),
                 "Cost-effectiveness")
+built = (what_if, economics, int(seed), int(bootstrap), float(threshold))  # what the study and its figures come from
 if study is None:
     st.stop()
 result = study.result
@@ -80,7 +73,7 @@ st.dataframe(pd.DataFrame({
     "Published (Lancet 2024)": [f"{published_icer:,}", f"{published_p:.0%}", "about half"],
     "This simulated trial": [f"{result.icer:,.0f}" if result.quadrant == "NE" else result.statement,
                              f"{at.loc[published_wtp, 'probability']:.0%}", f"{study.absence_ratio:.2f}"],
-    f"Expected ({EXPECTED_TRIALS} pooled trials)": [
+    f"Expected ({CEA_EXPECTED_TRIALS} pooled trials)": [
         f"{expected_icer:,.0f}" if expected_quadrant == "NE" else expected_text, f"{expected.probability:.0%}",
         f"{study.expected_absence_ratio:.2f}"],
 }), hide_index=True)
@@ -93,26 +86,28 @@ st.caption("Costs and QALYs come from the simulated episodes over 12 months: car
 
 left, right = st.columns(2)
 with left:
-    plot(ce_plane_figure(result, wtp=float(threshold), title="Cost-effectiveness plane"), key="cea_plane")
+    plot_keyed(built, ce_plane_figure, result, wtp=float(threshold), title="Cost-effectiveness plane", key="cea_plane")
 with right:
-    plot(acceptability_figure(result.acceptability, published=(published_wtp, published_p),
-                              thresholds=(float(threshold),), title="Cost-effectiveness acceptability curve"),
-         key="cea_ceac")
+    plot_keyed(built, acceptability_figure, result.acceptability, published=(published_wtp, published_p),
+               thresholds=(float(threshold),), title="Cost-effectiveness acceptability curve", key="cea_ceac")
 left, right = st.columns(2)
 with left:
-    plot(net_benefit_figure(result.acceptability, confidence=result.settings.confidence,
-                            title="Incremental net monetary benefit"), key="cea_inmb")
+    plot_keyed(built, net_benefit_figure, result.acceptability, confidence=result.settings.confidence,
+               title="Incremental net monetary benefit", key="cea_inmb")
 with right:
-    plot(tornado_figure(study.tornado, labels=ECONOMICS_SHORT_LABELS, wtp=float(threshold),
-                        title="One-way sensitivity (each assumption -50% / +50%)"), key="cea_tornado")
+    plot_keyed(built, tornado_figure, study.tornado, labels=ECONOMICS_SHORT_LABELS, wtp=float(threshold),
+               title="One-way sensitivity (each assumption -50% / +50%)", key="cea_tornado")
 
 with st.expander("Assumptions: unit costs and utilities", icon=":material/tune:"):
     st.dataframe(pd.DataFrame([{"Assumption": label, "Value": getattr(economics, name), "Source": source}
                                for name, (label, source) in ECONOMICS_ASSUMPTIONS.items()]), hide_index=True)
 with st.expander("Summary table and per-participant costs", icon=":material/table_view:"):
     st.dataframe(result.summary, hide_index=True)
-    st.download_button("Cost/QALY table (CSV)", study.table.to_csv(index=False), file_name="walkback_costs.csv",
-                       mime="text/csv", key="cea_csv")
-    st.download_button("Data dictionary (JSON)", json.dumps({"columns": COST_TABLE_COLUMNS,
-                                                             "economics": economics.to_dict()}, indent=2),
-                       file_name="walkback_costs.dictionary.json", mime="application/json", key="cea_dict")
+    # Files are written when asked for (deferred), not on every run of the page.
+    st.download_button("Cost/QALY table (CSV)", data=lambda: study.table.to_csv(index=False),
+                       file_name="walkback_costs.csv", mime="text/csv", on_click="ignore", key="cea_csv")
+    st.download_button("Data dictionary (JSON)",
+                       data=lambda: json.dumps({"columns": COST_TABLE_COLUMNS, "economics": economics.to_dict()},
+                                               indent=2),
+                       file_name="walkback_costs.dictionary.json", mime="application/json", on_click="ignore",
+                       key="cea_dict")

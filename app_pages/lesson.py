@@ -14,54 +14,25 @@ import streamlit as st
 from analysis.formats import format_ci, format_p
 from analysis.plots import figures as F
 from analysis.plots.design import power_curve_figure
-from analysis.simulate.engine import scenario_for_size, simulate_trial
-from analysis.stats.survival import cox, kaplan_meier
 from analysis.studies.classroom import median_ratio_under_proportional_hazards, weibull_ph_curves
-from analysis.studies.estimands import EstimandSettings, estimate_estimands
-from analysis.studies.power import power_curve, scenario_with_hr
 from analysis.trial.published import published_figures
-from analysis.trial.scenario import Scenario, with_changes
+from app_support.studies_cache import (
+    LESSON_DEFAULTS,
+    adherence_bias,
+    analytic_power_curve,
+    one_trial,
+    small_trial,
+)
 from app_support.shared import (
     baseline_scenario,
-    cached_cohort,
     cached_expected,
     current_scenario,
     guarded,
     page_header,
-    plot,
+    plot_keyed,
 )
 
 LESSON_SEED_KEY = "lesson_trial_seed"
-
-
-@st.cache_data(max_entries=16, show_spinner="Simulating one trial...")
-def one_trial(scenario: Scenario, seed: int):
-    cohort = cached_cohort(scenario, seed)
-    return kaplan_meier(cohort, landmarks=()), cox(cohort)
-
-
-@st.cache_data(max_entries=4, show_spinner="Simulating a small trial...")
-def small_trial(scenario: Scenario, n: int, seed: int):
-    cohort = simulate_trial(scenario_for_size(scenario, n), seed=seed)
-    return cohort, kaplan_meier(cohort, landmarks=())
-
-
-BIG_TRIAL = 20_000  # so large that chance is small and what remains is bias
-
-
-@st.cache_data(max_entries=8, show_spinner="Simulating a large trial and the true effects (a few seconds)...")
-def adherence_bias(scenario: Scenario, correlation: float, seed: int):
-    confounded = with_changes(scenario_for_size(scenario, BIG_TRIAL), {
-        "outcome.baseline_risk_sd": 0.8, "adherence.healthy_adherer_correlation": float(correlation)})
-    cohort = simulate_trial(confounded, seed=seed, potential_outcomes=True)
-    horizon = min(365.25, confounded.design.max_followup_days)
-    return estimate_estimands(cohort, confounded, EstimandSettings(landmark_days=horizon, tau_days=horizon))
-
-
-@st.cache_data(max_entries=8, show_spinner="Computing power...")
-def analytic_power_curve(scenario: Scenario, hazard_ratio: float):
-    target = scenario_with_hr(scenario, hazard_ratio)
-    return power_curve(target, "n", [100, 200, 300, 400, 500, 600, 701, 800, 1000, 1200, 1500, 2000, 2500, 3000], 0, 1)
 
 
 def step(title: str) -> None:
@@ -125,9 +96,9 @@ with c2:
              ("control", "Control, constant risk", constant.day.to_numpy(), constant.control.to_numpy(), "dash"),
              ("intervention", "Walking, constant risk", constant.day.to_numpy(), constant.intervention.to_numpy(),
               "dash")]
-    plot(F.expected_curves_figure(lines, height=380, max_days=730.5,
-                                  title="Same hazard ratio, different medians: where each curve crosses 50%"),
-         key="lesson_median_fig")
+    plot_keyed(("lesson_shape", med_c.value, hr.value, shape), F.expected_curves_figure, lines, height=380,
+               max_days=730.5, title="Same hazard ratio, different medians: where each curve crosses 50%",
+               key="lesson_median_fig")
 st.caption("Solid: the shape you chose. Dashed: constant risk. Both pairs have the same hazard ratio (0.72) and the "
            "same control median (112 days).")
 explore("adherence.py", "Explore: how adherence and walking dose move the curves")
@@ -143,16 +114,16 @@ The **Kaplan-Meier curve** uses everyone: each time someone has a recurrence, th
 the people *still being followed* at that moment. A censored person simply leaves the group still being followed,
 marked by a small tick. Below is a small trial of 40 people, so you can see every step and every tick.
 """)
-small_seed = st.columns([0.25, 0.75])[0].number_input("Trial number", 1, 1000, 1, key="lesson_small_seed",
+small_seed = st.columns([0.25, 0.75])[0].number_input("Trial number", 1, 1000, LESSON_DEFAULTS["small_seed"], key="lesson_small_seed",
                                                       help="Another number gives another small trial of 40 people.")
-small = guarded(lambda: small_trial(scenario, 40, int(small_seed)), "The small trial")
+small = guarded(lambda: small_trial(scenario, LESSON_DEFAULTS["small_n"], int(small_seed)), "The small trial")
 if small is not None:
     cohort, km_small = small
     left, right = st.columns([0.55, 0.45], gap="medium")
     with left:
-        plot(F.km_figure(F.arm_curves_from_km(km_small), show_bands=False, show_censors=True, height=420,
-                         title="A trial of 40 people: steps are recurrences, ticks are censored people"),
-             key="lesson_small_km")
+        plot_keyed(("lesson_small", scenario, int(small_seed)), F.km_figure, F.arm_curves_from_km(km_small),
+                   show_bands=False, show_censors=True, height=420,
+                   title="A trial of 40 people: steps are recurrences, ticks are censored people", key="lesson_small_km")
     with right:
         shown = cohort[["arm", "time_days", "recurrence", "censor_reason"]].head(10).copy()
         shown["arm"] = shown["arm"].map({"intervention": "walking", "control": "control"})
@@ -195,10 +166,11 @@ if trial is not None and expected is not None:
              else "not reached")
     c.caption(f"truth {expected.median_intervention:.0f} / {expected.median_control:.0f} days · "
               f"trial {draw - int(scenario.seed) + 1} of this lesson")
-    plot(F.km_figure(F.arm_curves_from_km(km_trial), show_censors=False, height=440,
-                     overlay=[("intervention", expected.times, expected.survival_intervention),
-                              ("control", expected.times, expected.survival_control)],
-                     title="This trial (solid, with 95% bands) and the truth (dashed, 'expected' in the legend)"), key="lesson_trial_km")
+    plot_keyed(("lesson_trial", scenario, draw), F.km_figure, F.arm_curves_from_km(km_trial), show_censors=False,
+               height=440, overlay=[("intervention", expected.times, expected.survival_intervention),
+                                    ("control", expected.times, expected.survival_control)],
+               title="This trial (solid, with 95% bands) and the truth (dashed, 'expected' in the legend)",
+               key="lesson_trial_km")
     st.caption("Does the 95% confidence interval of this trial's hazard ratio contain the truth? It should in about "
                "95 trials out of 100.")
 explore("replicates.py", "Explore: hundreds of trials at once")
@@ -217,7 +189,7 @@ very large trial (20,000 people, so chance is small and what remains is bias) in
 underlying risk. Increase how strongly adherence goes with low risk, and compare each estimate with its truth.
 """)
 rho = st.select_slider("How strongly adherence goes with low risk (healthy-adherer correlation)",
-                       [0.0, 0.3, 0.6, 0.9], 0.6,
+                       [0.0, 0.3, 0.6, 0.9], LESSON_DEFAULTS["correlation"],
                 key="lesson_rho", help="0: adherers are like everyone else. 0.9: adherers were at much lower risk anyway.")
 bias = guarded(lambda: adherence_bias(scenario, float(rho), int(scenario.seed)), "The per-protocol example")
 if bias is not None:
@@ -238,8 +210,8 @@ if bias is not None:
          "upper": rows.loc[key, "upper"] if column == "estimate" else math.nan}
         for key, name in (("itt_hr", "ITT"), ("per_protocol_hr", "Per-protocol"), ("as_treated_hr", "As-treated"))
         for column, what, kind in (("estimate", "estimate", "simulated"), ("truth", "truth", "expected"))])
-    plot(F.estimate_forest_figure(forest, x_title="Hazard ratio (log scale)",
-                                  title="Each estimate (dot, 95% CI) against its truth (cross)"), key="lesson_estimands")
+    plot_keyed(("lesson_bias", scenario, float(rho)), F.estimate_forest_figure, forest, x_title="Hazard ratio (log scale)",
+               title="Each estimate (dot, 95% CI) against its truth (cross)", key="lesson_estimands")
     st.caption("The truths here differ from 0.72 because this example adds differences in underlying risk between "
                "people, which the published trial could not measure.")
     st.caption("With a correlation of 0 every estimate lands near its own truth. As the correlation grows, the "
@@ -256,7 +228,8 @@ that really exists: the share of trials, all run the same way, whose test reache
 number of participants, or more exactly with the number of **recurrences** observed, because each recurrence carries
 the information. Trials are usually planned for 80% or 90% power.
 """)
-effect = st.select_slider("If the true hazard ratio were", [0.6, 0.65, 0.72, 0.8, 0.85, 0.9], 0.72,
+effect = st.select_slider("If the true hazard ratio were", [0.6, 0.65, 0.72, 0.8, 0.85, 0.9],
+                          LESSON_DEFAULTS["hazard_ratio"],
                           key="lesson_hr", help="0.72 is WalkBack's. Closer to 1 means a smaller effect.")
 curve = guarded(lambda: analytic_power_curve(scenario, float(effect)), "The power curve")
 if curve is not None:
@@ -268,9 +241,9 @@ if curve is not None:
                     f"**{100 * row.power_schoenfeld:.0f}% power**: about {100 * (1 - row.power_schoenfeld):.0f} such "
                     "trials in 100 would miss the effect (p ≥ 0.05) even though it is real. Choose a smaller effect "
                     "and see how many more people a trial would need to reach the 90% line.")
-    plot(power_curve_figure(curve.summary, x_title="Participants", target_power=0.9, height=380,
-                            title="Power of the log-rank test against the number of participants (formulas)"),
-         key="lesson_power")
+    plot_keyed(("lesson_power", scenario, float(effect)), power_curve_figure, curve.summary, x_title="Participants",
+               target_power=0.9, height=380,
+               title="Power of the log-rank test against the number of participants (formulas)", key="lesson_power")
     st.caption("Schoenfeld's and Freedman's formulas. The Design page adds simulated trials, which count how often "
                "p < 0.05 happens, and shows how lower adherence reduces power.")
 explore("design_trial.py", "Explore: design your own trial")

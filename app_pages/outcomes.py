@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.plots.outcomes import forest_figure, km_endpoint_figure, mcf_figure
-from analysis.studies.outcomes import trial_outcomes
-from app_support.shared import current_scenario, guarded, page_header, plot
+from app_support.shared import current_scenario, guarded, page_header, plot_keyed, seed_input
+from app_support.studies_cache import cached_outcomes
 
 page_header(
     "Outcomes",
@@ -16,17 +16,12 @@ page_header(
     "care-seeking CI (the episode model's assumptions, on the Methods page).")
 
 
-@st.cache_data(max_entries=16, show_spinner="Simulating the trial and its episodes...")
-def _outcomes(scenario, seed):
-    return trial_outcomes(scenario, seed)
-
-
 scenario = current_scenario()
-seed = st.number_input("Trial seed", min_value=0, max_value=(1 << 53) - 1, value=min(int(scenario.seed), (1 << 53) - 1),
-                       step=1, key=f"outcomes_seed_{scenario.seed}")
-result = guarded(lambda: _outcomes(scenario, int(seed)), "Simulating the outcomes")
+seed = seed_input(st.columns([0.25, 0.75])[0], label="Trial seed")
+result = guarded(lambda: cached_outcomes(scenario, seed), "Simulating the outcomes")
 if result is not None:
-    plot(forest_figure(result.forest), key="outcomes_forest")
+    built = (scenario, seed)  # every figure below is drawn from this (scenario, seed)'s outcomes: built once, shared
+    plot_keyed(built, forest_figure, result.forest, key="outcomes_forest")
     st.dataframe(result.secondary, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="%.3g") for c in ("published", "simulated", "expected")})
     tabs = st.tabs(["Activity-limiting (primary)", "Any recurrence", "Care-seeking", "Recovery", "All episodes"])
@@ -34,11 +29,11 @@ if result is not None:
               "care": "First care-seeking recurrence", "recovery": "Recovery from the first recurrence"}
     for tab, endpoint in zip(tabs, titles):
         with tab:
-            plot(km_endpoint_figure(result.km[endpoint], titles[endpoint],
-                                    "days since onset" if endpoint == "recovery" else "days since randomisation"),
-                 key=f"outcomes_km_{endpoint}")
+            plot_keyed((built, endpoint), km_endpoint_figure, result.km[endpoint], titles[endpoint],
+                       "days since onset" if endpoint == "recovery" else "days since randomisation",
+                       key=f"outcomes_km_{endpoint}")
     with tabs[-1]:
-        plot(mcf_figure(result.recurrent.mcf.curves), key="outcomes_mcf")
+        plot_keyed(built, mcf_figure, result.recurrent.mcf.curves, key="outcomes_mcf")
         st.dataframe(result.recurrent.summary, hide_index=True)
         if result.recurrent.adverse_events is not None:
             st.dataframe(result.recurrent.adverse_events.summary, hide_index=True)

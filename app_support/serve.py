@@ -8,6 +8,7 @@ Run: ``streamlit run app_support/serve.py``. Tests and AppTest use ``app.py`` di
 
 from __future__ import annotations
 
+import gc
 import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,6 +31,7 @@ def warm_up() -> None:
     import time
     import warnings
 
+    from analysis.model.costs import Economics
     from analysis.studies.power import CURVE_PARAMETERS
     from analysis.trial.scenario import with_changes
     from app_support import shared, studies_cache as sc, survival_view as sv
@@ -53,12 +55,25 @@ def warm_up() -> None:
         sc.cached_curve(scenario, parameter, tuple(sc.POWER_GRIDS[parameter]), d["n_sims"], seed, d["alpha"])
         sc.cached_dilution(scenario, sc.DILUTION_SHARES, d["alpha"], d["power"])
         sc.one_estimand_trial(scenario, seed, sc.estimand_settings(scenario, **sc.ESTIMAND_DEFAULTS))
+        sc.cached_outcomes(scenario, seed)
+        lesson = sc.LESSON_DEFAULTS  # the guided lesson's four studies (its 20,000-person trial takes seconds)
+        sc.one_trial(scenario, seed)
+        sc.small_trial(scenario, lesson["small_n"], lesson["small_seed"])
+        sc.adherence_bias(scenario, lesson["correlation"], seed)
+        sc.analytic_power_curve(scenario, lesson["hazard_ratio"])
+        sc.cached_cea_study(scenario, Economics(), seed, sc.CEA_DEFAULTS["bootstrap"], sc.CEA_DEFAULTS["threshold"])
         for shape in ("log_linear", "emax", "none"):  # the Adherence page recalibrates each dose-response shape
             if shape != scenario.dose_response.shape:
                 shared.cached_calibration(with_changes(scenario, {"dose_response.shape": shape}), False)
         deadline = time.monotonic() + 300
         while replicates.running and time.monotonic() < deadline:
             time.sleep(0.1)
+    # Streamlit runs a full garbage collection after every script run (runner.postScriptGC). Over the heap that the
+    # imports and the warm-up leave (pandas, scipy, lifelines, plotly, the default results) that alone took ~0.11 s
+    # of every page run. Moving that long-lived heap out of the collector's generations keeps the per-run collection
+    # (and its memory bound for what runs create) while it only walks objects made since.
+    gc.collect()
+    gc.freeze()
 
 
 @asynccontextmanager

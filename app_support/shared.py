@@ -17,6 +17,7 @@ import streamlit as st
 
 from analysis.model.calibration import CalibrationReport, ExpectedTrial, calibrate, default_scenario, expected_trial
 from analysis.errors import WalkBackInputError
+from analysis.model.costs import Economics
 from analysis.trial.scenario import Scenario
 from analysis.trial.sharing import IGNORED_PARAMS, ShareError, decode_scenario, encode_scenario
 from analysis.simulate.engine import simulate_trial
@@ -33,7 +34,7 @@ T = TypeVar("T")
 
 #: Frozen scenarios are cache keys everywhere; their repr names every field exactly and is far cheaper to hash than
 #: Streamlit's generic object walk.
-HASH_FUNCS = {Scenario: repr}
+HASH_FUNCS = {Scenario: repr, Economics: repr}
 #: Cached results live at most this long (seconds) and in bounded numbers, so memory stays bounded under load.
 CACHE_TTL = 3600
 

@@ -1,4 +1,4 @@
-"""Bounded, shared caches for the study pages (Design, Estimands), importable by the warm-up.
+"""Bounded, shared caches for the study pages (Design, Estimands, Outcomes, Cost-effectiveness), importable by the warm-up.
 
 Page scripts are re-executed on every run, so caches defined inside them cannot be filled before the
 server starts; defined here, :func:`app_support.serve.warm_up` fills them with the pages' defaults.
@@ -6,11 +6,15 @@ server starts; defined here, :func:`app_support.serve.warm_up` fills them with t
 
 from __future__ import annotations
 
-from analysis.simulate.engine import simulate_trial
+from analysis.model.costs import Economics
+from analysis.simulate.engine import scenario_for_size, simulate_trial
+from analysis.stats.survival import cox, kaplan_meier
+from analysis.studies.economics import CEASettings, cea_study
+from analysis.studies.outcomes import trial_outcomes
 from analysis.studies.estimands import EstimandSettings, estimand_replicates, estimate_estimands
-from analysis.studies.power import dilution_table, power_curve, sample_size
-from analysis.trial.scenario import Scenario
-from app_support.shared import memo
+from analysis.studies.power import dilution_table, power_curve, sample_size, scenario_with_hr
+from analysis.trial.scenario import Scenario, with_changes
+from app_support.shared import cached_cohort, memo
 
 #: Values the Design page's power curve steps through, per varied parameter.
 POWER_GRIDS = {
@@ -61,3 +65,57 @@ def estimand_settings(scenario: Scenario, *, adherence_threshold: float, dose_th
     return EstimandSettings(adherence_threshold=float(adherence_threshold),
                             dose_threshold_minutes=float(dose_threshold_minutes), landmark_days=days, tau_days=days,
                             complier=complier)
+
+
+@memo(16, show_spinner="Simulating the trial and its episodes...")
+def cached_outcomes(scenario: Scenario, seed: int):
+    """The Outcomes page: one trial with its episodes, every published outcome and the expectation."""
+    return trial_outcomes(scenario, seed)
+
+
+#: The Cost-effectiveness page's defaults (also warmed at server start).
+CEA_DEFAULTS = {"bootstrap": 5000, "threshold": 28000.0}
+#: Trials pooled for the Cost-effectiveness page's expected column.
+CEA_EXPECTED_TRIALS = 200
+
+
+@memo(16, show_spinner="Simulating, costing and bootstrapping the trial...")
+def cached_cea_study(scenario: Scenario, economics: Economics, seed: int, bootstrap: int, threshold: float):
+    """The Cost-effectiveness page: one costed trial, its bootstrap, the expected column and the tornado."""
+    settings = CEASettings(bootstrap=bootstrap, thresholds=tuple(sorted({28000.0, threshold})))
+    return cea_study(scenario, economics, seed, settings, expected_trials=CEA_EXPECTED_TRIALS, wtp=threshold)
+
+
+# --------------------------------------------------------------------------- the guided lesson
+#: The lesson's defaults (warmed at server start): step 2's small trial, step 4's correlation, step 5's HR.
+LESSON_DEFAULTS = {"small_n": 40, "small_seed": 1, "correlation": 0.6, "hazard_ratio": 0.72}
+
+
+@memo(16, show_spinner="Simulating one trial...")
+def one_trial(scenario: Scenario, seed: int):
+    cohort = cached_cohort(scenario, seed)
+    return kaplan_meier(cohort, landmarks=()), cox(cohort)
+
+
+@memo(16, show_spinner="Simulating a small trial...")
+def small_trial(scenario: Scenario, n: int, seed: int):
+    cohort = simulate_trial(scenario_for_size(scenario, n), seed=seed)
+    return cohort, kaplan_meier(cohort, landmarks=())
+
+
+BIG_TRIAL = 20_000  # so large that chance is small and what remains is bias
+
+
+@memo(8, show_spinner="Simulating a large trial and the true effects (a few seconds)...")
+def adherence_bias(scenario: Scenario, correlation: float, seed: int):
+    confounded = with_changes(scenario_for_size(scenario, BIG_TRIAL), {
+        "outcome.baseline_risk_sd": 0.8, "adherence.healthy_adherer_correlation": float(correlation)})
+    cohort = simulate_trial(confounded, seed=seed, potential_outcomes=True)
+    horizon = min(365.25, confounded.design.max_followup_days)
+    return estimate_estimands(cohort, confounded, EstimandSettings(landmark_days=horizon, tau_days=horizon))
+
+
+@memo(8, show_spinner="Computing power...")
+def analytic_power_curve(scenario: Scenario, hazard_ratio: float):
+    target = scenario_with_hr(scenario, hazard_ratio)
+    return power_curve(target, "n", [100, 200, 300, 400, 500, 600, 701, 800, 1000, 1200, 1500, 2000, 2500, 3000], 0, 1)

@@ -221,6 +221,8 @@ class Visit:
     exception_kinds: tuple[str, ...] = ()
     messages: int = 0
     bytes: int = 0
+    started: float = float("nan")  # time.monotonic() when the rerun was sent (the timeline in --json)
+    user: int = 0
 
 
 class VisitError(Exception):
@@ -276,7 +278,7 @@ class Session:
     async def visit(self, page: Page | None) -> Visit:
         """Run one page; never raises for protocol-level failures (they become ``Visit.error``)."""
         label = page.label if page is not None else "/"
-        visit = Visit(page=label, seconds=float("nan"))
+        visit = Visit(page=label, seconds=float("nan"), started=time.monotonic())
         start = time.perf_counter()
         try:
             if self.ws is None:
@@ -389,7 +391,9 @@ async def one_user(index: int, base_url: str, pages: list[Page], args: argparse.
                 break
             if not order:  # a shuffled tour of every page, then another one
                 order = rng.sample(pages, len(pages))
-            visits.append(await session.visit(order.pop()))
+            visit = await session.visit(order.pop())
+            visit.user = index
+            visits.append(visit)
             think = args.think if args.think_dist == "fixed" else rng.expovariate(1 / args.think) if args.think else 0
             await asyncio.sleep(max(0.0, min(think, deadline - time.monotonic())))
     finally:
@@ -425,6 +429,8 @@ def measure(base_url: str, pid: int | None, args: argparse.Namespace, label: str
         else:
             visits = asyncio.run(many_users(base_url, pages, args))
     summary = summarise(visits, [p.label for p in pages])
+    summary["visits"] = [{"user": v.user, "page": v.page, "t": round(v.started - started, 4),
+                          "seconds": None if v.error else round(v.seconds, 4), "error": v.error} for v in visits]
     summary.update(label=label, pages_discovered=len(discovered), pages_visited=len(pages), wall_seconds=time.monotonic() - started,
                    peak_rss_mib=rss.peak_mib)
     return summary
