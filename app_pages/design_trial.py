@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import streamlit as st
 
 from analysis.errors import WalkBackInputError
-from analysis.studies.power import CURVE_PARAMETERS
+from analysis.studies.power import CURVE_PARAMETERS, PowerCurve
 from analysis.plots.design import dilution_figure, power_curve_figure
 
-from app_support.shared import current_scenario, plot_keyed, seed_input
+from app_support.shared import current_scenario, plot, plot_keyed, seed_input
 from app_support.studies_cache import (
-    DESIGN_DEFAULTS, DILUTION_SHARES, POWER_GRIDS, cached_curve, cached_dilution, cached_sample_size,
+    DESIGN_DEFAULTS, DILUTION_SHARES, POWER_GRIDS, cached_curve, cached_curve_point, cached_dilution, cached_sample_size,
 )
 
 GRIDS = POWER_GRIDS
+#: From this many simulated trials per point the curve is computed point by point, with progress.
+LONG_RUN_SIMS = 500
 
 
 st.title("Design a trial")
@@ -47,13 +51,33 @@ parameter = p1.selectbox("Vary", list(CURVE_PARAMETERS), format_func=CURVE_PARAM
 n_sims = p2.select_slider("Simulated trials per point", [0, 100, 200, 500, 1000], value=DESIGN_DEFAULTS["n_sims"], key="design_nsims",
                           help="0 shows the analytic curves only. Monte Carlo SE is at most 0.5/sqrt(trials).")
 seed = seed_input(p3, label="Seed")
+chart = st.empty()
 try:
-    curve = cached_curve(scenario, parameter, tuple(GRIDS[parameter]), int(n_sims), int(seed), float(alpha))
+    if n_sims < LONG_RUN_SIMS:
+        curve = cached_curve(scenario, parameter, tuple(GRIDS[parameter]), int(n_sims), int(seed), float(alpha))
+    else:  # long runs go point by point: the analytic curve first, then each simulated point as it arrives
+        values = GRIDS[parameter]
+        shown_so_far = cached_curve(scenario, parameter, tuple(values), 0, int(seed), float(alpha)).summary.copy()
+        bar = st.progress(0.0)
+        for k, value in enumerate(values):
+            bar.progress(k / len(values), text=f"Simulating {int(n_sims):,} trials at point {k + 1} of {len(values)} "
+                                               f"({CURVE_PARAMETERS[parameter].lower()} = {value:g}); the formulas "
+                                               "are drawn already, simulated points appear as they finish...")
+            began = time.perf_counter()
+            point = cached_curve_point(scenario, parameter, value, int(n_sims), int(seed), float(alpha))
+            shown_so_far.iloc[k] = point.summary.iloc[0]
+            if time.perf_counter() - began > 0.25:  # computed now, not from the cache: show the point at once
+                with chart.container():
+                    plot(power_curve_figure(shown_so_far, x_title=CURVE_PARAMETERS[parameter],
+                                            target_power=float(target)))
+        bar.empty()
+        curve = PowerCurve(shown_so_far, parameter, int(n_sims), int(seed), float(alpha))
 except WalkBackInputError as exc:
     st.error(f"Power curve not available: {exc}", icon=":material/error:")
     st.stop()
-plot_keyed(("design_curve", scenario, parameter, int(n_sims), int(seed), float(alpha)), power_curve_figure,
-           curve.summary, x_title=CURVE_PARAMETERS[parameter], target_power=float(target), key="design_curve")
+with chart.container():
+    plot_keyed(("design_curve", scenario, parameter, int(n_sims), int(seed), float(alpha)), power_curve_figure,
+               curve.summary, x_title=CURVE_PARAMETERS[parameter], target_power=float(target), key="design_curve")
 columns = ["n_total", "hr", "events_expected", "power_schoenfeld", "power_freedman", "power_simulated", "mc_se"]
 if parameter != "n":  # the varied value is its own column only when it is not the sample size
     columns = ["value", *columns]

@@ -42,6 +42,12 @@ def cached_curve(scenario: Scenario, parameter: str, values: tuple, n_sims: int,
     return power_curve(scenario, parameter, list(values), n_sims, seed, alpha=alpha)
 
 
+@memo(128, show_spinner=False)
+def cached_curve_point(scenario: Scenario, parameter: str, value: float, n_sims: int, seed: int, alpha: float):
+    """One grid point of :func:`cached_curve` (each point uses the same seed, so a point alone is the same row)."""
+    return power_curve(scenario, parameter, [value], n_sims, seed, alpha=alpha)
+
+
 @memo(16)
 def cached_dilution(scenario: Scenario, values: tuple, alpha: float, power: float):
     return dilution_table(scenario, list(values), alpha=alpha, power=power)

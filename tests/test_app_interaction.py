@@ -296,6 +296,11 @@ def test_one_seed_serves_every_page(walkback):
     at.switch_page("app_pages/replicates.py")
     at.run()
     assert next(n for n in at.number_input if n.label == "Seed of the run").value == 12345
+    for page in ("outcomes.py", "cost_effectiveness.py"):  # pages added later use the same seed
+        at.switch_page(f"app_pages/{page}")
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert next(n for n in at.number_input if n.label == "Trial seed").value == 12345
 
 
 def test_ph_tab_says_the_non_proportional_hazards_are_built_in():
@@ -316,3 +321,20 @@ def test_adherence_shape_change_is_recalibrated_or_labelled():
     text = " ".join(m.value for m in at.markdown)
     assert "recalibrated for this shape" in text or "not recalibrated" in text
     assert days(metric(at, "Median, walking + education")) == pytest.approx(208, abs=3)
+
+
+def test_long_design_run_goes_point_by_point_and_equals_the_whole_curve():
+    """1,000-ish trials per point: the Design page shows progress point by point; the table is the library's curve."""
+    from analysis.studies.power import power_curve
+    from app_support.studies_cache import POWER_GRIDS
+
+    at = app_on("design_trial.py")
+    slider = next(s for s in at.select_slider if s.label.startswith("Simulated trials"))
+    slider.set_value(500).run()
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    scenario = at.session_state[SCENARIO_KEY]
+    whole = power_curve(scenario, "n", list(POWER_GRIDS["n"]), 500, scenario.seed).summary
+    shown = at.dataframe[0].value
+    assert shown["Participants"].tolist() == whole["n_total"].tolist()
+    assert shown["Simulated"].tolist() == whole["power_simulated"].tolist()  # same seed per point: exact
+    assert shown["MC SE"].tolist() == whole["mc_se"].tolist()
