@@ -127,9 +127,11 @@ if result is not None and expected is not None:
         ("Walking at week 12, walking + education (min/week)", f"about {figs['achieved_walking_week12'].value}",
          "", f"{expected.walking_week12_intervention:.0f}", "published"),
     ]
-    table = pd.DataFrame(rows, columns=["Quantity", "Published (95% CI)", "Simulated trial (95% CI)",
-                                        "Scenario, expected", "Kind"])
-    st.dataframe(table, hide_index=True)
+    # A Markdown table, not st.dataframe: five rows need no grid, and the grid's 1.3 MB of JavaScript would
+    # otherwise hold back the first paint of this landing page.
+    header = ["Quantity", "Published (95% CI)", "Simulated trial (95% CI)", "Scenario, expected", "Kind"]
+    st.markdown("\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+                          + ["| " + " | ".join(cell or "–" for cell in row) + " |" for row in rows]))
     st.caption("Published: reported in the Lancet paper. Derived: computed here from published figures. "
                "Expected: what the scenario gives on average over many trials (no chance variation).")
 
