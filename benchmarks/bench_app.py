@@ -10,8 +10,10 @@ it prints figures against their targets and a named baseline measured in the sam
    done without the app's caches (simulate + analyse + build the figure).
 2. First page ready in the browser after the server starts: launch ``streamlit run app.py``,
    open the root URL in Debian's chromium as soon as the health endpoint answers, stop the clock
-   when the title is drawn, the script run has finished and the charts are drawn. Target < 3 s.
-   Two fresh server starts are measured.
+   when the title is drawn, the script run has finished and the first chart is drawn. Three cases, a fresh
+   server each run, interleaved round by round after one discarded run: ``make app`` (the warmed launcher),
+   plain ``app.py``, and the floor, a one-chart Streamlit app. Target: ``make app``'s charts within 1 s of
+   the floor (issue 13).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SERVER_TARGET_S = 0.5
-BROWSER_TARGET_S = 3.0
+FLOOR_GAP_TARGET_S = 1.0  # issue 13: the first page ready within 1 s of a one-chart Streamlit app
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync"]
@@ -176,7 +178,7 @@ def main() -> None:
     if not os.path.exists(CHROMIUM):
         print(f"Browser benchmark skipped: {CHROMIUM} not found")
         return
-    print(f"First page ready in chromium after server start (target < {BROWSER_TARGET_S} s)")
+    print("First page ready in chromium after server start (fresh server each run; cases interleaved)")
     cache = tempfile.mkdtemp(prefix="walkback-bench-cache-")
     try:
         # `make app` runs the warmed launcher (app_support/serve.py: imports and default trial done before the
@@ -186,13 +188,26 @@ def main() -> None:
         (floor_dir / "app.py").write_text(FLOOR_APP)
         cases = (("app_support/serve.py", "make app (warmed)", None), ("app.py", "baseline: app.py", None),
                  ("app.py", "floor: 1-chart app", floor_dir))
+        # One discarded run first (Chromium's and Python's files come off the disk once), then the cases in turn,
+        # round after round, so that neither the order nor a change in the machine's load favours one of them.
+        first_page_seconds(cache, "app.py", floor_dir)
+        runs_by_case: dict[str, list[dict[str, float]]] = {label: [] for _, label, _ in cases}
+        for _ in range(args.browser_repeats):
+            for script, label, cwd in cases:
+                runs_by_case[label].append(first_page_seconds(cache, script, cwd))
+        medians = {}
         for script, label, cwd in cases:
-            runs = [first_page_seconds(cache, script, cwd) for _ in range(args.browser_repeats)]
-            t = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
-            verdict = "OK" if t["charts"] < BROWSER_TARGET_S else "over target"
+            runs = runs_by_case[label]
+            t = medians[label] = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
             print(f"  {label:<24} title {t['title']:5.2f} s, script done {t['finished']:5.2f} s, charts drawn "
                   f"{t['charts']:5.2f} s after the server answered ({t['launch']:.2f} s from launch; median of "
-                  f"{len(runs)})   {verdict}")
+                  f"{len(runs)})")
+        ours, floor = medians["make app (warmed)"], medians["floor: 1-chart app"]
+        gaps = {key: ours[key] - floor[key] for key in ("title", "finished", "charts")}
+        verdict = "OK" if gaps["charts"] <= FLOOR_GAP_TARGET_S else "over target"
+        print(f"  make app above the floor: title {gaps['title']:+.2f} s, script done {gaps['finished']:+.2f} s, "
+              f"charts drawn {gaps['charts']:+.2f} s (target: charts within {FLOOR_GAP_TARGET_S:.0f} s of the "
+              f"floor)   {verdict}")
         shutil.rmtree(floor_dir, ignore_errors=True)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
