@@ -58,10 +58,20 @@ assumptions with defaults: the any-recurrence HR (it follows from the severity s
 ``nonlimiting_hr_intervention`` = 1), the care-seeking CI, worst pain's level and spread, how
 strongly severity drives care seeking and slows recovery.
 
+**Whole days.** Times are recorded in whole days, as the trial did: an onset or recovery at latent
+time ``u`` (days since randomisation) is on day ``floor(u) + 1``, and the duration of recovery
+from the first recurrence counts the onset day as day 1 (``recovery_day - onset_day + 1``, like
+``AVAL = ADT - STARTDT + 1``; never zero). With a latent duration ``X`` starting at a fractional
+time of day ``f`` (uniform), the recorded duration ``K = floor(f + X) + 1`` has ``P(K > k) =
+int_{k-1}^{k} S_X(x) dx``, in closed form for the Weibull mixture (regularised incomplete gamma).
+The recovery medians are calibrated on that curve (its continuous version crossing 0.5 at 3.5 and
+2.5 days, the middle of the published days 4 and 3) and the recovery HR is the large-sample limit
+of Efron's estimate on those whole-day durations (most recoveries are tied with many others).
+
 **Simplifications.** Onsets are a Poisson process in calendar time: an episode may begin before the
 previous one has recovered (with the default scenario in about 3% of episodes; listed as its own
-row). Recovery is not censored by anything but the end of follow-up. Times are continuous days, as
-for the primary endpoint.
+row). Recovery is not censored by anything but the end of follow-up (the expectations ignore that
+censoring, which touches only recurrences in the last days of follow-up).
 
 ----
 """
@@ -78,7 +88,7 @@ from scipy import optimize, special
 
 from ..trial.published import published_figures
 from ..trial.scenario import Episodes, Scenario, with_changes
-from .calibration import censoring_survival, cox_limit_hr, grid_median, quasi_uniforms, time_grid
+from .calibration import censoring_survival, cox_limit_hr, grid_median, quasi_uniforms, time_grid, whole_day_median
 from .hazard import BaselineHazard, cumulative_hazard_on_grid, dose_pieces, latent_from_uniforms
 
 __all__ = ["limiting_share", "nonlimiting_per_limiting", "care_probability", "worst_pain", "recovery_durations",
@@ -223,11 +233,16 @@ class ExpectedEpisodes:
     any_events_control, any_events_intervention : float
         Expected participants with an observed first recurrence of any kind.
     any_median_control, any_median_intervention, any_hr : float
-        Median days to any recurrence and the large-sample Cox HR.
+        Whole-day median days to any recurrence and the large-sample Cox (Efron, whole days) HR.
     care_events_control, care_events_intervention, care_median_control, care_median_intervention, care_hr : float
         The same for the first care-seeking recurrence.
     recovery_median_control, recovery_median_intervention, recovery_hr : float
-        Recovery from the first recurrence (days; HR of recovery, intervention vs control).
+        Recovery from the first recurrence: expected whole-day Kaplan-Meier medians (days, the
+        onset day counted as day 1) and the large-sample Efron HR on whole-day durations
+        (recovery, intervention vs control).
+    latent_recovery_median_control, latent_recovery_median_intervention : float
+        Where the continuous version of the whole-day recovery curve crosses 0.5 (what the
+        calibration solves; the whole-day median is its ``ceil``).
     worst_pain_control, worst_pain_intervention : float
         Mean worst pain of the first recurrence.
     ae_any_control, ae_any_intervention : float
@@ -251,6 +266,8 @@ class ExpectedEpisodes:
     recovery_median_control: float
     recovery_median_intervention: float
     recovery_hr: float
+    latent_recovery_median_control: float
+    latent_recovery_median_intervention: float
     worst_pain_control: float
     worst_pain_intervention: float
     ae_any_control: float
@@ -323,20 +340,34 @@ def _events(basis: _Basis, s: np.ndarray, n_arm: float) -> float:
     return n_arm * float(np.sum(gm * (s[:-1] - s[1:])))
 
 
-_RECOVERY_GRID = np.concatenate([np.arange(0.0, 30.0, 0.05), np.arange(30.0, 400.0, 1.0)])
+#: Whole-day recovery durations 0 (the origin), 1, 2, ..., 400 days.
+_RECOVERY_GRID = np.arange(0.0, 401.0)
 
 
 def _recovery_curves(episodes: Episodes, starter_share: float) -> tuple[np.ndarray, np.ndarray, callable, callable]:
+    """Whole-day recovery survival ``P(K > k)`` of each arm on :data:`_RECOVERY_GRID`, and as functions of real k.
+
+    ``P(K > k) = I(k) - I(k - 1)`` with ``I(a) = int_0^a S_X(x) dx`` (``I(a) = a`` for ``a < 0``,
+    where ``S_X = 1``); for a Weibull duration with recovery-hazard multiplier ``m``,
+    ``I(a) = scale * m^(-1/shape) * Gamma(1 + 1/shape) * P(1/shape, m (a / scale)^shape)``.
+    """
     groups = {}
     for started in (False, True):
         nodes, weights = _first_episode_severity(episodes, started)
         mult = _recovery_multiplier(episodes, nodes, np.full(len(nodes), started))
         groups[started] = (mult, weights)
+    scale, shape = episodes.recovery_scale_days, episodes.recovery_shape
+
+    def integral(a: np.ndarray, mult: np.ndarray) -> np.ndarray:
+        pos = np.maximum(a, 0.0)[:, None]
+        full = scale * mult[None, :] ** (-1.0 / shape) * special.gamma(1.0 + 1.0 / shape)
+        inside = full * special.gammainc(1.0 / shape, mult[None, :] * (pos / scale) ** shape)
+        return np.where(a[:, None] < 0.0, a[:, None], inside)
 
     def surv(d: np.ndarray, started: bool) -> np.ndarray:
         mult, weights = groups[started]
-        base = (np.asarray(d, dtype=float)[:, None] / episodes.recovery_scale_days) ** episodes.recovery_shape
-        return np.exp(-base * mult[None, :]) @ weights
+        k = np.asarray(d, dtype=float)
+        return np.clip((integral(k, mult) - integral(k - 1.0, mult)) @ weights, 0.0, 1.0)
 
     def control(d):
         return surv(d, False)
@@ -351,7 +382,9 @@ def _exact_median(curve, hi: float = 1e4) -> float:
     f = lambda d: float(curve(np.array([d]))[0]) - 0.5  # noqa: E731
     if f(hi) > 0:
         return math.inf
-    return float(optimize.brentq(f, 1e-9, hi, xtol=1e-10))
+    if f(0.0) <= 0:
+        return 0.0
+    return float(optimize.brentq(f, 0.0, hi, xtol=1e-10))
 
 
 def _expected_from_basis(basis: _Basis, scenario: Scenario) -> ExpectedEpisodes:
@@ -371,18 +404,22 @@ def _expected_from_basis(basis: _Basis, scenario: Scenario) -> ExpectedEpisodes:
     ev_a0, ev_a1 = _events(basis, a0, basis.n0), _events(basis, a1, basis.n1)
     r0, r1, rc0, rc1 = _recovery_curves(ep, starter_share)
     ones = np.ones_like(_RECOVERY_GRID)
+    rec0, rec1 = _exact_median(rc0), _exact_median(rc1)
     le0, le1 = ep.ae_lower_extremity_rate_control, ep.ae_lower_extremity_rate_intervention
     pain0 = _mean_first_pain(ep, False)
     pain1 = starter_share * _mean_first_pain(ep, True) + (1.0 - starter_share) * pain0
     return ExpectedEpisodes(
         any_events_control=ev_a0, any_events_intervention=ev_a1,
-        any_median_control=grid_median(basis.times, a0), any_median_intervention=grid_median(basis.times, a1),
-        any_hr=cox_limit_hr(a0, a1, basis.g, n0=basis.n0, n1=basis.n1),
+        any_median_control=whole_day_median(grid_median(basis.times, a0)),
+        any_median_intervention=whole_day_median(grid_median(basis.times, a1)),
+        any_hr=cox_limit_hr(a0, a1, basis.g, n0=basis.n0, n1=basis.n1, ties="efron"),
         care_events_control=_events(basis, c0, basis.n0), care_events_intervention=_events(basis, c1, basis.n1),
-        care_median_control=grid_median(basis.times, c0), care_median_intervention=grid_median(basis.times, c1),
-        care_hr=cox_limit_hr(c0, c1, basis.g, n0=basis.n0, n1=basis.n1),
-        recovery_median_control=_exact_median(rc0), recovery_median_intervention=_exact_median(rc1),
-        recovery_hr=cox_limit_hr(r0, r1, ones, n0=ev_a0, n1=ev_a1),
+        care_median_control=whole_day_median(grid_median(basis.times, c0)),
+        care_median_intervention=whole_day_median(grid_median(basis.times, c1)),
+        care_hr=cox_limit_hr(c0, c1, basis.g, n0=basis.n0, n1=basis.n1, ties="efron"),
+        recovery_median_control=whole_day_median(rec0), recovery_median_intervention=whole_day_median(rec1),
+        recovery_hr=cox_limit_hr(r0, r1, ones, n0=ev_a0, n1=ev_a1, ties="efron"),
+        latent_recovery_median_control=rec0, latent_recovery_median_intervention=rec1,
         worst_pain_control=pain0, worst_pain_intervention=pain1,
         ae_any_control=1.0 - math.exp(-(le0 + ep.ae_other_rate_control)),
         ae_any_intervention=1.0 - math.exp(-(le1 + ep.ae_other_rate_intervention)),
@@ -493,7 +530,9 @@ def calibrate_episodes(scenario: Scenario) -> tuple[Scenario, ExpectedEpisodes, 
     def fun(x: np.ndarray) -> np.ndarray:
         e = _expected_from_basis(basis, apply(x))
         return np.array([(e.any_events_total - any_target) / any_target, log_ratio(e.care_hr, care_hr),
-                         log_ratio(e.recovery_median_control, med0), log_ratio(e.recovery_median_intervention, med1),
+                         # the continuous whole-day curve crosses 0.5 in the middle of the published day
+                         log_ratio(e.latent_recovery_median_control, med0 - 0.5),
+                         log_ratio(e.latent_recovery_median_intervention, med1 - 0.5),
                          log_ratio(e.recovery_hr, rec_hr), (e.worst_pain_difference - pain) / abs(pain)])
 
     ep = scenario.episodes
