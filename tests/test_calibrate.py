@@ -84,7 +84,9 @@ def test_expected_curves_match_closed_form_without_heterogeneity():
     np.testing.assert_allclose(e.survival_control, np.exp(-h0.cumulative(e.times)), rtol=1e-12)
     np.testing.assert_allclose(e.survival_intervention, e.survival_control, rtol=1e-12)
     assert e.cox_hr == pytest.approx(1.0, abs=1e-9)
-    assert e.median_control == pytest.approx(s.outcome.scale_days * math.log(2) ** (1 / s.outcome.shape), rel=1e-4)
+    latent = s.outcome.scale_days * math.log(2) ** (1 / s.outcome.shape)
+    assert e.latent_median_control == pytest.approx(latent, rel=1e-4)
+    assert e.median_control == math.ceil(latent)  # the whole-day KM median: the first day with S(d) <= 0.5
 
 
 def test_expected_cox_hr_equals_the_ph_ratio_under_proportional_hazards():

@@ -48,8 +48,25 @@ def _check_history(cohort: pd.DataFrame, episodes: pd.DataFrame) -> None:
     # episodes numbered in order of onset, within follow-up, recovery after onset
     assert (by.episode.apply(lambda e: list(e) == list(range(1, len(e) + 1)))).all()
     assert (by.onset_day.apply(lambda t: t.is_monotonic_increasing)).all()
-    assert (episodes.recovery_day.dropna() > episodes.onset_day[episodes.recovery_day.notna()]).all()
+    # whole days: a recovery may fall on the day of onset, never before it
+    assert (episodes.recovery_day.dropna() >= episodes.onset_day[episodes.recovery_day.notna()]).all()
     assert episodes.worst_pain.between(0, 10).all()
+    # recovery from the first recurrence counts the onset day as day 1, as the episode file's days say
+    first_episode = episodes[episodes.episode == 1].set_index("participant_id")
+    rec = cohort.set_index("participant_id").loc[first_episode.index]
+    recovered = (rec.recovered_first == 1).to_numpy()
+    assert np.array_equal(recovered, first_episode.recovery_day.notna().to_numpy())
+    np.testing.assert_array_equal(
+        rec.recovery_days_first.to_numpy()[recovered],
+        (first_episode.recovery_day - first_episode.onset_day + 1).to_numpy()[recovered])
+    np.testing.assert_array_equal(  # censored at the participant's last day of follow-up
+        rec.recovery_days_first.to_numpy()[~recovered],
+        (rec.followup_days - first_episode.onset_day + 1).to_numpy()[~recovered])
+    for column in ("onset_day", "recovery_day"):
+        days = episodes[column].dropna().to_numpy()
+        assert (days >= 1).all() and np.array_equal(days, np.floor(days)), column
+        assert (episodes[column].dropna() <= cohort.set_index("participant_id").followup_days.reindex(
+            episodes.participant_id[episodes[column].notna()]).to_numpy()).all(), column
 
 
 def test_columns_are_documented_and_the_primary_is_untouched(walkback):

@@ -75,11 +75,17 @@ def test_complete_blocks_are_balanced_within_each_stratum(walkback):
     assert set(cohort.block_size.unique()) <= {4, 6, 8}
 
 
+#: The whole-day cap: 36 months are 1095.75 days, completed on day floor(1095.75) + 1 = 1096 (day 1 = randomisation).
+MAX_FOLLOWUP_DAY = math.floor(36 * 365.25 / 12) + 1
+
+
 def test_follow_up_never_exceeds_36_months_or_the_end_date(walkback):
     cohort = simulate_trial(scenario_for_size(walkback, 20000), seed=4)
-    assert cohort.time_days.max() <= 36 * 365.25 / 12 + 1e-9
+    assert cohort.time_days.max() == MAX_FOLLOWUP_DAY
     end = pd.Timestamp(walkback.design.followup_end)
-    assert (cohort.enrol_date + pd.to_timedelta(cohort.time_days, unit="D") <= end + pd.Timedelta(seconds=1)).all()
+    # The date of the last day of follow-up (randomisation date + time_days - 1) is never after the end date.
+    assert (cohort.enrol_date + pd.to_timedelta(cohort.time_days - 1, unit="D") <= end).all()
+    assert (cohort.enrol_date + pd.to_timedelta(cohort.followup_days - 1, unit="D") <= end).all()
     assert cohort.enrol_date.min() >= pd.Timestamp(walkback.design.recruitment_start)
     assert cohort.enrol_date.max() <= pd.Timestamp(walkback.design.recruitment_end)
     # Minimum possible follow-up is about 12 months (last enrolment to end of follow-up).
@@ -92,13 +98,14 @@ def test_censor_reasons_are_consistent(walkback):
     assert (cohort.censor_reason[events] == "none").all()
     assert (cohort.censor_reason[~events] != "none").all()
     end = pd.Timestamp(walkback.design.followup_end)
-    allowed = (end - cohort.enrol_date).dt.days.astype(float).clip(upper=36 * 365.25 / 12)
+    # Whole days counted from day 1: follow-up to the end date inclusive is (end - randomisation) + 1 days.
+    allowed = ((end - cohort.enrol_date).dt.days + 1).astype(float).clip(upper=MAX_FOLLOWUP_DAY)
     eos = cohort.censor_reason == "end_of_study"
-    np.testing.assert_allclose(cohort.time_days[eos], (end - cohort.enrol_date[eos]).dt.days.astype(float))
+    np.testing.assert_array_equal(cohort.time_days[eos], (end - cohort.enrol_date[eos]).dt.days.astype(float) + 1)
     mx = cohort.censor_reason == "max_followup"
-    np.testing.assert_allclose(cohort.time_days[mx], 36 * 365.25 / 12)
+    np.testing.assert_array_equal(cohort.time_days[mx], MAX_FOLLOWUP_DAY)
     lost = cohort.censor_reason == "lost_to_follow_up"
-    assert (cohort.time_days[lost] < allowed[lost]).all()
+    assert (cohort.time_days[lost] <= allowed[lost]).all()  # lost earlier in time, possibly on the last day
     assert lost.sum() > 0 and eos.sum() > 0 and mx.sum() > 0
 
 
