@@ -251,6 +251,8 @@ class ExpectedEpisodes:
         Expected lower-extremity adverse events (counts, design's arm sizes).
     times, survival_any_*, survival_care_* : ndarray
         The population curves.
+    recovery_days, survival_recovery_control, survival_recovery_intervention : ndarray
+        Whole-day recovery curves ``P(K > k)`` at ``k = 0, 1, ...`` days (the onset day is day 1).
     """
 
     any_events_control: float
@@ -279,6 +281,9 @@ class ExpectedEpisodes:
     survival_any_intervention: np.ndarray = field(repr=False)
     survival_care_control: np.ndarray = field(repr=False)
     survival_care_intervention: np.ndarray = field(repr=False)
+    recovery_days: np.ndarray = field(repr=False)
+    survival_recovery_control: np.ndarray = field(repr=False)
+    survival_recovery_intervention: np.ndarray = field(repr=False)
 
     @property
     def any_events_total(self) -> float:
@@ -426,6 +431,7 @@ def _expected_from_basis(basis: _Basis, scenario: Scenario) -> ExpectedEpisodes:
         ae_lower_extremity_control=le0 * basis.n0, ae_lower_extremity_intervention=le1 * basis.n1,
         times=basis.times, survival_any_control=a0, survival_any_intervention=a1,
         survival_care_control=c0, survival_care_intervention=c1,
+        recovery_days=_RECOVERY_GRID, survival_recovery_control=r0, survival_recovery_intervention=r1,
     )
 
 
