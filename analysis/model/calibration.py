@@ -281,7 +281,7 @@ def cox_limit_hr(survival0: np.ndarray, survival1: np.ndarray, censoring: np.nda
             a0 = g_start * (n0 * y0 + n1 * math.exp(beta) * y1)
             x = np.clip(np.divide(e0, a0, out=np.zeros_like(e0), where=a0 > 0), 0.0, 1.0 - 1e-15)
             r = np.divide(e1, e0, out=w.copy(), where=e0 > 0)
-            safe = np.where(x > 1e-8, x, 1.0)
+            safe = np.where(x > 1e-8, x, 0.5)  # any value in (0, 1): only used where x > 1e-8
             stretch = np.where(x > 1e-8, -np.log1p(-safe) / safe, 1.0 + 0.5 * x)  # L(x) = -log(1 - x) / x
             w = r + (w - r) * stretch
         return float(np.sum(gm * (n1 * d1 - w * (n0 * d0 + n1 * d1))))
