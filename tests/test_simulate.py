@@ -20,7 +20,7 @@ from analysis.model.hazard import (
     event_times_piecewise,
 )
 from analysis.trial.scenario import DoseResponse, Outcome, Walking, with_changes
-from analysis.simulate.engine import COHORT_COLUMNS, scenario_for_size, simulate_trial
+from analysis.simulate.engine import COHORT_COLUMNS, scenario_for_size, simulate_episodes, simulate_trial
 
 
 def _cox_hr(cohort):
@@ -235,3 +235,26 @@ def test_scenario_for_size_keeps_one_to_one(walkback):
     for n, expected in [(2, (1, 1)), (701, (351, 350)), (1000, (500, 500)), (1_000_001, (500_001, 500_000))]:
         d = scenario_for_size(walkback, n).design
         assert (d.n_intervention, d.n_control) == expected
+
+
+def test_every_simulated_time_is_a_whole_day_from_day_1(walkback):
+    """Times are recorded as the trial did: whole days, the randomisation day being day 1 (no zero times)."""
+    cohort, episodes = simulate_episodes(scenario_for_size(walkback, 5000), seed=12)
+    po = simulate_trial(scenario_for_size(walkback, 5000), seed=12, potential_outcomes=True)
+    columns = {"cohort": (cohort, ["time_days", "time_any_days", "time_care_days", "recovery_days_first",
+                                   "followup_days"]),
+               "episodes": (episodes, ["onset_day", "recovery_day"]),
+               "potential outcomes": (po, ["recurrence_day_if_control", "recurrence_day_if_intervention",
+                                           "admin_censor_days"])}
+    for name, (frame, cols) in columns.items():
+        for col in cols:
+            days = frame[col].to_numpy(dtype=float)
+            days = days[np.isfinite(days)]  # NaN without an event; inf for a potential outcome that never happens
+            assert len(days) and (days >= 1).all() and np.array_equal(days, np.floor(days)), (name, col)
+    # a recurrence on the randomisation day is day 1 (the hazard is steepest then: some always are)
+    assert (cohort.time_any_days == 1).any()
+    # the same whole-day map on the potential outcomes: the realised arm's one is the observed time when observed
+    seen = po.recurrence == 1
+    own = np.where(po.arm == "intervention", po.recurrence_day_if_intervention, po.recurrence_day_if_control)
+    np.testing.assert_array_equal(own[seen], po.time_days[seen])
+    assert (po.followup_days <= po.admin_censor_days).all()
