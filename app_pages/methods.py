@@ -65,12 +65,12 @@ with model_tab:
     st.markdown("#### Time in whole days")
     st.markdown(
         "WalkBack recorded days to recurrence (from monthly self-report), so every simulated time is a whole number "
-        "of days: a time $u$ days after randomisation is recorded as day $\lfloor u \rfloor + 1$, the randomisation "
-        "day being day 1 (as $\text{AVAL} = \text{ADT} - \text{STARTDT} + 1$ in the ADTTE export). Events and "
+        r"of days: a time $u$ days after randomisation is recorded as day $\lfloor u \rfloor + 1$, the randomisation "
+        r"day being day 1 (as $\text{AVAL} = \text{ADT} - \text{STARTDT} + 1$ in the ADTTE export). Events and "
         "censorings go through the same map, so an event and a censoring on the same day are tied; the Kaplan-Meier "
         "and Cox (Efron) analyses treat ties as R's survival package does (events before censorings). Follow-up ends "
-        "on the study end date (counted inclusively) or on the day 36 months (1,095.75 days) are completed, day "
-        "1,096. Recovery from the first recurrence counts the onset day as day 1 (recovery day - onset day + 1), so "
+        "on the study end date (counted inclusively) or on the day the maximum follow-up is completed (by default 36 "
+        "months, 1,095.75 days: day 1,096). Recovery from the first recurrence counts the onset day as day 1 (recovery day - onset day + 1), so "
         "no duration is zero.")
     st.markdown("#### Calibration")
     st.markdown(
