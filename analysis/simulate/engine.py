@@ -772,7 +772,9 @@ def simulate_trial(scenario: Scenario, seed: int | None = None, *, potential_out
     >>> cohort = simulate_trial(Scenario(), seed=1)
     >>> len(cohort), int((cohort.arm == "intervention").sum())
     (701, 351)
-    >>> bool(cohort.time_days.le(36 * 365.25 / 12).all())
+    >>> bool(cohort.time_days.le(1096).all())  # whole days: 36 months (1095.75 days) are completed on day 1096
+    True
+    >>> bool((cohort.time_days == np.floor(cohort.time_days)).all() and cohort.time_days.min() >= 1)
     True
     """
     return simulate_cohorts(scenario, [_check_seed(scenario, seed)], potential_outcomes=potential_outcomes)
