@@ -226,6 +226,7 @@ def test_bundle_has_dictionary_provenance_and_scenario(cohort, fmt):
     assert set(files) == expected
     dictionary = json.loads(files["data_dictionary.json"])
     assert all(entry["description"] for entry in dictionary["columns"])
+    assert dictionary["time_unit"].startswith("whole days")  # simulated times, in every format
     record = json.loads(files["provenance.json"])
     assert record["sha256"] == hashlib.sha256(files[data_name]).hexdigest()
     assert record["version"] == export.package_version() != "unknown"
@@ -242,6 +243,8 @@ def test_uploaded_data_exports_without_scenario():
     files = _unzip(export_bundle(frame, None, None, "csv"))
     assert set(files) == {"cohort.csv", "data_dictionary.json", "provenance.json"}
     assert "cannot be regenerated" in json.loads(files["provenance.json"])["source"]
+    fractional = _unzip(export_bundle(pd.DataFrame({"time_days": [1.5, 2.0], "recurrence": [1, 0]}), None, None, "csv"))
+    assert "time_unit" not in json.loads(fractional["data_dictionary.json"])  # not claimed for an upload in fractions
     assert files["cohort.csv"].decode().splitlines()[1].endswith(",'=cmd|' /C calc'!A0")
     with pytest.raises(WalkBackInputError, match="no scenario"):
         regenerate(json.loads(files["provenance.json"]))

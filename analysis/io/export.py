@@ -587,7 +587,22 @@ def data_dictionary(frame: pd.DataFrame, fmt: str = "csv", dataset: str = "cohor
                                          "follow-up (see the Methods section of analysis.model.episodes)")
     else:
         name, description = "cohort", "Simulated WalkBack-like trial: one row per participant"
-    return {"dataset": name, "description": description, "n_rows": int(len(frame)), "columns": entries}
+    out = {"dataset": name, "description": description, "n_rows": int(len(frame)), "columns": entries}
+    day_columns = [c for c in frame.columns if str(c).endswith(("_days", "_day", "_days_first")) or c == "AVAL"]
+    if day_columns and all(_whole_days(frame[c]) for c in day_columns):  # as simulated (an upload may differ)
+        out["time_unit"] = _TIME_UNIT
+    return out
+
+
+def _whole_days(column: pd.Series) -> bool:
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    values = values[np.isfinite(values)]
+    return bool(len(values)) and bool((values >= 1).all() and (values == np.floor(values)).all())
+
+
+#: How every time of a simulated export is counted (see analysis.simulate.engine).
+_TIME_UNIT = ("whole days, the day of the origin (randomisation; for recovery, the onset of the first recurrence) "
+              "being day 1: a time is the date difference + 1, as AVAL = ADT - STARTDT + 1 in the ADTTE")
 
 
 def _sha256(data: bytes) -> str:
