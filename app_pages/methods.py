@@ -83,9 +83,9 @@ with model_tab:
         "under the trial's recruitment and follow-up. The published figures were computed on whole days, so the "
         "targets are expected *whole-day* figures: the whole-day median is the first day on which survival is at or "
         "below one half, so the model's continuous median is aimed at the middle of the published day (111.5 days "
-        "for 112); the hazard ratio is the limit of Efron's estimate on whole-day data (for recovery, with medians "
-        "of 3 and 4 days, most times are tied and this matters; for the recurrence endpoints it changes the HR by "
-        "less than 0.001%).")
+        "for 112); the hazard ratio's target is the limit of Efron's estimate on whole-day data. For the recurrence "
+        "endpoints that equals the continuous-time limit to within 0.001%, which is used; for recovery, with medians "
+        "of 3 and 4 days, most times are tied and the calibration uses Efron's whole-day limit.")
     st.info(f"**Why the hazard must fall over time.** Under proportional hazards, $S_1 = S_0^{{0.72}}$. With a Weibull "
             f"baseline the two medians then give a shape of about {figs['weibull_shape_ph'].value} (derived: "
             f"{figs['weibull_shape_ph'].method}). A constant hazard (exponential) matching both medians would imply "

@@ -66,7 +66,7 @@ is recorded as ``K = floor(f + X) + 1`` days, so ``P(K > k) = E[S_X(k - f)]``. W
 uniform this would be ``int_{k-1}^{k} S_X(x) dx``; it is not quite: the recurrence hazard is
 steepest just after randomisation, so a first recurrence on day 1 tends to fall early in the day.
 The expectation therefore averages over where in the day first recurrences fall, from the exact
-curves over the first 30 days (16 parts per day) and uniform after (simulation of 400,000
+curves over the first 32 days (16 parts per day) and uniform after (simulation of 400,000
 participants: without this the day-1 share still in recovery is 5 SEs off, with it within 1).
 The recovery medians are calibrated on that whole-day curve (its continuous version crossing 0.5
 at 3.5 and 2.5 days, the middle of the published days 4 and 3) and the recovery HR is the
@@ -240,7 +240,8 @@ class ExpectedEpisodes:
     any_events_control, any_events_intervention : float
         Expected participants with an observed first recurrence of any kind.
     any_median_control, any_median_intervention, any_hr : float
-        Whole-day median days to any recurrence and the large-sample Cox (Efron, whole days) HR.
+        Whole-day median days to any recurrence and the large-sample Cox HR (continuous-time limit;
+        Efron's on whole-day data differs by less than 1e-5 relative: few ties per day).
     care_events_control, care_events_intervention, care_median_control, care_median_intervention, care_hr : float
         The same for the first care-seeking recurrence.
     recovery_median_control, recovery_median_intervention, recovery_hr : float
@@ -342,11 +343,11 @@ def _basis(scenario: Scenario) -> _Basis:
 
 
 #: The first _EARLY_DAYS days cut in _EARLY_STEPS steps each: where in its day a first recurrence falls.
-_EARLY_DAYS, _EARLY_STEPS = 30, 16
+_EARLY_DAYS, _EARLY_STEPS = 32, 16
 _EARLY_TIMES = np.arange(_EARLY_DAYS * _EARLY_STEPS + 1) / _EARLY_STEPS
 
 
-def _time_of_day(basis: _Basis, mult_off: float, mult_on: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _time_of_day(basis: _Basis, mult_off: float, mult_on: float, sums) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Where in its day the observed first recurrence falls: masses over ``_EARLY_STEPS`` bins of the day, per group.
 
     Returns (control, intervention starters, intervention non-starters), each the expected share of
@@ -354,29 +355,32 @@ def _time_of_day(basis: _Basis, mult_off: float, mult_on: float) -> tuple[np.nda
     time of day in each bin. Over the first ``_EARLY_DAYS`` days from the exact curves (the hazard
     falls steeply just after randomisation, so a day-1 recurrence is early in its day); later the
     time of day is uniform (the hazard barely changes within a day), with the remaining mass.
+    ``sums`` are :func:`_arm_curves`' summed curves of the same endpoint (all, starters, non-starters).
     """
-    def masses(h: np.ndarray, mult: float, late_curve: np.ndarray) -> np.ndarray:
-        surv = np.exp(-mult * h)
-        steps = (surv[:, :-1] - surv[:, 1:]) * basis.g_early[None, :]
-        by_bin = steps.reshape(len(h), _EARLY_DAYS, _EARLY_STEPS).sum(axis=1).sum(axis=0) / len(basis.starts)
+    def masses(surv: np.ndarray, late_curve: np.ndarray) -> np.ndarray:
+        total = surv.sum(axis=0)  # the steps are linear in the curves: sum over participants first
+        steps = (total[:-1] - total[1:]) * basis.g_early
+        by_bin = steps.reshape(_EARLY_DAYS, _EARLY_STEPS).sum(axis=0) / len(basis.starts)
         # later observed first recurrences (from day _EARLY_DAYS on), spread evenly over the day
         day = int(np.searchsorted(basis.times, _EARLY_DAYS))
         gm = 0.5 * (basis.g[day:-1] + basis.g[day + 1:])
         late = float(np.sum(gm * -np.diff(late_curve[day:]))) / len(basis.starts)
         return by_bin + late / _EARLY_STEPS
 
-    off_all = np.exp(-mult_off * basis.h_off)
-    on = np.exp(-mult_on * basis.h_on)
-    control = masses(basis.h_off_early, mult_off, off_all.sum(axis=0))
-    starters = masses(basis.h_on_early, mult_on, on.sum(axis=0))
-    non = masses(basis.h_off_early[~basis.starts], mult_off, off_all[~basis.starts].sum(axis=0))
+    off_all, on, off_non = sums
+    surv_off = np.exp(-mult_off * basis.h_off_early)
+    control = masses(surv_off, off_all)
+    starters = masses(np.exp(-mult_on * basis.h_on_early), on)
+    non = masses(surv_off[~basis.starts], off_non)
     return control, starters, non
 
 
-def _arm_curves(basis: _Basis, mult_off: float, mult_on: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Control and intervention survival for an endpoint whose intensity is ``mult * h``; starters' share of events."""
+def _arm_curves(basis: _Basis, mult_off: float, mult_on: float) -> tuple[np.ndarray, np.ndarray, float, tuple]:
+    """Control and intervention survival for an endpoint whose intensity is ``mult * h``; starters' share of
+    events; the summed curves (all off the programme, starters on it, intervention non-starters)."""
     surv_off = np.exp(-mult_off * basis.h_off)
-    s0 = surv_off.mean(axis=0)
+    off_all = surv_off.sum(axis=0)
+    s0 = off_all / surv_off.shape[0]
     on = np.exp(-mult_on * basis.h_on).sum(axis=0)
     off_non = surv_off[~basis.starts].sum(axis=0)
     n = basis.h_off.shape[0]
@@ -385,7 +389,7 @@ def _arm_curves(basis: _Basis, mult_off: float, mult_on: float) -> tuple[np.ndar
     ev_on = float(np.sum(gm * -np.diff(on)))
     ev_off = float(np.sum(gm * -np.diff(off_non)))
     share = ev_on / (ev_on + ev_off) if ev_on + ev_off > 0 else 0.0
-    return s0, s1, share
+    return s0, s1, share, (off_all, on, off_non)
 
 
 def _events(basis: _Basis, s: np.ndarray, n_arm: float) -> float:
@@ -416,22 +420,32 @@ def _recovery_curves(episodes: Episodes, day_parts) -> tuple[np.ndarray, np.ndar
     f = (np.arange(_EARLY_STEPS) + 0.5) / _EARLY_STEPS
     control_mass, starter_mass, non_mass = day_parts
 
-    def surv(d: np.ndarray, started: bool, mass: np.ndarray) -> np.ndarray:
-        """P(K > d) = sum_bins mass * S_X(d - f) / sum(mass); S_X = 1 before the onset."""
+    def s_x(d: np.ndarray, started: bool) -> np.ndarray:
+        """S_X(d - f) for each bin's f, shape (len(d), bins); S_X = 1 before the onset."""
         mult, weights = groups[started]
         x = np.asarray(d, dtype=float)[:, None] - f[None, :]
-        s_x = np.exp(-(np.maximum(x, 0.0)[..., None] / scale) ** shape * mult) @ weights
-        return (s_x @ mass) / mass.sum() if mass.sum() > 0 else np.ones(len(x))
+        return np.exp(-(np.maximum(x, 0.0)[..., None] / scale) ** shape * mult) @ weights
+
+    def average(values: np.ndarray, mass: np.ndarray) -> np.ndarray:
+        """P(K > d) = sum_bins mass * S_X(d - f) / sum(mass)."""
+        return values @ mass / mass.sum() if mass.sum() > 0 else np.ones(len(values))
+
+    total = starter_mass.sum() + non_mass.sum()
+    on_share = starter_mass.sum() / total if total > 0 else 0.0
+
+    def curves(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        off = s_x(d, False)  # control and intervention non-starters share it
+        return average(off, control_mass), on_share * average(s_x(d, True), starter_mass) + (
+            1.0 - on_share) * average(off, non_mass)
 
     def control(d):
-        return surv(d, False, control_mass)
+        return average(s_x(d, False), control_mass)
 
     def intervention(d):
-        total = starter_mass.sum() + non_mass.sum()
-        on, off = starter_mass.sum() / total, non_mass.sum() / total
-        return on * surv(d, True, starter_mass) + off * surv(d, False, non_mass)
+        return on_share * average(s_x(d, True), starter_mass) + (1.0 - on_share) * average(s_x(d, False), non_mass)
 
-    return control(_RECOVERY_GRID), intervention(_RECOVERY_GRID), control, intervention
+    r0, r1 = curves(_RECOVERY_GRID)
+    return r0, r1, control, intervention
 
 
 def _exact_median(curve, hi: float = 1e4) -> float:
@@ -455,10 +469,10 @@ def _expected_from_basis(basis: _Basis, scenario: Scenario) -> ExpectedEpisodes:
     m_any_off, m_any_on = 1.0 + q_off, 1.0 + q_on
     m_care_off, m_care_on = care["off"] * m_any_off, care["on"] * m_any_on
 
-    a0, a1, starter_share = _arm_curves(basis, m_any_off, m_any_on)
-    c0, c1, _ = _arm_curves(basis, m_care_off, m_care_on)
+    a0, a1, starter_share, any_sums = _arm_curves(basis, m_any_off, m_any_on)
+    c0, c1, _, _ = _arm_curves(basis, m_care_off, m_care_on)
     ev_a0, ev_a1 = _events(basis, a0, basis.n0), _events(basis, a1, basis.n1)
-    r0, r1, rc0, rc1 = _recovery_curves(ep, _time_of_day(basis, m_any_off, m_any_on))
+    r0, r1, rc0, rc1 = _recovery_curves(ep, _time_of_day(basis, m_any_off, m_any_on, any_sums))
     ones = np.ones_like(_RECOVERY_GRID)
     rec0, rec1 = _exact_median(rc0), _exact_median(rc1)
     le0, le1 = ep.ae_lower_extremity_rate_control, ep.ae_lower_extremity_rate_intervention
@@ -468,11 +482,11 @@ def _expected_from_basis(basis: _Basis, scenario: Scenario) -> ExpectedEpisodes:
         any_events_control=ev_a0, any_events_intervention=ev_a1,
         any_median_control=whole_day_median(grid_median(basis.times, a0)),
         any_median_intervention=whole_day_median(grid_median(basis.times, a1)),
-        any_hr=cox_limit_hr(a0, a1, basis.g, n0=basis.n0, n1=basis.n1, ties="efron"),
+        any_hr=cox_limit_hr(a0, a1, basis.g, n0=basis.n0, n1=basis.n1),  # few ties per day: continuous limit
         care_events_control=_events(basis, c0, basis.n0), care_events_intervention=_events(basis, c1, basis.n1),
         care_median_control=whole_day_median(grid_median(basis.times, c0)),
         care_median_intervention=whole_day_median(grid_median(basis.times, c1)),
-        care_hr=cox_limit_hr(c0, c1, basis.g, n0=basis.n0, n1=basis.n1, ties="efron"),
+        care_hr=cox_limit_hr(c0, c1, basis.g, n0=basis.n0, n1=basis.n1),
         recovery_median_control=whole_day_median(rec0), recovery_median_intervention=whole_day_median(rec1),
         recovery_hr=cox_limit_hr(r0, r1, ones, n0=ev_a0, n1=ev_a1, ties="efron"),
         latent_recovery_median_control=rec0, latent_recovery_median_intervention=rec1,

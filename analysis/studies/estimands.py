@@ -78,7 +78,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..model.calibration import censoring_survival, cox_limit_hr, time_grid
+from ..model.calibration import censoring_survival, cox_limit_hr, day_grid
 from ..stats.counting import build_risk_sets, greenwood_terms, km_from_counts, rmst_from_km
 from ..errors import WalkBackInputError
 from ..model.hazard import dose_pieces, week12_fraction
@@ -275,7 +275,7 @@ def _cox_limit_hr(t0: np.ndarray, t1: np.ndarray, scenario: Scenario) -> float:
     """
     if len(t0) == 0:
         return math.nan
-    times = time_grid(scenario.design.max_followup_days)
+    times = day_grid(scenario.design.max_followup_days)
     s0 = 1.0 - np.searchsorted(np.sort(t0), times, side="right") / len(t0)
     s1 = 1.0 - np.searchsorted(np.sort(t1), times, side="right") / len(t1)
     return cox_limit_hr(s0, s1, censoring_survival(scenario, times), at_risk="start", ties="efron")
