@@ -582,7 +582,7 @@ def analyze_recurrent(episodes: pd.DataFrame, participants: pd.DataFrame) -> Rec
     >>> from analysis.simulate.engine import simulate_episodes
     >>> result = analyze_recurrent(simulate_episodes(default_scenario(), seed=1)[1], people)
     >>> round(result.andersen_gill.hazard_ratio, 3)
-    0.721
+    0.72
     """
     return RecurrentAnalysis(
         mcf=mean_cumulative_function(episodes, participants),
