@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from analysis.model.calibration import TOLERANCE, calibrate, expected_trial
+from analysis.model.episodes import expected_episodes
 from analysis.model.hazard import BaselineHazard
 from analysis.trial.published import published_figures
 from analysis.trial.scenario import Scenario, with_changes
@@ -84,7 +85,9 @@ def test_expected_curves_match_closed_form_without_heterogeneity():
     np.testing.assert_allclose(e.survival_control, np.exp(-h0.cumulative(e.times)), rtol=1e-12)
     np.testing.assert_allclose(e.survival_intervention, e.survival_control, rtol=1e-12)
     assert e.cox_hr == pytest.approx(1.0, abs=1e-9)
-    assert e.median_control == pytest.approx(s.outcome.scale_days * math.log(2) ** (1 / s.outcome.shape), rel=1e-4)
+    latent = s.outcome.scale_days * math.log(2) ** (1 / s.outcome.shape)
+    assert e.latent_median_control == pytest.approx(latent, rel=1e-4)
+    assert e.median_control == math.ceil(latent)  # the whole-day KM median: the first day with S(d) <= 0.5
 
 
 def test_expected_cox_hr_equals_the_ph_ratio_under_proportional_hazards():
@@ -106,3 +109,64 @@ def test_stored_default_scenario_matches_a_fresh_solve(walkback):
                 assert getattr(b, name) == pytest.approx(value, rel=1e-6), f"{section}.{name}"
             else:
                 assert getattr(b, name) == value, f"{section}.{name}"
+
+
+# --------------------------------------------------------------------------- whole days
+def test_expected_whole_day_figures_are_the_published_ones(walkback):
+    """The published figures were computed on whole-day data; the calibration hits their expected whole-day values.
+
+    The whole-day KM median is the first day with S(d) <= 0.5, i.e. ceil(latent median); the
+    latent median is aimed at the middle of the published day (the half-day margin on each side).
+    """
+    figs = published_figures()
+    e = expected_trial(walkback)
+    for latent, whole, key in ((e.latent_median_control, e.median_control, "median_days_control"),
+                               (e.latent_median_intervention, e.median_intervention, "median_days_intervention")):
+        day = figs[key].value
+        assert whole == day
+        assert latent == pytest.approx(day - 0.5, abs=1e-6)
+    assert e.cox_hr == pytest.approx(figs["hazard_ratio"].value, rel=1e-6)
+    x = expected_episodes(walkback)
+    assert (x.recovery_median_control, x.recovery_median_intervention) == (
+        figs["recovery_median_days_control"].value, figs["recovery_median_days_intervention"].value)
+    assert x.latent_recovery_median_control == pytest.approx(figs["recovery_median_days_control"].value - 0.5, abs=1e-6)
+    assert x.latent_recovery_median_intervention == pytest.approx(
+        figs["recovery_median_days_intervention"].value - 0.5, abs=1e-6)
+    for curve, day in ((x.survival_recovery_control, figs["recovery_median_days_control"].value),
+                       (x.survival_recovery_intervention, figs["recovery_median_days_intervention"].value)):
+        assert curve[int(day) - 1] > 0.5 >= curve[int(day)]
+    assert x.recovery_hr == pytest.approx(figs["recovery_hr"].value, rel=1e-6)
+    assert x.care_hr == pytest.approx(figs["care_seeking_hr"].value, rel=1e-6)
+
+
+def _grouped_weibull(n, scale, shape, rng):
+    """Weibull times censored by Uniform(0, 30) and recorded as whole days floor(u) + 1 (heavy ties)."""
+    u = scale * rng.standard_exponential(n) ** (1 / shape)
+    c = rng.uniform(0.0, 30.0, n)
+    return np.floor(np.minimum(u, c)) + 1.0, u <= c
+
+
+def test_grouped_efron_limit_is_what_a_large_whole_day_fit_gives():
+    """cox_limit_hr(ties="efron") on the daily grid against Efron fits to 1,000,000 whole-day times per arm.
+
+    Non-proportional Weibull arms with medians of 3 and 4 days (the recovery endpoint's ties).
+    Tolerance 4 SE of the fitted log HR (SE about 0.0015; seeded). The continuous-time limit is a
+    different number here (about 7 SE away), which is why the recovery calibration uses the grouped one.
+    """
+    from analysis.model.calibration import cox_limit_hr
+    from analysis.stats.cox import fit_cox
+
+    rng = np.random.default_rng(20261204)
+    n, (scale0, shape0), (scale1, shape1) = 1_000_000, (4.5, 1.2), (3.2, 0.9)
+    t0, e0 = _grouped_weibull(n, scale0, shape0, rng)
+    t1, e1 = _grouped_weibull(n, scale1, shape1, rng)
+    fit = fit_cox(np.concatenate([t0, t1]), np.concatenate([e0, e1]), np.r_[np.zeros(n), np.ones(n)][:, None])
+    days = np.arange(0.0, 31.0)
+    s0, s1 = np.exp(-(days / scale0) ** shape0), np.exp(-(days / scale1) ** shape1)
+    censoring = np.clip(1.0 - days / 30.0, 0.0, 1.0)
+    limit = cox_limit_hr(s0, s1, censoring, ties="efron")
+    assert abs(fit.coef[0] - math.log(limit)) < 4 * fit.se[0]
+    fine = np.linspace(0.0, 30.0, 30_001)
+    continuous = cox_limit_hr(np.exp(-(fine / scale0) ** shape0), np.exp(-(fine / scale1) ** shape1),
+                              np.clip(1.0 - fine / 30.0, 0.0, 1.0))
+    assert abs(math.log(continuous) - math.log(limit)) > 4 * fit.se[0]

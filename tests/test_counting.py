@@ -170,3 +170,34 @@ def test_cox_limit_recovers_a_proportional_hazard_under_censoring():
     assert early < cox_limit_hr(s0, s1_waning, censoring) < 1.0
     with pytest.raises(ValueError, match="at_risk"):
         cox_limit_hr(s0, s1, censoring, at_risk="end")
+    with pytest.raises(ValueError, match="ties"):
+        cox_limit_hr(s0, s1, censoring, ties="breslow")
+
+
+def test_grouped_efron_limit_equals_efron_on_an_expected_count_table():
+    """Efron's score with D tied deaths at a day tends to D * int_0^1 (A1 - s E1)/(A0 - s E0) ds.
+
+    Checked against the finite Efron sum on a table of expected counts scaled to many participants
+    (the k/D steps become the integral): relative difference of the solved HRs below 1e-4.
+    """
+    days = np.arange(0.0, 15.0)
+    s0, s1 = np.exp(-(days / 3.0) ** 1.3), np.exp(-(days / 1.8) ** 0.9)  # heavy daily ties, non-PH, HR about 1.45
+    limit = cox_limit_hr(s0, s1, np.ones_like(days), ties="efron")
+    n = 200_000.0
+    y0, y1, d0, d1 = n * s0[:-1], n * s1[:-1], n * (s0[:-1] - s0[1:]), n * (s1[:-1] - s1[1:])
+
+    def efron_score(beta):
+        total = 0.0
+        for a0, a1, e0, e1 in zip(y0, y1, d0, d1):
+            deaths = int(round(e0 + e1))
+            k = np.arange(deaths) / deaths
+            num = a1 * np.exp(beta) - k * e1 * np.exp(beta)
+            den = a0 + a1 * np.exp(beta) - k * (e0 + e1 * np.exp(beta))
+            total += e1 - (e0 + e1) / deaths * np.sum(num / den)
+        return total
+
+    from scipy import optimize
+    finite = math.exp(optimize.brentq(efron_score, -3, 3, xtol=1e-12))
+    assert limit == pytest.approx(finite, rel=1e-4)
+    # and it is not the untied (Breslow-type) limit on the same grouped curves
+    assert abs(cox_limit_hr(s0, s1, np.ones_like(days), at_risk="start") / limit - 1) > 1e-2

@@ -118,8 +118,6 @@ def test_adtte_round_trip_columns_types_and_cnsr(cohort):
     assert (adtte.loc[adtte.CNSR == 0, "CNSDTDSC"] == "").all()
     assert (adtte.loc[adtte.CNSR > 0, "CNSDTDSC"] != "").all()
     np.testing.assert_array_equal(adtte.AVAL.to_numpy(), cohort.time_days.to_numpy())
-    gap = (pd.to_datetime(adtte.ADT) - pd.to_datetime(adtte.STARTDT)).dt.days.to_numpy()
-    np.testing.assert_array_equal(gap, np.floor(cohort.time_days.to_numpy()))
     np.testing.assert_array_equal(adtte.TRTPN.to_numpy() == 1, (cohort.arm == "intervention").to_numpy())
     assert set(adtte.TRTP) == {"CONTROL", "WALKING AND EDUCATION"}
     np.testing.assert_array_equal(adtte.STRAT1R.str.startswith(">2").to_numpy(), cohort.history_gt2_episodes == 1)
@@ -129,6 +127,12 @@ def test_adtte_round_trip_columns_types_and_cnsr(cohort):
 def _check_secondary_parameters(adtte, cohort):
     """TTANYREC and TTCAREC for everyone, TTRECOV for those with a first recurrence; CNSR 0 exactly at events."""
     assert adtte.PARAMCD.unique().tolist() == ["TTALREC", "TTANYREC", "TTCAREC", "TTRECOV"]
+    # Whole days on every record of every parameter: AVAL = ADT - STARTDT + 1 (an event on STARTDT is day 1).
+    gap = (pd.to_datetime(adtte.ADT) - pd.to_datetime(adtte.STARTDT)).dt.days.to_numpy()
+    np.testing.assert_array_equal(adtte.AVAL.to_numpy(), gap + 1)
+    assert (adtte.AVAL >= 1).all()
+    # Nothing is dated after the study's end date.
+    assert (pd.to_datetime(adtte.ADT) <= pd.Timestamp(SCENARIO.design.followup_end)).all()
     for code, time_col, event_col in (("TTANYREC", "time_any_days", "recurrence_any"),
                                       ("TTCAREC", "time_care_days", "recurrence_care")):
         part = adtte[adtte.PARAMCD == code]
@@ -144,7 +148,7 @@ def _check_secondary_parameters(adtte, cohort):
     np.testing.assert_array_equal(recov.AVAL.to_numpy(), cohort.recovery_days_first.to_numpy()[has])
     np.testing.assert_array_equal(recov.CNSR.to_numpy() == 0, cohort.recovered_first.to_numpy()[has] == 1)
     onset = (pd.to_datetime(recov.STARTDT) - pd.to_datetime(cohort.enrol_date[has]).to_numpy()).dt.days.to_numpy()
-    np.testing.assert_array_equal(onset, np.floor(cohort.time_any_days.to_numpy()[has]))
+    np.testing.assert_array_equal(onset + 1, cohort.time_any_days.to_numpy()[has])  # STARTDT = the onset date
 
 
 def test_adtte_replicates_get_unique_subject_ids():
@@ -170,11 +174,12 @@ def test_adtte_matches_r_survival():
 
         tte <- read.csv("example_adtte.csv"); tte$EVENT <- as.integer(tte$CNSR == 0)
         tte$TRTP <- factor(tte$TRTP, levels = c("CONTROL", "WALKING AND EDUCATION"))
-        coxph(Surv(AVAL, EVENT) ~ TRTP, data = tte, ties = "efron")      # coef -0.345931152423, se 0.0908986606778
-        coxph(Surv(AVAL, EVENT) ~ TRTP + strata(STRAT1R, STRAT2R), data = tte, ties = "efron")  # -0.360243385882
+        tte <- tte[tte$PARAMCD == "TTALREC", ]   # whole days (R 4.x, survival 3.5-x, 4 Dec 2026)
+        coxph(Surv(AVAL, EVENT) ~ TRTP, data = tte, ties = "efron")      # coef -0.34160656768, se 0.0907874621737
+        coxph(Surv(AVAL, EVENT) ~ TRTP + strata(STRAT1R, STRAT2R), data = tte, ties = "efron")  # -0.355711841201
         survfit(Surv(AVAL, EVENT) ~ TRTP, data = tte, conf.type = "log-log")
-        # events 271 / 222; medians 109.676467383 / 232.241430368
-        survdiff(Surv(AVAL, EVENT) ~ TRTP, data = tte)$chisq              # 14.6247615677
+        # events 271 / 223; medians 110 / 230
+        survdiff(Surv(AVAL, EVENT) ~ TRTP, data = tte)$chisq              # 14.3775306818
     """
     from lifelines import CoxPHFitter, KaplanMeierFitter
     from lifelines.statistics import logrank_test
@@ -183,19 +188,18 @@ def test_adtte_matches_r_survival():
     adtte = adtte[adtte.PARAMCD == "TTALREC"].copy()
     adtte["EVENT"] = (adtte.CNSR == 0).astype(int)
     cph = CoxPHFitter().fit(adtte[["AVAL", "EVENT", "TRTPN"]], "AVAL", "EVENT")
-    assert cph.params_["TRTPN"] == pytest.approx(-0.345931152423, abs=1e-6)
-    assert cph.standard_errors_["TRTPN"] == pytest.approx(0.0908986606778, abs=1e-6)
+    assert cph.params_["TRTPN"] == pytest.approx(-0.34160656768, abs=1e-6)
+    assert cph.standard_errors_["TRTPN"] == pytest.approx(0.0907874621737, abs=1e-6)
     strat = CoxPHFitter().fit(adtte[["AVAL", "EVENT", "TRTPN", "STRAT1R", "STRAT2R"]], "AVAL", "EVENT",
                               strata=["STRAT1R", "STRAT2R"])
-    assert strat.params_["TRTPN"] == pytest.approx(-0.360243385882, abs=1e-6)
+    assert strat.params_["TRTPN"] == pytest.approx(-0.355711841201, abs=1e-6)
     with np.errstate():  # lifelines' KaplanMeierFitter calls np.seterr(divide="ignore") for the whole process
         medians = {arm: KaplanMeierFitter().fit(g.AVAL, g.EVENT).median_survival_time_
                    for arm, g in adtte.groupby("TRTPN")}
-    assert medians[0] == pytest.approx(109.676467383, abs=1e-6)
-    assert medians[1] == pytest.approx(232.241430368, abs=1e-6)
-    assert adtte.groupby("TRTPN").EVENT.sum().tolist() == [271, 222]
+    assert medians[0] == 110 and medians[1] == 230
+    assert adtte.groupby("TRTPN").EVENT.sum().tolist() == [271, 223]
     a, b = adtte[adtte.TRTPN == 0], adtte[adtte.TRTPN == 1]
-    assert logrank_test(a.AVAL, b.AVAL, a.EVENT, b.EVENT).test_statistic == pytest.approx(14.6247615677, abs=1e-6)
+    assert logrank_test(a.AVAL, b.AVAL, a.EVENT, b.EVENT).test_statistic == pytest.approx(14.3775306818, abs=1e-6)
 
 
 @pytest.mark.slow
@@ -208,7 +212,7 @@ def test_r_snippet_runs(tmp_path):
     if "there is no package called" in run.stderr:
         pytest.skip("R's survival package is not installed")
     assert run.returncode == 0, run.stderr
-    assert "0.7075" in run.stdout  # exp(-0.345931152423) from the reference above
+    assert "0.7106" in run.stdout  # exp(-0.34160656768) from the reference above
 
 
 # --------------------------------------------------------------------------- bundle contents
@@ -222,6 +226,7 @@ def test_bundle_has_dictionary_provenance_and_scenario(cohort, fmt):
     assert set(files) == expected
     dictionary = json.loads(files["data_dictionary.json"])
     assert all(entry["description"] for entry in dictionary["columns"])
+    assert dictionary["time_unit"].startswith("whole days")  # simulated times, in every format
     record = json.loads(files["provenance.json"])
     assert record["sha256"] == hashlib.sha256(files[data_name]).hexdigest()
     assert record["version"] == export.package_version() != "unknown"
@@ -238,6 +243,8 @@ def test_uploaded_data_exports_without_scenario():
     files = _unzip(export_bundle(frame, None, None, "csv"))
     assert set(files) == {"cohort.csv", "data_dictionary.json", "provenance.json"}
     assert "cannot be regenerated" in json.loads(files["provenance.json"])["source"]
+    fractional = _unzip(export_bundle(pd.DataFrame({"time_days": [1.5, 2.0], "recurrence": [1, 0]}), None, None, "csv"))
+    assert "time_unit" not in json.loads(fractional["data_dictionary.json"])  # not claimed for an upload in fractions
     assert files["cohort.csv"].decode().splitlines()[1].endswith(",'=cmd|' /C calc'!A0")
     with pytest.raises(WalkBackInputError, match="no scenario"):
         regenerate(json.loads(files["provenance.json"]))
@@ -247,6 +254,10 @@ def test_uploaded_data_exports_without_scenario():
     broken.loc[1, "time_days"] = np.nan
     with pytest.raises(WalkBackInputError, match="finite, non-negative time_days"):
         export_bundle(broken, None, None, "adtte")
+    fractional = simulate_trial(SCENARIO, seed=SEED).head(3)
+    fractional.loc[1, "time_days"] = 1.31  # ADT could not be a date consistent with AVAL
+    with pytest.raises(WalkBackInputError, match="whole days from 1"):
+        export_bundle(fractional, None, None, "adtte")
 
 
 # --------------------------------------------------------------------------- determinism and provenance

@@ -20,7 +20,7 @@ from analysis.model.hazard import (
     event_times_piecewise,
 )
 from analysis.trial.scenario import DoseResponse, Outcome, Walking, with_changes
-from analysis.simulate.engine import COHORT_COLUMNS, scenario_for_size, simulate_trial
+from analysis.simulate.engine import COHORT_COLUMNS, scenario_for_size, simulate_episodes, simulate_trial
 
 
 def _cox_hr(cohort):
@@ -75,11 +75,17 @@ def test_complete_blocks_are_balanced_within_each_stratum(walkback):
     assert set(cohort.block_size.unique()) <= {4, 6, 8}
 
 
+#: The whole-day cap: 36 months are 1095.75 days, completed on day floor(1095.75) + 1 = 1096 (day 1 = randomisation).
+MAX_FOLLOWUP_DAY = math.floor(36 * 365.25 / 12) + 1
+
+
 def test_follow_up_never_exceeds_36_months_or_the_end_date(walkback):
     cohort = simulate_trial(scenario_for_size(walkback, 20000), seed=4)
-    assert cohort.time_days.max() <= 36 * 365.25 / 12 + 1e-9
+    assert cohort.time_days.max() == MAX_FOLLOWUP_DAY
     end = pd.Timestamp(walkback.design.followup_end)
-    assert (cohort.enrol_date + pd.to_timedelta(cohort.time_days, unit="D") <= end + pd.Timedelta(seconds=1)).all()
+    # The date of the last day of follow-up (randomisation date + time_days - 1) is never after the end date.
+    assert (cohort.enrol_date + pd.to_timedelta(cohort.time_days - 1, unit="D") <= end).all()
+    assert (cohort.enrol_date + pd.to_timedelta(cohort.followup_days - 1, unit="D") <= end).all()
     assert cohort.enrol_date.min() >= pd.Timestamp(walkback.design.recruitment_start)
     assert cohort.enrol_date.max() <= pd.Timestamp(walkback.design.recruitment_end)
     # Minimum possible follow-up is about 12 months (last enrolment to end of follow-up).
@@ -92,13 +98,14 @@ def test_censor_reasons_are_consistent(walkback):
     assert (cohort.censor_reason[events] == "none").all()
     assert (cohort.censor_reason[~events] != "none").all()
     end = pd.Timestamp(walkback.design.followup_end)
-    allowed = (end - cohort.enrol_date).dt.days.astype(float).clip(upper=36 * 365.25 / 12)
+    # Whole days counted from day 1: follow-up to the end date inclusive is (end - randomisation) + 1 days.
+    allowed = ((end - cohort.enrol_date).dt.days + 1).astype(float).clip(upper=MAX_FOLLOWUP_DAY)
     eos = cohort.censor_reason == "end_of_study"
-    np.testing.assert_allclose(cohort.time_days[eos], (end - cohort.enrol_date[eos]).dt.days.astype(float))
+    np.testing.assert_array_equal(cohort.time_days[eos], (end - cohort.enrol_date[eos]).dt.days.astype(float) + 1)
     mx = cohort.censor_reason == "max_followup"
-    np.testing.assert_allclose(cohort.time_days[mx], 36 * 365.25 / 12)
+    np.testing.assert_array_equal(cohort.time_days[mx], MAX_FOLLOWUP_DAY)
     lost = cohort.censor_reason == "lost_to_follow_up"
-    assert (cohort.time_days[lost] < allowed[lost]).all()
+    assert (cohort.time_days[lost] <= allowed[lost]).all()  # lost earlier in time, possibly on the last day
     assert lost.sum() > 0 and eos.sum() > 0 and mx.sum() > 0
 
 
@@ -228,3 +235,26 @@ def test_scenario_for_size_keeps_one_to_one(walkback):
     for n, expected in [(2, (1, 1)), (701, (351, 350)), (1000, (500, 500)), (1_000_001, (500_001, 500_000))]:
         d = scenario_for_size(walkback, n).design
         assert (d.n_intervention, d.n_control) == expected
+
+
+def test_every_simulated_time_is_a_whole_day_from_day_1(walkback):
+    """Times are recorded as the trial did: whole days, the randomisation day being day 1 (no zero times)."""
+    cohort, episodes = simulate_episodes(scenario_for_size(walkback, 5000), seed=12)
+    po = simulate_trial(scenario_for_size(walkback, 5000), seed=12, potential_outcomes=True)
+    columns = {"cohort": (cohort, ["time_days", "time_any_days", "time_care_days", "recovery_days_first",
+                                   "followup_days"]),
+               "episodes": (episodes, ["onset_day", "recovery_day"]),
+               "potential outcomes": (po, ["recurrence_day_if_control", "recurrence_day_if_intervention",
+                                           "admin_censor_days"])}
+    for name, (frame, cols) in columns.items():
+        for col in cols:
+            days = frame[col].to_numpy(dtype=float)
+            days = days[np.isfinite(days)]  # NaN without an event; inf for a potential outcome that never happens
+            assert len(days) and (days >= 1).all() and np.array_equal(days, np.floor(days)), (name, col)
+    # a recurrence on the randomisation day is day 1 (the hazard is steepest then: some always are)
+    assert (cohort.time_any_days == 1).any()
+    # the same whole-day map on the potential outcomes: the realised arm's one is the observed time when observed
+    seen = po.recurrence == 1
+    own = np.where(po.arm == "intervention", po.recurrence_day_if_intervention, po.recurrence_day_if_control)
+    np.testing.assert_array_equal(own[seen], po.time_days[seen])
+    assert (po.followup_days <= po.admin_censor_days).all()

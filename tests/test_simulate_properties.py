@@ -1,6 +1,7 @@
 """Property-based tests: for any valid scenario the simulated cohort is internally consistent."""
 
 import datetime as dt
+import math
 
 import numpy as np
 import pandas as pd
@@ -58,10 +59,16 @@ def test_any_valid_scenario_gives_a_consistent_cohort(scenario, seed):
     assert len(cohort) == d.n_total
     assert (cohort.arm == "intervention").sum() == d.n_intervention
     t = cohort.time_days.to_numpy()
-    assert np.isfinite(t).all() and (t >= 0).all()
-    assert (t <= d.max_followup_days + 1e-9).all()
+    assert np.isfinite(t).all()
+    # Whole days from day 1 (the randomisation day) in every time column; the cap is the day 36 months end.
+    for column in ("time_days", "time_any_days", "time_care_days", "recovery_days_first", "followup_days"):
+        days = cohort[column].dropna().to_numpy()
+        assert (days >= 1).all() and np.array_equal(days, np.floor(days)), column
+        assert (days <= math.floor(d.max_followup_days) + 1).all(), column
+    assert (cohort.time_any_days <= cohort.time_days).all() and (cohort.time_any_days <= cohort.time_care_days).all()
+    assert (cohort.time_days <= cohort.followup_days).all() and (cohort.time_care_days <= cohort.followup_days).all()
     end = pd.Timestamp(d.followup_end)
-    assert (cohort.enrol_date + pd.to_timedelta(t, unit="D") <= end + pd.Timedelta(seconds=1)).all()
+    assert (cohort.enrol_date + pd.to_timedelta(t - 1, unit="D") <= end).all()  # the date of day t
     assert cohort.enrol_date.between(pd.Timestamp(d.recruitment_start), pd.Timestamp(d.recruitment_end)).all()
     assert set(cohort.recurrence.unique()) <= {0, 1}
     assert ((cohort.recurrence == 1) == (cohort.censor_reason == "none")).all()

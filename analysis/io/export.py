@@ -113,13 +113,14 @@ ADTTE_COLUMNS: dict[str, tuple[str, str]] = {
     "PARAMCD": ("text", "Parameter Code: TTALREC (primary), TTANYREC (any recurrence), TTCAREC (care-seeking "
                         "recurrence), TTRECOV (recovery from the first recurrence)"),
     "PARAM": ("text", "Parameter"),
-    "AVAL": ("number", "Analysis Value: exact days from randomisation to recurrence or censoring"),
+    "AVAL": ("number", "Analysis Value: days from STARTDT to recurrence (recovery for TTRECOV) or censoring, whole days "
+                       "counted as ADT - STARTDT + 1 (an event on STARTDT is day 1)"),
     "AVALU": ("text", "Analysis Value Unit (DAYS)"),
     "CNSR": ("integer", "Censor: 0 = event; 1 = study follow-up ended; 2 = maximum follow-up reached; "
                         "3 = lost to follow-up"),
-    "STARTDT": ("date", "Time-to-Event Origin Date: date of randomisation; for TTRECOV randomisation + floor(onset "
-                        "day of the first recurrence) (ISO 8601)"),
-    "ADT": ("date", "Analysis Date: STARTDT + floor(AVAL) days (ISO 8601)"),
+    "STARTDT": ("date", "Time-to-Event Origin Date: date of randomisation; for TTRECOV the date of onset of the first "
+                        "recurrence, randomisation + (onset day - 1) (ISO 8601)"),
+    "ADT": ("date", "Analysis Date: date of the event or censoring, STARTDT + AVAL - 1 days (ISO 8601)"),
     "EVNTDESC": ("text", "Event or Censoring Description"),
     "CNSDTDSC": ("text", "Censor Date Description (empty for events)"),
     "TRTP": ("text", "Planned Treatment: WALKING AND EDUCATION or CONTROL"),
@@ -338,6 +339,14 @@ ADTTE_PARAMETERS: dict[str, tuple[str, str, str, str]] = {
 }
 
 
+def _check_whole_days(column: str, values: np.ndarray) -> None:
+    """ADTTE dates need whole days counted from day 1 (``AVAL = ADT - STARTDT + 1``), as the simulator writes them."""
+    if values.size and ((values < 1).any() or (values != np.floor(values)).any()):
+        raise WalkBackInputError(
+            f"{column} must be whole days from 1 (day 1 = the origin date) for an ADTTE export, as the simulator "
+            "writes them; found fractional or zero values")
+
+
 def cohort_to_adtte(cohort: pd.DataFrame, study_id: str = STUDY_ID) -> pd.DataFrame:
     """ADaM ADTTE-style table: one record per participant per parameter (:data:`ADTTE_PARAMETERS`).
 
@@ -347,9 +356,11 @@ def cohort_to_adtte(cohort: pd.DataFrame, study_id: str = STUDY_ID) -> pd.DataFr
     the first recurrence) for participants with a first recurrence. Records are grouped by
     parameter, participants in order within each.
 
-    ``AVAL`` is the exact follow-up in days (fractional, as simulated), so a re-analysis of the
-    ADTTE gives the same numbers as one of the cohort; ``ADT`` is ``STARTDT + floor(AVAL)`` days
-    (``STARTDT`` is randomisation, or for ``TTRECOV`` randomisation + floor(onset day)).
+    ``AVAL`` is the time in whole days as simulated (and as the trial recorded it), so a
+    re-analysis of the ADTTE gives the same numbers as one of the cohort, and ``AVAL = ADT -
+    STARTDT + 1`` exactly on every record (an event on ``STARTDT`` is day 1). ``STARTDT`` is
+    randomisation, or for ``TTRECOV`` the onset date of the first recurrence (randomisation +
+    ``time_any_days - 1``), so ``ADT`` is the recovery or censoring date.
     ``CNSR`` follows ADaM: 0 for an event, a positive code per censoring reason
     (:data:`CNSR_CODES`; for the secondary parameters, why the participant's follow-up ended).
     Dates are ISO 8601 text. Columns and types: :data:`ADTTE_COLUMNS`.
@@ -394,6 +405,7 @@ def cohort_to_adtte(cohort: pd.DataFrame, study_id: str = STUDY_ID) -> pd.DataFr
         raise WalkBackInputError(f"enrol_date must be dates and time_days numbers: {str(exc).splitlines()[0]}") from None
     if np.isnat(start).any() or not np.isfinite(time_days).all() or (time_days < 0).any():
         raise WalkBackInputError("an ADTTE export needs an enrol_date and a finite, non-negative time_days on every row")
+    _check_whole_days("time_days", time_days)
     history = cohort["history_gt2_episodes"].to_numpy(dtype=np.int64)
     primary_cnsr = reason.map(CNSR_CODES).to_numpy(dtype=np.int64)
     trtpn = arm.map(_TRTPN).to_numpy(dtype=np.int64)
@@ -426,12 +438,14 @@ def cohort_to_adtte(cohort: pd.DataFrame, study_id: str = STUDY_ID) -> pd.DataFr
             if code == "TTRECOV":  # only participants with a first recurrence; origin = its onset
                 rows = np.flatnonzero(cohort["recurrence_any"].to_numpy(dtype=float) == 1)
                 onset = cohort["time_any_days"].to_numpy(dtype=float)[rows]
-                origin = start[rows] + np.floor(onset).astype(np.int64).astype("timedelta64[D]")
+                _check_whole_days("time_any_days", onset)
+                origin = start[rows] + (onset.astype(np.int64) - 1).astype("timedelta64[D]")
                 aval, event = aval[rows], event[rows]
             if not np.isfinite(aval).all() or (aval < 0).any():
                 raise WalkBackInputError(f"{time_col} must be finite and non-negative for every {code} record")
+            _check_whole_days(time_col, aval)
             cnsr = np.where(event, 0, end_cnsr[rows])
-        adt = origin + np.floor(aval).astype(np.int64).astype("timedelta64[D]")
+        adt = origin + (aval.astype(np.int64) - 1).astype("timedelta64[D]")  # AVAL = ADT - STARTDT + 1
         columns: dict[str, Any] = {"STUDYID": study_id, "USUBJID": usubjid.to_numpy(dtype=object)[rows],
                                    "SUBJID": subjid.to_numpy(dtype=object)[rows]}
         if has_replicates:
@@ -573,7 +587,22 @@ def data_dictionary(frame: pd.DataFrame, fmt: str = "csv", dataset: str = "cohor
                                          "follow-up (see the Methods section of analysis.model.episodes)")
     else:
         name, description = "cohort", "Simulated WalkBack-like trial: one row per participant"
-    return {"dataset": name, "description": description, "n_rows": int(len(frame)), "columns": entries}
+    out = {"dataset": name, "description": description, "n_rows": int(len(frame)), "columns": entries}
+    day_columns = [c for c in frame.columns if str(c).endswith(("_days", "_day", "_days_first")) or c == "AVAL"]
+    if day_columns and all(_whole_days(frame[c]) for c in day_columns):  # as simulated (an upload may differ)
+        out["time_unit"] = _TIME_UNIT
+    return out
+
+
+def _whole_days(column: pd.Series) -> bool:
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    values = values[np.isfinite(values)]
+    return bool(len(values)) and bool((values >= 1).all() and (values == np.floor(values)).all())
+
+
+#: How every time of a simulated export is counted (see analysis.simulate.engine).
+_TIME_UNIT = ("whole days, the day of the origin (randomisation; for recovery, the onset of the first recurrence) "
+              "being day 1: a time is the date difference + 1, as AVAL = ADT - STARTDT + 1 in the ADTTE")
 
 
 def _sha256(data: bytes) -> str:

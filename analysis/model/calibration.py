@@ -12,6 +12,19 @@ Sits before simulation. Given any choice of adherence, walking and dose-response
 so that, on expectation, the control median is 112 days, the intervention median 208 days, the
 ITT Cox hazard ratio 0.72 and the number of recurrences about 506 (derived from the HR's CI).
 
+The published figures were computed on whole-day data (days to recurrence, from monthly
+self-report), and the simulator records whole days: a latent continuous time ``u`` becomes day
+``floor(u) + 1`` (see :mod:`analysis.simulate.engine`). So the targets are the *expected whole-day*
+figures. The whole-day Kaplan-Meier curve at day ``d`` is the latent ``S(d)``, and its median (the
+smallest day with ``S(d) <= 0.5``) is ``ceil(m)`` for the latent median ``m``; the calibration aims
+``m`` at the middle of the day the published median names (111.5 for 112, 207.5 for 208), so the
+expected whole-day median is the published one with half a day's margin on each side. The hazard
+ratio's target is the large-sample limit of Efron's estimate on whole-day data; for this endpoint
+ties are few and that limit (:func:`cox_limit_hr` with ``ties="efron"`` on the daily grid) differs
+from the continuous-time limit by 2e-8 relative (default scenario, measured), so the solve uses the
+continuous-time limit on a coarse grid, six times cheaper. The recovery endpoint, whose ties are
+massive, is calibrated on the Efron limit (:mod:`analysis.model.episodes`).
+
 "On expectation" is computed exactly, not by simulation: the arms' survival curves are averages
 over a fixed quasi-random sample of participants' traits, and the Cox hazard ratio is the
 large-sample limit of the partial-likelihood estimate under the trial's censoring (it is a
@@ -42,7 +55,7 @@ from ..trial.scenario import Scenario, scenario_from_dict, with_changes
 
 __all__ = ["ExpectedTrial", "CalibrationReport", "expected_trial", "calibrate", "calibrated_fields",
            "compare_with_published", "censoring_survival", "cox_limit_hr", "time_grid", "quasi_uniforms", "grid_median",
-           "default_scenario", "TOLERANCE"]
+           "whole_day_median", "day_grid", "default_scenario", "TOLERANCE"]
 
 #: A target counts as met when achieved within this relative distance (events: 3%).
 TOLERANCE = 0.01
@@ -67,6 +80,39 @@ def time_grid(max_days: float) -> np.ndarray:
     return np.unique(np.concatenate([early, late, [max_days]]))
 
 
+def day_grid(max_days: float) -> np.ndarray:
+    """Whole days 0, 1, ..., ``floor(max_days) + 1``: the days a simulated time can take (see the engine).
+
+    Step ``d`` of the grid is day ``d`` of the trial (latent times in ``[d - 1, d)``): empirical
+    whole-day curves jump on it and Efron's ties are its steps (``cox_limit_hr(..., ties="efron")``).
+
+    Examples
+    --------
+    >>> g = day_grid(36 * 365.25 / 12)
+    >>> float(g[0]), float(g[1]), float(g[-1])
+    (0.0, 1.0, 1096.0)
+    """
+    return np.arange(0.0, math.floor(max_days) + 2.0)
+
+
+def whole_day_median(latent_median: float) -> float:
+    """The whole-day Kaplan-Meier median implied by a latent continuous median ``m``: ``ceil(m)`` (at least day 1).
+
+    With times recorded as day ``floor(u) + 1``, the whole-day survival at day ``d`` is the latent
+    ``S(d)``, so the smallest day with ``S(d) <= 0.5`` is ``ceil(m)``. (When ``m`` is a whole
+    number, ``S(m) = 0.5`` exactly and R's rule would average ``m`` and ``m + 1``; that has
+    probability zero for a fitted model and is not modelled.)
+
+    Examples
+    --------
+    >>> whole_day_median(111.5), whole_day_median(0.2), whole_day_median(math.inf)
+    (112.0, 1.0, inf)
+    """
+    if not math.isfinite(latent_median):
+        return math.inf
+    return float(max(1, math.ceil(latent_median)))
+
+
 @dataclass(frozen=True)
 class ExpectedTrial:
     """What a scenario implies on expectation (no sampling error).
@@ -78,9 +124,14 @@ class ExpectedTrial:
     survival_control, survival_intervention : ndarray
         Population recurrence-free curves of each arm at ``times``.
     median_control, median_intervention : float
-        Days (``inf`` when the curve never reaches 0.5 within follow-up).
+        Expected whole-day Kaplan-Meier medians, days (``inf`` when the curve never reaches 0.5
+        within follow-up): ``ceil`` of the latent medians (:func:`whole_day_median`).
+    latent_median_control, latent_median_intervention : float
+        Medians of the latent continuous times (what the calibration solves, aiming at the middle
+        of the published day).
     cox_hr : float
-        Large-sample limit of the ITT Cox hazard ratio under the design's censoring.
+        Large-sample limit of the ITT Cox hazard ratio under the design's censoring (continuous-time
+        limit; Efron's on whole-day data differs by about 2e-8 relative, see the module docstring).
     events_control, events_intervention : float
         Expected recurrences observed under the design's censoring and sample size.
     walking_week12_intervention : float
@@ -93,6 +144,8 @@ class ExpectedTrial:
     censoring_survival: np.ndarray = field(repr=False)
     median_control: float
     median_intervention: float
+    latent_median_control: float
+    latent_median_intervention: float
     cox_hr: float
     events_control: float
     events_intervention: float
@@ -167,7 +220,7 @@ def censoring_survival(scenario: Scenario, times: np.ndarray) -> np.ndarray:
 
 
 def cox_limit_hr(survival0: np.ndarray, survival1: np.ndarray, censoring: np.ndarray, *, n0: float = 1.0,
-                 n1: float = 1.0, at_risk: str = "midpoint") -> float:
+                 n1: float = 1.0, at_risk: str = "midpoint", ties: str = "none") -> float:
     """Large-sample limit of the Cox hazard ratio of arm 1 vs arm 0 under a censoring distribution.
 
     Solves the limiting partial-likelihood score equation
@@ -188,6 +241,17 @@ def cox_limit_hr(survival0: np.ndarray, survival1: np.ndarray, censoring: np.nda
     at_risk : {"midpoint", "start"}
         Y on a step: the mean of its two ends (smooth population curves on a coarse grid) or its
         start (empirical step curves whose jumps fall on the grid points, e.g. whole days).
+    ties : {"none", "efron"}
+        "none": the times are continuous (no ties; the limit above). "efron": every step of the
+        grid is one recorded time (whole days: all events of day ``d`` are tied at ``d``) and the
+        estimate is Efron's (R's default). Per step, with at-risk totals ``A0 = n0 G Y0 + A1``,
+        ``A1 = n1 G Y1 e^b`` (G and Y at the step's start) and expected events ``E0 = n0 G dF0 +
+        E1``, ``E1 = n1 G dF1 e^b`` (G at the mid-point), Efron's sum over the ``D`` tied events
+        ``(1/D) sum_k (A1 - k/D E1) / (A0 - k/D E0)`` tends, as the trial grows, to the integral
+        ``int_0^1 (A1 - s E1) / (A0 - s E0) ds = r + (A1/A0 - r) L(E0/A0)`` with ``r = E1/E0``
+        and ``L(x) = -log(1 - x) / x`` (closed form, no quadrature). It is the large-sample limit
+        of a Cox (Efron) fit to whole-day data; with few events per step it equals the continuous
+        limit, with many (recovery: medians of 3 and 4 days) it is what R's estimate converges to.
 
     Returns
     -------
@@ -203,20 +267,32 @@ def cox_limit_hr(survival0: np.ndarray, survival1: np.ndarray, censoring: np.nda
     s0 = np.asarray(survival0, dtype=float)
     s1 = np.asarray(survival1, dtype=float)
     g = np.asarray(censoring, dtype=float)
-    if at_risk == "midpoint":
+    if ties not in ("none", "efron"):
+        raise ValueError(f"ties must be 'none' or 'efron', not {ties!r}")
+    if at_risk == "midpoint" and ties == "none":
         y0, y1 = 0.5 * (s0[:-1] + s0[1:]), 0.5 * (s1[:-1] + s1[1:])
-    elif at_risk == "start":
+    elif at_risk in ("start", "midpoint"):  # tied steps: at risk = still event-free at the step's start
         y0, y1 = s0[:-1], s1[:-1]
     else:
         raise ValueError(f"at_risk must be 'midpoint' or 'start', not {at_risk!r}")
     d0 = s0[:-1] - s0[1:]
     d1 = s1[:-1] - s1[1:]
     gm = 0.5 * (g[:-1] + g[1:])
+    g_start = g[:-1] if ties == "efron" else gm
     keep = (gm > 0) & (n0 * y0 + n1 * y1 > 0)
-    d0, d1, y0, y1, gm = d0[keep], d1[keep], y0[keep], y1[keep], gm[keep]
+    d0, d1, y0, y1, gm, g_start = d0[keep], d1[keep], y0[keep], y1[keep], gm[keep], g_start[keep]
 
     def score(beta: float) -> float:
         w = n1 * math.exp(beta) * y1 / (n0 * y0 + n1 * math.exp(beta) * y1)
+        if ties == "efron":
+            e1 = n1 * math.exp(beta) * d1 * gm
+            e0 = n0 * d0 * gm + e1
+            a0 = g_start * (n0 * y0 + n1 * math.exp(beta) * y1)
+            x = np.clip(np.divide(e0, a0, out=np.zeros_like(e0), where=a0 > 0), 0.0, 1.0 - 1e-15)
+            r = np.divide(e1, e0, out=w.copy(), where=e0 > 0)
+            safe = np.where(x > 1e-8, x, 0.5)  # any value in (0, 1): only used where x > 1e-8
+            stretch = np.where(x > 1e-8, -np.log1p(-safe) / safe, 1.0 + 0.5 * x)  # L(x) = -log(1 - x) / x
+            w = r + (w - r) * stretch
         return float(np.sum(gm * (n1 * d1 - w * (n0 * d0 + n1 * d1))))
 
     lo, hi = -8.0, 8.0
@@ -252,7 +328,7 @@ def expected_trial(scenario: Scenario) -> ExpectedTrial:
             total = total + np.exp(-h_on).sum(axis=0)
         return surv_off.mean(axis=0), total / len(latent.risk)
 
-    s0, s1 = curves(times)
+    s0, s1 = curves(times)  # at whole days d, S(d) is also the expected whole-day KM curve
     g = censoring_survival(scenario, times)
     n0, n1 = float(scenario.design.n_control), float(scenario.design.n_intervention)
     gm = 0.5 * (g[:-1] + g[1:])
@@ -261,10 +337,12 @@ def expected_trial(scenario: Scenario) -> ExpectedTrial:
     frac12 = week12_fraction(pieces)
     walk12 = np.where(latent.starts, latent.baseline_minutes + latent.plateau_extra * frac12,
                       latent.baseline_minutes + latent.spontaneous_extra)
+    latent0 = _refine_median(times, s0, lambda t: curves(t)[0])
+    latent1 = _refine_median(times, s1, lambda t: curves(t)[1])
     return ExpectedTrial(
         times=times, survival_control=s0, survival_intervention=s1, censoring_survival=g,
-        median_control=_refine_median(times, s0, lambda t: curves(t)[0]),
-        median_intervention=_refine_median(times, s1, lambda t: curves(t)[1]),
+        median_control=whole_day_median(latent0), median_intervention=whole_day_median(latent1),
+        latent_median_control=latent0, latent_median_intervention=latent1,
         cox_hr=cox_limit_hr(s0, s1, g, n0=n0, n1=n1), events_control=events0, events_intervention=events1,
         walking_week12_intervention=float(walk12.mean()),
     )
@@ -415,9 +493,10 @@ def _residuals(expected: ExpectedTrial, events_target: float) -> np.ndarray:
             return 5.0
         return math.log(value / target)
 
+    # Latent medians aim at the middle of the published day (see the module docstring).
     return np.array([
-        log_ratio(expected.median_control, med0),
-        log_ratio(expected.median_intervention, med1),
+        log_ratio(expected.latent_median_control, med0 - 0.5),
+        log_ratio(expected.latent_median_intervention, med1 - 0.5),
         log_ratio(expected.cox_hr, hr) if math.isfinite(expected.cox_hr) else 5.0,
         (expected.events_total - events_target) / events_target,
     ])

@@ -100,11 +100,11 @@ class Economics:
     materials: float = 30.0
     care_seeking_episode_cost: float = 150.0
     medication_cost_per_episode_day: float = 3.0
-    productivity_cost_per_activity_limiting_day: float = 94.16
+    productivity_cost_per_activity_limiting_day: float = 71.50
     baseline_utility: float = 0.80
     utility_decrement_activity_limiting: float = 0.20
     utility_decrement_other_episode: float = 0.05
-    utility_decrement_after_recurrence: float = 0.08336
+    utility_decrement_after_recurrence: float = 0.07533
     horizon_days: float = 365.0
 
     def __post_init__(self) -> None:

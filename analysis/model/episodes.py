@@ -58,10 +58,27 @@ assumptions with defaults: the any-recurrence HR (it follows from the severity s
 ``nonlimiting_hr_intervention`` = 1), the care-seeking CI, worst pain's level and spread, how
 strongly severity drives care seeking and slows recovery.
 
+**Whole days.** Times are recorded in whole days, as the trial did: an onset or recovery at latent
+time ``u`` (days since randomisation) is on day ``floor(u) + 1``, and the duration of recovery
+from the first recurrence counts the onset day as day 1 (``recovery_day - onset_day + 1``, like
+``AVAL = ADT - STARTDT + 1``; never zero). A latent duration ``X`` starting at time of day ``f``
+is recorded as ``K = floor(f + X) + 1`` days, so ``P(K > k) = E[S_X(k - f)]``. Were ``f``
+uniform this would be ``int_{k-1}^{k} S_X(x) dx``; it is not quite: the recurrence hazard is
+steepest just after randomisation, so a first recurrence on day 1 tends to fall early in the day.
+The expectation therefore averages over where in the day first recurrences fall, from the exact
+curves over the first 32 days (16 parts per day) and uniform after (simulation of 400,000
+participants: without this the day-1 share still in recovery is 5 SEs off, with it within 1).
+The recovery medians are calibrated on that whole-day curve (its continuous version crossing 0.5
+at 3.5 and 2.5 days, the middle of the published days 4 and 3) and the recovery HR is the
+large-sample limit of Efron's estimate on the whole-day durations (most recoveries are tied with
+many others). For the default scenario that limit is 1.300 where the latent continuous durations'
+limit is 1.301 and a Breslow fit's limit 1.270: Efron's handling of ties nearly undoes the
+grouping, Breslow's does not.
+
 **Simplifications.** Onsets are a Poisson process in calendar time: an episode may begin before the
 previous one has recovered (with the default scenario in about 3% of episodes; listed as its own
-row). Recovery is not censored by anything but the end of follow-up. Times are continuous days, as
-for the primary endpoint.
+row). Recovery is not censored by anything but the end of follow-up (the expectations ignore that
+censoring, which touches only recurrences in the last days of follow-up).
 
 ----
 """
@@ -78,7 +95,7 @@ from scipy import optimize, special
 
 from ..trial.published import published_figures
 from ..trial.scenario import Episodes, Scenario, with_changes
-from .calibration import censoring_survival, cox_limit_hr, grid_median, quasi_uniforms, time_grid
+from .calibration import censoring_survival, cox_limit_hr, grid_median, quasi_uniforms, time_grid, whole_day_median
 from .hazard import BaselineHazard, cumulative_hazard_on_grid, dose_pieces, latent_from_uniforms
 
 __all__ = ["limiting_share", "nonlimiting_per_limiting", "care_probability", "worst_pain", "recovery_durations",
@@ -223,11 +240,17 @@ class ExpectedEpisodes:
     any_events_control, any_events_intervention : float
         Expected participants with an observed first recurrence of any kind.
     any_median_control, any_median_intervention, any_hr : float
-        Median days to any recurrence and the large-sample Cox HR.
+        Whole-day median days to any recurrence and the large-sample Cox HR (continuous-time limit;
+        Efron's on whole-day data differs by less than 1e-5 relative: few ties per day).
     care_events_control, care_events_intervention, care_median_control, care_median_intervention, care_hr : float
         The same for the first care-seeking recurrence.
     recovery_median_control, recovery_median_intervention, recovery_hr : float
-        Recovery from the first recurrence (days; HR of recovery, intervention vs control).
+        Recovery from the first recurrence: expected whole-day Kaplan-Meier medians (days, the
+        onset day counted as day 1) and the large-sample Efron HR on whole-day durations
+        (recovery, intervention vs control).
+    latent_recovery_median_control, latent_recovery_median_intervention : float
+        Where the continuous version of the whole-day recovery curve crosses 0.5 (what the
+        calibration solves; the whole-day median is its ``ceil``).
     worst_pain_control, worst_pain_intervention : float
         Mean worst pain of the first recurrence.
     ae_any_control, ae_any_intervention : float
@@ -236,6 +259,8 @@ class ExpectedEpisodes:
         Expected lower-extremity adverse events (counts, design's arm sizes).
     times, survival_any_*, survival_care_* : ndarray
         The population curves.
+    recovery_days, survival_recovery_control, survival_recovery_intervention : ndarray
+        Whole-day recovery curves ``P(K > k)`` at ``k = 0, 1, ...`` days (the onset day is day 1).
     """
 
     any_events_control: float
@@ -251,6 +276,8 @@ class ExpectedEpisodes:
     recovery_median_control: float
     recovery_median_intervention: float
     recovery_hr: float
+    latent_recovery_median_control: float
+    latent_recovery_median_intervention: float
     worst_pain_control: float
     worst_pain_intervention: float
     ae_any_control: float
@@ -262,6 +289,9 @@ class ExpectedEpisodes:
     survival_any_intervention: np.ndarray = field(repr=False)
     survival_care_control: np.ndarray = field(repr=False)
     survival_care_intervention: np.ndarray = field(repr=False)
+    recovery_days: np.ndarray = field(repr=False)
+    survival_recovery_control: np.ndarray = field(repr=False)
+    survival_recovery_intervention: np.ndarray = field(repr=False)
 
     @property
     def any_events_total(self) -> float:
@@ -286,6 +316,9 @@ class _Basis:
     g: np.ndarray          # censoring survival at times
     n0: float
     n1: float
+    h_off_early: np.ndarray  # (latent, early): cumulative hazards on _EARLY_TIMES (fractions of the first days)
+    h_on_early: np.ndarray   # (starters, early)
+    g_early: np.ndarray      # censoring survival at the mid-points of the _EARLY_TIMES steps
 
 
 def _basis(scenario: Scenario) -> _Basis:
@@ -299,14 +332,55 @@ def _basis(scenario: Scenario) -> _Basis:
     s = latent.starts
     h_on = cumulative_hazard_on_grid(times, latent.risk[s], latent.plateau_extra[s], dose.education_hr, dose, pieces,
                                      baseline)
+    early = np.minimum(_EARLY_TIMES, scenario.design.max_followup_days)
+    h_off_early = cumulative_hazard_on_grid(early, latent.risk, None, 1.0, dose, pieces, baseline,
+                                            constant_extra=latent.spontaneous_extra)
+    h_on_early = cumulative_hazard_on_grid(early, latent.risk[s], latent.plateau_extra[s], dose.education_hr, dose,
+                                           pieces, baseline)
     return _Basis(times, h_off, h_on, s, censoring_survival(scenario, times),
-                  float(scenario.design.n_control), float(scenario.design.n_intervention))
+                  float(scenario.design.n_control), float(scenario.design.n_intervention),
+                  h_off_early, h_on_early, censoring_survival(scenario, 0.5 * (early[:-1] + early[1:])))
 
 
-def _arm_curves(basis: _Basis, mult_off: float, mult_on: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Control and intervention survival for an endpoint whose intensity is ``mult * h``; starters' share of events."""
+#: The first _EARLY_DAYS days cut in _EARLY_STEPS steps each: where in its day a first recurrence falls.
+_EARLY_DAYS, _EARLY_STEPS = 32, 16
+_EARLY_TIMES = np.arange(_EARLY_DAYS * _EARLY_STEPS + 1) / _EARLY_STEPS
+
+
+def _time_of_day(basis: _Basis, mult_off: float, mult_on: float, sums) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where in its day the observed first recurrence falls: masses over ``_EARLY_STEPS`` bins of the day, per group.
+
+    Returns (control, intervention starters, intervention non-starters), each the expected share of
+    participants (per latent participant) whose first recurrence of any kind is observed with its
+    time of day in each bin. Over the first ``_EARLY_DAYS`` days from the exact curves (the hazard
+    falls steeply just after randomisation, so a day-1 recurrence is early in its day); later the
+    time of day is uniform (the hazard barely changes within a day), with the remaining mass.
+    ``sums`` are :func:`_arm_curves`' summed curves of the same endpoint (all, starters, non-starters).
+    """
+    def masses(surv: np.ndarray, late_curve: np.ndarray) -> np.ndarray:
+        total = surv.sum(axis=0)  # the steps are linear in the curves: sum over participants first
+        steps = (total[:-1] - total[1:]) * basis.g_early
+        by_bin = steps.reshape(_EARLY_DAYS, _EARLY_STEPS).sum(axis=0) / len(basis.starts)
+        # later observed first recurrences (from day _EARLY_DAYS on), spread evenly over the day
+        day = int(np.searchsorted(basis.times, _EARLY_DAYS))
+        gm = 0.5 * (basis.g[day:-1] + basis.g[day + 1:])
+        late = float(np.sum(gm * -np.diff(late_curve[day:]))) / len(basis.starts)
+        return by_bin + late / _EARLY_STEPS
+
+    off_all, on, off_non = sums
+    surv_off = np.exp(-mult_off * basis.h_off_early)
+    control = masses(surv_off, off_all)
+    starters = masses(np.exp(-mult_on * basis.h_on_early), on)
+    non = masses(surv_off[~basis.starts], off_non)
+    return control, starters, non
+
+
+def _arm_curves(basis: _Basis, mult_off: float, mult_on: float) -> tuple[np.ndarray, np.ndarray, float, tuple]:
+    """Control and intervention survival for an endpoint whose intensity is ``mult * h``; starters' share of
+    events; the summed curves (all off the programme, starters on it, intervention non-starters)."""
     surv_off = np.exp(-mult_off * basis.h_off)
-    s0 = surv_off.mean(axis=0)
+    off_all = surv_off.sum(axis=0)
+    s0 = off_all / surv_off.shape[0]
     on = np.exp(-mult_on * basis.h_on).sum(axis=0)
     off_non = surv_off[~basis.starts].sum(axis=0)
     n = basis.h_off.shape[0]
@@ -315,7 +389,7 @@ def _arm_curves(basis: _Basis, mult_off: float, mult_on: float) -> tuple[np.ndar
     ev_on = float(np.sum(gm * -np.diff(on)))
     ev_off = float(np.sum(gm * -np.diff(off_non)))
     share = ev_on / (ev_on + ev_off) if ev_on + ev_off > 0 else 0.0
-    return s0, s1, share
+    return s0, s1, share, (off_all, on, off_non)
 
 
 def _events(basis: _Basis, s: np.ndarray, n_arm: float) -> float:
@@ -323,35 +397,64 @@ def _events(basis: _Basis, s: np.ndarray, n_arm: float) -> float:
     return n_arm * float(np.sum(gm * (s[:-1] - s[1:])))
 
 
-_RECOVERY_GRID = np.concatenate([np.arange(0.0, 30.0, 0.05), np.arange(30.0, 400.0, 1.0)])
+#: Whole-day recovery durations 0 (the origin), 1, 2, ..., 400 days.
+_RECOVERY_GRID = np.arange(0.0, 401.0)
 
 
-def _recovery_curves(episodes: Episodes, starter_share: float) -> tuple[np.ndarray, np.ndarray, callable, callable]:
+def _recovery_curves(episodes: Episodes, day_parts) -> tuple[np.ndarray, np.ndarray, callable, callable]:
+    """Whole-day recovery survival ``P(K > k)`` of each arm on :data:`_RECOVERY_GRID`, and as functions of real k.
+
+    A recovery of latent duration ``X`` from an onset at time of day ``f`` is recorded as ``K =
+    floor(f + X) + 1`` days, so ``P(K > k | f) = S_X(k - f)``, averaged over where in the day the
+    first recurrences fall (``day_parts``: :func:`_time_of_day`'s masses per bin of the day, for
+    control, intervention starters and non-starters; the bin's mid-point stands for it). With
+    ``f`` uniform this is ``int_{k-1}^{k} S_X(x) dx``; a recurrence on the randomisation day
+    falls early in it (the hazard is steepest then), which makes recovery days slightly fewer.
+    """
     groups = {}
     for started in (False, True):
         nodes, weights = _first_episode_severity(episodes, started)
         mult = _recovery_multiplier(episodes, nodes, np.full(len(nodes), started))
         groups[started] = (mult, weights)
+    scale, shape = episodes.recovery_scale_days, episodes.recovery_shape
+    f = (np.arange(_EARLY_STEPS) + 0.5) / _EARLY_STEPS
+    control_mass, starter_mass, non_mass = day_parts
 
-    def surv(d: np.ndarray, started: bool) -> np.ndarray:
+    def s_x(d: np.ndarray, started: bool) -> np.ndarray:
+        """S_X(d - f) for each bin's f, shape (len(d), bins); S_X = 1 before the onset."""
         mult, weights = groups[started]
-        base = (np.asarray(d, dtype=float)[:, None] / episodes.recovery_scale_days) ** episodes.recovery_shape
-        return np.exp(-base * mult[None, :]) @ weights
+        x = np.asarray(d, dtype=float)[:, None] - f[None, :]
+        return np.exp(-(np.maximum(x, 0.0)[..., None] / scale) ** shape * mult) @ weights
+
+    def average(values: np.ndarray, mass: np.ndarray) -> np.ndarray:
+        """P(K > d) = sum_bins mass * S_X(d - f) / sum(mass)."""
+        return values @ mass / mass.sum() if mass.sum() > 0 else np.ones(len(values))
+
+    total = starter_mass.sum() + non_mass.sum()
+    on_share = starter_mass.sum() / total if total > 0 else 0.0
+
+    def curves(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        off = s_x(d, False)  # control and intervention non-starters share it
+        return average(off, control_mass), on_share * average(s_x(d, True), starter_mass) + (
+            1.0 - on_share) * average(off, non_mass)
 
     def control(d):
-        return surv(d, False)
+        return average(s_x(d, False), control_mass)
 
     def intervention(d):
-        return starter_share * surv(d, True) + (1.0 - starter_share) * surv(d, False)
+        return on_share * average(s_x(d, True), starter_mass) + (1.0 - on_share) * average(s_x(d, False), non_mass)
 
-    return control(_RECOVERY_GRID), intervention(_RECOVERY_GRID), control, intervention
+    r0, r1 = curves(_RECOVERY_GRID)
+    return r0, r1, control, intervention
 
 
 def _exact_median(curve, hi: float = 1e4) -> float:
     f = lambda d: float(curve(np.array([d]))[0]) - 0.5  # noqa: E731
     if f(hi) > 0:
         return math.inf
-    return float(optimize.brentq(f, 1e-9, hi, xtol=1e-10))
+    if f(0.0) <= 0:
+        return 0.0
+    return float(optimize.brentq(f, 0.0, hi, xtol=1e-10))
 
 
 def _expected_from_basis(basis: _Basis, scenario: Scenario) -> ExpectedEpisodes:
@@ -366,29 +469,34 @@ def _expected_from_basis(basis: _Basis, scenario: Scenario) -> ExpectedEpisodes:
     m_any_off, m_any_on = 1.0 + q_off, 1.0 + q_on
     m_care_off, m_care_on = care["off"] * m_any_off, care["on"] * m_any_on
 
-    a0, a1, starter_share = _arm_curves(basis, m_any_off, m_any_on)
-    c0, c1, _ = _arm_curves(basis, m_care_off, m_care_on)
+    a0, a1, starter_share, any_sums = _arm_curves(basis, m_any_off, m_any_on)
+    c0, c1, _, _ = _arm_curves(basis, m_care_off, m_care_on)
     ev_a0, ev_a1 = _events(basis, a0, basis.n0), _events(basis, a1, basis.n1)
-    r0, r1, rc0, rc1 = _recovery_curves(ep, starter_share)
+    r0, r1, rc0, rc1 = _recovery_curves(ep, _time_of_day(basis, m_any_off, m_any_on, any_sums))
     ones = np.ones_like(_RECOVERY_GRID)
+    rec0, rec1 = _exact_median(rc0), _exact_median(rc1)
     le0, le1 = ep.ae_lower_extremity_rate_control, ep.ae_lower_extremity_rate_intervention
     pain0 = _mean_first_pain(ep, False)
     pain1 = starter_share * _mean_first_pain(ep, True) + (1.0 - starter_share) * pain0
     return ExpectedEpisodes(
         any_events_control=ev_a0, any_events_intervention=ev_a1,
-        any_median_control=grid_median(basis.times, a0), any_median_intervention=grid_median(basis.times, a1),
-        any_hr=cox_limit_hr(a0, a1, basis.g, n0=basis.n0, n1=basis.n1),
+        any_median_control=whole_day_median(grid_median(basis.times, a0)),
+        any_median_intervention=whole_day_median(grid_median(basis.times, a1)),
+        any_hr=cox_limit_hr(a0, a1, basis.g, n0=basis.n0, n1=basis.n1),  # few ties per day: continuous limit
         care_events_control=_events(basis, c0, basis.n0), care_events_intervention=_events(basis, c1, basis.n1),
-        care_median_control=grid_median(basis.times, c0), care_median_intervention=grid_median(basis.times, c1),
+        care_median_control=whole_day_median(grid_median(basis.times, c0)),
+        care_median_intervention=whole_day_median(grid_median(basis.times, c1)),
         care_hr=cox_limit_hr(c0, c1, basis.g, n0=basis.n0, n1=basis.n1),
-        recovery_median_control=_exact_median(rc0), recovery_median_intervention=_exact_median(rc1),
-        recovery_hr=cox_limit_hr(r0, r1, ones, n0=ev_a0, n1=ev_a1),
+        recovery_median_control=whole_day_median(rec0), recovery_median_intervention=whole_day_median(rec1),
+        recovery_hr=cox_limit_hr(r0, r1, ones, n0=ev_a0, n1=ev_a1, ties="efron"),
+        latent_recovery_median_control=rec0, latent_recovery_median_intervention=rec1,
         worst_pain_control=pain0, worst_pain_intervention=pain1,
         ae_any_control=1.0 - math.exp(-(le0 + ep.ae_other_rate_control)),
         ae_any_intervention=1.0 - math.exp(-(le1 + ep.ae_other_rate_intervention)),
         ae_lower_extremity_control=le0 * basis.n0, ae_lower_extremity_intervention=le1 * basis.n1,
         times=basis.times, survival_any_control=a0, survival_any_intervention=a1,
         survival_care_control=c0, survival_care_intervention=c1,
+        recovery_days=_RECOVERY_GRID, survival_recovery_control=r0, survival_recovery_intervention=r1,
     )
 
 
@@ -493,7 +601,9 @@ def calibrate_episodes(scenario: Scenario) -> tuple[Scenario, ExpectedEpisodes, 
     def fun(x: np.ndarray) -> np.ndarray:
         e = _expected_from_basis(basis, apply(x))
         return np.array([(e.any_events_total - any_target) / any_target, log_ratio(e.care_hr, care_hr),
-                         log_ratio(e.recovery_median_control, med0), log_ratio(e.recovery_median_intervention, med1),
+                         # the continuous whole-day curve crosses 0.5 in the middle of the published day
+                         log_ratio(e.latent_recovery_median_control, med0 - 0.5),
+                         log_ratio(e.latent_recovery_median_intervention, med1 - 0.5),
                          log_ratio(e.recovery_hr, rec_hr), (e.worst_pain_difference - pain) / abs(pain)])
 
     ep = scenario.episodes

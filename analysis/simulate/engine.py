@@ -2,7 +2,9 @@
 
 Second stage of the pipeline. Enrolment, stratified permuted-block randomisation, participant
 traits, adherence, walking dose, exact recurrence times (see :mod:`analysis.model.hazard`), loss to
-follow-up and administrative censoring. Everything random comes from one
+follow-up and administrative censoring. Times are recorded in whole days, as the trial recorded
+them (:func:`_in_whole_days`: latent time ``u`` days after randomisation is day ``floor(u) + 1``,
+the randomisation day being day 1, as ``AVAL = ADT - STARTDT + 1`` in ADaM). Everything random comes from one
 ``numpy.random.Generator`` seeded from ``SeedSequence(seed)``, in a fixed order, so the same
 scenario and seed give identical data on every run and platform.
 
@@ -68,7 +70,7 @@ COHORT_COLUMNS: dict[str, str] = {
     "started_programme": "Intervention participant attended the programme (1) or never started (0); 0 in control",
     "adherence": "Share of the weekly walking target reached at the plateau (0..1); empty (NaN) in control",
     "walking_minutes_week12": "Walking achieved in week 12 after randomisation, minutes per week",
-    "time_days": "Days from randomisation to first activity-limiting recurrence or censoring (exact, fractional)",
+    "time_days": "Days from randomisation to first activity-limiting recurrence or censoring (whole days; the randomisation day is day 1)",
     "recurrence": "1 = activity-limiting recurrence observed at time_days, 0 = censored",
     "censor_reason": "'none' (recurrence), 'end_of_study' (follow-up ended 30 Jun 2023), 'max_followup' (36 months reached) or 'lost_to_follow_up'",
     "time_any_days": "Days from randomisation to the first recurrence of any kind or censoring (never later than time_days or time_care_days)",
@@ -76,12 +78,12 @@ COHORT_COLUMNS: dict[str, str] = {
     "time_care_days": "Days from randomisation to the first care-seeking recurrence or censoring",
     "recurrence_care": "1 = a care-seeking recurrence observed at time_care_days, 0 = censored",
     "n_episodes": "Episodes of low back pain (recurrences of any kind) starting during follow-up",
-    "recovery_days_first": "Days from the onset of the first recurrence to recovery or censoring; empty (NaN) without a recurrence",
+    "recovery_days_first": "Days from the onset of the first recurrence to recovery or censoring, the onset day counted as day 1 (recovery or censoring day - onset day + 1); empty (NaN) without a recurrence",
     "recovered_first": "1 = recovered from the first recurrence at recovery_days_first, 0 = censored (also 0 without a recurrence)",
     "worst_pain_first": "Worst pain (0-10) in the first recurrence; empty (NaN) without a recurrence",
     "adverse_event_12m": "1 = at least one adverse event in the first 12 months, 0 = none",
     "lower_extremity_ae_12m": "Number of lower-extremity adverse events in the first 12 months",
-    "followup_days": "Days from randomisation to the end of the participant's follow-up (exposure time of the episode process)",
+    "followup_days": "Days from randomisation to the end of the participant's follow-up (the last day of follow-up, the randomisation day being day 1)",
     "followup_end": "Why the participant's follow-up ended (every endpoint still open then is censored there): 'end_of_study', 'max_followup' or 'lost_to_follow_up'",
 }
 FOLLOWUP_END_REASONS = CENSOR_REASONS[1:]
@@ -91,8 +93,8 @@ EPISODE_COLUMNS: dict[str, str] = {
     "participant_id": "Participant number (as in the participant file; with replicates, within its replicate)",
     "arm": "Randomised arm: 'intervention' or 'control'",
     "episode": "Episode number within the participant, 1, 2, ... in order of onset",
-    "onset_day": "Days from randomisation to the onset of the episode (exact, fractional)",
-    "recovery_day": "Days from randomisation to recovery; empty (NaN) if not recovered by the end of the participant's follow-up",
+    "onset_day": "Day of the onset of the episode (whole days; the randomisation day is day 1)",
+    "recovery_day": "Day of recovery (whole days, as onset_day); empty (NaN) if not recovered by the end of the participant's follow-up",
     "activity_limiting": "1 = the episode limited activity (the primary endpoint's kind), 0 = not",
     "care_seeking": "1 = care was sought for the episode, 0 = not",
     "worst_pain": "Worst pain in the episode, 0-10 numeric rating scale (whole points)",
@@ -107,11 +109,11 @@ ENDPOINTS: dict[str, tuple[str, str, str]] = {
 }
 
 POTENTIAL_OUTCOME_COLUMNS: dict[str, str] = {
-    "recurrence_day_if_control": "Potential outcome: day of first recurrence had this participant been in control (uncensored)",
-    "recurrence_day_if_intervention": "Potential outcome: day of first recurrence had this participant been offered the programme (uncensored)",
+    "recurrence_day_if_control": "Potential outcome: day of first recurrence had this participant been in control (uncensored; whole days, inf if never)",
+    "recurrence_day_if_intervention": "Potential outcome: day of first recurrence had this participant been offered the programme (uncensored; whole days, inf if never)",
     "would_start": "Potential: would start the programme if offered (1/0)",
     "latent_adherence": "Potential: adherence if offered the programme (0 for would-be never-starters)",
-    "admin_censor_days": "Days of follow-up the study dates allow this participant",
+    "admin_censor_days": "Days of follow-up the study dates and the maximum follow-up allow this participant (whole days)",
 }
 
 
@@ -159,7 +161,7 @@ class TrialBatch:
     intervention : ndarray of bool, shape (R, n)
         Randomised to the intervention arm (enrolment order, as in ``simulate_trial``).
     time_days : ndarray of float, shape (R, n)
-        Days to recurrence or censoring.
+        Days to recurrence or censoring (whole days, at least 1).
     recurrence : ndarray of bool, shape (R, n)
         Recurrence observed.
     stratum : ndarray of int8, shape (R, n)
@@ -396,7 +398,7 @@ def _realise(scenario: Scenario, draws: _Draws, *, details: bool = False, potent
         out.update(_realise_episodes(scenario, draws.seeds, n, is_int, started, latent, target, event, observed,
                                      censor_at, off_programme_mult, baseline, pieces))
     if not details:
-        return out
+        return _in_whole_days(out)
 
     # Why follow-up ended (codes of CENSOR_REASONS); the primary's censor reason is that, or 0 for a recurrence.
     end_reason = np.where(dropout < admin, 3, np.where(admin >= design.max_followup_days, 2, 1)).astype(np.int8)
@@ -408,6 +410,50 @@ def _realise(scenario: Scenario, draws: _Draws, *, details: bool = False, potent
     female = draws.sex_draw.ravel() < published_value("female_share")
     out.update(latent=latent, block_id=block_id, block_size=block_size, enrol_day=draws.enrol_day.ravel(),
                admin=admin, started=started, reason=reason, end_reason=end_reason, walking12=walking12, age=age, female=female)
+    return _in_whole_days(out)
+
+
+def _day(latent: np.ndarray) -> np.ndarray:
+    """Day of the trial of a latent time ``u`` (days since randomisation): ``floor(u) + 1``; inf stays inf."""
+    return np.floor(latent) + 1.0
+
+
+#: Latent times of :func:`_realise`'s output recorded as days (the episode table's onsets and recoveries too).
+_TIME_KEYS = ("time_days", "censor_at", "time_any", "time_care", "time_if_control", "time_if_int", "admin")
+
+
+def _in_whole_days(out: dict) -> dict:
+    """Record every time of a realised batch in whole days: the one place the simulator rounds time.
+
+    The trial recorded days, not instants. A latent time ``u`` (days since randomisation, exact)
+    becomes day ``floor(u) + 1``: a recurrence on the randomisation day is day 1 and no time is
+    zero, as ``AVAL = ADT - STARTDT + 1`` in an ADaM ADTTE. The same increasing map is applied to
+    events and censorings alike, so every comparison the latent times satisfy still holds
+    (``time_any <= time_days``, ``time_any <= time_care``, onsets and recoveries no later than
+    the end of follow-up); an event and a censoring on the same day become a tie, which the Cox
+    and Kaplan-Meier estimators of record resolve as R's survival does (events first).
+
+    Follow-up ends on the study end date (day ``study_days - enrol_day + 1``, i.e. that date
+    counted inclusively) or on the day the maximum follow-up is completed:
+    ``floor(max_followup_days) + 1`` (day 1096 for 36 months of 365.25 / 12 days).
+
+    Recovery from the first recurrence counts the onset day as day 1: ``recovery (or censoring)
+    day - onset day + 1``, so a recovery on the day of onset lasts 1 day (never 0), and for the
+    first episode ``recovery_days_first == recovery_day - onset_day + 1`` in the episode file.
+    """
+    if "recovery_first" in out:
+        table = out["episode_table"]
+        first = table["episode"] == 1
+        pid = table["pid"][first]
+        onset = table["onset"][first]
+        end = np.where(out["recovered_first"][pid], table["recovery"][first], out["censor_at"][pid])
+        out["recovery_first"] = out["recovery_first"].copy()
+        out["recovery_first"][pid] = _day(end) - _day(onset) + 1.0
+        out["episode_table"] = {**table, "onset": _day(table["onset"]),
+                                "recovery": _day(table["recovery"])}
+    for key in _TIME_KEYS:
+        if key in out:
+            out[key] = _day(out[key])
     return out
 
 
@@ -726,7 +772,9 @@ def simulate_trial(scenario: Scenario, seed: int | None = None, *, potential_out
     >>> cohort = simulate_trial(Scenario(), seed=1)
     >>> len(cohort), int((cohort.arm == "intervention").sum())
     (701, 351)
-    >>> bool(cohort.time_days.le(36 * 365.25 / 12).all())
+    >>> bool(cohort.time_days.le(1096).all())  # whole days: 36 months (1095.75 days) are completed on day 1096
+    True
+    >>> bool((cohort.time_days == np.floor(cohort.time_days)).all() and cohort.time_days.min() >= 1)
     True
     """
     return simulate_cohorts(scenario, [_check_seed(scenario, seed)], potential_outcomes=potential_outcomes)

@@ -78,7 +78,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..model.calibration import censoring_survival, cox_limit_hr
+from ..model.calibration import censoring_survival, cox_limit_hr, day_grid
 from ..stats.counting import build_risk_sets, greenwood_terms, km_from_counts, rmst_from_km
 from ..errors import WalkBackInputError
 from ..model.hazard import dose_pieces, week12_fraction
@@ -268,15 +268,17 @@ def _cox_hr(time: np.ndarray, event: np.ndarray, exposed: np.ndarray) -> tuple[f
 def _cox_limit_hr(t0: np.ndarray, t1: np.ndarray, scenario: Scenario) -> float:
     """Large-sample Cox HR of T(1) vs T(0) of the same group under the trial's censoring.
 
-    The empirical survival of each potential outcome on a one-day grid (equal allocation; at
-    risk at the start of each day) into the one Cox-limit solver, :func:`cox_limit_hr`.
+    The empirical survival of each potential outcome (whole days, as the simulator records them)
+    on the daily grid (equal allocation; at risk at the start of each day; the events of a day
+    tied, as Efron's estimate on the trial's whole-day data treats them) into the one Cox-limit
+    solver, :func:`cox_limit_hr`.
     """
     if len(t0) == 0:
         return math.nan
-    times = np.arange(0.0, scenario.design.max_followup_days + 1.0, 1.0)
+    times = day_grid(scenario.design.max_followup_days)
     s0 = 1.0 - np.searchsorted(np.sort(t0), times, side="right") / len(t0)
     s1 = 1.0 - np.searchsorted(np.sort(t1), times, side="right") / len(t1)
-    return cox_limit_hr(s0, s1, censoring_survival(scenario, times), at_risk="start")
+    return cox_limit_hr(s0, s1, censoring_survival(scenario, times), at_risk="start", ties="efron")
 
 
 def _week12_if_offered(cohort: pd.DataFrame, scenario: Scenario) -> np.ndarray:

@@ -3,7 +3,7 @@
 #
 # Run from the repository root:
 #     Rscript tests/r_reference/make_episodes_reference.R
-# Reads analysis/data/example_cohort.csv (participants; the default scenario, seed 1),
+# Reads analysis/data/example_cohort.csv (participants; the default scenario, seed 1, whole days),
 # tests/r_reference/data/episodes_seed1.csv (its episodes: simulate_episodes(default_scenario(), seed=1)),
 # and a whole-day version with heavy ties (episodes_tied.csv, episodes_tied_people.csv: onset and
 # follow-up rounded up to whole days, duplicate days within a participant dropped), and writes
@@ -27,7 +27,7 @@ episodes <- read.csv("tests/r_reference/data/episodes_seed1.csv", stringsAsFacto
 counting <- function(people, episodes) {
   rows <- lapply(seq_len(nrow(people)), function(i) {
     id <- people$participant_id[i]
-    t <- sort(episodes$onset_day[episodes$participant_id == id])
+    t <- sort(unique(episodes$onset_day[episodes$participant_id == id]))  # whole days: a day with two onsets counts once
     fu <- people$followup_days[i]
     start <- c(0, t); stop <- c(t, fu); event <- c(rep(1, length(t)), 0)
     keep <- stop > start | event == 1
