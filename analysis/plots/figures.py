@@ -284,6 +284,9 @@ def km_figure(curves: Sequence[ArmCurve], *, risk_table: pd.DataFrame | None = N
             row=1, col=1)
     fig.update_layout(shapes=[dict(type="line", xref="x", yref="y domain", x0=day, x1=day, y0=0, y1=1,
                                    line=dict(color="#999", width=1, dash="dot")) for day in landmarks])
+    if len(landmarks):  # the legend says what the grey dotted lines are
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(color="#999", width=1, dash="dot"),
+                                 name="Landmark days (survival read out there)", hoverinfo="skip"), row=1, col=1)
 
     days = time_unit == "days"
     x_title = "Days since randomisation" if days else f"Time ({time_unit})"
@@ -416,6 +419,12 @@ def expected_curves_figure(lines: Sequence[tuple[str, str, np.ndarray, np.ndarra
             hovertemplate=f"<b>{label}</b><br>day %{{x:.0f}}: %{{y:.1f}}% {what}<extra></extra>"))
     fig.update_layout(shapes=[*(_vline(day, color="#999", width=1, dash="dot") for day in landmarks),
                               _hline(50, color="#bbb", width=1, dash="dot")])
+    # Say what the dotted guides are, on the lines themselves.
+    fig.add_annotation(x=1, xref="x domain", y=50, yref="y", text="50%: the median", showarrow=False, xanchor="right",
+                       yanchor="bottom", font=dict(size=11, color=NEUTRAL))
+    for day in landmarks:
+        fig.add_annotation(x=day, xref="x", y=1, yref="y domain", text=f" {day / 30.4375:.0f}-month landmark",
+                           showarrow=False, xanchor="left", yanchor="top", font=dict(size=11, color=NEUTRAL))
     ticks = day_ticks(end)
     fig.update_xaxes(range=[0, end], tickvals=ticks, ticktext=_month_ticktext(ticks))
     fig.update_yaxes(range=[0, 101], ticksuffix="%")
