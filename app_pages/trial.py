@@ -141,7 +141,7 @@ if result is not None and expected is not None:
     cache_key, builder, args, options = trial_km_figure_args(scenario, result, cumulative)
     plot_keyed(cache_key, builder, *args, key="trial_km", **options)
     estimates = st.container(horizontal=True, gap="large")
-    with estimates.container(width=440):
+    with estimates.container(width=420):
         forest = pd.DataFrame([
             {"label": "Published (Lancet 2024)", "estimate": hr.value, "lower": hr.ci[0], "upper": hr.ci[1],
              "kind": "published"},
@@ -152,7 +152,7 @@ if result is not None and expected is not None:
         ])
         plot_cached(F.estimate_forest_figure, forest, x_title="Hazard ratio (log scale)", title="Hazard ratio (95% CI)",
                     key="trial_forest")
-    with estimates.container(width=440):
+    with estimates.container(width=420):
         medians = pd.DataFrame([
             {"label": "Walking + education, published", "estimate": med_i.value, "lower": med_i.ci[0], "upper": med_i.ci[1],
              "kind": "published"},
