@@ -24,6 +24,10 @@ if result is not None:
     plot_keyed(built, forest_figure, result.forest, key="outcomes_forest")
     secondary = result.secondary.assign(outcome=result.secondary["outcome"].str.replace(
         "intervention", "walking + education", regex=False))  # the arm's name on screen, as on every page
+    shares = secondary["outcome"].str.startswith("At least one adverse event")  # shares in percent, as elsewhere
+    secondary.loc[shares, ["published", "simulated", "expected"]] *= 100
+    secondary.loc[shares, "outcome"] = secondary.loc[shares, "outcome"].str.replace(
+        "At least one adverse event", "At least one adverse event (% of participants)", regex=False)
     st.dataframe(secondary, hide_index=True, width="stretch",
                  column_config={"outcome": st.column_config.TextColumn("Outcome"),
                                 **{c: st.column_config.NumberColumn(c.capitalize() if c != "simulated" else "Simulated trial",
