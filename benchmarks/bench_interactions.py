@@ -29,8 +29,9 @@ How "redrawn" is detected (the clock is the page's ``performance.now()``):
   latency is ``max(run finished, last Plotly draw + 2 frames) - action``. The quiet window is only waited for,
   never counted.
 Slider keyboard moves include Streamlit's own debounce before the value is sent (users feel it too).
-Values alternate so each repeat is a real change; repeats after the first may find the server's caches warm
-(the "first" column shows the cold one where there is one).
+Each repeat is a real change. Seeds (c) and draws (g) are new every time, and the slider (a) always steps on to
+a new value; the shape (b), the toggle (e), the tab (d) and trials per point (f) have only a few values, so they
+alternate and repeats after the first may find the server's caches warm (the "first" column is the cold one).
 """
 
 from __future__ import annotations
@@ -236,9 +237,10 @@ def nothing(page) -> None:
 
 
 INTERACTIONS = [
-    # ArrowRight then ArrowLeft: never-start 5% -> 6% -> 5% ... (a real change each time)
-    Interaction("a", "Adherence: never-start slider, one step", "adherence", nothing,
-                key_on_thumb("Never start the programme", ("ArrowRight", "ArrowLeft"))),
+    # Always one step right: never-start 5% -> 6% -> ... -> 10%, every value new to the server's caches (moving
+    # back and forth would time cache hits after the first two)
+    Interaction("a", "Adherence: never-start slider, one step (new value)", "adherence", nothing,
+                key_on_thumb("Never start the programme", ("ArrowRight", "ArrowRight"))),
     Interaction("b", "Adherence: shape log-linear <-> Emax", "adherence", nothing,
                 click_text("button", ("Saturating (Emax)", "Log-linear"))),
     Interaction("c", "Survival: new seed (type + Enter)", "survival", nothing, type_seed(7_000_001)),
