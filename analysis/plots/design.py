@@ -83,7 +83,7 @@ def dilution_figure(table: pd.DataFrame, *, title: str | None = None, height: in
     5
     """
     p = table["never_start"].to_numpy()
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Expected ITT hazard ratio", "Events needed, relative to everyone starting"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Expected ITT hazard ratio", "Events needed (× all starting)"))
     fig.add_trace(go.Scatter(x=p, y=table["hr_model"], name="Model (expected Cox HR)", mode="lines+markers",
                              line=dict(color=_SIM, width=2.5)), 1, 1)
     fig.add_trace(go.Scatter(x=p, y=table["hr_log_dilution"], name="Textbook: HR<sub>s</sub><sup>1−p</sup> (log HR diluted)", mode="lines",
