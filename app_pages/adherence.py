@@ -56,7 +56,10 @@ def keep_exact(widget_value: float, shown_default: float, exact: float) -> float
     return exact if math.isclose(widget_value, shown_default, abs_tol=1e-12) else widget_value
 
 
-controls, results = st.columns([0.32, 0.68], gap="large")
+# A wrapping row, not st.columns: at 800 px (sidebar open) columns squeezed the controls until slider labels and
+# shape names were cut ("Log-li…"); here the results move under the controls when there is no room beside them.
+row = st.container(horizontal=True, gap="large")
+controls, results = row.container(width=300), row.container(width="stretch")
 with controls:
     with st.container(border=True):
         st.markdown("**Adherence** · assumptions, not published")
@@ -204,7 +207,8 @@ with results:
             st.rerun()
         st.page_link("app_pages/scenario_editor.py", label="Recalibrate on the Scenario page", icon=":material/tune:")
 
-left, right = st.columns(2, gap="large")
+bottom = st.container(horizontal=True, gap="large")  # side by side when there is room, stacked at 800 px
+left, right = bottom.container(width=420), bottom.container(width=420)
 with left:
     grid_max = max(300.0, float(target) * 1.3)
     curves = [("Current", *W.dose_response_curve(base.dose_response, grid_max), "dash")]

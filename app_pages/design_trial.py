@@ -29,7 +29,8 @@ st.caption("How many participants would a WalkBack-like trial need? Schoenfeld's
 scenario = current_scenario()
 
 c1, c2 = st.columns(2)
-target = c1.select_slider("Target power", [0.8, 0.85, 0.9, 0.95], value=DESIGN_DEFAULTS["power"], key="design_power")
+target = c1.select_slider("Target power", [0.8, 0.85, 0.9, 0.95], value=DESIGN_DEFAULTS["power"], key="design_power",
+                          format_func=lambda v: f"{100 * v:g}%")
 alpha = c2.select_slider("Two-sided alpha", [0.01, 0.025, 0.05, 0.1], value=DESIGN_DEFAULTS["alpha"], key="design_alpha")
 
 try:
@@ -85,28 +86,34 @@ shown = curve.summary[columns].rename(columns={
     "value": CURVE_PARAMETERS[parameter], "n_total": "Participants", "hr": "Expected HR",
     "events_expected": "Expected recurrences", "power_schoenfeld": "Schoenfeld", "power_freedman": "Freedman",
     "power_simulated": "Simulated", "mc_se": "MC SE"})
+shown = shown.rename(columns={"Schoenfeld": "Power, Schoenfeld", "Freedman": "Power, Freedman",
+                              "Simulated": "Power, simulated", "MC SE": "Monte Carlo SE"})
+percent_columns = ("Power, Schoenfeld", "Power, Freedman", "Power, simulated", "Monte Carlo SE")
+shown[list(percent_columns)] = 100 * shown[list(percent_columns)]  # power in percent, as on the chart
 st.dataframe(shown, hide_index=True, column_config={
     "Expected HR": st.column_config.NumberColumn(format="%.3f"),
     "Expected recurrences": st.column_config.NumberColumn(format="%.0f"),
-    **{name: st.column_config.NumberColumn(format="%.3f") for name in ("Schoenfeld", "Freedman", "Simulated", "MC SE")},
+    **{name: st.column_config.NumberColumn(format="%.1f%%") for name in percent_columns},
 })
 
 st.subheader("What lower adherence costs")
 st.caption("Never-starters get no benefit, so the ITT hazard ratio moves towards 1 and more recurrences are "
-           "needed. The textbook rule inflates events by 1/(1-p)^2; the model recomputes the expected Cox HR with "
-           "the walking effect per minute held fixed.")
+           "needed. With p the share who never start and HR<sub>s</sub> the hazard ratio if everyone started, the "
+           "textbook rules dilute the log hazard ratio (HR<sub>s</sub><sup>1−p</sup>) or mix the hazards "
+           "((1−p)·HR<sub>s</sub> + p) and inflate the events needed by 1/(1−p)²; the model recomputes the expected "
+           "Cox HR with the walking effect per minute held fixed.", unsafe_allow_html=True)
 shares = DILUTION_SHARES
 table = cached_dilution(scenario, shares, float(alpha), float(target))
 plot_keyed(("design_dilution", scenario, shares, float(alpha), float(target)), dilution_figure, table,
            key="design_dilution")
 show = pd.DataFrame({"Never start": table["never_start"], "HR (model)": table["hr_model"],
-                     "HR_s^(1-p)": table["hr_log_dilution"], "Events (model)": table["events_model"],
-                     "Inflation (model)": table["inflation_model"], "Inflation 1/(1-p)^2": table["inflation_simple"],
+                     "HR, textbook (HRₛ^(1−p))": table["hr_log_dilution"], "Events (model)": table["events_model"],
+                     "Inflation (model)": table["inflation_model"], "Inflation, textbook 1/(1−p)²": table["inflation_simple"],
                      "Participants (model)": table["n_model"]})
-st.dataframe(show, hide_index=True, column_config={
+st.dataframe(show, hide_index=True, height="content", column_config={  # every row: no inner scroll
     "Never start": st.column_config.NumberColumn(format="percent"),
-    **{name: st.column_config.NumberColumn(format="%.3f") for name in ("HR (model)", "HR_s^(1-p)")},
-    **{name: st.column_config.NumberColumn(format="%.2f") for name in ("Inflation (model)", "Inflation 1/(1-p)^2")},
+    **{name: st.column_config.NumberColumn(format="%.3f") for name in ("HR (model)", "HR, textbook (HRₛ^(1−p))")},
+    **{name: st.column_config.NumberColumn(format="%.2f") for name in ("Inflation (model)", "Inflation, textbook 1/(1−p)²")},
     **{name: st.column_config.NumberColumn(format="%.0f") for name in ("Events (model)", "Participants (model)")},
 })
 from app_support.scripts import script_button  # noqa: E402 - the code behind this view

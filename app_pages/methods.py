@@ -24,6 +24,9 @@ with pages_tab:
         "- **The trial**: what WalkBack published, beside one simulated trial of the current scenario and the "
         "scenario's *expected* values (what it gives on average, without chance).\n"
         "- **Survival curves**: the full time-to-event analysis of one simulated trial (tab *The analyses*).\n"
+        "- **Outcomes**: every published outcome (any and care-seeking recurrences, recovery, worst pain, all "
+        "episodes, harms) beside one simulated trial and the scenario's expected values; the episodes follow the "
+        "episode model (tab *The model*).\n"
         "- **Adherence and walking dose**: exact expected results when fewer people start, adhere or keep walking; "
         "nothing is simulated, so the differences are the model's, not chance's (tab *The model*).\n"
         "- **Replicates**: the same trial many times with fresh chance: how far one trial can land from the "
@@ -31,8 +34,16 @@ with pages_tab:
         "- **Estimands**: which effect each analysis estimates, checked against the truth only a simulator knows "
         "(tab *Estimands*).\n"
         "- **Design a trial**: power and sample size by formula and by simulation (tab *Power and sample size*).\n"
+        "- **Cost-effectiveness**: the trial's economic evaluation redone on a simulated trial: costs and QALYs per "
+        "participant, the ICER, a stratified bootstrap, the acceptability and net-benefit curves and a one-way "
+        "sensitivity analysis; unit costs and utilities not found in the published sources are labelled "
+        "assumptions.\n"
+        "- **Guided lesson**: five short steps for a lecture (why 112/208 is not the hazard ratio, censoring, chance, "
+        "per-protocol bias, power), each with a figure and a link to the page that explores it.\n"
         "- **Scenario**: every number the simulator uses, the calibration to the published trial, the link.\n"
-        "- **Data**: download the simulated trial, or analyse your own two-arm file with the same methods.\n\n"
+        "- **Data**: download the simulated trial, or analyse your own two-arm file with the same methods.\n"
+        "- **Class set**: for teachers, a different simulated trial for each student, a worksheet and an answer key "
+        "computed exactly as `walkback analyze` does.\n\n"
         "One seed and one scenario serve every page; both travel in the link in the address bar.")
 
 

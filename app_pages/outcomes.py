@@ -22,8 +22,17 @@ result = guarded(lambda: cached_outcomes(scenario, seed), "Simulating the outcom
 if result is not None:
     built = (scenario, seed)  # every figure below is drawn from this (scenario, seed)'s outcomes: built once, shared
     plot_keyed(built, forest_figure, result.forest, key="outcomes_forest")
-    st.dataframe(result.secondary, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.3g") for c in ("published", "simulated", "expected")})
+    secondary = result.secondary.assign(outcome=result.secondary["outcome"].str.replace(
+        "intervention", "walking + education", regex=False))  # the arm's name on screen, as on every page
+    shares = secondary["outcome"].str.startswith("At least one adverse event")  # shares in percent, as elsewhere
+    secondary.loc[shares, ["published", "simulated", "expected"]] *= 100
+    secondary.loc[shares, "outcome"] = secondary.loc[shares, "outcome"].str.replace(
+        "At least one adverse event", "At least one adverse event (% of participants)", regex=False)
+    st.dataframe(secondary, hide_index=True, width="stretch",
+                 column_config={"outcome": st.column_config.TextColumn("Outcome"),
+                                **{c: st.column_config.NumberColumn(c.capitalize() if c != "simulated" else "Simulated trial",
+                                                                    format="%.3g")
+                                   for c in ("published", "simulated", "expected")}})
     tabs = st.tabs(["Activity-limiting (primary)", "Any recurrence", "Care-seeking", "Recovery", "All episodes"])
     titles = {"primary": "First activity-limiting recurrence", "any": "First recurrence of any kind",
               "care": "First care-seeking recurrence", "recovery": "Recovery from the first recurrence"}

@@ -103,7 +103,7 @@ else:
     table["tolerance"] = (100 * table["tolerance"]).round(1)
     table["met"] = table["met"].map({True: "yes", False: "no"})
     table["target"] = table["target"].str.replace("intervention", "walking + education", regex=False)
-    st.dataframe(table.drop(columns=["tolerance"]), hide_index=True, column_config={
+    st.dataframe(table.drop(columns=["tolerance"]), hide_index=True, height="content", column_config={  # every target: no inner scroll
         "target": st.column_config.TextColumn("Target", width="large"),
         "published": st.column_config.NumberColumn("Published", format="%.2f"),
         "achieved": st.column_config.NumberColumn("Scenario (expected)", format="%.2f"),

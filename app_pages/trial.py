@@ -135,12 +135,13 @@ if result is not None and expected is not None:
     st.caption("Published: reported in the Lancet paper. Derived: computed here from published figures. "
                "Expected: what the scenario gives on average over many trials (no chance variation).")
 
-    left, right = st.columns([0.64, 0.36], gap="large")
-    with left:
-        cumulative = st.toggle("Show % recurred instead of % recurrence-free", key="trial_cumulative")
-        cache_key, builder, args, options = trial_km_figure_args(scenario, result, cumulative)
-        plot_keyed(cache_key, builder, *args, key="trial_km", **options)
-    with right:
+    # The curves take the full width; the two estimate plots sit side by side in a wrapping row, so on a narrow
+    # screen (800 px with the sidebar open) they stack instead of being squeezed until their labels are cut.
+    cumulative = st.toggle("Show % recurred instead of % recurrence-free", key="trial_cumulative")
+    cache_key, builder, args, options = trial_km_figure_args(scenario, result, cumulative)
+    plot_keyed(cache_key, builder, *args, key="trial_km", **options)
+    estimates = st.container(horizontal=True, gap="large")
+    with estimates.container(width=420):
         forest = pd.DataFrame([
             {"label": "Published (Lancet 2024)", "estimate": hr.value, "lower": hr.ci[0], "upper": hr.ci[1],
              "kind": "published"},
@@ -149,18 +150,22 @@ if result is not None and expected is not None:
             {"label": "Scenario, expected", "estimate": expected.cox_hr, "lower": math.nan, "upper": math.nan,
              "kind": "expected"},
         ])
-        plot_cached(F.estimate_forest_figure, forest, x_title="HR (log scale)", title="Hazard ratio", key="trial_forest")
+        plot_cached(F.estimate_forest_figure, forest, x_title="Hazard ratio (log scale)", title="Hazard ratio (95% CI)",
+                    key="trial_forest")
+    with estimates.container(width=420):
         medians = pd.DataFrame([
             {"label": "Walking + education, published", "estimate": med_i.value, "lower": med_i.ci[0], "upper": med_i.ci[1],
              "kind": "published"},
             {"label": "Walking + education, simulated", "estimate": curves["intervention"].median,
              "lower": min(curves["intervention"].median_lower, curves["intervention"].median_upper),
-             "upper": max(curves["intervention"].median_lower, curves["intervention"].median_upper), "kind": "simulated"},
+             "upper": max(curves["intervention"].median_lower, curves["intervention"].median_upper), "kind": "simulated",
+             "arm": "intervention"},
             {"label": "Control, published", "estimate": med_c.value, "lower": med_c.ci[0], "upper": med_c.ci[1],
              "kind": "published"},
             {"label": "Control, simulated", "estimate": curves["control"].median,
              "lower": min(curves["control"].median_lower, curves["control"].median_upper),
-             "upper": max(curves["control"].median_lower, curves["control"].median_upper), "kind": "simulated"},
+             "upper": max(curves["control"].median_lower, curves["control"].median_upper), "kind": "simulated",
+             "arm": "control"},
         ])
         plot_cached(F.estimate_forest_figure, medians, reference_line=None, log_x=False,
                     x_title="Days", title="Median days to recurrence (95% CI)", key="trial_medians")

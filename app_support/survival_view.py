@@ -183,8 +183,24 @@ def ph_note_for(scenario: Scenario) -> str:
         "around months 3 to 6 and weaker later, so a small p here is expected, not a fault. " + _GENERIC_PH_NOTE)
 
 
+#: Words on screen for the cohort's baseline variables (an uploaded file's own column names are shown as they are).
+VARIABLE_LABELS = {"age_years": "age", "sex": "sex", "history_gt2_episodes": "> 2 previous episodes",
+                   "referral": "referral", "baseline_walking_minutes": "baseline walking (min/week)"}
+
+
+def _variable_label(name: str) -> str:
+    return VARIABLE_LABELS.get(str(name), str(name))
+
+
 def _term_label(term: str) -> str:
-    return "Arm (walking + education vs control)" if str(term).startswith(("arm", "group")) else str(term).replace("_", " ")
+    if str(term).startswith(("arm", "group")):
+        return "Arm (walking + education vs control)"
+    return VARIABLE_LABELS.get(str(term), str(term).replace("_", " "))
+
+
+def _number_or_dash(value: float, digits: int) -> str:
+    """A number for a table cell; a test without that quantity shows a dash, never "None"."""
+    return f"{value:.{digits}f}" if math.isfinite(value) else "–"
 
 
 def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "days", ph_note: str | None = None) -> None:
@@ -216,22 +232,23 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
         with t2:
             rows = [("Log-rank", result.logrank.chisq, math.nan, math.nan, math.nan, result.logrank.p)]
             if result.logrank_stratified is not None:
-                rows.append((f"Stratified log-rank ({', '.join(result.logrank_stratified.strata)})",
+                rows.append((f"Stratified log-rank ({', '.join(map(_variable_label, result.logrank_stratified.strata))})",
                              result.logrank_stratified.chisq, math.nan, math.nan, math.nan, result.logrank_stratified.p))
             models = [("Cox, unadjusted", result.cox), ("Cox, stratified", result.cox_stratified),
                       ("Cox, adjusted", result.cox_adjusted)]
             for name, m in models:
                 if m is None:
                     continue
-                detail = (f" ({', '.join(m.strata)})" if m.strata else "") + (
-                    f" for {', '.join(m.covariates)}" if m.covariates else "")
+                detail = (f" ({', '.join(map(_variable_label, m.strata))})" if m.strata else "") + (
+                    f" for {', '.join(map(_variable_label, m.covariates))}" if m.covariates else "")
                 rows.append((name + detail, math.nan, m.hr, m.lower, m.upper, m.p))
             table = pd.DataFrame(rows, columns=["Analysis", "Chi-square", "Hazard ratio", "lower", "upper", "p"])
             table["95% CI"] = [format_ci(lo, hi, 2) if math.isfinite(lo) else "" for lo, hi in zip(table.lower, table.upper)]
             table["p"] = [format_p(p) for p in table.p]
-            st.dataframe(table[["Analysis", "Chi-square", "Hazard ratio", "95% CI", "p"]], hide_index=True,
-                         column_config={"Chi-square": st.column_config.NumberColumn(format="%.2f"),
-                                        "Hazard ratio": st.column_config.NumberColumn(format="%.3f")})
+            table["Chi-square"] = [_number_or_dash(v, 2) for v in table["Chi-square"]]
+            table["Hazard ratio"] = [_number_or_dash(v, 3) for v in table["Hazard ratio"]]
+            table["95% CI"] = table["95% CI"].replace("", "–")
+            st.dataframe(table[["Analysis", "Chi-square", "Hazard ratio", "95% CI", "p"]], hide_index=True)
             forest = pd.DataFrame([{"label": name, "estimate": m.hr, "lower": m.lower, "upper": m.upper, "kind": "simulated"}
                                    for name, m in models if m is not None])
             plot_cached(F.estimate_forest_figure, forest, x_title="Hazard ratio (95% CI), log scale",
@@ -241,7 +258,10 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
                     st.dataframe(result.cox_adjusted.summary, hide_index=True)
     if t3.open:
         with t3:
-            left, right = st.columns([0.55, 0.45])
+            # A wrapping row: beside each other when both fit, the test's table under the plot otherwise (in fixed
+            # columns the table lost its p column, even at 1400 px).
+            row = st.container(horizontal=True, gap="large")
+            left, right = row.container(width=420), row.container(width="stretch")
             with left:
                 lml = result.ph.loglog.rename(columns={"level": "arm", "log_minus_log_survival": "log_minus_log"})
                 plot_cached(F.log_minus_log_figure, lml, title="Log-minus-log survival", key=f"{key_prefix}_lml")
@@ -249,8 +269,10 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
                 zph = result.ph.summary.copy()
                 zph["term"] = zph["term"].map(lambda t: "Global" if str(t).upper() == "GLOBAL" else _term_label(t))
                 zph["p"] = [format_p(p) for p in zph.p]
-                st.dataframe(zph.rename(columns={"term": "Term", "chisq": "Chi-square", "df": "Degrees of freedom"}),
-                             hide_index=True, column_config={"Chi-square": st.column_config.NumberColumn(format="%.2f")})
+                st.dataframe(zph.rename(columns={"term": "Term", "chisq": "Chi-square", "df": "df"}),
+                             hide_index=True, column_config={
+                                 "Chi-square": st.column_config.NumberColumn(format="%.2f"),
+                                 "df": st.column_config.NumberColumn("df", help="Degrees of freedom", format="%d")})
                 st.caption("Schoenfeld-residual test (R cox.zph, KM time scale). A small p, or log-minus-log lines "
                            "that converge or cross, say the hazard ratio changes over follow-up.")
             st.markdown(ph_note or _GENERIC_PH_NOTE)
@@ -281,8 +303,10 @@ def analysis_options(*, key_prefix: str, strata_choices: Sequence[str], covariat
     with st.expander("Analysis options: stratification, adjustment, RMST horizon, landmarks", icon=":material/tune:"):
         a, b = st.columns(2)
         strata = a.multiselect("Stratify the log-rank test and a Cox model by", list(strata_choices),
+                               format_func=_variable_label,
                                default=[s for s in default_strata if s in strata_choices], key=f"{key_prefix}_strata")
         covariates = b.multiselect("Adjust a Cox model for (baseline only)", list(covariate_choices),
+                                   format_func=_variable_label,
                                    default=[c for c in default_covariates if c in covariate_choices],
                                    key=f"{key_prefix}_cov")
         months_max = int(max_time // DAYS_PER_MONTH) if time_unit == "days" and math.isfinite(max_time) else 0

@@ -337,5 +337,6 @@ def test_long_design_run_goes_point_by_point_and_equals_the_whole_curve():
     whole = power_curve(scenario, "n", list(POWER_GRIDS["n"]), 500, scenario.seed).summary
     shown = at.dataframe[0].value
     assert shown["Participants"].tolist() == whole["n_total"].tolist()
-    assert shown["Simulated"].tolist() == whole["power_simulated"].tolist()  # same seed per point: exact
-    assert shown["MC SE"].tolist() == whole["mc_se"].tolist()
+    # same seed per point: exact (the page shows power in percent)
+    assert shown["Power, simulated"].tolist() == (100 * whole["power_simulated"]).tolist()
+    assert shown["Monte Carlo SE"].tolist() == (100 * whole["mc_se"]).tolist()

@@ -24,7 +24,7 @@ _TRUTH = "#222222"
 
 
 def _layout(fig: go.Figure, title: str | None, height: int) -> go.Figure:
-    fig.update_layout(title=title, height=height, font=FONT, template="plotly_white",
+    fig.update_layout(title=title, height=height, font=FONT, template="plotly_white", paper_bgcolor="rgba(0,0,0,0)",
                       margin=dict(l=60, r=20, t=50 if title else 20, b=50),
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     return fig
@@ -83,16 +83,16 @@ def dilution_figure(table: pd.DataFrame, *, title: str | None = None, height: in
     5
     """
     p = table["never_start"].to_numpy()
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Expected ITT hazard ratio", "Events needed, relative to everyone starting"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Expected ITT hazard ratio", "Events needed (× all starting)"))
     fig.add_trace(go.Scatter(x=p, y=table["hr_model"], name="Model (expected Cox HR)", mode="lines+markers",
                              line=dict(color=_SIM, width=2.5)), 1, 1)
-    fig.add_trace(go.Scatter(x=p, y=table["hr_log_dilution"], name="HR_s^(1-p)", mode="lines",
+    fig.add_trace(go.Scatter(x=p, y=table["hr_log_dilution"], name="Textbook: HR<sub>s</sub><sup>1−p</sup> (log HR diluted)", mode="lines",
                              line=dict(color=_ANALYTIC, dash="dash")), 1, 1)
-    fig.add_trace(go.Scatter(x=p, y=table["hr_hazard_mix"], name="(1-p) HR_s + p", mode="lines",
+    fig.add_trace(go.Scatter(x=p, y=table["hr_hazard_mix"], name="Textbook: (1−p)·HR<sub>s</sub> + p (hazards mixed)", mode="lines",
                              line=dict(color=NEUTRAL, dash="dot")), 1, 1)
     fig.add_trace(go.Scatter(x=p, y=table["inflation_model"], name="Model", mode="lines+markers",
                              line=dict(color=_SIM, width=2.5), showlegend=False), 1, 2)
-    fig.add_trace(go.Scatter(x=p, y=table["inflation_simple"], name="1/(1-p)^2", mode="lines",
+    fig.add_trace(go.Scatter(x=p, y=table["inflation_simple"], name="Textbook: events × 1/(1−p)²", mode="lines",
                              line=dict(color=_ANALYTIC, dash="dash")), 1, 2)
     fig.update_xaxes(title="Share who never start (p)", tickformat=".0%")
     fig.update_yaxes(title="Hazard ratio", row=1, col=1)

@@ -47,8 +47,10 @@ _AXIS = dict(gridcolor="#EBF0F8", linecolor="#D5DDE8", zerolinecolor="#EBF0F8", 
              automargin=True, title=dict(standoff=12))
 # A small template in the spirit of "plotly_white": assigning the full built-in template costs about
 # 0.1 s per figure (it is re-validated every time), more than drawing the figure itself.
+# Transparent paper: the app draws a figure's title just above the chart, and a white paper would cut the title's
+# descenders ("p", "y", ","); the page behind is white anyway.
 TEMPLATE = go.layout.Template(layout=dict(
-    paper_bgcolor="white", plot_bgcolor="white", font=FONT, colorway=[ARM_COLOURS["intervention"], ARM_COLOURS["control"],
+    paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="white", font=FONT, colorway=[ARM_COLOURS["intervention"], ARM_COLOURS["control"],
                                                                        "#009E73", "#CC79A7", "#E69F00", "#56B4E9"],
     xaxis=_AXIS, yaxis=_AXIS, hovermode="closest", hoverlabel=dict(bgcolor="white", font_size=12)))
 
@@ -282,6 +284,9 @@ def km_figure(curves: Sequence[ArmCurve], *, risk_table: pd.DataFrame | None = N
             row=1, col=1)
     fig.update_layout(shapes=[dict(type="line", xref="x", yref="y domain", x0=day, x1=day, y0=0, y1=1,
                                    line=dict(color="#999", width=1, dash="dot")) for day in landmarks])
+    if len(landmarks):  # the legend says what the grey dotted lines are
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(color="#999", width=1, dash="dot"),
+                                 name="Landmark days (survival read out there)", hoverinfo="skip"), row=1, col=1)
 
     days = time_unit == "days"
     x_title = "Days since randomisation" if days else f"Time ({time_unit})"
@@ -364,8 +369,11 @@ def _add_risk_table(fig: go.Figure, table: pd.DataFrame, arms: Sequence[str], en
 
     ticktext = [f"<b style='color:{arm_colour(a, list(arms).index(a))}'>{short(a)}</b> at risk"
                 if k == "at_risk" else n.lower() for a, k, n in rows]
+    # ticklabelstandoff: the row labels stand clear of the day-0 column (numbers are centred on their day, so on a
+    # narrow screen "351" would otherwise run into "at risk").
     fig.update_yaxes(range=[0.4, n_rows + 0.6], tickvals=list(range(n_rows, 0, -1)), ticktext=ticktext,
-                     showgrid=False, zeroline=False, tickfont=dict(size=11), automargin=True, row=2, col=1)
+                     showgrid=False, zeroline=False, tickfont=dict(size=11), automargin=True, ticklabelstandoff=16,
+                     row=2, col=1)
     fig.update_xaxes(showgrid=False, row=2, col=1)
     ticks = day_ticks(end) if days else sorted(set(float(t) for t in table["time"]))
     fig.update_xaxes(tickvals=ticks, ticktext=_month_ticktext(ticks) if days else [f"{t:g}" for t in ticks], row=2, col=1)
@@ -411,6 +419,12 @@ def expected_curves_figure(lines: Sequence[tuple[str, str, np.ndarray, np.ndarra
             hovertemplate=f"<b>{label}</b><br>day %{{x:.0f}}: %{{y:.1f}}% {what}<extra></extra>"))
     fig.update_layout(shapes=[*(_vline(day, color="#999", width=1, dash="dot") for day in landmarks),
                               _hline(50, color="#bbb", width=1, dash="dot")])
+    # Say what the dotted guides are, on the lines themselves.
+    fig.add_annotation(x=1, xref="x domain", y=50, yref="y", text="50%: the median", showarrow=False, xanchor="right",
+                       yanchor="bottom", font=dict(size=11, color=NEUTRAL))
+    for day in landmarks:
+        fig.add_annotation(x=day, xref="x", y=1, yref="y domain", text=f" {day / 30.4375:.0f}-month landmark",
+                           showarrow=False, xanchor="left", yanchor="top", font=dict(size=11, color=NEUTRAL))
     ticks = day_ticks(end)
     fig.update_xaxes(range=[0, end], tickvals=ticks, ticktext=_month_ticktext(ticks))
     fig.update_yaxes(range=[0, 101], ticksuffix="%")
@@ -642,7 +656,8 @@ def estimate_forest_figure(rows: pd.DataFrame, *, reference_line: float | None =
     ----------
     rows : DataFrame
         Columns ``label``, ``estimate``, ``lower``, ``upper`` and optionally ``kind``
-        ("published", "simulated", "expected", ...) which sets the marker.
+        ("published", "simulated", "expected", ...) which sets the marker, and ``arm`` ("intervention",
+        "control"), which gives a simulated row its arm's colour (otherwise the walking arm's).
     favours : (left, right), optional
         Arms favoured below and above the reference line (hazard ratios below 1 favour the
         first arm); written at the line. None leaves it out.
@@ -660,13 +675,16 @@ def estimate_forest_figure(rows: pd.DataFrame, *, reference_line: float | None =
     labels = rows["label"].tolist()
     for i, row in rows.iterrows():
         kind = str(row.get("kind", "simulated"))
+        arm = row.get("arm")
+        colour = ARM_COLOURS.get(str(arm), colours.get(kind, NEUTRAL)) if kind == "simulated" and isinstance(arm, str) \
+            else colours.get(kind, NEUTRAL)
         est, lo, hi = float(row["estimate"]), float(row["lower"]), float(row["upper"])
         has_ci = math.isfinite(lo) and math.isfinite(hi)
         fig.add_trace(go.Scatter(
             x=[est], y=[row["label"]], mode="markers", showlegend=False,
-            marker=dict(symbol=symbols.get(kind, "circle"), size=12, color=colours.get(kind, NEUTRAL)),
+            marker=dict(symbol=symbols.get(kind, "circle"), size=12, color=colour),
             error_x=dict(type="data", symmetric=False, array=[hi - est], arrayminus=[est - lo], thickness=2, width=6,
-                         color=colours.get(kind, NEUTRAL)) if has_ci else None,
+                         color=colour) if has_ci else None,
             hovertemplate=(f"{row['label']}: {est:.3g}" + (f" (95% CI {lo:.3g} to {hi:.3g})" if has_ci else "")
                            + "<extra></extra>")))
     if reference_line is not None:
@@ -700,6 +718,8 @@ def estimate_forest_figure(rows: pd.DataFrame, *, reference_line: float | None =
     if log_x:
         fig.update_xaxes(type="log")
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], automargin=True)
+    # Upright tick labels, few of them: in a narrow column Plotly would otherwise turn them on their side.
+    fig.update_xaxes(tickangle=0, nticks=6)
     fig = _base_layout(fig, title=title, height=height or (110 + 46 * len(rows)), x_title=x_title)
     if reference_line is not None and favours:
         fig.update_layout(margin=dict(t=max(fig.layout.margin.t or 0, 40)))

@@ -9,12 +9,15 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .figures import arm_band_colour, arm_colour, arm_label
+from .figures import ARM_COLOURS, NEUTRAL, PUBLISHED_COLOUR, arm_band_colour, arm_colour, arm_label
 
 __all__ = ["forest_figure", "km_endpoint_figure", "mcf_figure"]
 
-_SOURCE_STYLE = {"published": ("#222222", "diamond"), "simulated": ("#1f77b4", "circle"),
-                 "expected": ("#ff7f0e", "x")}
+# The same markers and colours as the other forest plots (orange is the control arm's colour everywhere, so it
+# never marks a source).
+_SOURCE_STYLE = {"published": (PUBLISHED_COLOUR, "diamond"), "simulated": (ARM_COLOURS["intervention"], "circle"),
+                 "expected": (NEUTRAL, "x")}
+_SOURCE_NAMES = {"published": "Published", "simulated": "Simulated trial (95% CI)", "expected": "Scenario, expected"}
 
 
 def forest_figure(forest: pd.DataFrame, title: str = "Hazard ratios: published, simulated trial, expected") -> go.Figure:
@@ -29,14 +32,15 @@ def forest_figure(forest: pd.DataFrame, title: str = "Hazard ratios: published, 
         y = [len(outcomes) - 1 - outcomes.index(o) + offsets[source] for o in part.outcome]
         has_ci = part.lower.notna().to_numpy()
         fig.add_trace(go.Scatter(
-            x=part.hr, y=y, mode="markers", name=source, marker=dict(color=colour, symbol=symbol, size=10),
+            x=part.hr, y=y, mode="markers", name=_SOURCE_NAMES[source], marker=dict(color=colour, symbol=symbol, size=10),
             error_x=dict(type="data", symmetric=False, array=np.where(has_ci, part.upper - part.hr, 0.0),
                          arrayminus=np.where(has_ci, part.hr - part.lower, 0.0), visible=True),
             customdata=np.stack([part.outcome, part.note], axis=1),
-            hovertemplate="%{customdata[0]}<br>" + source + " HR %{x:.3f}<br>%{customdata[1]}<extra></extra>"))
+            hovertemplate="%{customdata[0]}<br>" + _SOURCE_NAMES[source] + " HR %{x:.3f}<br>%{customdata[1]}<extra></extra>"))
     fig.add_vline(x=1.0, line=dict(color="#888", dash="dot"))
-    fig.update_layout(title=title, height=120 + 60 * len(outcomes), template="plotly_white",
-                      xaxis=dict(type="log", title="hazard ratio, walking + education vs control (below 1 favours walking; for recovery, above 1 does)"),
+    fig.update_layout(title=title, height=120 + 60 * len(outcomes), template="plotly_white", paper_bgcolor="rgba(0,0,0,0)",
+                      xaxis=dict(type="log", title="Hazard ratio, walking + education vs control (below 1 favours walking + "
+                                                   "education; for recovery, above 1 does)"),
                       yaxis=dict(tickvals=list(range(len(outcomes))), ticktext=outcomes[::-1]),
                       legend=dict(orientation="h", y=-0.2), margin=dict(l=10, r=10, t=40, b=40))
     return fig
@@ -45,13 +49,17 @@ def forest_figure(forest: pd.DataFrame, title: str = "Hazard ratios: published, 
 def km_endpoint_figure(km, title: str, x_title: str = "days") -> go.Figure:
     """Kaplan-Meier curves of both arms of one endpoint (``analysis.stats.survival.KaplanMeier``)."""
     fig = go.Figure()
-    for i, curve in enumerate(km.curves):
+    order = {"intervention": 0, "control": 1}  # walking + education first, as in every other legend
+    for i, curve in sorted(enumerate(km.curves), key=lambda ic: (order.get(str(ic[1].level), 2), ic[0])):
         t = np.concatenate([[0.0], curve.timeline])
-        s = np.concatenate([[1.0], curve.survival])
+        s = 100.0 * np.concatenate([[1.0], curve.survival])
         fig.add_trace(go.Scatter(x=t, y=s, mode="lines", line=dict(shape="hv", color=arm_colour(curve.level, i)),
-                                 name=arm_label(curve.level)))
-    fig.update_layout(title=title, height=340, template="plotly_white", yaxis=dict(range=[0, 1.02], title="share without the event"),
-                      xaxis=dict(title=x_title), legend=dict(orientation="h", y=-0.25), margin=dict(l=10, r=10, t=40, b=40))
+                                 name=arm_label(curve.level),
+                                 hovertemplate=f"{arm_label(curve.level)}: day %{{x:.0f}}, %{{y:.1f}}%<extra></extra>"))
+    fig.update_layout(title=title, height=340, template="plotly_white", paper_bgcolor="rgba(0,0,0,0)",
+                      yaxis=dict(range=[0, 102], ticksuffix="%", title="% without the event"),
+                      xaxis=dict(title=x_title[:1].upper() + x_title[1:]), legend=dict(orientation="h", y=-0.25),
+                      margin=dict(l=10, r=10, t=40, b=40))
     return fig
 
 
@@ -66,7 +74,7 @@ def mcf_figure(curves: pd.DataFrame, title: str = "Mean cumulative number of epi
                                      fillcolor=arm_band_colour(str(arm), index=i), showlegend=False, hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=t, y=np.concatenate([[0.0], c.mcf]), mode="lines", name=arm_label(str(arm)),
                                  line=dict(shape="hv", color=arm_colour(str(arm), i))))
-    fig.update_layout(title=title, height=360, template="plotly_white", xaxis=dict(title="days since randomisation"),
-                      yaxis=dict(title="episodes per participant"), legend=dict(orientation="h", y=-0.25),
+    fig.update_layout(title=title, height=360, template="plotly_white", paper_bgcolor="rgba(0,0,0,0)",
+                      xaxis=dict(title="Days since randomisation"), yaxis=dict(title="Episodes per participant"), legend=dict(orientation="h", y=-0.25),
                       margin=dict(l=10, r=10, t=40, b=40))
     return fig
