@@ -273,10 +273,31 @@ def _has_carriage_return(frame: pd.DataFrame) -> bool:
     return any(isinstance(c, str) and "\r" in c for c in frame.columns)
 
 
+def _whole_numbers_as_integers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Float columns holding only whole numbers (and gaps) written as integers: ``43``, not ``43.0``.
+
+    Simulated times are whole days kept in float columns (a gap is NaN); the CSV shows them as the trial
+    recorded them. The values are unchanged; other float columns are left as they are.
+    """
+    out = None
+    for col in frame.columns:
+        values = frame[col]
+        if values.dtype.kind != "f":
+            continue
+        data = values.to_numpy()
+        finite = np.isfinite(data)
+        if not finite.any() or (~finite & ~np.isnan(data)).any() or np.abs(data[finite]).max() >= 2.0 ** 53:
+            continue
+        if np.array_equal(data[finite], np.floor(data[finite])):
+            out = frame.copy() if out is None else out
+            out[col] = values.astype("Int64")
+    return frame if out is None else out
+
+
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
     import csv
 
-    safe = neutralise_formulas(frame)
+    safe = neutralise_formulas(_whole_numbers_as_integers(frame))
     # The csv module quotes a field only for the characters of the line terminator ("\n"), so a
     # lone carriage return inside a cell would split the row in most readers: quote all text then.
     quoting = csv.QUOTE_NONNUMERIC if _has_carriage_return(safe) else csv.QUOTE_MINIMAL
@@ -313,6 +334,8 @@ def cohort_to_bytes(cohort: pd.DataFrame, fmt: str = "csv", *, metadata: dict[st
     >>> import pandas as pd
     >>> cohort_to_bytes(pd.DataFrame({"time_days": [1.5], "recurrence": [1]})).decode()
     'time_days,recurrence\\n1.5,1\\n'
+    >>> cohort_to_bytes(pd.DataFrame({"time_days": [43.0, 7.0], "recovery_days_first": [3.0, float("nan")]})).decode()
+    'time_days,recovery_days_first\\n43,3\\n7,\\n'
     """
     if fmt == "csv":
         return _csv_bytes(cohort)
