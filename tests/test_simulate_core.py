@@ -14,6 +14,8 @@ import pytest
 
 import analysis
 from analysis.simulate import engine as S
+from analysis.errors import ScenarioError
+from analysis.model.calibration import default_scenario
 from analysis.model.hazard import (
     BaselineHazard,
     dose_pieces,
@@ -152,3 +154,10 @@ def test_week12_walking_lookup_is_written_once():
 def test_simulate_trial_has_no_allocation_of_its_own():
     source = inspect.getsource(S.simulate_trial)
     assert "simulate_cohorts(" in source and "rng" not in source
+
+
+def test_a_hazard_too_high_for_episodes_is_refused_with_one_message():
+    """~385,000 episodes per participant (Weibull scale 5 days, shape 2.5) would exhaust memory: refused instead."""
+    absurd = with_changes(default_scenario(), {"outcome.scale_days": 5.0, "outcome.shape": 2.5})
+    with pytest.raises(ScenarioError, match=r"episodes per participant .*implausibly high"):
+        simulate_trial(absurd, seed=1)

@@ -462,6 +462,31 @@ def _in_whole_days(out: dict) -> dict:
 _EPISODE_STREAM = (1,)
 
 
+#: More back-pain episodes per participant than this over follow-up (on average) is not a back-pain scenario
+#: (WalkBack's default is about 3): the baseline hazard is implausibly high, and the episodes would not fit in memory.
+MAX_EPISODES_PER_PARTICIPANT = 500
+#: At most this many episodes in one call (about 40 bytes each per column): split larger runs into several calls.
+MAX_EPISODES_PER_CALL = 200_000_000
+
+
+def _check_episode_load(scenario: Scenario, expected: float, participants: int) -> None:
+    """Refuse, with one message, a scenario whose expected episode count cannot be simulated."""
+    per_participant = expected / max(participants, 1)
+    if per_participant > MAX_EPISODES_PER_PARTICIPANT:
+        o = scenario.outcome
+        which = (f"Weibull scale {o.scale_days:g} days, shape {o.shape:g}" if o.baseline == "weibull" else
+                 f"exponential scale {o.scale_days:g} days" if o.baseline == "exponential" else
+                 "piecewise-exponential hazards")
+        raise ScenarioError(
+            f"this scenario implies about {per_participant:,.0f} back-pain episodes per participant over follow-up "
+            f"(more than {MAX_EPISODES_PER_PARTICIPANT}; WalkBack's is about 3): its baseline hazard ({which}) is "
+            "implausibly high; lower the hazard or shorten follow-up")
+    if expected > MAX_EPISODES_PER_CALL:
+        raise ScenarioError(
+            f"this run would simulate about {expected:,.0f} episodes at once (more than {MAX_EPISODES_PER_CALL:,}): "
+            "simulate fewer participants or trials per call")
+
+
 def _realise_episodes(scenario: Scenario, seeds: np.ndarray, n: int, is_int: np.ndarray, started: np.ndarray, latent,
                       target: np.ndarray, event: np.ndarray, observed: np.ndarray, censor_at: np.ndarray,
                       off_mult: np.ndarray, baseline: BaselineHazard, pieces) -> dict:
@@ -493,6 +518,7 @@ def _realise_episodes(scenario: Scenario, seeds: np.ndarray, n: int, is_int: np.
     further_mean = np.where(observed, np.maximum(cum_end - target, 0.0), 0.0)
     q = nonlimiting_per_limiting(ep, started)
     nonlimiting_mean = q * cum_end
+    _check_episode_load(scenario, float(observed.sum() + further_mean.sum() + nonlimiting_mean.sum()), total)
     le_rate, other_rate = adverse_event_rates(ep, is_int)
     k_further = np.empty(total, dtype=np.int64)
     k_non = np.empty(total, dtype=np.int64)
