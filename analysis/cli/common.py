@@ -13,9 +13,12 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from concurrent.futures import Executor
+from typing import TYPE_CHECKING
 
 from ..errors import WalkBackInputError
+
+if TYPE_CHECKING:  # concurrent.futures pulls in logging and threading: only the commands that run replicates need it
+    from concurrent.futures import Executor
 
 __all__ = ["Parser", "check_out_file", "whole", "positive_int", "seed", "fraction", "nonnegative_number", "load_scenario", "default_workers",
            "add_execution_options", "executor_for", "SCHEDULER_TIMEOUT_SECONDS"]
