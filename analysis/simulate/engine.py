@@ -267,7 +267,9 @@ def _draw(scenario: Scenario, seeds: np.ndarray, details: bool) -> _Draws:
             m = int(counts[s])
             if m == 0:
                 continue
-            drawn = rng.choice(sizes, size=m // min_size + 1)
+            # = rng.choice(sizes, size=...): choice draws integers(0, len(sizes)) itself; the same
+            # stream without choice's per-call overhead.
+            drawn = sizes[rng.integers(0, len(sizes), size=m // min_size + 1)]
             ends = drawn.cumsum()
             last = int(ends.searchsorted(m))
             used = drawn[:last + 1]
@@ -469,10 +471,11 @@ def _realise_episodes(scenario: Scenario, seeds: np.ndarray, n: int, is_int: np.
     non_pid = np.repeat(np.arange(total), k_non)
     pid = np.concatenate([first_pid, further_pid, non_pid])
     kind = np.repeat(np.array([0, 1, 2], dtype=np.int64), [len(first_pid), len(further_pid), len(non_pid)])
-    order = np.argsort((pid // n) * 3 + kind, kind="stable")
-    pid, kind = pid[order], kind[order]
-    u = np.concatenate(uniforms) if uniforms else np.empty((0, 3))
-    exp_draw = np.concatenate(exp_draws) if exp_draws else np.empty(0)
+    if len(seeds) > 1:  # one trial: already in that order (the sort would be the identity)
+        order = np.argsort((pid // n) * 3 + kind, kind="stable")
+        pid, kind = pid[order], kind[order]
+    u = (uniforms[0] if len(uniforms) == 1 else np.concatenate(uniforms)) if uniforms else np.empty((0, 3))
+    exp_draw = (exp_draws[0] if len(exp_draws) == 1 else np.concatenate(exp_draws)) if exp_draws else np.empty(0)
 
     # Onsets: the cumulative primary hazard at which each episode happens, then its inverse.
     # (Each branch is computed only where it applies: the same arithmetic per episode, fewer gathers.)
@@ -503,7 +506,7 @@ def _realise_episodes(scenario: Scenario, seeds: np.ndarray, n: int, is_int: np.
     # One float sort on participant + onset / span (exact order: spans are whole days, so the keys
     # of different participants never interleave; within one participant the onset order is kept).
     span = float(np.ceil(censor_at.max())) + 1.0 if total else 1.0
-    by_time = np.argsort(pid * span + onset)
+    by_time = _argsort_keys(pid * span + onset)
     pid, onset, recovery, recovered = pid[by_time], onset[by_time], recovery[by_time], recovered[by_time]
     limiting, care, pain = limiting[by_time], care[by_time], pain[by_time]
     n_episodes = np.bincount(pid, minlength=total)
@@ -537,6 +540,20 @@ def _realise_episodes(scenario: Scenario, seeds: np.ndarray, n: int, is_int: np.
                           "recovery": np.where(recovered, recovery, np.nan), "limiting": limiting, "care": care,
                           "pain": pain},
     }
+
+
+def _argsort_keys(key: np.ndarray) -> np.ndarray:
+    """``np.argsort(key)``, faster on keys made of a few sorted runs (the episodes' participant order).
+
+    A stable merge sort exploits the runs; when the keys are distinct and finite the sorting
+    permutation is unique, so it is exactly ``np.argsort(key)``'s. Otherwise (tied keys, whose order
+    the default sort decides) the default sort itself runs.
+    """
+    order = np.argsort(key, kind="stable")
+    ranked = key[order]
+    if ranked.size and np.isfinite(ranked[[0, -1]]).all() and not (ranked[1:] == ranked[:-1]).any():
+        return order
+    return np.argsort(key)
 
 
 def _check_seeds(trial_seeds) -> np.ndarray:

@@ -45,12 +45,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from ..model.calibration import expected_trial
 from ..errors import WalkBackInputError
 from ..trial.scenario import MAX_PARTICIPANTS, Scenario, with_changes
 from ..simulate.engine import scenario_for_size
+from ..stats import tails as stats  # scipy.stats's normal tails without its 0.6 s import
 
 __all__ = [
     "schoenfeld_events",
@@ -398,6 +398,8 @@ def scenario_with_hr(scenario: Scenario, hr: float) -> Scenario:
         reach = sorted([math.exp(g_lo) * hr, math.exp(g_hi) * hr])
         raise WalkBackInputError(f"hazard ratio {hr:g} cannot be reached by changing {name} in this scenario "
                                  f"(reachable: {reach[0]:.3f} to {reach[1]:.3f})")
+    from scipy import optimize  # only here: scipy.optimize costs 0.3 s at start-up
+
     x = optimize.brentq(gap, lo, hi, xtol=1e-10)
     return with_changes(scenario, {name: float(x)})
 
