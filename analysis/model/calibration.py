@@ -24,9 +24,9 @@ import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .hazard import (
     N_LATENT_COLUMNS,
@@ -38,6 +38,9 @@ from .hazard import (
 )
 from ..trial.published import DATA_DIR, published_figures
 from ..trial.scenario import Scenario, scenario_from_dict, with_changes
+
+if TYPE_CHECKING:  # pandas is imported where a table is built: Monte Carlo workers never load it
+    import pandas as pd
 
 __all__ = ["ExpectedTrial", "CalibrationReport", "expected_trial", "calibrate", "calibrated_fields",
            "compare_with_published", "censoring_survival", "cox_limit_hr", "time_grid", "quasi_uniforms", "grid_median",
@@ -498,6 +501,8 @@ def compare_with_published(scenario: Scenario) -> CalibrationReport:
 
 def _report(original: Scenario, solved: Scenario, expected: ExpectedTrial, names: list[str],
             events_target: float, fit_loss: bool, episode_rows: pd.DataFrame | None = None) -> CalibrationReport:
+    import pandas as pd
+
     figs = published_figures()
     med0, med1, hr, _ = _targets()
     rows = [

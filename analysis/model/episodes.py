@@ -71,15 +71,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from scipy import special
 
 from ..trial.published import published_figures
 from ..trial.scenario import Episodes, Scenario, with_changes
 from .calibration import censoring_survival, cox_limit_hr, grid_median, quasi_uniforms, time_grid
 from .hazard import BaselineHazard, cumulative_hazard_on_grid, dose_pieces, latent_from_uniforms
+
+if TYPE_CHECKING:  # pandas is imported where a table is built: Monte Carlo workers never load it
+    import pandas as pd
 
 __all__ = ["limiting_share", "nonlimiting_per_limiting", "care_probability", "worst_pain", "recovery_durations",
            "adverse_event_rates", "severity_given_limiting", "ExpectedEpisodes", "expected_episodes",
@@ -517,6 +520,8 @@ def calibrate_episodes(scenario: Scenario) -> tuple[Scenario, ExpectedEpisodes, 
 
 def episode_report(scenario: Scenario, expected: ExpectedEpisodes) -> pd.DataFrame:
     """Targets vs achieved for the episode model (rows as in the calibration report)."""
+    import pandas as pd
+
     records = []
     for label, key, attr, kind, tol in EPISODE_TARGETS:
         target = _target_value(key, scenario)

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..errors import ScenarioError
 from ..model.episodes import (
@@ -44,6 +44,9 @@ from ..model.hazard import (
 )
 from ..trial.published import published_value
 from ..trial.scenario import MAX_PARTICIPANTS, Scenario, with_changes
+
+if TYPE_CHECKING:  # pandas is imported where a table is built: Monte Carlo workers never load it
+    import pandas as pd
 
 __all__ = ["ARMS", "CENSOR_REASONS", "COHORT_COLUMNS", "EPISODE_COLUMNS", "ENDPOINTS", "TrialBatch", "scenario_for_size",
            "simulate_cohorts", "simulate_cohorts_with_episodes", "simulate_episodes", "simulate_trial", "simulate_trials"]
@@ -681,6 +684,8 @@ def simulate_episodes(scenario: Scenario, seed: int | None = None) -> tuple[pd.D
 
 
 def _cohorts(scenario: Scenario, trial_seeds, potential_outcomes: bool, episodes: bool = False):
+    import pandas as pd
+
     seeds = _check_seeds(trial_seeds)
     design = scenario.design
     n, reps = design.n_total, len(seeds)
