@@ -29,8 +29,8 @@ print(json.dumps(sorted(m for m in json.loads(sys.argv[2]) if m in sys.modules))
 """
 
 
-def loaded_heavy_modules(argv):
-    out = subprocess.run([sys.executable, "-c", PROBE, json.dumps(argv), json.dumps(HEAVY)],
+def loaded_heavy_modules(argv, heavy=HEAVY):
+    out = subprocess.run([sys.executable, "-c", PROBE, json.dumps(argv), json.dumps(heavy)],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
@@ -42,6 +42,14 @@ def loaded_heavy_modules(argv):
                          ids=lambda a: "build_parser" if a is None else " ".join(a))
 def test_parser_and_help_load_no_numerical_library(argv):
     assert loaded_heavy_modules(argv) == []
+
+
+def test_power_with_workers_leaves_pandas_and_scipy_stats_to_a_worker():
+    """The main process forks its workers without pandas or scipy.stats (about a second of imports);
+    one worker computes the analytic power, the others start simulating at once."""
+    loaded = set(loaded_heavy_modules(["power", "--n-sims", "20", "--n", "60", "--workers", "2"],
+                                      heavy=HEAVY + ("scipy.stats",)))
+    assert "numpy" in loaded and not loaded & {"pandas", "scipy.stats", "lifelines", "plotly"}
 
 
 def test_the_probe_sees_a_heavy_import():
