@@ -27,7 +27,7 @@ EPISODES_NOTE = ("Costed from the simulated episodes over 12 months (overlapping
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    from ..studies.economics import MAX_BOOTSTRAP
+    from ..studies.limits import MAX_BOOTSTRAP
 
     p = subparsers.add_parser(
         "cea", help="cost-effectiveness of a simulated trial: ICER, plane, acceptability, net benefit",

@@ -19,7 +19,7 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``classroom`` subcommand to an ``argparse`` subparsers object and return it."""
-    from ..studies.classroom import MAX_STUDENTS
+    from ..studies.limits import MAX_STUDENTS
 
     p = subparsers.add_parser(
         "classroom", help="a class set: one simulated trial and worksheet per student, with an answer key",

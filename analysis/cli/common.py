@@ -13,12 +13,15 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from concurrent.futures import Executor
+from typing import TYPE_CHECKING
 
 from ..errors import WalkBackInputError
 
+if TYPE_CHECKING:  # concurrent.futures pulls in logging and threading: only the commands that run replicates need it
+    from concurrent.futures import Executor
+
 __all__ = ["Parser", "check_out_file", "whole", "positive_int", "seed", "fraction", "nonnegative_number", "load_scenario", "default_workers",
-           "add_execution_options", "executor_for", "SCHEDULER_TIMEOUT_SECONDS"]
+           "add_execution_options", "executor_for", "keep_freed_memory", "SCHEDULER_TIMEOUT_SECONDS"]
 
 #: How long ``--scheduler`` waits for a dask scheduler before giving up with one line.
 SCHEDULER_TIMEOUT_SECONDS = 10.0
@@ -117,6 +120,29 @@ def add_execution_options(p: argparse.ArgumentParser) -> None:
                             "(results are identical to a local run with the same seed)")
 
 
+def keep_freed_memory() -> None:
+    """Let this process (and workers forked from it) reuse freed memory instead of returning it to
+    the OS; glibc only, a no-op elsewhere. Results are unaffected.
+
+    A chunk of Monte Carlo replicates allocates and frees the same tens of megabytes of arrays; with
+    glibc's default thresholds each is a fresh ``mmap`` whose pages fault in on first touch (about
+    10,000 page faults per chunk of 500 default trials, 10% of the chunk's time here). Larger
+    mmap and trim thresholds keep those pages in the heap for the next chunk.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # the C library the interpreter runs on
+    except (OSError, AttributeError):  # pragma: no cover - a libc without mallopt
+        return
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3  # glibc's malloc.h
+    mallopt(m_mmap_threshold, 32 << 20)  # glibc's largest allowed value
+    mallopt(m_trim_threshold, 512 << 20)
+    mallopt(m_top_pad, 64 << 20)
+
+
 @contextlib.contextmanager
 def executor_for(args: argparse.Namespace, *, needed: bool = True) -> Iterator[Executor | None]:
     """The executor ``--workers`` / ``--scheduler`` ask for (None = run in this process).
@@ -134,6 +160,8 @@ def executor_for(args: argparse.Namespace, *, needed: bool = True) -> Iterator[E
     if not needed:
         yield None
         return
+    if not scheduler:
+        keep_freed_memory()  # before the pool forks its workers, so they inherit it
     if scheduler:
         with _dask_executor(scheduler, args) as executor:
             yield executor
@@ -145,7 +173,7 @@ def executor_for(args: argparse.Namespace, *, needed: bool = True) -> Iterator[E
     from concurrent.futures import ProcessPoolExecutor
 
     args.parallel_workers = workers
-    executor = ProcessPoolExecutor(workers)
+    executor = ProcessPoolExecutor(workers, initializer=keep_freed_memory)  # (also for spawned workers)
     try:
         yield executor
     finally:

@@ -28,7 +28,7 @@ MAX_CLI_PARTICIPANTS = 10_000_000  # kept for callers; exports are capped by ana
 
 
 def _add_simulate(sub) -> None:
-    from ..io.export import EXPORT_FORMATS, MAX_EXPORT_PARTICIPANTS, MAX_EXPORT_ROWS, MAX_EXPORT_REPLICATES
+    from ..io.limits import EXPORT_FORMATS, MAX_EXPORT_PARTICIPANTS, MAX_EXPORT_ROWS, MAX_EXPORT_REPLICATES
 
     p = sub.add_parser("simulate", help="simulate a cohort (default: the calibrated WalkBack trial, CSV to stdout)",
                        description="Simulate one trial (or K replicate trials) of a scenario and export it: one row "

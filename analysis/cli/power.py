@@ -43,8 +43,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+def analytic_records(scenario, sizes, alpha: float, endpoint: str) -> list[dict]:
+    """:func:`analysis.studies.power.analytic_power` as plain records (picklable without pandas)."""
+    from ..studies.power import analytic_power
+
+    return analytic_power(scenario, sizes, alpha=alpha, endpoint=endpoint).to_dict(orient="records")
+
+
 def run(args) -> int:
-    from ..studies.power import analytic_power, simulated_power
+    from ..studies.power import simulated_power
     from ..studies.replicates import chunk_size_for
     from ..simulate.engine import scenario_for_size
 
@@ -66,20 +73,27 @@ def run(args) -> int:
                                  f"{MAX_SIMULATED_PARTICIPANTS:,} (lower --n-sims or use --n-sims 0)")
 
     began = time.perf_counter()
-    analytic = analytic_power(scenario, sizes, alpha=args.alpha, endpoint=args.endpoint)
-    rows = []
+    analytic_args = (scenario, sizes, args.alpha, args.endpoint)
+    simulated = []
     with executor_for(args, needed=bool(args.n_sims)) as executor:
-        for n, a in zip(sizes, analytic.itertuples(index=False)):
-            row = {"n": n, "hr_expected": a.hr, "events_expected": a.events_expected,
-                   "power_schoenfeld": a.power_schoenfeld, "power_freedman": a.power_freedman,
-                   "power_simulated": None, "mc_se": None, "events_simulated": None, "seconds": None}
-            if args.n_sims:
-                sp = simulated_power(scenario_for_size(scenario, n), args.n_sims, seed, executor=executor,
-                                     alpha=args.alpha, endpoint=args.endpoint,
-                                     chunk_size=chunk_size_for(args.n_sims, args.parallel_workers))
-                row.update(power_simulated=sp.power, mc_se=sp.mc_se, events_simulated=sp.events_mean,
-                           seconds=sp.elapsed_seconds)
-            rows.append(row)
+        # With workers, one of them computes the analytic power (its expectation needs scipy's Sobol
+        # points and pandas, a second of imports) while the others start on the simulated trials.
+        pending = None if executor is None else executor.submit(analytic_records, *analytic_args)
+        for n in sizes if args.n_sims else ():
+            simulated.append(simulated_power(scenario_for_size(scenario, n), args.n_sims, seed, executor=executor,
+                                             alpha=args.alpha, endpoint=args.endpoint,
+                                             chunk_size=chunk_size_for(args.n_sims, args.parallel_workers)))
+        analytic = analytic_records(*analytic_args) if pending is None else pending.result()
+    rows = []
+    for i, (n, a) in enumerate(zip(sizes, analytic)):
+        row = {"n": n, "hr_expected": a["hr"], "events_expected": a["events_expected"],
+               "power_schoenfeld": a["power_schoenfeld"], "power_freedman": a["power_freedman"],
+               "power_simulated": None, "mc_se": None, "events_simulated": None, "seconds": None}
+        if simulated:
+            sp = simulated[i]
+            row.update(power_simulated=sp.power, mc_se=sp.mc_se, events_simulated=sp.events_mean,
+                       seconds=sp.elapsed_seconds)
+        rows.append(row)
     wall = time.perf_counter() - began
 
     if args.json:

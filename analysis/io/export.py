@@ -37,6 +37,8 @@ import pandas as pd
 
 from ..errors import WalkBackInputError
 from ..trial.published import DATA_DIR
+# Formats and caps live in a module without imports, so the CLI parser can show them cheaply.
+from .limits import COHORT_FORMATS, EXPORT_FORMATS, MAX_EXPORT_PARTICIPANTS, MAX_EXPORT_REPLICATES, MAX_EXPORT_ROWS
 
 __all__ = [
     "COHORT_FORMATS",
@@ -73,15 +75,6 @@ __all__ = [
     "EXAMPLE_COHORT_SEED",
 ]
 
-#: Formats of :func:`cohort_to_bytes` (one table, no sidecar files).
-COHORT_FORMATS = ("csv", "parquet")
-#: Formats of a full export (``walkback simulate --format``).
-EXPORT_FORMATS = ("csv", "parquet", "adtte")
-
-#: Caps per export request (the CLI and the app's Data page both enforce them).
-MAX_EXPORT_PARTICIPANTS = 1_000_000
-MAX_EXPORT_REPLICATES = 1_000
-MAX_EXPORT_ROWS = 2_000_000
 
 STUDY_ID = "WALKBACK"
 PRIMARY_PARAMCD = "TTALREC"

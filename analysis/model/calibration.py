@@ -37,10 +37,9 @@ import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import optimize
 
 from .hazard import (
     N_LATENT_COLUMNS,
@@ -52,6 +51,9 @@ from .hazard import (
 )
 from ..trial.published import DATA_DIR, published_figures
 from ..trial.scenario import Scenario, scenario_from_dict, with_changes
+
+if TYPE_CHECKING:  # pandas is imported where a table is built: Monte Carlo workers never load it
+    import pandas as pd
 
 __all__ = ["ExpectedTrial", "CalibrationReport", "expected_trial", "calibrate", "calibrated_fields",
            "compare_with_published", "censoring_survival", "cox_limit_hr", "time_grid", "quasi_uniforms", "grid_median",
@@ -298,6 +300,8 @@ def cox_limit_hr(survival0: np.ndarray, survival1: np.ndarray, censoring: np.nda
     lo, hi = -8.0, 8.0
     if score(lo) * score(hi) > 0:
         return math.nan
+    from scipy import optimize  # only when solving: scipy.optimize costs 0.3 s at start-up
+
     return math.exp(optimize.brentq(score, lo, hi, xtol=1e-12))
 
 
@@ -542,6 +546,8 @@ def calibrate(scenario: Scenario | None = None, *, fit_loss_to_followup: bool = 
 
     x0 = np.clip(x0, lo + 1e-9, hi - 1e-9)
     # A cheap start for Weibull scale: put the control median near its target first.
+    from scipy import optimize  # only when solving: scipy.optimize costs 0.3 s at start-up
+
     result = optimize.least_squares(fun, x0, bounds=(lo, hi), method="trf", x_scale="jac",
                                     diff_step=1e-4, xtol=1e-10, ftol=1e-10, gtol=1e-10, max_nfev=200)
     solved = _apply(scenario, names, result.x)
@@ -574,6 +580,8 @@ def compare_with_published(scenario: Scenario) -> CalibrationReport:
 
 def _report(original: Scenario, solved: Scenario, expected: ExpectedTrial, names: list[str],
             events_target: float, fit_loss: bool, episode_rows: pd.DataFrame | None = None) -> CalibrationReport:
+    import pandas as pd
+
     figs = published_figures()
     med0, med1, hr, _ = _targets()
     rows = [

@@ -88,15 +88,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import optimize, special
+from scipy import special
 
 from ..trial.published import published_figures
 from ..trial.scenario import Episodes, Scenario, with_changes
 from .calibration import censoring_survival, cox_limit_hr, grid_median, quasi_uniforms, time_grid, whole_day_median
 from .hazard import BaselineHazard, cumulative_hazard_on_grid, dose_pieces, latent_from_uniforms
+
+if TYPE_CHECKING:  # pandas is imported where a table is built: Monte Carlo workers never load it
+    import pandas as pd
 
 __all__ = ["limiting_share", "nonlimiting_per_limiting", "care_probability", "worst_pain", "recovery_durations",
            "adverse_event_rates", "severity_given_limiting", "ExpectedEpisodes", "expected_episodes",
@@ -143,12 +146,15 @@ def severity_given_limiting(episodes: Episodes, started: np.ndarray, limiting: n
     >>> bool(s[0] > 0 > s[1])
     True
     """
-    mu = _mean_severity(episodes, started)
+    # mu and P(non-limiting) take one value per arm of the programme, so the interval [lo, hi] of the
+    # uniform takes one of four values: looked up per episode, with the same arithmetic as per episode.
+    mu = np.array([0.0, episodes.severity_shift_intervention])  # as _mean_severity(episodes, [False, True])
     below = special.ndtr(episodes.limiting_threshold - mu)  # P(non-limiting)
-    lo = np.where(limiting, below, 0.0)
-    hi = np.where(limiting, 1.0, below)
-    u = np.clip(lo + uniform * (hi - lo), 1e-15, 1.0 - 1e-15)
-    return mu + special.ndtri(u)
+    lo = np.array([0.0, below[0], 0.0, below[1]])  # code = 2 * started + limiting
+    hi = np.array([below[0], 1.0, below[1], 1.0])
+    code = np.asarray(started, dtype=np.intp) * 2 + np.asarray(limiting, dtype=np.intp)
+    u = np.clip(lo[code] + uniform * (hi - lo)[code], 1e-15, 1.0 - 1e-15)
+    return mu[code >> 1] + special.ndtri(u)
 
 
 def care_probability(episodes: Episodes, severity: np.ndarray, started: np.ndarray) -> np.ndarray:
@@ -454,6 +460,8 @@ def _exact_median(curve, hi: float = 1e4) -> float:
         return math.inf
     if f(0.0) <= 0:
         return 0.0
+    from scipy import optimize  # only when solving: scipy.optimize costs 0.3 s at start-up
+
     return float(optimize.brentq(f, 0.0, hi, xtol=1e-10))
 
 
@@ -611,6 +619,8 @@ def calibrate_episodes(scenario: Scenario) -> tuple[Scenario, ExpectedEpisodes, 
                    math.log(ep.recovery_scale_days), math.log(ep.recovery_shape), math.log(ep.recovery_hr_intervention)])
     lo = np.array([-4.0, -3.0, -5.0, math.log(0.1), math.log(0.1), math.log(0.05)])
     hi = np.array([4.0, 3.0, 5.0, math.log(1000.0), math.log(10.0), math.log(20.0)])
+    from scipy import optimize  # only when solving: scipy.optimize costs 0.3 s at start-up
+
     result = optimize.least_squares(fun, np.clip(x0, lo + 1e-9, hi - 1e-9), bounds=(lo, hi), method="trf",
                                     x_scale="jac", diff_step=1e-5, xtol=1e-12, ftol=1e-12, gtol=1e-12, max_nfev=300)
     solved = apply(result.x)
@@ -620,6 +630,8 @@ def calibrate_episodes(scenario: Scenario) -> tuple[Scenario, ExpectedEpisodes, 
 
 def episode_report(scenario: Scenario, expected: ExpectedEpisodes) -> pd.DataFrame:
     """Targets vs achieved for the episode model (rows as in the calibration report)."""
+    import pandas as pd
+
     records = []
     for label, key, attr, kind, tol in EPISODE_TARGETS:
         target = _target_value(key, scenario)

@@ -335,6 +335,8 @@ def event_times_piecewise(target: np.ndarray, risk: np.ndarray, plateau_extra: n
     # value), so a participant's time does not depend on how many rows are in the call.
     split = int(min(max(np.searchsorted(pieces.starts, 182.0, side="right"), 1), n_pieces))
     groups = [(0, split), (split, n_pieces)] if split < n_pieces and n > 4096 else [(0, n_pieces)]
+    # Arrays are (pieces, participants): the running sum over pieces is then one vector addition
+    # per piece (the same additions, in the same order, as a sum along each participant's row).
     for lo in range(0, n, chunk):
         rows = np.arange(lo, min(lo + chunk, n))
         carried = np.zeros(len(rows))
@@ -342,24 +344,25 @@ def event_times_piecewise(target: np.ndarray, risk: np.ndarray, plateau_extra: n
             if rows.size == 0:
                 break
             frac = pieces.fraction[first:last]
-            mult = relative_hazard(plateau_extra[rows, None] * frac[None, :], dose)
-            mult *= (risk[rows] * education_hr)[:, None]
-            cum = np.multiply(mult, widths[None, first:last])
+            mult = relative_hazard(frac[:, None] * plateau_extra[None, rows], dose)
+            mult *= (risk[rows] * education_hr)[None, :]
+            cum = np.multiply(mult, widths[first:last, None])
             if first:
-                cum[:, 0] += carried  # carried + x_first, then the running sum: as in one pass
-            np.cumsum(cum, axis=1, out=cum)
+                cum[0] += carried  # carried + x_first, then the running sum: as in one pass
+            for j in range(1, last - first):  # the running sum (np.cumsum along an axis is slower)
+                np.add(cum[j - 1], cum[j], out=cum[j])
             tgt = target[rows]
-            k_local = (cum < tgt[:, None]).sum(axis=1)
+            k_local = (cum < tgt[None, :]).sum(axis=0)
             done = k_local < (last - first)
             if np.any(done):
                 idx = np.flatnonzero(done)
                 k = k_local[idx]
-                prev = np.where(k > 0, cum[idx, np.maximum(k - 1, 0)], carried[idx])
-                m_k = mult[idx, k]
+                prev = np.where(k > 0, cum[np.maximum(k - 1, 0), idx], carried[idx])
+                m_k = mult[k, idx]
                 with np.errstate(divide="ignore", invalid="ignore"):
                     t = baseline.inverse(h0_starts[first + k] + (tgt[idx] - prev) / m_k)
                 times[rows[idx]] = np.where(m_k > 0, t, np.inf)
-            carried = cum[~done, -1]
+            carried = cum[-1, ~done]
             rows = rows[~done]
     return times
 
@@ -409,9 +412,14 @@ class StarterHazard:
         at_starts = np.zeros((n, n_pieces))
         for lo in range(0, n, chunk):
             hi = min(lo + chunk, n)
-            mult = relative_hazard(plateau_extra[lo:hi, None] * pieces.fraction[None, :-1], dose)
-            mult *= (risk[lo:hi] * education_hr)[:, None]
-            np.cumsum(mult * widths[None, :], axis=1, out=at_starts[lo:hi, 1:])
+            # (pieces, participants), so the running sum is one vector addition per piece (the same
+            # additions in the same order as np.cumsum along each row, which is slower)
+            mult = relative_hazard(pieces.fraction[:-1, None] * plateau_extra[None, lo:hi], dose)
+            mult *= (risk[lo:hi] * education_hr)[None, :]
+            mult *= widths[:, None]
+            for j in range(1, len(widths)):
+                np.add(mult[j - 1], mult[j], out=mult[j])
+            at_starts[lo:hi, 1:] = mult.T
         return cls(at_starts, risk, plateau_extra, education_hr, dose, pieces, baseline)
 
     def _multiplier(self, rows: np.ndarray, k: np.ndarray) -> np.ndarray:

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..errors import ScenarioError
 from ..model.episodes import (
@@ -46,6 +46,9 @@ from ..model.hazard import (
 )
 from ..trial.published import published_value
 from ..trial.scenario import MAX_PARTICIPANTS, Scenario, with_changes
+
+if TYPE_CHECKING:  # pandas is imported where a table is built: Monte Carlo workers never load it
+    import pandas as pd
 
 __all__ = ["ARMS", "CENSOR_REASONS", "COHORT_COLUMNS", "EPISODE_COLUMNS", "ENDPOINTS", "TrialBatch", "scenario_for_size",
            "simulate_cohorts", "simulate_cohorts_with_episodes", "simulate_episodes", "simulate_trial", "simulate_trials"]
@@ -238,7 +241,7 @@ def _draw(scenario: Scenario, seeds: np.ndarray, details: bool) -> _Draws:
     days = design.recruitment_days + 1
     day_index = np.arange(days)
     day_p = np.full(days, 1.0 / days)
-    enrol = np.empty((reps, n), dtype=np.int64)
+    day_counts = np.empty((reps, days), dtype=np.int64)
     u = np.empty((reps, n, N_LATENT_COLUMNS))
     stratum = np.empty((reps, n), dtype=np.int8)
     block_u = np.empty(reps * n)
@@ -246,62 +249,88 @@ def _draw(scenario: Scenario, seeds: np.ndarray, details: bool) -> _Draws:
     dropout_draw = np.empty((reps, n))
     age_draw = np.empty((reps, n)) if details else None
     sex_draw = np.empty((reps, n)) if details else None
-    blocks: list[np.ndarray] = []
-    group_blocks = np.zeros(4 * reps, dtype=np.int64)
-    group_pooled = np.zeros(4 * reps, dtype=np.int64)
-    perms: list[np.ndarray] = []
-    pool_size = np.zeros(reps, dtype=np.int64)
-    need = np.zeros(reps, dtype=np.int64)
+    group_m = np.zeros(4 * reps, dtype=np.int64)  # participants in each (trial, stratum) group
+    drawn: list[np.ndarray] = []  # block sizes drawn for each non-empty group, in group order
+    rngs = []
     offset = 0
+    # Pass 1, per trial in its stream's order: enrolment, traits, and per non-empty stratum the
+    # block sizes and the within-block uniforms.
     for r, seed in enumerate(seeds):
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed))))
+        rngs.append(rng)
         # Enrolment spread evenly over the recruitment window (day 0 = first randomisation):
         # sorted uniform days, drawn as multinomial counts per day (no O(n log n) sort).
-        enrol[r] = np.repeat(day_index, rng.multinomial(n, day_p))
+        day_counts[r] = rng.multinomial(n, day_p)
         rng.random(out=u[r])
         st = (u[r, :, 0] < design.share_history_gt2).astype(np.int8) * 2 \
             + (u[r, :, 1] < design.share_referred_by_clinician).astype(np.int8)
         stratum[r] = st
         counts = np.bincount(st, minlength=4)
-        fixed = pool = 0  # intervention places in unpooled blocks; participants pooled
-        groups: list[tuple[int, np.ndarray, np.ndarray]] = []
-        for s in range(4):
-            m = int(counts[s])
+        group_m[4 * r:4 * r + 4] = counts
+        for m in counts.tolist():
             if m == 0:
                 continue
-            drawn = rng.choice(sizes, size=m // min_size + 1)
-            ends = drawn.cumsum()
-            last = int(ends.searchsorted(m))
-            used = drawn[:last + 1]
+            # = rng.choice(sizes, size=...): choice draws integers(0, len(sizes)) itself; the same
+            # stream without choice's per-call overhead.
+            drawn.append(sizes[rng.integers(0, len(sizes), size=m // min_size + 1)])
             rng.random(out=block_u[offset:offset + m])
             offset += m
-            g = 4 * r + s
-            k = per_block[used]
-            blocks.append(used)
-            group_blocks[g] = last + 1
-            fixed += int(k.sum())
-            if int(ends[last]) != m:  # the final block is incomplete: its participants are pooled
-                group_pooled[g] = 1
-                fixed -= int(k[-1])
-                pool += m - int(ends[last] - used[-1])
-            groups.append((g, k, used))
-        while not 0 <= n1 - fixed <= pool:  # pool more blocks (ends when everyone is pooled)
-            g, k, used = max(groups, key=lambda x: group_blocks[x[0]] - group_pooled[x[0]])
+    enrol = np.repeat(np.tile(day_index, reps), day_counts.ravel()).reshape(reps, n)
+
+    # The blocks each group fills, for all groups at once: a group of m participants uses its drawn
+    # blocks up to the first whose end reaches m; if that block is incomplete its participants are
+    # pooled. ``fixed`` counts intervention places in unpooled blocks, ``pool`` pooled participants.
+    groups = np.flatnonzero(group_m)
+    lengths = group_m[groups] // min_size + 1
+    all_drawn = np.concatenate(drawn) if drawn else np.empty(0, dtype=np.int64)
+    seg = np.repeat(np.arange(len(groups)), lengths)
+    seg_start = np.cumsum(lengths) - lengths
+    running = np.cumsum(all_drawn)
+    ends = running - (running - all_drawn)[seg_start][seg]  # block ends within the group
+    last = np.bincount(seg, weights=ends < group_m[groups][seg], minlength=len(groups)).astype(np.int64)
+    last_at = seg_start + last
+    used = np.arange(len(all_drawn)) <= last_at[seg]
+    blocks = all_drawn[used]
+    k_all = per_block[all_drawn]
+    incomplete = ends[last_at] != group_m[groups]
+    fixed_g = np.bincount(seg[used], weights=k_all[used], minlength=len(groups)).astype(np.int64)
+    fixed_g -= np.where(incomplete, k_all[last_at], 0)
+    pool_g = np.where(incomplete, group_m[groups] - (ends[last_at] - all_drawn[last_at]), 0)
+    group_blocks = np.zeros(4 * reps, dtype=np.int64)
+    group_pooled = np.zeros(4 * reps, dtype=np.int64)
+    group_blocks[groups] = last + 1
+    group_pooled[groups] = incomplete
+    trial_of = groups // 4
+    fixed = np.bincount(trial_of, weights=fixed_g, minlength=reps).astype(np.int64)
+    pool_size = np.bincount(trial_of, weights=pool_g, minlength=reps).astype(np.int64)
+    # Rarely (unusual ratios, tiny trials) the pool cannot make the arm sizes exact: complete blocks
+    # are pooled one at a time from the end of the stratum with the most unpooled blocks.
+    for r in np.flatnonzero(~((0 <= n1 - fixed) & (n1 - fixed <= pool_size))).tolist():
+        mine = [(int(groups[i]), k_all[seg_start[i]:last_at[i] + 1], all_drawn[seg_start[i]:last_at[i] + 1])
+                for i in np.flatnonzero(trial_of == r).tolist()]
+        f, pool = int(fixed[r]), int(pool_size[r])
+        while not 0 <= n1 - f <= pool:  # (ends when everyone is pooled)
+            g, k, blk = max(mine, key=lambda x: group_blocks[x[0]] - group_pooled[x[0]])
             j = int(group_blocks[g] - 1 - group_pooled[g])
-            fixed -= int(k[j])
-            pool += int(used[j])
+            f -= int(k[j])
+            pool += int(blk[j])
             group_pooled[g] += 1
-        need[r] = n1 - fixed
-        pool_size[r] = pool
-        perms.append(rng.permutation(pool))
+        fixed[r], pool_size[r] = f, pool
+    need = n1 - fixed
+
+    # Pass 2, per trial, continuing its stream: the permutation of the pool, event and
+    # loss-to-follow-up draws, and (with ``details``) age and sex.
+    perms: list[np.ndarray] = []
+    for r, rng in enumerate(rngs):
+        perms.append(rng.permutation(int(pool_size[r])))
         rng.standard_exponential(out=target[r])
         rng.standard_exponential(out=dropout_draw[r])
         if details:
             rng.standard_normal(out=age_draw[r])
             rng.random(out=sex_draw[r])
-    return _Draws(seeds, enrol, u, stratum, np.concatenate(blocks) if blocks else np.empty(0, dtype=np.int64),
-                  group_blocks, group_pooled, block_u, np.concatenate(perms) if perms else np.empty(0, np.int64),
-                  pool_size, need, target, dropout_draw, age_draw, sex_draw)
+    return _Draws(seeds, enrol, u, stratum, blocks, group_blocks, group_pooled, block_u,
+                  np.concatenate(perms) if perms else np.empty(0, np.int64), pool_size, need, target, dropout_draw,
+                  age_draw, sex_draw)
 
 
 def _allocate(design, draws: _Draws, details: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -541,10 +570,11 @@ def _realise_episodes(scenario: Scenario, seeds: np.ndarray, n: int, is_int: np.
     non_pid = np.repeat(np.arange(total), k_non)
     pid = np.concatenate([first_pid, further_pid, non_pid])
     kind = np.repeat(np.array([0, 1, 2], dtype=np.int64), [len(first_pid), len(further_pid), len(non_pid)])
-    order = np.argsort((pid // n) * 3 + kind, kind="stable")
-    pid, kind = pid[order], kind[order]
-    u = np.concatenate(uniforms) if uniforms else np.empty((0, 3))
-    exp_draw = np.concatenate(exp_draws) if exp_draws else np.empty(0)
+    if len(seeds) > 1:  # one trial: already in that order (the sort would be the identity)
+        order = np.argsort((pid // n) * 3 + kind, kind="stable")
+        pid, kind = pid[order], kind[order]
+    u = (uniforms[0] if len(uniforms) == 1 else np.concatenate(uniforms)) if uniforms else np.empty((0, 3))
+    exp_draw = (exp_draws[0] if len(exp_draws) == 1 else np.concatenate(exp_draws)) if exp_draws else np.empty(0)
 
     # Onsets: the cumulative primary hazard at which each episode happens, then its inverse.
     # (Each branch is computed only where it applies: the same arithmetic per episode, fewer gathers.)
@@ -575,7 +605,7 @@ def _realise_episodes(scenario: Scenario, seeds: np.ndarray, n: int, is_int: np.
     # One float sort on participant + onset / span (exact order: spans are whole days, so the keys
     # of different participants never interleave; within one participant the onset order is kept).
     span = float(np.ceil(censor_at.max())) + 1.0 if total else 1.0
-    by_time = np.argsort(pid * span + onset)
+    by_time = _argsort_keys(pid * span + onset)
     pid, onset, recovery, recovered = pid[by_time], onset[by_time], recovery[by_time], recovered[by_time]
     limiting, care, pain = limiting[by_time], care[by_time], pain[by_time]
     n_episodes = np.bincount(pid, minlength=total)
@@ -609,6 +639,20 @@ def _realise_episodes(scenario: Scenario, seeds: np.ndarray, n: int, is_int: np.
                           "recovery": np.where(recovered, recovery, np.nan), "limiting": limiting, "care": care,
                           "pain": pain},
     }
+
+
+def _argsort_keys(key: np.ndarray) -> np.ndarray:
+    """``np.argsort(key)``, faster on keys made of a few sorted runs (the episodes' participant order).
+
+    A stable merge sort exploits the runs; when the keys are distinct and finite the sorting
+    permutation is unique, so it is exactly ``np.argsort(key)``'s. Otherwise (tied keys, whose order
+    the default sort decides) the default sort itself runs.
+    """
+    order = np.argsort(key, kind="stable")
+    ranked = key[order]
+    if ranked.size and np.isfinite(ranked[[0, -1]]).all() and not (ranked[1:] == ranked[:-1]).any():
+        return order
+    return np.argsort(key)
 
 
 def _check_seeds(trial_seeds) -> np.ndarray:
@@ -712,6 +756,8 @@ def simulate_episodes(scenario: Scenario, seed: int | None = None) -> tuple[pd.D
 
 
 def _cohorts(scenario: Scenario, trial_seeds, potential_outcomes: bool, episodes: bool = False):
+    import pandas as pd
+
     seeds = _check_seeds(trial_seeds)
     design = scenario.design
     n, reps = design.n_total, len(seeds)

@@ -2,8 +2,8 @@
 
 ``scipy.stats`` takes seconds to import (it builds every distribution's documentation at import
 time), which `walkback analyze` paid on every run for three functions. These are the same
-``scipy.special`` routines ``scipy.stats`` calls (``norm.sf(x) = ndtr(-x)``, ``norm.ppf(q) =
-ndtri(q)``, ``chi2.sf(x, df) = chdtrc(df, x)``), so the numbers are bit-identical; ``rankdata``
+``scipy.special`` routines ``scipy.stats`` calls (``norm.sf(x) = ndtr(-x)``, ``norm.cdf(x) = ndtr(x)``,
+``norm.ppf(q) = ndtri(q)``, ``chi2.sf(x, df) = chdtrc(df, x)``), so the numbers are bit-identical; ``rankdata``
 (only for cox.zph's rank transform) imports ``scipy.stats`` when it is called.
 
 Examples
@@ -11,8 +11,8 @@ Examples
 >>> from scipy import stats as scipy_stats
 >>> bool(norm.ppf(0.975) == scipy_stats.norm.ppf(0.975)), bool(chi2.sf(3.84, 1) == scipy_stats.chi2.sf(3.84, 1))
 (True, True)
->>> bool(norm.sf(1.5) == scipy_stats.norm.sf(1.5))
-True
+>>> bool(norm.sf(1.5) == scipy_stats.norm.sf(1.5)), bool(norm.cdf(-0.3) == scipy_stats.norm.cdf(-0.3))
+(True, True)
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ import numpy as np
 from scipy import special
 
 __all__ = ["norm", "chi2", "rankdata"]
+
+
+def _norm_cdf(x):
+    return special.ndtr(np.asarray(x, dtype=float))
 
 
 def _norm_sf(x):
@@ -38,8 +42,8 @@ def _chi2_sf(x, df):
     return np.where(x < 0, 1.0, special.chdtrc(df, np.maximum(x, 0.0)))[()]
 
 
-#: ``norm.sf``, ``norm.ppf`` as ``scipy.stats.norm``'s.
-norm = SimpleNamespace(sf=_norm_sf, ppf=_norm_ppf)
+#: ``norm.cdf``, ``norm.sf``, ``norm.ppf`` as ``scipy.stats.norm``'s.
+norm = SimpleNamespace(cdf=_norm_cdf, sf=_norm_sf, ppf=_norm_ppf)
 #: ``chi2.sf`` as ``scipy.stats.chi2``'s.
 chi2 = SimpleNamespace(sf=_chi2_sf)
 

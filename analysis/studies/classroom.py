@@ -40,6 +40,7 @@ import pandas as pd
 
 from ..errors import WalkBackInputError
 from ..trial.scenario import Scenario, with_changes
+from .limits import MAX_STUDENTS  # a module without imports, so the CLI parser can show it cheaply
 from .replicates import check_seed, replicate_seed
 
 __all__ = [
@@ -55,8 +56,6 @@ __all__ = [
     "weibull_ph_curves",
 ]
 
-#: Most students in one class set (each gets a full trial of the scenario's size).
-MAX_STUDENTS = 500
 #: The arguments ``walkback analyze`` passes to :func:`analyze_two_arm` by default; the key uses the same.
 ANALYZE_DEFAULTS: dict[str, Any] = {"time": "time_days", "event": "recurrence", "group": "arm",
                                     "reference": "control", "strata": (), "tau": None}

@@ -41,16 +41,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from scipy import optimize, stats
 
 from ..model.calibration import expected_trial
 from ..errors import WalkBackInputError
 from ..trial.scenario import MAX_PARTICIPANTS, Scenario, with_changes
 from ..simulate.engine import scenario_for_size
+from ..stats import tails as stats  # scipy.stats's normal tails without its 0.6 s import
+
+if TYPE_CHECKING:  # pandas is imported where a table is built: Monte Carlo workers never load it
+    import pandas as pd
 
 __all__ = [
     "schoenfeld_events",
@@ -274,6 +276,8 @@ def analytic_power(scenario: Scenario, n_values: Sequence[int], alpha: float = 0
     >>> round(float(t.events_expected[0])), round(float(t.power_schoenfeld[0]), 2)
     (506, 0.96)
     """
+    import pandas as pd
+
     alpha = _check_prob("alpha", alpha)
     rows = []
     for n in _check_sizes(n_values):
@@ -313,6 +317,8 @@ def sample_size(scenario: Scenario, power: float = 0.9, alpha: float = 0.05) -> 
     >>> int(ss.loc["schoenfeld", "events"]), int(ss.loc["schoenfeld", "n_total"])
     (390, 540)
     """
+    import pandas as pd
+
     power, alpha = _check_prob("power", power), _check_prob("alpha", alpha)
     e = _expected(scenario)
     p_event = e.events_total / scenario.design.n_total
@@ -349,6 +355,8 @@ def dilution_table(scenario: Scenario, never_start_values: Sequence[float], alph
     >>> round(float(t.inflation_simple[1]), 4)
     1.5625
     """
+    import pandas as pd
+
     alpha, power = _check_prob("alpha", alpha), _check_prob("power", power)
     values = [float(v) for v in never_start_values]
     for v in values:
@@ -398,6 +406,8 @@ def scenario_with_hr(scenario: Scenario, hr: float) -> Scenario:
         reach = sorted([math.exp(g_lo) * hr, math.exp(g_hi) * hr])
         raise WalkBackInputError(f"hazard ratio {hr:g} cannot be reached by changing {name} in this scenario "
                                  f"(reachable: {reach[0]:.3f} to {reach[1]:.3f})")
+    from scipy import optimize  # only here: scipy.optimize costs 0.3 s at start-up
+
     x = optimize.brentq(gap, lo, hi, xtol=1e-10)
     return with_changes(scenario, {name: float(x)})
 
@@ -432,6 +442,7 @@ class SimulatedPower:
 
     @property
     def summary(self) -> pd.DataFrame:
+        import pandas as pd
         return pd.DataFrame([self.to_dict()])
 
     def to_dict(self) -> dict:
@@ -524,6 +535,8 @@ def power_curve(scenario: Scenario, parameter: str, values: Sequence[float], n_s
     >>> c.summary.power_schoenfeld.is_monotonic_increasing
     True
     """
+    import pandas as pd
+
     from .replicates import check_seed
 
     if parameter not in CURVE_PARAMETERS:

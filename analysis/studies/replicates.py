@@ -31,15 +31,17 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..errors import WalkBackInputError
 from ..stats.kernels import km_on_grid_batch, two_arm_batch
 from ..trial.scenario import Scenario
 from ..simulate.engine import TrialBatch, simulate_trial, simulate_trials  # noqa: F401 - simulate_trial: doctests, callers
+
+if TYPE_CHECKING:  # pandas is imported where a table is built: Monte Carlo workers never load it
+    import pandas as pd
 
 __all__ = [
     "ReplicateResult",
@@ -262,6 +264,7 @@ class ReplicateResult:
 
 
 def _summary(per_trial: pd.DataFrame, scenario: Scenario, alpha: float) -> pd.DataFrame:
+    import pandas as pd
     from ..model.calibration import expected_trial
 
     expected = expected_trial(scenario)
@@ -338,6 +341,8 @@ def run_replicates(scenario: Scenario, n_replicates: int, seed: int, *, executor
     >>> list(r.per_trial.columns[:4]), len(r.per_trial)
     (['replicate', 'hr', 'hr_lower', 'hr_upper'], 20)
     """
+    import pandas as pd
+
     n_replicates = check_replicates(n_replicates)
     seed = check_seed(seed)
     if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0 < alpha < 1:
