@@ -55,8 +55,9 @@ published_p = published_value("prob_cost_effective")
 published_wtp = published_value("cea_wtp_threshold")
 
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("ICER, this trial", f"AU${result.icer:,.0f}" if result.quadrant in ("NE", "SW") else result.quadrant,
-          help=result.statement)
+# A ratio only where it means something (NE, SW); in the other quadrants the word, not the quadrant's code.
+m1.metric("ICER, this trial", f"AU${result.icer:,.0f}" if result.quadrant in ("NE", "SW") else
+          {"SE": "Dominant", "NW": "Dominated"}.get(result.quadrant, "Undefined"), help=result.statement)
 m2.metric(f"P(cost-effective) at AU${threshold:,.0f}", f"{at.loc[float(threshold), 'probability']:.0%}")
 m3.metric("Incremental cost", f"AU${result.delta_cost:,.0f}",
           help=f"{result.settings.confidence:.0%} CI AU${result.delta_cost_ci[0]:,.0f} to AU${result.delta_cost_ci[1]:,.0f}")
