@@ -70,7 +70,7 @@ expected = study.expected
 expected_quadrant, expected_icer, expected_text = describe_increments(expected.delta_cost, expected.delta_qaly)
 st.dataframe(pd.DataFrame({
     "": ["ICER (AU$ per QALY gained)", f"P(cost-effective) at AU${published_wtp:,.0f}",
-         "Work absence (activity-limiting days), intervention / control"],
+         "Work absence (activity-limiting days), walking + education / control"],
     "Published (Lancet 2024)": [f"{published_icer:,}", f"{published_p:.0%}", "about half"],
     "This simulated trial": [f"{result.icer:,.0f}" if result.quadrant == "NE" else result.statement,
                              f"{at.loc[published_wtp, 'probability']:.0%}", f"{study.absence_ratio:.2f}"],

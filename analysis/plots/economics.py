@@ -64,8 +64,8 @@ def ce_plane_figure(result, *, wtp: float = 28000.0, max_points: int = 5000, tit
     fig.add_vline(x=0, line=dict(color="#999999", width=1))
     fig.update_xaxes(range=[-span, span])
     fig.update_yaxes(range=[-ymax, ymax], tickprefix="AU$")
-    return _layout(fig, title, height, "Incremental QALYs (intervention - control)",
-                   "Incremental cost (AU$, intervention - control)")
+    return _layout(fig, title, height, "Incremental QALYs (walking + education − control)",
+                   "Incremental cost (AU$, walking + education − control)")
 
 
 def acceptability_figure(acceptability: pd.DataFrame, *, published: tuple[float, float] | None = None,
