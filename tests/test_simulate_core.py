@@ -157,7 +157,7 @@ def test_simulate_trial_has_no_allocation_of_its_own():
 
 
 def test_a_hazard_too_high_for_episodes_is_refused_with_one_message():
-    """~385,000 episodes per participant (Weibull scale 5 days, shape 2.5) would exhaust memory: refused instead."""
+    """~385,000 episodes per participant (Weibull scale 5 days, shape 2.5): 270 million would exhaust memory."""
     absurd = with_changes(default_scenario(), {"outcome.scale_days": 5.0, "outcome.shape": 2.5})
-    with pytest.raises(ScenarioError, match=r"episodes per participant .*implausibly high"):
+    with pytest.raises(ScenarioError, match=r"about 270,\d{3},\d{3} back-pain episodes \(385,\d{3} per participant.*fit in memory"):
         simulate_trial(absurd, seed=1)

@@ -491,29 +491,25 @@ def _in_whole_days(out: dict) -> dict:
 _EPISODE_STREAM = (1,)
 
 
-#: More back-pain episodes per participant than this over follow-up (on average) is not a back-pain scenario
-#: (WalkBack's default is about 3): the baseline hazard is implausibly high, and the episodes would not fit in memory.
-MAX_EPISODES_PER_PARTICIPANT = 500
-#: At most this many episodes in one call (about 40 bytes each per column): split larger runs into several calls.
-MAX_EPISODES_PER_CALL = 200_000_000
+#: At most this many episodes in one call (each costs about 100 bytes while it is realised, so about 5 GB).
+#: WalkBack's default has about 3.4 per participant: 10 million participants fit.
+MAX_EPISODES_PER_CALL = 50_000_000
 
 
 def _check_episode_load(scenario: Scenario, expected: float, participants: int) -> None:
-    """Refuse, with one message, a scenario whose expected episode count cannot be simulated."""
+    """Refuse, with one message, a run whose expected number of episodes cannot be held in memory."""
+    if expected <= MAX_EPISODES_PER_CALL:
+        return
     per_participant = expected / max(participants, 1)
-    if per_participant > MAX_EPISODES_PER_PARTICIPANT:
-        o = scenario.outcome
-        which = (f"Weibull scale {o.scale_days:g} days, shape {o.shape:g}" if o.baseline == "weibull" else
-                 f"exponential scale {o.scale_days:g} days" if o.baseline == "exponential" else
-                 "piecewise-exponential hazards")
-        raise ScenarioError(
-            f"this scenario implies about {per_participant:,.0f} back-pain episodes per participant over follow-up "
-            f"(more than {MAX_EPISODES_PER_PARTICIPANT}; WalkBack's is about 3): its baseline hazard ({which}) is "
-            "implausibly high; lower the hazard or shorten follow-up")
-    if expected > MAX_EPISODES_PER_CALL:
-        raise ScenarioError(
-            f"this run would simulate about {expected:,.0f} episodes at once (more than {MAX_EPISODES_PER_CALL:,}): "
-            "simulate fewer participants or trials per call")
+    o = scenario.outcome
+    which = (f"Weibull scale {o.scale_days:g} days, shape {o.shape:g}" if o.baseline == "weibull" else
+             f"exponential scale {o.scale_days:g} days" if o.baseline == "exponential" else
+             "piecewise-exponential hazards")
+    raise ScenarioError(
+        f"this run would simulate about {expected:,.0f} back-pain episodes ({per_participant:,.0f} per participant "
+        f"over follow-up; WalkBack's is about 3), more than the {MAX_EPISODES_PER_CALL:,} that fit in memory at "
+        f"once: lower the episode rate (baseline hazard: {which}; non-limiting episodes) or simulate fewer "
+        "participants or trials per call")
 
 
 def _realise_episodes(scenario: Scenario, seeds: np.ndarray, n: int, is_int: np.ndarray, started: np.ndarray, latent,
