@@ -34,7 +34,7 @@ def test_figures_draw_what_they_are_given(outcomes):
     drawn = sum(len(t.x) for t in fig.data)
     assert drawn == int(outcomes.forest.hr.notna().sum())
     km = km_endpoint_figure(outcomes.km["recovery"], "Recovery")
-    assert len(km.data) == 2 and km.data[0].y[0] == 1.0
+    assert len(km.data) == 2 and km.data[0].y[0] == 100.0  # the curves are drawn in percent
     mcf = mcf_figure(outcomes.recurrent.mcf.curves)
     last = outcomes.recurrent.mcf.curves.groupby("arm", sort=False).mcf.last().to_numpy()
     assert np.allclose([t.y[-1] for t in mcf.data if t.showlegend is not False], last)
