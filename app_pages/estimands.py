@@ -129,7 +129,7 @@ if r2.button(f"Run {n_rep} trials", icon=":material/play_arrow:", key="est_run")
                title="Coverage of the 95% CIs", key="est_cov")
     r = reps.summary
     pp = [100.0 if _is_proportion(e) else 1.0 for e in r["estimand"]]  # proportions in percentage points
-    digits = [1 if k == 100.0 else 3 for k in pp]
+    digits = [3 if scale == "hr" else 1 for scale in r["scale"]]  # HRs to 0.001; days and points to 0.1
     show = pd.DataFrame({
         "Estimand": [_label(lab, e) for lab, e in zip(r["label"], r["estimand"])],
         "Coverage (MC SE)": [f"{format_percent(c)} ({format_percent(se)})" for c, se in zip(r["coverage"], r["coverage_mcse"])],
