@@ -42,7 +42,7 @@ with st.form("classroom_form"):
     seed = b.number_input("Class seed", min_value=0, max_value=(1 << 53) - 1,
                           value=min(int(scenario.seed), (1 << 53) - 1), step=1,
                           help="Student i's trial is seeded from child i of this seed: the same seed rebuilds the set.")
-    values_text = st.text_input(f"Values of {VARIABLE[field][0].lower() + VARIABLE[field][1:]} (comma-separated)",
+    values_text = st.text_input(f"Values of {VARIABLE[field][0].lower() + VARIABLE[field][1:]}, comma-separated",
                                 value=EXAMPLE_VALUES[field], key=f"class_values_{field}",
                                 help="Students get these values in turn.") if field else ""
     submitted = st.form_submit_button("Build the class set", type="primary", icon=":material/school:")
