@@ -157,7 +157,8 @@ def tornado_figure(tornado: pd.DataFrame, *, labels: dict | None = None, wtp: fl
     fig.update_xaxes(tickprefix="AU$", nticks=4, tickangle=0)  # upright ticks, few enough for a half-width panel
     fig.update_yaxes(automargin=True)
     height = height or max(300, 44 * len(rows) + 120)
-    out = _layout(fig, title, height, f"Net benefit at AU${wtp:,.0f}/QALY (AU$)", "")  # short: fits half width
+    out = _layout(fig, title, height, f"Net monetary benefit (AU$)<br>at AU${wtp:,.0f} per QALY", "")  # two short lines
+    out.update_layout(margin=dict(b=80))  # room for the two-line axis title
     if math.isfinite(base):
         out.add_annotation(x=base, y=1.0, yref="paper", text="base case", showarrow=False, yanchor="bottom")
     return out
