@@ -15,6 +15,10 @@ VARIABLE = {
     "design.annual_loss_to_followup": "Annual loss to follow-up",
 }
 
+#: Example values that fit each setting (shares as fractions, the walking target in minutes per week).
+EXAMPLE_VALUES = {"adherence.mean_adherence": "0.4, 0.6, 0.87", "adherence.never_start": "0.05, 0.2, 0.4",
+                  "walking.target_minutes": "90, 130, 180", "design.annual_loss_to_followup": "0.05, 0.15, 0.3"}
+
 
 @st.cache_data(max_entries=4, show_spinner="Simulating and analysing every student's trial...")
 def class_zip(scenario, n_students: int, seed: int, vary: tuple | None) -> tuple[bytes, object]:
@@ -29,16 +33,18 @@ scenario = current_scenario()
 st.caption("Scenario: " + ("the calibrated WalkBack trial" if is_default(scenario) else
                            "your modified scenario (change it on the Scenario page)"))
 
+# Outside the form, so the values box appears (with values that fit the setting) only when students differ in one.
+field = st.selectbox("Let students differ in", list(VARIABLE), format_func=VARIABLE.get, key="class_vary",
+                     help="Students get the values in turn, so the class can pool its results by value.")
 with st.form("classroom_form"):
     a, b = st.columns(2)
     n_students = a.number_input("Students", min_value=1, max_value=MAX_STUDENTS, value=20, step=1)
     seed = b.number_input("Class seed", min_value=0, max_value=(1 << 53) - 1,
                           value=min(int(scenario.seed), (1 << 53) - 1), step=1,
                           help="Student i's trial is seeded from child i of this seed: the same seed rebuilds the set.")
-    field = st.selectbox("Let students differ in", list(VARIABLE), format_func=VARIABLE.get,
-                         help="Students get the values in turn, so the class can pool its results by value.")
-    values_text = st.text_input("Values (comma-separated)", value="0.4, 0.6, 0.87",
-                                help="Used only when students differ in a setting.")
+    values_text = st.text_input(f"Values of {VARIABLE[field][0].lower() + VARIABLE[field][1:]}, comma-separated",
+                                value=EXAMPLE_VALUES[field], key=f"class_values_{field}",
+                                help="Students get these values in turn.") if field else ""
     submitted = st.form_submit_button("Build the class set", type="primary", icon=":material/school:")
 
 if submitted:

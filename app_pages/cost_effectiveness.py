@@ -24,16 +24,21 @@ page_header(
     "and net-benefit curves and a one-way sensitivity analysis. Unit costs and utilities were not found in the "
     "published sources: they are labelled assumptions, two of them calibrated to the published ICER and probability.")
 
+#: The quadrant in a word where a ratio would mislead (SW keeps its ratio on the card, not in the table).
+_SHORT_QUADRANT = {"SE": "Dominant", "NW": "Dominated", "SW": "Less costly, less effective"}
+
 scenario = current_scenario()
 base = Economics()
-c1, c2, c3, c4 = st.columns(4)
+# Wrapping rows (side by side at 1400 px, two per line at 800 px, where fixed columns cut labels and values).
+controls = st.container(horizontal=True, gap="small")
+c1, c2, c3, c4 = (controls.container(width=215) for _ in range(4))
 sessions = c1.slider("Physiotherapist sessions", 0, 12, base.sessions, key="cea_sessions")
 price = c2.slider("Session price (AU$)", 0, 250, int(base.session_price), step=5, key="cea_price")
 never_start = c3.slider("Never start the programme", 0.0, 1.0, float(scenario.adherence.never_start), step=0.05,
                         key="cea_never_start")
 threshold = c4.select_slider("Willingness to pay (AU$/QALY)", [10_000, 20_000, 28_000, 50_000, 75_000, 100_000],
                              value=int(CEA_DEFAULTS["threshold"]), key="cea_threshold")
-d1, d2, d3 = st.columns(3)
+d1, d2, d3 = (controls.container(width=215) for _ in range(3))
 adherence = d1.slider("Mean adherence of starters", 0.0, 1.0, float(scenario.adherence.mean_adherence), step=0.01,
                       key="cea_adherence")
 seed = seed_input(d2, label="Trial seed")
@@ -54,12 +59,15 @@ published_icer = published_value("icer_aud_per_qaly")
 published_p = published_value("prob_cost_effective")
 published_wtp = published_value("cea_wtp_threshold")
 
-m1, m2, m3, m4 = st.columns(4)
+metrics = st.container(horizontal=True, gap="small")
+m1, m2, m3, m4 = (metrics.container(width=215) for _ in range(4))
 # A ratio only where it means something (NE, SW); in the other quadrants the word, not the quadrant's code.
 m1.metric("ICER, this trial", f"AU${result.icer:,.0f}" if result.quadrant in ("NE", "SW") else
-          {"SE": "Dominant", "NW": "Dominated"}.get(result.quadrant, "Undefined"), help=result.statement)
-m2.metric(f"P(cost-effective) at AU${threshold:,.0f}", f"{at.loc[float(threshold), 'probability']:.0%}")
-m3.metric("Incremental cost", f"AU${result.delta_cost:,.0f}",
+          _SHORT_QUADRANT.get(result.quadrant, "Undefined"), help=result.statement)
+m2.metric(f"P(cost-effective) at AU${threshold / 1000:,.0f}k", f"{at.loc[float(threshold), 'probability']:.0%}",
+          help=f"Probability that walking + education is cost-effective at AU${threshold:,.0f} per QALY "
+               "(share of bootstrap replicates with positive net monetary benefit).")
+m3.metric("Incremental cost", f"{'-' if result.delta_cost < 0 else ''}AU${abs(result.delta_cost):,.0f}",
           help=f"{result.settings.confidence:.0%} CI AU${result.delta_cost_ci[0]:,.0f} to AU${result.delta_cost_ci[1]:,.0f}")
 m4.metric("Incremental QALYs", f"{result.delta_qaly:.4f}",
           help=f"{result.settings.confidence:.0%} CI {result.delta_qaly_ci[0]:.4f} to {result.delta_qaly_ci[1]:.4f}")
@@ -69,33 +77,42 @@ st.markdown(f"**{result.statement[0].upper() + result.statement[1:]}.** Recurren
 expected = study.expected
 expected_quadrant, expected_icer, expected_text = describe_increments(expected.delta_cost, expected.delta_qaly)
 st.dataframe(pd.DataFrame({
-    "": ["ICER (AU$ per QALY gained)", f"P(cost-effective) at AU${published_wtp:,.0f}",
-         "Work absence (activity-limiting days), walking + education / control"],
+    "": ["ICER (AU$/QALY)", f"P(cost-effective), AU${published_wtp / 1000:,.0f}k",  # short: the table fits at 800 px
+         "Work absence ratio"],
     "Published (Lancet 2024)": [f"{published_icer:,}", f"{published_p:.0%}", "about half"],
-    "This simulated trial": [f"{result.icer:,.0f}" if result.quadrant == "NE" else result.statement,
+    # One word outside the NE quadrant (the full statement is written above the table): the column then fits.
+    "This simulated trial": [f"{result.icer:,.0f}" if result.quadrant == "NE" else _SHORT_QUADRANT.get(
+                                 result.quadrant, "Undefined"),
                              f"{at.loc[published_wtp, 'probability']:.0%}", f"{study.absence_ratio:.2f}"],
     f"Expected ({CEA_EXPECTED_TRIALS} pooled trials)": [
-        f"{expected_icer:,.0f}" if expected_quadrant == "NE" else expected_text, f"{expected.probability:.0%}",
+        f"{expected_icer:,.0f}" if expected_quadrant == "NE" else _SHORT_QUADRANT.get(expected_quadrant, "Undefined"),
+        f"{expected.probability:.0%}",
         f"{study.expected_absence_ratio:.2f}"],
-}), hide_index=True)
-st.caption("Costs and QALYs come from the simulated episodes over 12 months: care-seeking episodes (healthcare), "
+}), hide_index=True, column_config={  # short headers so the table fits at 800 px; the full names on hover
+    "Published (Lancet 2024)": st.column_config.Column("Published", help="Lancet 2024"),
+    "This simulated trial": st.column_config.Column("This trial", help="The simulated trial above"),
+    f"Expected ({CEA_EXPECTED_TRIALS} pooled trials)": st.column_config.Column(
+        "Expected", help=f"{CEA_EXPECTED_TRIALS} simulated trials pooled")})
+st.caption(f"Work absence ratio: activity-limiting days with walking + education divided by those with control. "
+           f"Expected over {CEA_EXPECTED_TRIALS} pooled trials: {expected_text}. "
+           "Costs and QALYs come from the simulated episodes over 12 months: care-seeking episodes (healthcare), "
            "activity-limiting days (work absence), utility decrements during episodes and after the first "
            "recurrence; overlapping episodes count once, and the part of the year lost to follow-up is filled in at "
            "the arm's rates. One trial's probability varies a lot from seed to seed; the expected column pools many "
            "trials: its probability is Φ(E[INMB] / SE) for a trial of the published size, which is the median over "
            "trials of each trial's own probability; that is what the calibration matches.")
 
-left, right = st.columns(2)
+charts = st.container(horizontal=True, gap="small")  # side by side at 1400 px, stacked at 800 px
+left, right, left2, right2 = (charts.container(width=450) for _ in range(4))
 with left:
     plot_keyed(built, ce_plane_figure, result, wtp=float(threshold), title="Cost-effectiveness plane", key="cea_plane")
 with right:
     plot_keyed(built, acceptability_figure, result.acceptability, published=(published_wtp, published_p),
                thresholds=(float(threshold),), title="Cost-effectiveness acceptability curve", key="cea_ceac")
-left, right = st.columns(2)
-with left:
+with left2:
     plot_keyed(built, net_benefit_figure, result.acceptability, confidence=result.settings.confidence,
                title="Incremental net monetary benefit", key="cea_inmb")
-with right:
+with right2:
     plot_keyed(built, tornado_figure, study.tornado, labels=ECONOMICS_SHORT_LABELS, wtp=float(threshold),
                title="One-way sensitivity (each assumption -50% / +50%)", key="cea_tornado")
 

@@ -28,7 +28,8 @@ st.caption("How many participants would a WalkBack-like trial need? Schoenfeld's
 
 scenario = current_scenario()
 
-c1, c2 = st.columns(2)
+controls = st.container(horizontal=True, gap="small")  # wrapping rows: side by side at 1400 px, stacked at 800 px
+c1, c2 = controls.container(width=215), controls.container(width=215)
 target = c1.select_slider("Target power", [0.8, 0.85, 0.9, 0.95], value=DESIGN_DEFAULTS["power"], key="design_power",
                           format_func=lambda v: f"{100 * v:g}%")
 alpha = c2.select_slider("Two-sided alpha", [0.01, 0.025, 0.05, 0.1], value=DESIGN_DEFAULTS["alpha"], key="design_alpha")
@@ -38,16 +39,19 @@ try:
 except WalkBackInputError as exc:
     st.error(f"No sample size for this scenario: {exc}", icon=":material/error:")
     st.stop()
-m1, m2, m3 = st.columns(3)
-m1.metric("Expected ITT hazard ratio", f"{ss.loc['schoenfeld', 'hr']:.3f}")
-m2.metric("Recurrences needed (Schoenfeld)", f"{int(ss.loc['schoenfeld', 'events'])}",
-          help=f"Freedman: {int(ss.loc['freedman', 'events'])}")
+metrics = st.container(horizontal=True, gap="small")
+m1, m2, m3 = (metrics.container(width=215) for _ in range(3))
+m1.metric("Expected hazard ratio", f"{ss.loc['schoenfeld', 'hr']:.3f}",
+          help="The scenario's expected intention-to-treat Cox hazard ratio, walking + education vs control.")
+m2.metric("Recurrences needed", f"{int(ss.loc['schoenfeld', 'events'])}",
+          help=f"Schoenfeld's formula. Freedman's: {int(ss.loc['freedman', 'events'])}")
 m3.metric("Participants needed", f"{int(ss.loc['schoenfeld', 'n_total'])}",
-          help=f"At {100 * ss.loc['schoenfeld', 'p_event']:.1f}% of participants with an observed recurrence. "
+          help=f"Schoenfeld's formula, at {100 * ss.loc['schoenfeld', 'p_event']:.1f}% of participants with an observed recurrence. "
                f"Freedman: {int(ss.loc['freedman', 'n_total'])}.")
 
 st.subheader("Power curve")
-p1, p2, p3 = st.columns(3)
+controls = st.container(horizontal=True, gap="small")
+p1, p2, p3 = (controls.container(width=215) for _ in range(3))
 parameter = p1.selectbox("Vary", list(CURVE_PARAMETERS), format_func=CURVE_PARAMETERS.get, key="design_param")
 n_sims = p2.select_slider("Simulated trials per point", [0, 100, 200, 500, 1000], value=DESIGN_DEFAULTS["n_sims"], key="design_nsims",
                           help="0 shows the analytic curves only. Monte Carlo SE is at most 0.5/sqrt(trials).")

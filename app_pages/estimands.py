@@ -24,7 +24,9 @@ st.caption("A real trial sees each person in one arm only. The simulator also kn
 base = current_scenario()
 
 with st.expander("Healthy-adherer confounding and definitions", expanded=True, icon=":material/tune:"):
-    c1, c2, c3 = st.columns(3)
+    # Wrapping rows: side by side at 1400 px, two or one per line at 800 px (fixed columns squeezed the labels).
+    row = st.container(horizontal=True, gap="small")
+    c1, c2, c3 = (row.container(width=290) for _ in range(3))
     risk_sd = c1.slider("Spread of baseline risk (log-hazard SD)", 0.0, 3.0,
                         remembered("est_risk_sd", float(base.outcome.baseline_risk_sd)), 0.05, key="est_risk_sd", help="Unobserved differences in recurrence risk between people. "
                                                 "Without them adherence cannot be confounded.")
@@ -34,7 +36,8 @@ with st.expander("Healthy-adherer confounding and definitions", expanded=True, i
                       key="est_never", format="percent")
     for name, value in (("est_risk_sd", risk_sd), ("est_rho", rho), ("est_never", never)):
         remember(name, value)
-    d1, d2, d3, d4 = st.columns(4)
+    row = st.container(horizontal=True, gap="small")
+    d1, d2, d3, d4 = (row.container(width=210) for _ in range(4))
     threshold = d1.slider("Per-protocol adherence threshold", 0.0, 1.0, ESTIMAND_DEFAULTS["adherence_threshold"], 0.05,
                           key="est_threshold",
                           help="Intervention participants reaching at least this share of the walking target count "
@@ -49,7 +52,7 @@ with st.expander("Healthy-adherer confounding and definitions", expanded=True, i
     months = [m for m in (6, 12, 18, 24) if m <= max_months] or [float(max_months)]
     landmark_months = d4.select_slider("Landmark and RMST horizon (months)", months, value=12 if 12 in months else months[-1],
                                        key="est_landmark")
-    seed = seed_input(st.columns([0.3, 0.7])[0], label="Trial seed")
+    seed = seed_input(st.container(width=210), label="Trial seed")
 
 try:
     scenario = with_changes(base, {"outcome.baseline_risk_sd": float(risk_sd),
@@ -63,7 +66,8 @@ except WalkBackInputError as exc:
     st.stop()
 
 if scenario != base:
-    left_, right_ = st.columns([0.75, 0.25])
+    row = st.container(horizontal=True, gap="small", vertical_alignment="center")
+    left_, right_ = row.container(width="stretch"), row.container(width=260)
     left_.info("This page analyses the current scenario with the three settings above changed (spread of baseline "
                "risk, healthy-adherer correlation, share who never start), so its scenario differs from the one named "
                "in the sidebar.", icon=":material/info:")
@@ -76,18 +80,32 @@ st.caption(f"Complier share observed with walking + education: {100 * result.com
 plot_keyed(("est_forest", scenario, int(seed), settings), estimands_figure, result.summary, key="est_forest")
 
 
-def _fmt(value: float, scale: str) -> str:
+def _is_proportion(estimand: str) -> bool:
+    """Differences in recurrence-free proportion: shown in percentage points, as on the figure."""
+    return "landmark" in str(estimand)
+
+
+def _fmt(value: float, scale: str, estimand: str = "") -> str:
     if value is None or not math.isfinite(value):
         return "–"
-    return f"{value:.3f}" if scale == "hr" or abs(value) < 1 else f"{value:.1f}"
+    if scale == "hr":
+        return f"{value:.3f}"
+    return f"{100 * value:.1f}" if _is_proportion(estimand) else f"{value:.1f}"
 
 
+def _label(label: str, estimand: str) -> str:
+    if not _is_proportion(estimand):
+        return label
+    return label.replace("recurrence-free proportion", "% recurrence-free") + " (percentage points)"
+
+
+s_ = result.summary
 table = pd.DataFrame({
-    "Estimand": result.summary["label"],
-    "Estimate": [_fmt(v, s) for v, s in zip(result.summary["estimate"], result.summary["scale"])],
-    "95% CI": [f"{_fmt(lo, s)} to {_fmt(hi, s)}" for lo, hi, s in
-               zip(result.summary["lower"], result.summary["upper"], result.summary["scale"])],
-    "Truth": [_fmt(v, s) for v, s in zip(result.summary["truth"], result.summary["scale"])],
+    "Estimand": [_label(lab, e) for lab, e in zip(s_["label"], s_["estimand"])],
+    "Estimate": [_fmt(v, s, e) for v, s, e in zip(s_["estimate"], s_["scale"], s_["estimand"])],
+    "95% CI": [f"{_fmt(lo, s, e)} to {_fmt(hi, s, e)}" for lo, hi, s, e in
+               zip(s_["lower"], s_["upper"], s_["scale"], s_["estimand"])],
+    "Truth": [_fmt(v, s, e) for v, s, e in zip(s_["truth"], s_["scale"], s_["estimand"])],
     "CI covers truth": result.summary["covers"].map({True: "yes", False: "no"}),
 })
 st.dataframe(table, hide_index=True)
@@ -96,7 +114,8 @@ st.caption("Hazard-ratio truths are the large-sample Cox HR comparing the group'
            "the programme's effect among adherers. CACE = ITT difference / share of compliers (delta-method CI).")
 
 st.subheader("Across many trials")
-r1, r2 = st.columns([0.3, 0.7])
+row = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
+r1, r2 = row.container(width=260), row.container(width="content")
 n_rep = r1.select_slider("Replicate trials", [50, 100, 200, 400], value=100, key="est_nrep")
 if r2.button(f"Run {n_rep} trials", icon=":material/play_arrow:", key="est_run") or \
         st.session_state.get("est_last") == (scenario, n_rep, int(seed), settings):
@@ -109,14 +128,17 @@ if r2.button(f"Run {n_rep} trials", icon=":material/play_arrow:", key="est_run")
     plot_keyed(("est_cov", scenario, n_rep, int(seed), settings), coverage_figure, reps.summary, level=settings.level,
                title="Coverage of the 95% CIs", key="est_cov")
     r = reps.summary
+    pp = [100.0 if _is_proportion(e) else 1.0 for e in r["estimand"]]  # proportions in percentage points
+    digits = [3 if scale == "hr" else 1 for scale in r["scale"]]  # HRs to 0.001; days and points to 0.1
     show = pd.DataFrame({
-        "Estimand": r["label"],
+        "Estimand": [_label(lab, e) for lab, e in zip(r["label"], r["estimand"])],
         "Coverage (MC SE)": [f"{format_percent(c)} ({format_percent(se)})" for c, se in zip(r["coverage"], r["coverage_mcse"])],
-        "Truth": [format_number(v, 3) for v in r["truth"]],
-        "Mean estimate": [format_number(v, 3) for v in r["mean_estimate"]],
-        "Bias (MC SE)": [f"{format_number(b, 3)} ({format_number(se, 2)})" for b, se in zip(r["bias"], r["bias_mcse"])],
-        "SE: empirical / model": [f"{format_number(a, 3)} / {format_number(b, 3)}"
-                                  for a, b in zip(r["empirical_se"], r["mean_se"])],
+        "Truth": [format_number(k * v, d) for k, d, v in zip(pp, digits, r["truth"])],
+        "Mean estimate": [format_number(k * v, d) for k, d, v in zip(pp, digits, r["mean_estimate"])],
+        "Bias (MC SE)": [f"{format_number(k * b, d)} ({format_number(k * se, 2)})"
+                         for k, d, b, se in zip(pp, digits, r["bias"], r["bias_mcse"])],
+        "SE: empirical / model": [f"{format_number(k * a, d)} / {format_number(k * b, d)}"
+                                  for k, d, a, b in zip(pp, digits, r["empirical_se"], r["mean_se"])],
     })
     st.dataframe(show, hide_index=True, width="stretch",
                  column_config={"Estimand": st.column_config.TextColumn(width="large")})

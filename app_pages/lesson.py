@@ -76,15 +76,16 @@ How much a lower risk delays the median depends on how the risk changes over tim
 so a delay early on grows into a much longer wait: the median moves further than the hazard ratio suggests.
 """)
 shape_now = round(float(baseline_scenario().outcome.shape), 2)  # the calibrated WalkBack fit, whatever is current
-c1, c2 = st.columns([0.35, 0.65], gap="large")
+row = st.container(horizontal=True, gap="large")  # side by side at 1400 px, the chart under the slider at 800 px
+c1, c2 = row.container(width=300), row.container(width="stretch")
 with c1:
     shape = st.slider("How the risk changes over time (Weibull shape)", 0.3, 2.0, shape_now, 0.01,
                       key="lesson_shape",
                       help="Below 1: the risk falls over time. 1: constant risk. Above 1: the risk rises.")
     curves = weibull_ph_curves(med_c.value, hr.value, shape)
     constant = weibull_ph_curves(med_c.value, hr.value, 1.0)
-    st.metric("Walking median implied by HR 0.72", f"{curves.attrs['median_intervention']:.0f} days",
-              help="Control median 112 days, hazard ratio 0.72 at every moment.")
+    st.metric("Median, walking + education", f"{curves.attrs['median_intervention']:.0f} days",
+              help="Implied by the hazard ratio 0.72 at every moment and the control median of 112 days.")
     st.caption(f"With a **constant** risk (shape 1) the walking median would be only "
                f"**{constant.attrs['median_intervention']:.0f} days** (112 / 0.72). With the shape the simulation "
                f"fitted to the published results ({shape_now:.2f}, falling risk) it is "
@@ -92,9 +93,9 @@ with c1:
                f"published {med_i.value}.")
 with c2:
     lines = [("control", "Control", curves.day.to_numpy(), curves.control.to_numpy(), "solid"),
-             ("intervention", "Walking, HR 0.72", curves.day.to_numpy(), curves.intervention.to_numpy(), "solid"),
+             ("intervention", "Walking + education, HR 0.72", curves.day.to_numpy(), curves.intervention.to_numpy(), "solid"),
              ("control", "Control, constant risk", constant.day.to_numpy(), constant.control.to_numpy(), "dash"),
-             ("intervention", "Walking, constant risk", constant.day.to_numpy(), constant.intervention.to_numpy(),
+             ("intervention", "Walking + education, constant risk", constant.day.to_numpy(), constant.intervention.to_numpy(),
               "dash")]
     plot_keyed(("lesson_shape", med_c.value, hr.value, shape), F.expected_curves_figure, lines, height=380,
                max_days=730.5, title="Same hazard ratio, different medians: where each curve crosses 50%",
@@ -154,16 +155,17 @@ trial = guarded(lambda: one_trial(scenario, draw), "The simulated trial")
 expected = guarded(lambda: cached_expected(scenario), "The scenario's truth")
 if trial is not None and expected is not None:
     km_trial, cox_trial = trial
-    a, b, c = st.columns(3)
+    cards = st.container(horizontal=True, gap="small")  # three across at 1400 px, two per line at 800 px
+    a, b, c = (cards.container(width=215) for _ in range(3))
     a.metric("Hazard ratio, this trial", f"{cox_trial.hr:.2f}",
              delta=f"{cox_trial.hr - expected.cox_hr:+.2f} from the truth", delta_color="off")
     a.caption(f"95% CI {format_ci(cox_trial.lower, cox_trial.upper, 2)} · {format_p(cox_trial.p)}")
     b.metric("Hazard ratio, truth", f"{expected.cox_hr:.2f}")
     b.caption("The scenario's value with endless participants")
     curves_now = {cv.level: cv for cv in km_trial.curves}
-    c.metric("Medians, walking / control", f"{curves_now['intervention'].median:.0f} / {curves_now['control'].median:.0f}"
+    c.metric("Medians (days)", f"{curves_now['intervention'].median:.0f} / {curves_now['control'].median:.0f}"
              if math.isfinite(curves_now["intervention"].median) and math.isfinite(curves_now["control"].median)
-             else "not reached")
+             else "not reached", help="Walking + education / control, in this trial.")
     c.caption(f"truth {expected.median_intervention:.0f} / {expected.median_control:.0f} days · "
               f"trial {draw - int(scenario.seed) + 1} of this lesson")
     plot_keyed(("lesson_trial", scenario, draw), F.km_figure, F.arm_curves_from_km(km_trial), show_censors=False,
@@ -194,15 +196,16 @@ rho = st.select_slider("How strongly adherence goes with low risk (healthy-adher
 bias = guarded(lambda: adherence_bias(scenario, float(rho), int(scenario.seed)), "The per-protocol example")
 if bias is not None:
     rows = bias.summary.set_index("estimand")
-    a, b, c = st.columns(3)
-    a.metric("ITT hazard ratio", f"{rows.loc['itt_hr', 'estimate']:.2f}",
-             help="Everyone as randomised.")
+    cards = st.container(horizontal=True, gap="small")
+    a, b, c = (cards.container(width=215) for _ in range(3))
+    a.metric("ITT HR", f"{rows.loc['itt_hr', 'estimate']:.2f}",
+             help="Intention-to-treat hazard ratio: everyone as randomised.")
     a.caption(f"truth {rows.loc['itt_hr', 'truth']:.2f} · randomisation keeps it honest")
-    b.metric("Per-protocol hazard ratio", f"{rows.loc['per_protocol_hr', 'estimate']:.2f}",
-             help="Adherent walkers (at least 60% of the walking target) against all controls.")
+    b.metric("Per-protocol HR", f"{rows.loc['per_protocol_hr', 'estimate']:.2f}",
+             help="Per-protocol hazard ratio: adherent walkers (at least 60% of the walking target) against all controls.")
     b.caption(f"truth {rows.loc['per_protocol_hr', 'truth']:.2f} · the programme's effect among adherers")
-    c.metric("As-treated hazard ratio", f"{rows.loc['as_treated_hr', 'estimate']:.2f}",
-             help="Everyone walking at least 120 min/week at week 12 against everyone walking less, arms pooled.")
+    c.metric("As-treated HR", f"{rows.loc['as_treated_hr', 'estimate']:.2f}",
+             help="As-treated hazard ratio: everyone walking at least 120 min/week at week 12 against everyone walking less, arms pooled.")
     c.caption(f"truth {rows.loc['as_treated_hr', 'truth']:.2f} · the effect of walking that much")
     forest = pd.DataFrame([
         {"label": f"{name}, {what}", "estimate": rows.loc[key, column], "kind": kind,

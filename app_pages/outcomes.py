@@ -17,7 +17,7 @@ page_header(
 
 
 scenario = current_scenario()
-seed = seed_input(st.columns([0.25, 0.75])[0], label="Trial seed")
+seed = seed_input(st.container(width=220), label="Trial seed")
 result = guarded(lambda: cached_outcomes(scenario, seed), "Simulating the outcomes")
 if result is not None:
     built = (scenario, seed)  # every figure below is drawn from this (scenario, seed)'s outcomes: built once, shared
@@ -28,11 +28,22 @@ if result is not None:
     secondary.loc[shares, ["published", "simulated", "expected"]] *= 100
     secondary.loc[shares, "outcome"] = secondary.loc[shares, "outcome"].str.replace(
         "At least one adverse event", "At least one adverse event (% of participants)", regex=False)
-    st.dataframe(secondary, hide_index=True, width="stretch",
-                 column_config={"outcome": st.column_config.TextColumn("Outcome"),
-                                **{c: st.column_config.NumberColumn(c.capitalize() if c != "simulated" else "Simulated trial",
-                                                                    format="%.3g")
-                                   for c in ("published", "simulated", "expected")}})
+    pain = secondary["outcome"].str.startswith("Worst pain")
+    secondary.loc[pain, "outcome"] = "Worst pain, first recurrence: difference in points (0-10 scale)"
+    # One precision per row (the same in every column), numbers right-aligned: whole days and
+    # participants, percent to one decimal, pain points to two.
+    digits = [2 if is_pain else 1 if "%" in o else 0 for o, is_pain in zip(secondary["outcome"], pain)]
+    secondary = secondary.rename(columns={"outcome": "Outcome", "published": "Published",
+                                          "simulated": "Simulated trial", "expected": "Expected"})
+    numbers = ["Published", "Simulated trial", "Expected"]
+    styled = secondary.style
+    for d in sorted(set(digits)):
+        rows = [i for i, k in zip(secondary.index, digits) if k == d]
+        styled = styled.format(f"{{:.{d}f}}", subset=(rows, numbers), na_rep="–")
+    # A static table: its outcome names wrap, so it fits at 800 px without scrolling sideways.
+    st.table(styled, hide_index=True)
+    st.caption("Worst pain: walking + education minus control, on the 0-10 numeric rating scale (below 0: less pain "
+               "with walking + education). Counts of participants and events are for a trial of the simulated size.")
     tabs = st.tabs(["Activity-limiting (primary)", "Any recurrence", "Care-seeking", "Recovery", "All episodes"])
     titles = {"primary": "First activity-limiting recurrence", "any": "First recurrence of any kind",
               "care": "First care-seeking recurrence", "recovery": "Recovery from the first recurrence"}

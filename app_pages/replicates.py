@@ -23,7 +23,8 @@ scenario = current_scenario()
 figs = published_figures()
 hr = figs["hazard_ratio"]
 
-c1, c2, c3 = st.columns([0.3, 0.3, 0.4])
+controls = st.container(horizontal=True, gap="small", vertical_alignment="bottom")  # wraps at 800 px
+c1, c2, c3 = controls.container(width=280), controls.container(width=220), controls.container(width="content")
 n_replicates = c1.select_slider("Number of trials", options=[50, 100, 200, 500, 1000, 2000], value=200,
                                 key="rep_n", help="About 1 second per 100 trials of 701 participants.")
 seed = seed_input(c2, label="Seed of the run", help="Trial i uses child i of this seed, so the same seed gives the "
@@ -36,7 +37,6 @@ if run is None and n_replicates <= 200 and st.session_state.get("rep_autostarted
     st.session_state["rep_autostarted"] = key
     run = jobs.start(scenario, n_replicates, int(seed))
 with c3:
-    st.write("")
     if run is None:
         if st.button(f"Run {n_replicates} trials", type="primary", icon=":material/play_arrow:", key="rep_start"):
             run = jobs.start(scenario, n_replicates, int(seed))
@@ -93,7 +93,9 @@ except Exception as exc:  # the run failed in its worker thread: report it, neve
 readout = W.replicate_readout(result.per_trial, published_ci=tuple(hr.ci), alpha=result.alpha)
 summary = result.summary.set_index("key")
 expected_hr = float(summary.loc["hr_geometric_mean", "expected"])
-m1, m2, m3, m4 = st.columns(4)
+# A wrapping row of cards: four side by side at 1400 px, two per line at 800 px (not four cut to "Trials with …").
+metrics = st.container(horizontal=True, gap="small")
+m1, m2, m3, m4 = (metrics.container(width=215) for _ in range(4))
 m1.metric("Trials with p < 0.05", f"{100 * readout['share_significant']:.0f}%",
           help="Share of trials whose log-rank test reaches p < 0.05: the power of a trial like this.")
 m1.caption(f"of {result.n_replicates} trials (log-rank, two-sided)")
@@ -109,7 +111,8 @@ m4.metric("CIs covering the scenario's HR", f"{100 * cover:.1f}%" if math.isfini
                "for why this can fall a little short of 95%.")
 m4.caption(f"Monte Carlo SE {100 * cover_se:.1f} points · scenario's expected HR {expected_hr:.2f}")
 
-left, right = st.columns([0.58, 0.42], gap="large")
+charts = st.container(horizontal=True, gap="small")  # side by side at 1400 px, stacked at 800 px
+left, right = charts.container(width=510), charts.container(width=400)
 with left:
     cumulative = st.toggle("Show % recurred instead of % recurrence-free", key="rep_cumulative")
     plot_keyed(("rep_band", key), F.replicate_band_figure, result.km_band, cumulative=cumulative,
@@ -117,8 +120,6 @@ with left:
                                   "control": figs["median_days_control"].value},
                title=f"Kaplan-Meier curves of {result.n_replicates} simulated trials", key="rep_band")
 with right:
-    st.write("")
-    st.write("")
     plot_keyed(("rep_hr", key), F.hr_spread_figure, result.per_trial["hr"].to_numpy(), published=hr.value,
                published_ci=tuple(hr.ci), true_hr=expected_hr, title="Hazard ratio in each simulated trial",
                key="rep_hr")

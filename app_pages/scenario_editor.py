@@ -9,6 +9,7 @@ import streamlit as st
 
 from analysis.model.calibration import EVENTS_TOLERANCE, TOLERANCE, CalibrationReport, calibrated_fields
 from analysis.errors import ScenarioError
+from analysis.formats import format_number, is_finite
 from analysis.trial.scenario import ASSUMPTIONS, Scenario, scenario_from_json, with_changes
 from analysis.trial.sharing import CHOICE_LABELS, field_label, format_field, parse_field_text
 from app_support.shared import (
@@ -99,16 +100,21 @@ if report is None:
     st.warning("The calibration report is not available for this scenario.")
 else:
     table = report.copy()
-    table["relative_residual"] = (100 * table["relative_residual"]).round(2)
+    table["relative_residual"] = [format_number(round(100 * v, 2) + 0.0, 2) if is_finite(v) else "–"  # no "-0.00"
+                                  for v in table["relative_residual"]]
     table["tolerance"] = (100 * table["tolerance"]).round(1)
     table["met"] = table["met"].map({True: "yes", False: "no"})
     table["target"] = table["target"].str.replace("intervention", "walking + education", regex=False)
+    # Right-aligned, two decimals below 10 and one above; a dash where nothing was published (not "None").
+    for name in ("published", "achieved"):
+        table[name] = [format_number(v, 2 if is_finite(v) and abs(float(v)) < 10 else 1) for v in table[name]]
     st.dataframe(table.drop(columns=["tolerance"]), hide_index=True, height="content", column_config={  # every target: no inner scroll
-        "target": st.column_config.TextColumn("Target", width="large"),
-        "published": st.column_config.NumberColumn("Published", format="%.2f"),
-        "achieved": st.column_config.NumberColumn("Scenario (expected)", format="%.2f"),
-        "relative_residual": st.column_config.NumberColumn("Off by (%)", format="%.2f"),
-        "met": "Met", "kind": "Published or derived", "role": "Role"})
+        "target": st.column_config.TextColumn("Target"),
+        "published": st.column_config.TextColumn("Published", alignment="right"),
+        "achieved": st.column_config.TextColumn("Scenario (expected)", alignment="right"),
+        "relative_residual": st.column_config.TextColumn("Off by (%)", alignment="right"),
+        "met": "Met", "kind": st.column_config.TextColumn("Source", help="Published, derived from published figures, "
+                                                          "or not published"), "role": "Role"})
     missed = table[(table.role == "target") & (table.met == "no")]
     already_tried = last is not None and last.scenario == scenario and not last.converged
     if len(missed) and already_tried:

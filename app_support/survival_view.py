@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
-from analysis.formats import format_ci, format_p
+from analysis.formats import format_ci, format_number, format_p
 
 from analysis.plots import figures as F
 from analysis.model.calibration import ExpectedTrial
@@ -195,12 +195,9 @@ def _variable_label(name: str) -> str:
 def _term_label(term: str) -> str:
     if str(term).startswith(("arm", "group")):
         return "Arm (walking + education vs control)"
-    return VARIABLE_LABELS.get(str(term), str(term).replace("_", " "))
-
-
-def _number_or_dash(value: float, digits: int) -> str:
-    """A number for a table cell; a test without that quantity shows a dash, never "None"."""
-    return f"{value:.{digits}f}" if math.isfinite(value) else "–"
+    name, _, level = str(term).partition("[")  # a category's dummy, e.g. "sex[male]" -> "sex: male"
+    label = VARIABLE_LABELS.get(name, name.replace("_", " "))
+    return f"{label}: {level.rstrip(']')}" if level else label
 
 
 def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "days", ph_note: str | None = None) -> None:
@@ -245,17 +242,34 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
             table = pd.DataFrame(rows, columns=["Analysis", "Chi-square", "Hazard ratio", "lower", "upper", "p"])
             table["95% CI"] = [format_ci(lo, hi, 2) if math.isfinite(lo) else "" for lo, hi in zip(table.lower, table.upper)]
             table["p"] = [format_p(p) for p in table.p]
-            table["Chi-square"] = [_number_or_dash(v, 2) for v in table["Chi-square"]]
-            table["Hazard ratio"] = [_number_or_dash(v, 3) for v in table["Hazard ratio"]]
             table["95% CI"] = table["95% CI"].replace("", "–")
-            st.dataframe(table[["Analysis", "Chi-square", "Hazard ratio", "95% CI", "p"]], hide_index=True)
+            # A fixed format per column, right-aligned as numbers are; a test without that quantity shows a dash
+            # (an empty number cell would read "None": Streamlit 1.67 ignores a Styler's na_rep for missing values).
+            table["Chi-square"] = [format_number(v, 2) for v in table["Chi-square"]]
+            table["Hazard ratio"] = [format_number(v, 3) for v in table["Hazard ratio"]]
+            st.dataframe(table[["Analysis", "Chi-square", "Hazard ratio", "95% CI", "p"]], hide_index=True,
+                         column_config={name: st.column_config.TextColumn(alignment="right")
+                                        for name in ("Chi-square", "Hazard ratio", "95% CI", "p")})
             forest = pd.DataFrame([{"label": name, "estimate": m.hr, "lower": m.lower, "upper": m.upper, "kind": "simulated"}
                                    for name, m in models if m is not None])
             plot_cached(F.estimate_forest_figure, forest, x_title="Hazard ratio (95% CI), log scale",
                         key=f"{key_prefix}_forest")
             if result.cox_adjusted is not None:
                 with st.expander("All terms of the adjusted model"):
-                    st.dataframe(result.cox_adjusted.summary, hide_index=True)
+                    terms = result.cox_adjusted.summary.copy()
+                    terms["term"] = terms["term"].map(_term_label)
+                    terms["p"] = [format_p(v) for v in terms["p"]]
+                    st.dataframe(terms, hide_index=True, column_config={
+                        "term": st.column_config.TextColumn("Term"),
+                        "coef": st.column_config.NumberColumn("Log hazard ratio", format="%.3f"),
+                        "se": st.column_config.NumberColumn("Standard error", format="%.3f"),
+                        "hr": st.column_config.NumberColumn("Hazard ratio", format="%.3f"),
+                        "lower": st.column_config.NumberColumn("95% CI, lower", format="%.3f"),
+                        "upper": st.column_config.NumberColumn("95% CI, upper", format="%.3f"),
+                        "z": st.column_config.NumberColumn("z (coefficient / SE)", format="%.2f"),
+                        "p": st.column_config.TextColumn("p", alignment="right")})
+                    st.caption("Each hazard ratio is for one unit more of its variable (a year of age, for "
+                               "example) with the others held fixed; the arm's is walking + education against control.")
     if t3.open:
         with t3:
             # A wrapping row: beside each other when both fit, the test's table under the plot otherwise (in fixed

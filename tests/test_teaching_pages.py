@@ -39,7 +39,7 @@ def test_lesson_draws_another_trial_and_links_every_step():
                                                             "design", "classroom"]
     # the median lesson reacts to the shape: constant risk gives 112 / 0.72
     at.slider(key="lesson_shape").set_value(1.0).run()
-    assert _metric(at, "Walking median implied by HR 0.72") == "156 days"
+    assert _metric(at, "Median, walking + education") == "156 days"
 
 
 def test_class_set_page_builds_a_zip():

@@ -103,8 +103,12 @@ def dilution_figure(table: pd.DataFrame, *, title: str | None = None, height: in
     return fig
 
 
-_PANELS = (("hr", "Hazard ratio", True), ("landmark", "Difference in recurrence-free proportion", False),
+_PANELS = (("hr", "Hazard ratio (log scale)", True),
+           ("landmark", "Difference in % recurrence-free (percentage points)", False),
            ("rmst", "Difference in RMST (days)", False))
+#: Short y labels (the full names are in the hover text and the table beside the figure).
+_SHORT = {"itt_hr": "ITT", "per_protocol_hr": "Per-protocol (naive)", "as_treated_hr": "As-treated",
+          "itt_landmark_diff": "ITT", "cace_landmark_diff": "CACE", "itt_rmst_diff": "ITT", "cace_rmst_diff": "CACE"}
 
 
 def _panel(estimand: str) -> int:
@@ -113,7 +117,7 @@ def _panel(estimand: str) -> int:
     return 1 if "landmark" in estimand else 2
 
 
-def estimands_figure(summary: pd.DataFrame, *, title: str | None = None, height: int = 560) -> go.Figure:
+def estimands_figure(summary: pd.DataFrame, *, title: str | None = None, height: int = 640) -> go.Figure:
     """Each estimate with its CI (dots and whiskers) against its true value (black cross).
 
     Parameters
@@ -128,14 +132,15 @@ def estimands_figure(summary: pd.DataFrame, *, title: str | None = None, height:
     >>> len(estimands_figure(s).data)
     4
     """
-    fig = make_subplots(rows=3, cols=1, subplot_titles=[p[1] for p in _PANELS], vertical_spacing=0.12,
+    fig = make_subplots(rows=3, cols=1, subplot_titles=[p[1] for p in _PANELS], vertical_spacing=0.16,
                         row_heights=[0.4, 0.3, 0.3])
     shown_legend = set()
     for _, row in summary.iterrows():
         r = _panel(str(row["estimand"])) + 1
-        label = str(row["label"]).split(":")[0] if ":" in str(row["label"]) else str(row["label"])
-        label = label.replace(" hazard ratio", "").replace("ITT difference in ", "ITT ")
-        est, lo, hi = float(row["estimate"]), float(row["lower"]), float(row["upper"])
+        label = _SHORT.get(str(row["estimand"]), str(row["label"]).split(" (")[0])
+        # Proportion differences in percentage points, as the table beside the figure shows them.
+        k = 100.0 if r == 2 else 1.0
+        est, lo, hi = k * float(row["estimate"]), k * float(row["lower"]), k * float(row["upper"])
         has_ci = math.isfinite(lo) and math.isfinite(hi)
         fig.add_trace(go.Scatter(
             x=[est], y=[label], mode="markers", name="Estimate (95% CI)", showlegend="est" not in shown_legend,
@@ -145,7 +150,7 @@ def estimands_figure(summary: pd.DataFrame, *, title: str | None = None, height:
             hovertemplate=f"{row['label']}: {est:.3g}" + (f" ({lo:.3g} to {hi:.3g})" if has_ci else "") + "<extra></extra>"),
             r, 1)
         shown_legend.add("est")
-        truth = float(row["truth"])
+        truth = k * float(row["truth"])
         if math.isfinite(truth):
             fig.add_trace(go.Scatter(x=[truth], y=[label], mode="markers", name="True value",
                                      showlegend="truth" not in shown_legend,
@@ -153,9 +158,21 @@ def estimands_figure(summary: pd.DataFrame, *, title: str | None = None, height:
                                      hovertemplate=f"truth {truth:.3g}<extra></extra>"), r, 1)
             shown_legend.add("truth")
     fig.update_xaxes(type="log", row=1, col=1)
+    fig.update_xaxes(automargin=True, tickangle=0)
+    fig.update_yaxes(automargin=True)
     fig.add_vline(x=1.0, line=dict(color="#bbb", width=1), row=1, col=1)
     fig.add_vline(x=0.0, line=dict(color="#bbb", width=1), row=2, col=1)
     fig.add_vline(x=0.0, line=dict(color="#bbb", width=1), row=3, col=1)
+    # Which side favours which arm, at each panel's "no difference" line (as on the other forest plots): hazard
+    # ratios below 1 favour walking + education; differences (walking + education minus control) above 0 do.
+    for r, (x0, left, right) in enumerate(((0.0, "walking + education", "control"),
+                                           (0.0, "control", "walking + education"),
+                                           (0.0, "control", "walking + education")), start=1):
+        axis = "x" if r == 1 else f"x{r}"
+        for text, anchor in ((f"← favours {left} ", "right"), (f" favours {right} →", "left")):
+            fig.add_annotation(x=x0, xref=axis, y=0, yref=f"{'y' if r == 1 else f'y{r}'} domain", yanchor="top",
+                               xanchor=anchor, yshift=-24, showarrow=False, text=text,
+                               font=dict(size=10, color=NEUTRAL))
     _layout(fig, title, height)
     # The first panel's title sits where the default legend goes: lift the legend above it.
     fig.update_layout(margin=dict(t=(80 if title else 60)), legend=dict(y=1.08))

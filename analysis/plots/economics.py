@@ -154,10 +154,11 @@ def tornado_figure(tornado: pd.DataFrame, *, labels: dict | None = None, wtp: fl
                              hovertemplate="value %{customdata[0]:.4g}: INMB AU$%{customdata[1]:,.0f}<extra></extra>"))
     fig.add_vline(x=base, line=dict(color="#111111", width=1))
     fig.update_layout(barmode="overlay")
-    fig.update_xaxes(tickprefix="AU$", nticks=6)
+    fig.update_xaxes(tickprefix="AU$", nticks=4, tickangle=0)  # upright ticks, few enough for a half-width panel
     fig.update_yaxes(automargin=True)
     height = height or max(300, 44 * len(rows) + 120)
-    out = _layout(fig, title, height, f"INMB at AU${wtp:,.0f} per QALY (AU$)", "")
+    out = _layout(fig, title, height, f"Net monetary benefit (AU$)<br>at AU${wtp:,.0f} per QALY", "")  # two short lines
+    out.update_layout(margin=dict(b=80))  # room for the two-line axis title
     if math.isfinite(base):
         out.add_annotation(x=base, y=1.0, yref="paper", text="base case", showarrow=False, yanchor="bottom")
     return out

@@ -38,11 +38,12 @@ def forest_figure(forest: pd.DataFrame, title: str = "Hazard ratios: published, 
             customdata=np.stack([part.outcome, part.note], axis=1),
             hovertemplate="%{customdata[0]}<br>" + _SOURCE_NAMES[source] + " HR %{x:.3f}<br>%{customdata[1]}<extra></extra>"))
     fig.add_vline(x=1.0, line=dict(color="#888", dash="dot"))
-    fig.update_layout(title=title, height=120 + 60 * len(outcomes), template="plotly_white", paper_bgcolor="rgba(0,0,0,0)",
-                      xaxis=dict(type="log", title="Hazard ratio, walking + education vs control (below 1 favours walking + "
-                                                   "education; for recovery, above 1 does)"),
+    fig.update_layout(title=title, height=150 + 60 * len(outcomes), template="plotly_white", paper_bgcolor="rgba(0,0,0,0)",
+                      # two short lines, not one long one (cut at both ends in a narrow column)
+                      xaxis=dict(type="log", title="Hazard ratio<br><sub>walking + education vs control: below 1 "
+                                                   "favours<br>walking + education (for recovery, above 1 does)</sub>"),
                       yaxis=dict(tickvals=list(range(len(outcomes))), ticktext=outcomes[::-1]),
-                      legend=dict(orientation="h", y=-0.2), margin=dict(l=10, r=10, t=40, b=40))
+                      legend=dict(orientation="h", y=-0.42), margin=dict(l=10, r=10, t=40, b=80))
     return fig
 
 
