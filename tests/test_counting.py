@@ -201,3 +201,20 @@ def test_grouped_efron_limit_equals_efron_on_an_expected_count_table():
     assert limit == pytest.approx(finite, rel=1e-4)
     # and it is not the untied (Breslow-type) limit on the same grouped curves
     assert abs(cox_limit_hr(s0, s1, np.ones_like(days), at_risk="start") / limit - 1) > 1e-2
+
+
+@pytest.mark.parametrize("strata", [False, True])
+@pytest.mark.parametrize("kind", ["whole_days", "fractional", "large_days", "with_zero"])
+def test_sort_order_is_the_stable_stratum_time_order(kind, strata):
+    """The radix path for whole days gives exactly the permutation of the general stable sort (ties included)."""
+    from analysis.stats.counting import _sort_order
+
+    rng = np.random.default_rng(7)
+    shape = (4, 3000)
+    t = {"whole_days": np.floor(rng.weibull(0.55, shape) * 300) + 1,
+         "fractional": rng.weibull(0.55, shape) * 300,
+         "large_days": np.floor(rng.random(shape) * 40_000) + 1,  # too many days for the 16-bit key
+         "with_zero": np.floor(rng.random(shape) * 20)}[kind]
+    s = rng.integers(0, 4, shape) if strata else None
+    expected = np.lexsort((t, s), axis=-1) if strata else np.argsort(t, axis=1, kind="stable")
+    assert np.array_equal(_sort_order(t, s), expected)
