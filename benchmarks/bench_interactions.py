@@ -37,20 +37,19 @@ alternate and repeats after the first may find the server's caches warm (the "fi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load_harness import APP_SCRIPT, served  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync"]
@@ -110,47 +109,7 @@ class Interaction:
     act: Callable  # (page, i) -> None: the i-th change
 
 
-# --------------------------------------------------------------------------- server
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(script: Path, cwd: Path, log) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "streamlit"), "run", str(script), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited early (code {proc.returncode})")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        return proc, url
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("streamlit did not become healthy in time") from None
-                time.sleep(0.2)
-    except BaseException:
-        stop_server(proc)
-        raise
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+# The servers are started and stopped by the load harness's helper (one way to serve the app in benchmarks/).
 
 
 # --------------------------------------------------------------------------- measuring
@@ -299,30 +258,21 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     chosen = [i for i in INTERACTIONS if not args.only or i.key in args.only.split(",")]
-    procs: list[subprocess.Popen] = []
     results = []
-    with tempfile.TemporaryDirectory(prefix="walkback-bench-") as tmp, open(Path(tmp) / "server.log", "wb") as log:
-        try:
-            if args.url:
-                url = args.url.rstrip("/")
-            else:
-                proc, url = start_server(ROOT / "app_support" / "serve.py", ROOT, log)
-                procs.append(proc)
-            (Path(tmp) / "floor.py").write_text(FLOOR_APP)
-            floor_proc, floor_url = start_server(Path(tmp) / "floor.py", Path(tmp), log)
-            procs.append(floor_proc)
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    results.append(run_interaction(browser, floor_url, FLOOR, args.repeats, args))
-                    for inter in chosen:
-                        results.append(run_interaction(browser, url, inter, args.repeats, args))
-                        print(f"  {inter.key}: median {results[-1]['median']:.2f} s", file=sys.stderr, flush=True)
-                finally:
-                    browser.close()
-        finally:
-            for proc in procs:
-                stop_server(proc)
+    with tempfile.TemporaryDirectory(prefix="walkback-bench-") as tmp, contextlib.ExitStack() as servers:
+        # Started as `make app` starts it (streamlit run app_support/serve.py from the repository), always stopped.
+        url = args.url.rstrip("/") if args.url else servers.enter_context(served(APP_SCRIPT, ROOT, 180))[0]
+        (Path(tmp) / "floor.py").write_text(FLOOR_APP)
+        floor_url = servers.enter_context(served("floor.py", Path(tmp), 180))[0]
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                results.append(run_interaction(browser, floor_url, FLOOR, args.repeats, args))
+                for inter in chosen:
+                    results.append(run_interaction(browser, url, inter, args.repeats, args))
+                    print(f"  {inter.key}: median {results[-1]['median']:.2f} s", file=sys.stderr, flush=True)
+            finally:
+                browser.close()
     load = os.getloadavg()
     print(f"Widget change -> script finished and Plotly charts drawn, chromium {CHROMIUM} at 1400x1000, "
           f"{args.repeats} repeats each; load average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} "
