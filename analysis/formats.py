@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["is_finite", "format_p", "format_number", "format_ci", "format_days", "format_percent"]
+__all__ = ["is_finite", "format_p", "format_number", "format_ci", "format_days", "format_percent",
+           "format_for_measure", "readable_summary"]
 
 
 def is_finite(value) -> bool:
@@ -87,3 +88,45 @@ def format_percent(share, digits: int = 1) -> str:
     ('95.4%', '50%', '–')
     """
     return f"{100 * float(share):.{digits}f}%" if is_finite(share) else "–"
+
+
+def format_for_measure(measure: str, value) -> str:
+    """A summary-table value written as its measure reads: money in whole AU$ with thousands separators,
+    probabilities as percentages, QALYs to 4 decimals, anything else to 3 significant figures; "–" when missing.
+
+    Examples
+    --------
+    >>> format_for_measure("incremental cost (AU$)", -3803.0235), format_for_measure("P(cost-effective)", 0.9662)
+    ('-AU$3,803', '96.6%')
+    >>> format_for_measure("mean QALY, control", 0.7525341), format_for_measure("ratio", None)
+    ('0.7525', '–')
+    """
+    if not is_finite(value):
+        return "–"
+    value = float(value)
+    if "P(" in measure or "probability" in measure.lower():
+        return format_percent(value)
+    if "AU$" in measure:
+        return f"{'-' if value < 0 else ''}AU${abs(value):,.0f}"
+    if "QALY" in measure:
+        return f"{value:.4f}"
+    text = f"{value:.3g}"
+    return "0" if text == "-0" else text
+
+
+def readable_summary(summary, *, measure: str = "measure"):
+    """A result's ``.summary`` with every number written by :func:`format_for_measure` (for screens and reports).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> readable_summary(pd.DataFrame({"measure": ["mean cost (AU$)"], "estimate": [930.2997], "lower": [None]}))
+               measure estimate lower
+    0  mean cost (AU$)   AU$930     –
+    """
+    out = summary.copy()
+    for column in out.columns:
+        if column != measure and out[column].dtype.kind in "fiO":
+            out[column] = [format_for_measure(str(m), v) if not isinstance(v, str) else v
+                           for m, v in zip(out[measure], out[column])]
+    return out

@@ -14,8 +14,11 @@ from analysis.studies.economics import describe_increments
 from analysis.trial.published import published_value
 from analysis.trial.scenario import with_changes
 
+from analysis.formats import format_for_measure, readable_summary
 from app_support.shared import current_scenario, guarded, page_header, plot_keyed, seed_input
-from app_support.studies_cache import CEA_DEFAULTS, CEA_EXPECTED_TRIALS, cached_cea_study
+from app_support.studies_cache import CEA_DEFAULTS, CEA_EXPECTED_TRIALS, CEA_THRESHOLDS, cached_cea_study
+from app_support.url_state import in_range, linked, one_of, show_linked_errors
+from app_support.cea_view import SHORT_QUADRANT, cea_comparison_rows
 
 page_header(
     "Cost-effectiveness",
@@ -24,33 +27,34 @@ page_header(
     "and net-benefit curves and a one-way sensitivity analysis. Unit costs and utilities were not found in the "
     "published sources: they are labelled assumptions, two of them calibrated to the published ICER and probability.")
 
-#: The quadrant in a word where a ratio would mislead (SW keeps its ratio on the card, not in the table).
-_SHORT_QUADRANT = {"SE": "Dominant", "NW": "Dominated", "SW": "Less costly, less effective"}
-
 scenario = current_scenario()
 base = Economics()
 # Wrapping rows (side by side at 1400 px, two per line at 800 px, where fixed columns cut labels and values).
+# Every input travels in the share link (linked), so a recipient sees the sender's numbers.
 controls = st.container(horizontal=True, gap="small")
 c1, c2, c3, c4 = (controls.container(width=215) for _ in range(4))
-sessions = c1.slider("Physiotherapist sessions", 0, 12, base.sessions, key="cea_sessions")
-price = c2.slider("Session price (AU$)", 0, 250, int(base.session_price), step=5, key="cea_price")
-never_start = c3.slider("Never start the programme", 0.0, 1.0, float(scenario.adherence.never_start), step=0.05,
-                        key="cea_never_start")
-threshold = c4.select_slider("Willingness to pay (AU$/QALY)", [10_000, 20_000, 28_000, 50_000, 75_000, 100_000],
-                             value=int(CEA_DEFAULTS["threshold"]), key="cea_threshold")
+sessions = linked(c1.slider, "sess", base.sessions, "Physiotherapist sessions", 0, 12, key="cea_sessions", parse=int,
+                  allowed=in_range(0, 12))
+price = linked(c2.slider, "price", int(base.session_price), "Session price (AU$)", 0, 250, step=5, key="cea_price",
+               parse=int, allowed=in_range(0, 250))
+never_start = linked(c3.slider, "cns", float(scenario.adherence.never_start), "Never start the programme", 0.0, 1.0,
+                     step=0.05, key="cea_never_start", allowed=in_range(0.0, 1.0))
+threshold = linked(c4.select_slider, "wtp", int(CEA_DEFAULTS["threshold"]), "Willingness to pay (AU$/QALY)",
+                   [int(w) for w in CEA_THRESHOLDS], key="cea_threshold", parse=int,
+                   allowed=one_of(int(w) for w in CEA_THRESHOLDS))
 d1, d2, d3 = (controls.container(width=215) for _ in range(3))
-adherence = d1.slider("Mean adherence of starters", 0.0, 1.0, float(scenario.adherence.mean_adherence), step=0.01,
-                      key="cea_adherence")
+adherence = linked(d1.slider, "cma", float(scenario.adherence.mean_adherence), "Mean adherence of starters", 0.0, 1.0,
+                   step=0.01, key="cea_adherence", allowed=in_range(0.0, 1.0))
 seed = seed_input(d2, label="Trial seed")
-bootstrap = d3.select_slider("Bootstrap replicates", [1000, 2000, 5000, 10000],
-                             value=CEA_DEFAULTS["bootstrap"], key="cea_bootstrap")
+bootstrap = linked(d3.select_slider, "boot", CEA_DEFAULTS["bootstrap"], "Bootstrap replicates", [1000, 2000, 5000, 10000],
+                   key="cea_bootstrap", parse=int, allowed=one_of([1000, 2000, 5000, 10000]))
+show_linked_errors()
 
 economics = replace(base, sessions=int(sessions), session_price=float(price))
 what_if = with_changes(scenario, {"adherence.never_start": float(never_start),
                                   "adherence.mean_adherence": float(adherence)})
-study = guarded(lambda: cached_cea_study(what_if, economics, int(seed), int(bootstrap), float(threshold)),
-                "Cost-effectiveness")
-built = (what_if, economics, int(seed), int(bootstrap), float(threshold))  # what the study and its figures come from
+study = guarded(lambda: cached_cea_study(what_if, economics, int(seed), int(bootstrap)), "Cost-effectiveness")
+built = (what_if, economics, int(seed), int(bootstrap))  # what the study and its figures come from
 if study is None:
     st.stop()
 result = study.result
@@ -63,7 +67,7 @@ metrics = st.container(horizontal=True, gap="small")
 m1, m2, m3, m4 = (metrics.container(width=215) for _ in range(4))
 # A ratio only where it means something (NE, SW); in the other quadrants the word, not the quadrant's code.
 m1.metric("ICER, this trial", f"AU${result.icer:,.0f}" if result.quadrant in ("NE", "SW") else
-          _SHORT_QUADRANT.get(result.quadrant, "Undefined"), help=result.statement)
+          SHORT_QUADRANT.get(result.quadrant, "Undefined"), help=result.statement)
 m2.metric(f"P(cost-effective) at AU${threshold / 1000:,.0f}k", f"{at.loc[float(threshold), 'probability']:.0%}",
           help=f"Probability that walking + education is cost-effective at AU${threshold:,.0f} per QALY "
                "(share of bootstrap replicates with positive net monetary benefit).")
@@ -74,53 +78,51 @@ m4.metric("Incremental QALYs", f"{result.delta_qaly:.4f}",
 st.markdown(f"**{result.statement[0].upper() + result.statement[1:]}.** Recurrences prevented, "
             f"{result.recurrence_statement}.")
 
-expected = study.expected
+expected = study.expected_at(published_wtp)  # the row is labelled at the published threshold: read it there
 expected_quadrant, expected_icer, expected_text = describe_increments(expected.delta_cost, expected.delta_qaly)
-st.dataframe(pd.DataFrame({
-    "": ["ICER (AU$/QALY)", f"P(cost-effective), AU${published_wtp / 1000:,.0f}k",  # short: the table fits at 800 px
-         "Work absence ratio"],
-    "Published (Lancet 2024)": [f"{published_icer:,}", f"{published_p:.0%}", "about half"],
-    # One word outside the NE quadrant (the full statement is written above the table): the column then fits.
-    "This simulated trial": [f"{result.icer:,.0f}" if result.quadrant == "NE" else _SHORT_QUADRANT.get(
-                                 result.quadrant, "Undefined"),
-                             f"{at.loc[published_wtp, 'probability']:.0%}", f"{study.absence_ratio:.2f}"],
-    f"Expected ({CEA_EXPECTED_TRIALS} pooled trials)": [
-        f"{expected_icer:,.0f}" if expected_quadrant == "NE" else _SHORT_QUADRANT.get(expected_quadrant, "Undefined"),
-        f"{expected.probability:.0%}",
-        f"{study.expected_absence_ratio:.2f}"],
-}), hide_index=True, column_config={  # short headers so the table fits at 800 px; the full names on hover
-    "Published (Lancet 2024)": st.column_config.Column("Published", help="Lancet 2024"),
-    "This simulated trial": st.column_config.Column("This trial", help="The simulated trial above"),
-    f"Expected ({CEA_EXPECTED_TRIALS} pooled trials)": st.column_config.Column(
-        "Expected", help=f"{CEA_EXPECTED_TRIALS} simulated trials pooled")})
-st.caption(f"Work absence ratio: activity-limiting days with walking + education divided by those with control. "
-           f"Expected over {CEA_EXPECTED_TRIALS} pooled trials: {expected_text}. "
+comparison = cea_comparison_rows(study, published_icer=published_icer, published_p=published_p,
+                                 published_wtp=published_wtp)
+st.dataframe(comparison, hide_index=True, column_config={  # short headers fit at 800 px; the full names on hover
+    "Published": st.column_config.Column("Published", help="Lancet 2024"),
+    "This trial": st.column_config.Column("This trial", help="The simulated trial above"),
+    "Expected": st.column_config.Column("Expected", help=f"{CEA_EXPECTED_TRIALS} simulated trials pooled; ± its "
+                                                          "Monte Carlo standard error")})
+st.caption(f"Expected: {CEA_EXPECTED_TRIALS} simulated trials pooled, {expected_text}. Pooling finitely many trials "
+           f"leaves a Monte Carlo error: the expected ICER is "
+           f"{format_for_measure('AU$', expected_icer)} ± {format_for_measure('AU$', study.expected_icer_se)} (one "
+           f"standard error), so the published AU${published_icer:,} is within "
+           f"{abs(expected_icer - published_icer) / study.expected_icer_se:.1f} standard errors of it: the "
+           "calibration matches the published ICER up to that error. "
+           f"The probability row is read at the published AU${published_wtp:,.0f}, whatever the slider says "
+           f"(at the slider's AU${threshold:,.0f}: this trial {at.loc[float(threshold), 'probability']:.0%}, "
+           f"expected {study.expected_at(float(threshold)).probability:.0%}). "
+           "Work absence ratio: activity-limiting days with walking + education divided by those with control. "
            "Costs and QALYs come from the simulated episodes over 12 months: care-seeking episodes (healthcare), "
            "activity-limiting days (work absence), utility decrements during episodes and after the first "
            "recurrence; overlapping episodes count once, and the part of the year lost to follow-up is filled in at "
-           "the arm's rates. One trial's probability varies a lot from seed to seed; the expected column pools many "
-           "trials: its probability is Φ(E[INMB] / SE) for a trial of the published size, which is the median over "
-           "trials of each trial's own probability; that is what the calibration matches.")
+           "the arm's rates. One trial's probability varies a lot from seed to seed; the expected probability is "
+           "Φ(E[INMB] / SE) for a trial of the published size, the median over trials of each trial's own "
+           "probability; that is what the calibration matches.")
 
 charts = st.container(horizontal=True, gap="small")  # side by side at 1400 px, stacked at 800 px
 left, right, left2, right2 = (charts.container(width=450) for _ in range(4))
 with left:
-    plot_keyed(built, ce_plane_figure, result, wtp=float(threshold), title="Cost-effectiveness plane", key="cea_plane")
+    plot_keyed((built, threshold), ce_plane_figure, result, wtp=float(threshold), title="Cost-effectiveness plane", key="cea_plane")
 with right:
-    plot_keyed(built, acceptability_figure, result.acceptability, published=(published_wtp, published_p),
+    plot_keyed((built, threshold), acceptability_figure, result.acceptability, published=(published_wtp, published_p),
                thresholds=(float(threshold),), title="Cost-effectiveness acceptability curve", key="cea_ceac")
 with left2:
     plot_keyed(built, net_benefit_figure, result.acceptability, confidence=result.settings.confidence,
                title="Incremental net monetary benefit", key="cea_inmb")
 with right2:
-    plot_keyed(built, tornado_figure, study.tornado, labels=ECONOMICS_SHORT_LABELS, wtp=float(threshold),
+    plot_keyed((built, threshold), tornado_figure, study.tornado_at(float(threshold)), labels=ECONOMICS_SHORT_LABELS, wtp=float(threshold),
                title="One-way sensitivity (each assumption -50% / +50%)", key="cea_tornado")
 
 with st.expander("Assumptions: unit costs and utilities", icon=":material/tune:"):
     st.dataframe(pd.DataFrame([{"Assumption": label, "Value": getattr(economics, name), "Source": source}
                                for name, (label, source) in ECONOMICS_ASSUMPTIONS.items()]), hide_index=True)
 with st.expander("Summary table and per-participant costs", icon=":material/table_view:"):
-    st.dataframe(result.summary, hide_index=True)
+    st.dataframe(readable_summary(result.summary), hide_index=True)
     # Files are written when asked for (deferred), not on every run of the page.
     st.download_button("Cost/QALY table (CSV)", data=lambda: study.table.to_csv(index=False),
                        file_name="walkback_costs.csv", mime="text/csv", on_click="ignore", key="cea_csv")

@@ -61,7 +61,7 @@ def warm_up() -> None:
         sc.small_trial(scenario, lesson["small_n"], lesson["small_seed"])
         sc.adherence_bias(scenario, lesson["correlation"], seed)
         sc.analytic_power_curve(scenario, lesson["hazard_ratio"])
-        sc.cached_cea_study(scenario, Economics(), seed, sc.CEA_DEFAULTS["bootstrap"], sc.CEA_DEFAULTS["threshold"])
+        sc.cached_cea_study(scenario, Economics(), seed, sc.CEA_DEFAULTS["bootstrap"])
         for shape in ("log_linear", "emax", "none"):  # the Adherence page recalibrates each dose-response shape
             if shape != scenario.dose_response.shape:
                 shared.cached_calibration(with_changes(scenario, {"dose_response.shape": shape}), False)

@@ -81,15 +81,18 @@ def cached_outcomes(scenario: Scenario, seed: int):
 
 #: The Cost-effectiveness page's defaults (also warmed at server start).
 CEA_DEFAULTS = {"bootstrap": 5000, "threshold": 28000.0}
+#: The willingness-to-pay values the page offers: the study holds every one, so the slider never re-simulates.
+CEA_THRESHOLDS = (10_000.0, 20_000.0, 28_000.0, 50_000.0, 75_000.0, 100_000.0)
 #: Trials pooled for the Cost-effectiveness page's expected column.
 CEA_EXPECTED_TRIALS = 200
 
 
 @memo(16, show_spinner="Simulating, costing and bootstrapping the trial...")
-def cached_cea_study(scenario: Scenario, economics: Economics, seed: int, bootstrap: int, threshold: float):
-    """The Cost-effectiveness page: one costed trial, its bootstrap, the expected column and the tornado."""
-    settings = CEASettings(bootstrap=bootstrap, thresholds=tuple(sorted({28000.0, threshold})))
-    return cea_study(scenario, economics, seed, settings, expected_trials=CEA_EXPECTED_TRIALS, wtp=threshold)
+def cached_cea_study(scenario: Scenario, economics: Economics, seed: int, bootstrap: int):
+    """The Cost-effectiveness page: one costed trial, its bootstrap, the expected column and the tornado, at every
+    threshold of :data:`CEA_THRESHOLDS` (the willingness-to-pay slider reads, never recomputes)."""
+    settings = CEASettings(bootstrap=bootstrap, thresholds=CEA_THRESHOLDS)
+    return cea_study(scenario, economics, seed, settings, expected_trials=CEA_EXPECTED_TRIALS)
 
 
 # --------------------------------------------------------------------------- the guided lesson

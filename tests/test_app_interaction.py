@@ -80,7 +80,7 @@ def test_untouched_whatif_equals_current_scenario():
 
 
 def test_display_toggle_does_not_resimulate(monkeypatch):
-    import app_support.shared as shared
+    import app_support.caches as shared
 
     at = app_on("survival.py")
     calls = []
@@ -171,13 +171,31 @@ def test_scenario_survives_page_changes(walkback):
         assert at.query_params.get("ns") in ("0.4", ["0.4"])
 
 
-@pytest.mark.parametrize("query", [{"ns": "2"}, {"ns": "abc"}, {"bogus": "1"}, {"n1": "1.5"}])
+@pytest.mark.parametrize("query", [{"ns": "2"}, {"ns": "abc"}, {"n1": "1.5"}])
 def test_bad_link_shows_an_error_and_the_default_scenario(walkback, query):
     at = app_on("trial.py", query)
     assert not at.exception
     assert any("link" in e.value for e in at.error), [e.value for e in at.error]
     assert at.session_state[SCENARIO_KEY] == walkback
-    assert "bogus" not in at.query_params and at.query_params.get("ns") is None
+    assert at.query_params.get("ns") is None
+
+
+def test_unknown_parameters_are_harmless(walkback):
+    """Finding 3 of issue #23: `?foo=bar` (and every utm_* a mail adds) reset the shared scenario and its seed."""
+    at = app_on("trial.py", {"ns": "0.4", "seed": "7", "foo": "bar", "utm_source": "newsletter"})
+    assert not at.error, [e.value for e in at.error]
+    scenario = at.session_state[SCENARIO_KEY]
+    assert scenario.adherence.never_start == 0.4 and scenario.seed == 7
+    assert at.query_params.get("utm_source") in ("newsletter", ["newsletter"])  # left where the sender's mail put it
+
+
+def test_a_new_seed_is_not_a_modified_scenario(walkback):
+    """Finding 3 of issue #23: changing only the seed marked the scenario "modified" with a reset button."""
+    at = app_on("trial.py", {"seed": "12345"})
+    assert at.session_state[SCENARIO_KEY].seed == 12345
+    sidebar = " ".join(m.value for m in at.sidebar.markdown)
+    assert "calibrated WalkBack default" in sidebar and "modified" not in sidebar
+    assert not any(b.label.startswith("Reset") for b in at.sidebar.button)
 
 
 # --------------------------------------------------------------------------- scenario page

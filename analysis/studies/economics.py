@@ -30,7 +30,7 @@ from .limits import MAX_BOOTSTRAP  # a module without imports, so the CLI parser
 
 __all__ = ["CEASettings", "CostEffectiveness", "cost_effectiveness", "bootstrap_increments", "quadrants",
            "describe_increments", "fieller_interval", "acceptability_normal", "one_way_sensitivity",
-           "trial_cost_effectiveness", "stacked_trials", "cea_study", "CEAStudy", "QUADRANTS", "MAX_BOOTSTRAP"]
+           "trial_cost_effectiveness", "stacked_trials", "cea_study", "CEAStudy", "pooled_icer_se", "QUADRANTS", "MAX_BOOTSTRAP"]
 
 QUADRANTS = ("NE", "SE", "SW", "NW")
 _BLOCK_CELLS = 4_000_000  # resampled values held at once (about 32 MB of indices)
@@ -463,13 +463,20 @@ def trial_cost_effectiveness(scenario, economics: Economics | None = None, seed:
 @dataclass(frozen=True)
 class CEAStudy:
     """Everything the Cost-effectiveness page shows: the cost table, the analysis, the tornado and,
-    optionally, the expectation (many pooled trials) next to this one trial."""
+    optionally, the expectation (many pooled trials) next to this one trial.
+
+    Whatever depends on the willingness to pay is held for every value in ``result.settings.thresholds``
+    (:meth:`tornado_at`, :meth:`expected_at`), so moving a threshold never re-simulates or re-bootstraps.
+    """
 
     table: pd.DataFrame = field(repr=False)
     result: CostEffectiveness
-    tornado: pd.DataFrame = field(repr=False)
-    expected: object | None
+    tornados: dict = field(repr=False)
+    expected: dict | None = None
     expected_absence_ratio: float | None = None
+    #: Monte Carlo standard error of the expected ICER (delta method over the pooled trials).
+    expected_icer_se: float | None = None
+    expected_trials: int = 0
 
     @property
     def absence_ratio(self) -> float:
@@ -480,40 +487,96 @@ class CEAStudy:
     def summary(self) -> pd.DataFrame:
         return self.result.summary
 
+    def tornado_at(self, wtp: float) -> pd.DataFrame:
+        """The one-way sensitivity table at ``wtp`` (one of ``result.settings.thresholds``)."""
+        return self.tornados[_known_wtp(self.tornados, wtp)]
+
+    def expected_at(self, wtp: float):
+        """The expectation (ICER, P(cost-effective) at ``wtp``) or None when no trials were pooled."""
+        return None if self.expected is None else self.expected[_known_wtp(self.expected, wtp)]
+
     def to_dict(self) -> dict:
-        out = {"result": self.result.to_dict(), "tornado": self.tornado.to_dict(orient="records")}
+        out = {"result": self.result.to_dict(),
+               "tornado": {str(w): t.to_dict(orient="records") for w, t in self.tornados.items()}}
         out["absence_ratio"] = self.absence_ratio
         if self.expected is not None:
-            out["expected"] = dict(vars(self.expected))
+            out["expected"] = {str(w): dict(vars(e)) for w, e in self.expected.items()}
             out["expected_absence_ratio"] = self.expected_absence_ratio
+            out["expected_icer_se"] = self.expected_icer_se
+            out["expected_trials"] = self.expected_trials
         return out
 
 
+def _known_wtp(by_wtp: dict, wtp: float) -> float:
+    if float(wtp) not in by_wtp:
+        raise CEAError(f"willingness to pay AU${wtp:,.0f} was not among the study's thresholds "
+                       f"({', '.join(f'{w:,.0f}' for w in by_wtp)})")
+    return float(wtp)
+
+
 def cea_study(scenario, economics: Economics | None = None, seed: int | None = None,
-              settings: CEASettings | None = None, *, expected_trials: int = 0, wtp: float | None = None) -> CEAStudy:
-    """One simulated trial costed and analysed, its tornado at ``wtp`` and (``expected_trials`` > 0)
-    the expected ICER and probability from that many pooled trials (seeds 1,000,000 onwards).
+              settings: CEASettings | None = None, *, expected_trials: int = 0) -> CEAStudy:
+    """One simulated trial costed and analysed, its tornado at every threshold of ``settings`` and
+    (``expected_trials`` > 0) the expected ICER, its Monte Carlo error and the probability at every
+    threshold from that many pooled trials (seeds 1,000,000 onwards).
 
     Episodes from the episode engine, as in :func:`trial_cost_effectiveness`.
+
+    Examples
+    --------
+    >>> from analysis.trial.scenario import Scenario
+    >>> study = cea_study(Scenario(), seed=1, settings=CEASettings(bootstrap=200, thresholds=(28000.0, 50000.0)),
+    ...                   expected_trials=3)
+    >>> sorted(study.expected), study.expected_at(28000.0).wtp, study.expected_icer_se > 0
+    ([28000.0, 50000.0], 28000.0, True)
     """
     from ..model.costs import expected_cost_effectiveness
     from ..simulate.engine import simulate_episodes
 
     economics = economics if economics is not None else Economics()
     settings = settings if settings is not None else CEASettings()
-    wtp = float(settings.thresholds[0] if wtp is None else wtp)
     participants, episodes = simulate_episodes(scenario, seed=scenario.seed if seed is None else seed)
     table = participant_costs(participants, episodes, economics)
     result = cost_effectiveness(table, settings)
-    tornado = one_way_sensitivity(participants, episodes, economics, wtp=wtp)
-    expected, absence = None, None
+    tornados = {float(w): one_way_sensitivity(participants, episodes, economics, wtp=float(w))
+                for w in settings.thresholds}
+    expected, absence, icer_se = None, None, None
     if expected_trials:
         big, big_episodes = stacked_trials(scenario, expected_trials, first_seed=1_000_000)
         big_table = participant_costs(big, big_episodes, economics)
-        expected = expected_cost_effectiveness(big_table, wtp, scenario.design.n_intervention,
-                                               scenario.design.n_control)
+        expected = {float(w): expected_cost_effectiveness(big_table, float(w), scenario.design.n_intervention,
+                                                          scenario.design.n_control) for w in settings.thresholds}
         absence = _absence_ratio(big_table)
-    return CEAStudy(table=table, result=result, tornado=tornado, expected=expected, expected_absence_ratio=absence)
+        icer_se = pooled_icer_se(big_table, scenario.design.n_total)
+    return CEAStudy(table=table, result=result, tornados=tornados, expected=expected, expected_absence_ratio=absence,
+                    expected_icer_se=icer_se, expected_trials=int(expected_trials))
+
+
+def pooled_icer_se(table: pd.DataFrame, trial_size: int) -> float:
+    """Monte Carlo standard error of the ICER of pooled trials (the table of :func:`stacked_trials`, costed).
+
+    Trial ``r``'s participants have ids ``r * trial_size + 1 ... (r + 1) * trial_size``. With per-trial
+    increments ``dC_r``, ``dQ_r`` and the pooled ratio ``ICER = mean(dC) / mean(dQ)``, the delta method gives
+    ``SE = sd_r(dC_r - ICER dQ_r) / (sqrt(R) |mean(dQ)|)``: the error of the expectation from pooling finitely many
+    trials, not the sampling error of one trial.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"participant_id": [1, 2, 3, 4, 5, 6], "arm": ["intervention", "control"] * 3,
+    ...                       "cost": [10.0, 0.0, 12.0, 0.0, 14.0, 0.0], "qaly": [0.1, 0.0, 0.1, 0.0, 0.1, 0.0]})
+    >>> round(pooled_icer_se(table, 2), 3)
+    11.547
+    """
+    replicate = (table["participant_id"].to_numpy() - 1) // int(trial_size)
+    frame = pd.DataFrame({"replicate": replicate, "arm": table["arm"].to_numpy(),
+                          "cost": table["cost"].to_numpy(dtype=float), "qaly": table["qaly"].to_numpy(dtype=float)})
+    means = frame.groupby(["replicate", "arm"])[["cost", "qaly"]].mean().unstack("arm")
+    d_cost = (means[("cost", "intervention")] - means[("cost", "control")]).to_numpy()
+    d_qaly = (means[("qaly", "intervention")] - means[("qaly", "control")]).to_numpy()
+    if len(d_cost) < 2 or d_qaly.mean() == 0:
+        return math.nan
+    icer = d_cost.mean() / d_qaly.mean()
+    return float(np.std(d_cost - icer * d_qaly, ddof=1) / (math.sqrt(len(d_cost)) * abs(d_qaly.mean())))
 
 
 def _absence_ratio(table: pd.DataFrame) -> float:

@@ -1,0 +1,82 @@
+"""Small widgets every page shares: the page header, the one seed, remembered settings, guarded calls (not a page)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from analysis.errors import WalkBackInputError
+from app_support.url_state import current_scenario, scenario_version, set_scenario, show_link_error
+
+T = TypeVar("T")
+
+MEMO_PREFIX = "walkback_memo_"
+
+
+def remembered(name: str, default: T) -> T:
+    """The value a setting had when last shown, on any page (Streamlit drops widget state when a page is left).
+
+    Pass the result as the widget's default and call :func:`remember` with what the widget returns.
+    """
+    return st.session_state.get(MEMO_PREFIX + name, default)
+
+
+def remember(name: str, value: T) -> T:
+    st.session_state[MEMO_PREFIX + name] = value
+    return value
+
+
+def _seed_changed(widget_key: str) -> None:
+    from analysis.trial.scenario import with_changes
+
+    value = int(st.session_state[widget_key])
+    scenario = current_scenario()
+    if value != scenario.seed:
+        set_scenario(with_changes(scenario, {"seed": value}))
+
+
+def seed_input(where: Any = None, *, label: str = "Seed", help: str | None = None) -> int:
+    """The one seed of the app: the current scenario's, shown on any page; changing it changes it everywhere.
+
+    The seed is part of the scenario, so it travels in the link and every page uses the same one.
+    """
+    scenario = current_scenario()
+    target = where if where is not None else st
+    widget_key = f"seed_{scenario_version()}"
+    target.number_input(label, min_value=0, max_value=(1 << 53) - 1, value=min(int(scenario.seed), (1 << 53) - 1),
+                        step=1, key=widget_key, on_change=_seed_changed, args=(widget_key,),
+                        help=(help or "") + " The seed is part of the scenario: every page and the link use it.")
+    return int(current_scenario().seed)
+
+
+# --------------------------------------------------------------------------- errors and formatting
+def guarded(action: Callable[[], T], what: str, *, untrusted: bool = False) -> T | None:
+    """Run a library call; show a user-facing error (never a traceback) when the input is unusable.
+
+    ``untrusted=True`` (uploaded files) turns any failure into a message: a file from outside can
+    break a library in ways nobody listed.
+    """
+    try:
+        return action()
+    except WalkBackInputError as exc:
+        st.error(f"{what}: {exc}", icon=":material/error:")
+    except (ValueError, ArithmeticError, RecursionError) as exc:  # numerical failures on extreme inputs
+        st.error(f"{what} failed: {_first_line(exc)}", icon=":material/error:")
+    except Exception as exc:
+        if not untrusted:
+            raise
+        st.error(f"{what} failed: {_first_line(exc)}", icon=":material/error:")
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
+
+
+def page_header(title: str, caption: str) -> None:
+    st.title(title)
+    st.caption(caption)
+    show_link_error()
