@@ -15,7 +15,8 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # pages import app_support whatever the working directory
     sys.path.insert(0, str(HERE))
 
-from app_support.pages import navigation_pages  # noqa: E402
+from app_support.pages import draw_navigation, navigation_pages  # noqa: E402
+from app_support.widgets import apply_style  # noqa: E402
 from app_support.shared import (  # noqa: E402
     describe_changes,
     is_default,
@@ -26,10 +27,14 @@ from app_support.shared import (  # noqa: E402
 st.set_page_config(page_title="WalkBack Explorer", page_icon=":material/directions_walk:", layout="wide",
                    initial_sidebar_state="auto")
 
-navigation = st.navigation(navigation_pages())
+apply_style()
+pages = navigation_pages()
+navigation = st.navigation(pages, position="hidden")  # drawn below: every page visible
 scenario = sync_scenario_with_url()
 
 with st.sidebar:
+    draw_navigation(pages)
+    st.divider()
     st.markdown("### WalkBack Explorer")
     st.caption("Walking + education vs control for preventing low back pain recurrence "
                "(Pocovi et al., Lancet 2024; 701 adults).")

@@ -131,3 +131,7 @@ with st.expander("Summary table and per-participant costs", icon=":material/tabl
                                                indent=2),
                        file_name="walkback_costs.dictionary.json", mime="application/json", on_click="ignore",
                        key="cea_dict")
+
+from app_support.scripts import script_button  # noqa: E402 - the code behind this view
+script_button("cost_effectiveness", what_if, seed=int(seed), economics=economics, bootstrap=int(bootstrap),
+              threshold=float(threshold), thresholds=CEA_THRESHOLDS, expected_trials=CEA_EXPECTED_TRIALS)

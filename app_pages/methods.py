@@ -8,6 +8,7 @@ import streamlit as st
 from analysis.trial.published import not_published, published_figures, published_sources
 from analysis.trial.scenario import ASSUMPTIONS
 from analysis.trial.sharing import describe_value, field_label
+from app_support.calibration_view import event_range_section
 from app_support.shared import current_scenario, page_header
 
 page_header("Methods", "How the simulator works, where every number comes from, and what the analyses compute.")
@@ -97,6 +98,7 @@ with model_tab:
         "for 112); the hazard ratio's target is the limit of Efron's estimate on whole-day data. For the recurrence "
         "endpoints that equals the continuous-time limit to within 0.001%, which is used; for recovery, with medians "
         "of 3 and 4 days, most times are tied and the calibration uses Efron's whole-day limit.")
+    event_range_section(scenario)  # the derived ~506 and the loss to follow-up it needs
     st.info(f"**Why the hazard must fall over time.** Under proportional hazards, $S_1 = S_0^{{0.72}}$. With a Weibull "
             f"baseline the two medians then give a shape of about {figs['weibull_shape_ph'].value} (derived: "
             f"{figs['weibull_shape_ph'].method}). A constant hazard (exponential) matching both medians would imply "

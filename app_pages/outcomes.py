@@ -57,3 +57,5 @@ if result is not None:
         st.dataframe(result.recurrent.summary, hide_index=True)
         if result.recurrent.adverse_events is not None:
             st.dataframe(result.recurrent.adverse_events.summary, hide_index=True)
+from app_support.scripts import script_button  # noqa: E402 - the code behind this view
+script_button("outcomes", scenario, seed=int(seed))

@@ -12,6 +12,7 @@ from analysis.errors import ScenarioError
 from analysis.formats import format_number, is_finite
 from analysis.trial.scenario import ASSUMPTIONS, Scenario, scenario_from_json, with_changes
 from analysis.trial.sharing import CHOICE_LABELS, field_label, format_field, parse_field_text
+from app_support.calibration_view import event_range_section
 from app_support.shared import (
     baseline_scenario,
     cached_calibration,
@@ -37,7 +38,7 @@ base = baseline_scenario()
 REPORT_KEY = "walkback_last_calibration"
 #: Above this a solved annual loss to follow-up is flagged (an assumption: trials with monthly contact rarely lose
 #: more than a fifth of participants a year).
-IMPLAUSIBLE_ANNUAL_LOSS = 0.2
+from analysis.studies.event_range import PLAUSIBLE_ANNUAL_LOSS as IMPLAUSIBLE_ANNUAL_LOSS  # noqa: E402 - one threshold
 
 SECTIONS = {
     "design": "Design",
@@ -90,8 +91,9 @@ if last is not None and last.scenario == scenario:
     loss = last.scenario.design.annual_loss_to_followup
     if loss > IMPLAUSIBLE_ANNUAL_LOSS:
         st.warning(f"The solved loss to follow-up, {100 * loss:.0f}% of participants a year, is implausibly high for a "
-                   "trial with monthly contact. The assumptions produce too many recurrences; change them rather "
-                   "than trust this fit.", icon=":material/warning:")
+                   "trial with monthly contact: the targets are reproduced only because the loss removes enough "
+                   "recurrences. The count it aims at (about 506) is derived from a rounded CI; below, how the loss "
+                   "needed moves across the counts the rounding allows.", icon=":material/warning:")
 
 # --------------------------------------------------------------------------- calibration report
 st.subheader("How this scenario reproduces the published trial")
@@ -128,6 +130,7 @@ else:
         st.caption(f"Targets are matched on expectation (exact calculation, no simulation noise): medians and HR "
                    f"within {100 * TOLERANCE:g}%, events within {100 * EVENTS_TOLERANCE:g}%. Targets are solved for; "
                    "checks are reported only.")
+    event_range_section(scenario)  # where a researcher reads about calibration: what it rests on
 
 # --------------------------------------------------------------------------- the editor
 st.subheader("Edit the scenario")

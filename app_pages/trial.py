@@ -81,38 +81,48 @@ expected = guarded(lambda: cached_expected(scenario), "The scenario's expected r
 
 with simulated_col:
     with st.container():
-        label = "the calibrated WalkBack scenario" if is_default(scenario) else "your modified scenario"
-        st.markdown(f"#### Simulated · one trial of {label}")
-        if result is not None:
-            curves = {c.level: c for c in result.km.curves}
-            ci_i = format_ci(curves["intervention"].median_lower, curves["intervention"].median_upper, 0)
-            ci_c = format_ci(curves["control"].median_lower, curves["control"].median_upper, 0)
-
-            def median(level: str) -> str:
-                value = curves[level].median
-                return f"{value:.0f}" if math.isfinite(value) else "not reached"
-
+        # What the model reproduces leads: the expectation (no chance) beside the published figures. One simulated
+        # trial follows below as what it is, one draw.
+        label = "calibrated WalkBack model" if is_default(scenario) else "your modified model"
+        st.markdown(f"#### Expected · the {label}")
+        if expected is not None:
             st.markdown(card_table([
-                ("Median days to recurrence, walking + education", median("intervention"), ci_i),
-                ("Median days to recurrence, control", median("control"), ci_c),
-                ("Hazard ratio", f"{result.cox.hr:.2f}",
-                 f"{format_ci(result.cox.lower, result.cox.upper, 2)} · {format_p(result.cox.p)}"),
+                ("Median days to recurrence, walking + education", f"{expected.median_intervention:.0f}", "no chance"),
+                ("Median days to recurrence, control", f"{expected.median_control:.0f}", "no chance"),
+                ("Hazard ratio", f"{expected.cox_hr:.2f}", "no chance"),
             ]))
-            events = sum(cv.events for cv in result.km.curves)
-            if expected is not None:
-                further = share_of_trials_further(result.cox.hr, result.cox.lower, result.cox.upper, expected.cox_hr)
-                st.markdown(
-                    f"**The scenario, expected** (the average over many trials, no chance): medians "
-                    f"**{expected.median_intervention:.0f}** and **{expected.median_control:.0f}** days, hazard ratio "
-                    f"**{expected.cox_hr:.2f}**." + (
-                        f" This trial's hazard ratio lies further from {expected.cox_hr:.2f} than about "
-                        f"**{100 * (1 - further):.0f}%** of trials of the same scenario would; one trial varies by "
-                        "chance (the Replicates page shows how much)." if math.isfinite(further) else ""))
-            st.caption(f"Recurrences: {events} ({curves['intervention'].events} walking + education, "
-                       f"{curves['control'].events} control) · seed {scenario.seed}.")
-            st.button("Draw another trial", icon=":material/casino:", key="trial_redraw", on_click=draw_another,
-                      help="Moves the app's one seed on by one: every page then shows the new trial, and the link "
-                           "carries the seed.")
+            st.caption(f"The average over many trials of this model (exact, no simulation noise): recurrences about "
+                       f"{expected.events_total:.0f}. The calibration makes these match the published figures.")
+
+if result is not None:
+    curves = {c.level: c for c in result.km.curves}
+    ci_i = format_ci(curves["intervention"].median_lower, curves["intervention"].median_upper, 0)
+    ci_c = format_ci(curves["control"].median_lower, curves["control"].median_upper, 0)
+    events = sum(cv.events for cv in result.km.curves)
+
+    def median(level: str) -> str:
+        value = curves[level].median
+        return f"{value:.0f}" if math.isfinite(value) else "not reached"
+
+    with cards.container(border=True, width=CARD_WIDTH):
+        st.markdown(f"#### One simulated trial · one draw (seed {scenario.seed})")
+        st.markdown(card_table([
+            ("Median days to recurrence, walking + education", median("intervention"), ci_i),
+            ("Median days to recurrence, control", median("control"), ci_c),
+            ("Hazard ratio", f"{result.cox.hr:.2f}",
+             f"{format_ci(result.cox.lower, result.cox.upper, 2)} · {format_p(result.cox.p)}"),
+        ]))
+        if expected is not None:
+            further = share_of_trials_further(result.cox.hr, result.cox.lower, result.cox.upper, expected.cox_hr)
+            if math.isfinite(further):
+                st.markdown(f"One trial varies by chance: this one's hazard ratio lies further from the expected "
+                            f"{expected.cox_hr:.2f} than about **{100 * (1 - further):.0f}%** of trials of the same "
+                            "model would (the Replicates page shows the spread).")
+        st.caption(f"Recurrences: {events} ({curves['intervention'].events} walking + education, "
+                   f"{curves['control'].events} control).")
+        st.button("Draw another trial", icon=":material/casino:", key="trial_redraw", on_click=draw_another,
+                  help="Moves the app's one seed on by one: every page then shows the new trial, and the link "
+                       "carries the seed.")
 
 if result is not None and expected is not None:
     rows = [

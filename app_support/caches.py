@@ -68,3 +68,10 @@ def fit_report(scenario: Scenario):
         return compare_with_published(scenario).summary
     except (ValueError, ArithmeticError):  # a degenerate scenario: the page says the table is unavailable
         return None
+
+
+@memo(8, show_spinner="Solving the loss to follow-up for each count of recurrences...")
+def cached_event_range(scenario: Scenario):
+    from analysis.studies.event_range import loss_to_followup_across_events
+
+    return loss_to_followup_across_events(scenario)

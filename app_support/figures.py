@@ -12,13 +12,19 @@ from typing import Any
 
 import streamlit as st
 
+from analysis.plots.figures import distinguish_arms, figure_as_text
 from app_support.caches import memo
 
-_PLOT_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+# One toolbar button (save as PNG): a full toolbar adds eight tab stops to every chart and covers legends.
+_PLOT_CONFIG = {"displaylogo": False, "modeBarButtons": [["toImage"]]}
 
 
 def _detach_title(fig: Any) -> tuple[Any, str | None]:
-    """Move a figure's title out of the figure: Streamlit draws it above the chart, clear of a wrapping legend."""
+    """Move a figure's title out of the figure: Streamlit draws it above the chart, clear of a wrapping legend.
+
+    Also the app's accessibility pass: every arm's line gets its marker symbol (arms differ by more than colour).
+    """
+    distinguish_arms(fig)
     title = fig.layout.title.text if fig.layout.title is not None else None
     if title:
         fig.update_layout(title=None, margin=dict(t=30))
@@ -72,11 +78,30 @@ def prebuild_keyed(cache_key: Any, builder: Callable[..., Any], *args: Any, **kw
     _keyed_figure(builder, args, f"{builder.__module__}.{builder.__qualname__}", cache_key, kwargs)
 
 
-def _draw(fig: Any, title: str | None, key: str | None) -> None:
+def _markdown_numbers(fig: Any) -> str:
+    """The figure's numbers as a Markdown table ("" when it has no named series)."""
+    table = figure_as_text(fig)
+    if table.empty:
+        return ""
+    return "| Series | Values (x: y) |\n|---|---|\n" + "\n".join(
+        f"| {row.series} | {row._2} |" for row in table.itertuples())
+
+
+@memo(256)
+def _cached_numbers(_fig: Any, fig_id: int) -> str:
+    """:func:`_markdown_numbers` of a cached figure (alive in its cache, so its id is its identity; never mutated)."""
+    return _markdown_numbers(_fig)
+
+
+def _draw(fig: Any, title: str | None, key: str | None, *, cached: bool = True) -> None:
     if title:
         st.markdown(f"<div style='font-weight:600;font-size:1.02rem;margin:0.3rem 0 -0.4rem 0'>{title}</div>",
                     unsafe_allow_html=True)
     st.plotly_chart(fig, key=key, theme=None, config=_PLOT_CONFIG, width="stretch")
+    text = _cached_numbers(fig, id(fig)) if cached else _markdown_numbers(fig)
+    if text:  # a text alternative: the chart's values without hovering (screen readers, keyboards, print)
+        with st.expander(f"{title or 'Chart'}: the numbers", icon=":material/table_rows:"):
+            st.markdown(text)
 
 
 def plot(fig: Any, key: str | None = None) -> None:
@@ -85,7 +110,7 @@ def plot(fig: Any, key: str | None = None) -> None:
     A figure's title is drawn by Streamlit above the chart, so a legend that wraps onto several
     lines never runs into it.
     """
-    _draw(*_detach_title(fig), key)
+    _draw(*_detach_title(fig), key, cached=False)
 
 
 def plot_cached(builder: Callable[..., Any], *args: Any, key: str | None = None, **kwargs: Any) -> None:

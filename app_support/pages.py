@@ -48,17 +48,40 @@ PAGES: tuple[PageSpec, ...] = (
 
 
 def navigation_pages() -> dict[str, list]:
-    """``st.Page`` objects by section, built once per session.
+    """``st.Page`` objects by section, built once per session, plus (section "") one alias page per default page.
 
-    Building a page resolves its file on disk; under load that costs more than some pages' whole run, so each
-    session keeps its own (pages carry per-run state, so they are never shared between sessions).
+    The default page lives at the root URL; its alias answers its own path (``/trial``), which people type and
+    which the navigation's links use, instead of "Page not found". Building a page resolves its file on disk;
+    under load that costs more than some pages' whole run, so each session keeps its own (pages carry per-run
+    state, so they are never shared between sessions).
     """
     built = st.session_state.get(SESSION_KEY)
     if built is None:
         built = {}
         for spec in PAGES:
-            page = st.Page(str(PAGES_DIR / spec.file), title=spec.title, icon=spec.icon, url_path=spec.url_path,
-                           default=spec.default)
+            # The default page still reserves its url_path although it is served at the root: "home", so that the
+            # alias can answer the path people type.
+            page = st.Page(str(PAGES_DIR / spec.file), title=spec.title, icon=spec.icon,
+                           url_path="home" if spec.default else spec.url_path, default=spec.default)
             built.setdefault(spec.section, []).append(page)
+            if spec.default:
+                built.setdefault("", []).append(
+                    st.Page(lambda target=page: st.switch_page(target), title=spec.title, icon=spec.icon,
+                            url_path=spec.url_path))
         st.session_state[SESSION_KEY] = built
     return built
+
+
+def draw_navigation(pages: dict[str, list]) -> None:
+    """The sidebar's links, every page visible (no "View N more") and the current one highlighted.
+
+    Drawn with ``st.page_link`` rather than Streamlit's own navigation list, which hides pages past ten behind a
+    toggle without a focus ring and marks up its items as a list whose structure accessibility checkers reject.
+    """
+    for section, section_pages in pages.items():
+        if not section:  # aliases
+            continue
+        st.markdown(f"<p style='margin:0.6rem 0 0.1rem 0;font-size:0.82rem;font-weight:600;color:#3E4C59'>"
+                    f"{section}</p>", unsafe_allow_html=True)
+        for page in section_pages:
+            st.page_link(page, width="stretch")

@@ -45,6 +45,7 @@ def warm_up() -> None:
         shared.cached_expected(scenario)
         shared.cached_walking(scenario)
         shared.fit_report(scenario)
+        shared.cached_event_range(scenario)  # Scenario and Methods: the loss to follow-up across the event range
         headline = sv.simulated_headline(scenario, seed)
         cache_key, builder, args, options = sv.trial_km_figure_args(scenario, headline)
         shared.prebuild_keyed(cache_key, builder, *args, **options)  # the landing page's main figure

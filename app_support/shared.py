@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 from app_support.caches import (  # noqa: F401
-    CACHE_TTL, HASH_FUNCS, baseline_scenario, cached_calibration, cached_cohort, cached_expected, cached_walking,
+    CACHE_TTL, HASH_FUNCS, baseline_scenario, cached_calibration, cached_cohort, cached_event_range, cached_expected,
+    cached_walking,
     fit_report, memo,
 )
 from app_support.figures import figure, plot, plot_cached, plot_keyed, prebuild_keyed  # noqa: F401

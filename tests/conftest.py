@@ -9,3 +9,45 @@ from analysis.model.calibration import default_scenario
 def walkback():
     """The calibrated default WalkBack scenario."""
     return default_scenario()
+
+
+# --------------------------------------------------------------------------- real-browser tests: one server, one chromium
+@pytest.fixture(scope="session")
+def server():
+    """The app served as `make app` serves it, once for every browser test module (the warm-up is paid once)."""
+    import browser_harness as h
+
+    port = h.free_port()
+    proc = h.start_server(port)
+    try:
+        h.wait_healthy(port, proc, timeout=180)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        h.stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    import os
+
+    import browser_harness as h
+
+    if not os.path.exists(h.CHROMIUM):
+        pytest.skip(f"real-browser tests need Debian's chromium at {h.CHROMIUM} (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=h.CHROMIUM, args=h.CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()

@@ -11,16 +11,7 @@ import zipfile
 
 import pytest
 
-from test_browser import (  # noqa: F401 - server, browser and page are fixtures
-    ROOT,
-    SHOTS,
-    assert_no_exception,
-    browser,
-    full_screenshot,
-    page,
-    server,
-    wait_for_run,
-)
+from browser_harness import ROOT, SHOTS, assert_no_exception, full_screenshot, wait_for_run
 
 pytestmark = pytest.mark.browser
 

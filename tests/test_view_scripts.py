@@ -150,10 +150,50 @@ def test_design_script_reproduces_sample_size_power_and_dilution(tmp_path):
 
 
 def test_every_view_has_a_script_and_bad_requests_are_one_clear_error():
-    assert set(VIEWS) == {"trial", "survival", "adherence", "replicates", "estimands", "design"}
+    assert set(VIEWS) == {"trial", "survival", "adherence", "replicates", "estimands", "design", "outcomes",
+                          "cost_effectiveness"}
     with pytest.raises(WalkBackInputError, match="unknown view"):
         view_script("nope", SCENARIO)
     with pytest.raises(WalkBackInputError, match="missing seed"):
         view_script("trial", SCENARIO)
     assert view_script("adherence", SCENARIO, whatif=SCENARIO).r is None
     assert "survival" in view_script("survival", SCENARIO, seed=1).r
+
+
+@pytest.mark.slow
+def test_outcomes_script_reproduces_the_page(tmp_path):
+    """Finding 6 of issue #23: Outcomes had no "Download as script"."""
+    from analysis.studies.outcomes import trial_outcomes
+
+    numbers = run_script(tmp_path, "outcomes", seed=4)
+    assert numbers == _plain(trial_outcomes(SCENARIO, 4).to_dict())
+
+
+@pytest.mark.slow
+def test_cost_effectiveness_script_reproduces_the_page(tmp_path):
+    """Finding 6 of issue #23: Cost-effectiveness had no "Download as script"; the page's study, same numbers."""
+    from analysis.model.costs import Economics
+    from analysis.studies.economics import CEASettings, cea_study
+
+    economics = Economics(sessions=8, session_price=120.0)
+    thresholds = (28000.0, 50000.0)
+    numbers = run_script(tmp_path, "cost_effectiveness", seed=6, economics=economics, bootstrap=400,
+                         threshold=50000.0, thresholds=thresholds, expected_trials=3)
+    study = cea_study(SCENARIO, economics, 6, CEASettings(bootstrap=400, thresholds=thresholds), expected_trials=3)
+    assert numbers["result"] == _plain(study.result.to_dict())
+    assert numbers["expected"] == _plain(dict(vars(study.expected_at(50000.0))))
+    assert numbers["expected_icer_se"] == study.expected_icer_se
+    assert numbers["tornado"] == _plain(study.tornado_at(50000.0).to_dict(orient="records"))
+
+
+def test_scripts_say_they_need_the_analysis_package(tmp_path):
+    """Finding 6 of issue #23: run where `analysis` is not importable, a script says what it needs in one line."""
+    blob = view_script("outcomes", SCENARIO, seed=1).to_zip()
+    zipfile.ZipFile(io.BytesIO(blob)).extractall(tmp_path)
+    text = (tmp_path / "walkback_outcomes.py").read_text()
+    assert "pip install -e ." in text.split('"""')[1]  # the docstring says how to install it
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-S", "walkback_outcomes.py"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode != 0 and "needs the `analysis` package" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -36,11 +36,16 @@ VIEWS: dict[str, str] = {
     "replicates": "many simulated trials of the scenario: HR spread, power, coverage",
     "estimands": "ITT, per-protocol, as-treated and CACE estimates of one trial against their true values",
     "design": "sample size, the power curve (analytic and simulated) and the cost of lower adherence",
+    "outcomes": "one simulated trial's episodes: every published outcome beside the published and expected figures",
+    "cost_effectiveness": "one costed trial: ICER, bootstrap, acceptability, tornado and the expectation of pooled "
+                          "trials",
 }
 
 _HEADER = '''"""Reproduces the WalkBack Explorer view '@VIEW@': @WHAT@.
 
-Made by walkback-explorer @VERSION@ (pip install walkback-explorer==@VERSION@, or run from its source tree).
+Made by walkback-explorer @VERSION@. It needs that version's `analysis` package (the WalkBack Explorer
+library): inside a copy of the project, `make .venv/.installed` (or `pip install -e .`), then run this script
+with that environment's python; or `pip install /path/to/walkback-explorer` into the python you use.
 Run:  python walkback_@VIEW@.py
 It prints the numbers the page shows, writes all of them at full precision to @VIEW@_numbers.json,
 and the figures to @VIEW@_*.html (open them in a browser).
@@ -49,7 +54,11 @@ and the figures to @VIEW@_*.html (open them in a browser).
 import json
 import math
 
-from analysis.trial.scenario import scenario_from_json
+try:
+    from analysis.trial.scenario import scenario_from_json
+except ImportError:  # one clear line instead of a traceback
+    raise SystemExit("This script needs the `analysis` package of walkback-explorer @VERSION@: in a copy of the "
+                     "project run `pip install -e .` (or `make .venv/.installed`), then run it with that python.")
 
 SCENARIO = scenario_from_json(r"""
 @SCENARIO@
@@ -85,6 +94,46 @@ def risk_times(max_time):
 '''
 
 _BODIES: dict[str, str] = {
+    "outcomes": '''
+from analysis.plots.outcomes import forest_figure, km_endpoint_figure, mcf_figure
+from analysis.studies.outcomes import trial_outcomes
+
+SEED = @SEED@
+result = trial_outcomes(SCENARIO, SEED)
+numbers = result.to_dict()
+print(result.forest.to_string(index=False))
+print(result.secondary.to_string(index=False))
+figures = {"forest": forest_figure(result.forest),
+           **{f"km_{endpoint}": km_endpoint_figure(result.km[endpoint], endpoint,
+                                                   "days since onset" if endpoint == "recovery" else
+                                                   "days since randomisation")
+              for endpoint in ("primary", "any", "care", "recovery")},
+           "mcf": mcf_figure(result.recurrent.mcf.curves)}
+''',
+    "cost_effectiveness": '''
+from analysis.model.costs import Economics
+from analysis.plots.economics import acceptability_figure, ce_plane_figure, net_benefit_figure, tornado_figure
+from analysis.studies.economics import CEASettings, cea_study
+
+SEED = @SEED@
+ECONOMICS = Economics(**@ECONOMICS@)
+THRESHOLD = @THRESHOLD@
+study = cea_study(SCENARIO, ECONOMICS, SEED, CEASettings(bootstrap=@BOOTSTRAP@, thresholds=@THRESHOLDS@),
+                  expected_trials=@EXPECTED_TRIALS@)
+result = study.result
+expected = study.expected_at(THRESHOLD) if study.expected is not None else None
+numbers = {"seed": SEED, "result": result.to_dict(), "absence_ratio": study.absence_ratio,
+           "expected": None if expected is None else dict(vars(expected)), "expected_icer_se": study.expected_icer_se,
+           "tornado": study.tornado_at(THRESHOLD).to_dict(orient="records")}
+print(result.summary.to_string(index=False))
+if expected is not None:
+    print(f"Expected over @EXPECTED_TRIALS@ pooled trials: ICER {expected.icer:,.0f} (Monte Carlo SE "
+          f"{study.expected_icer_se:,.0f}), P(cost-effective at {THRESHOLD:,.0f}) {expected.probability:.1%}")
+figures = {"plane": ce_plane_figure(result, wtp=THRESHOLD),
+           "acceptability": acceptability_figure(result.acceptability, thresholds=(THRESHOLD,)),
+           "net_benefit": net_benefit_figure(result.acceptability, confidence=result.settings.confidence),
+           "tornado": tornado_figure(study.tornado_at(THRESHOLD), wtp=THRESHOLD)}
+''',
     "trial": '''
 from analysis.model.calibration import expected_trial
 from analysis.plots import figures as F
@@ -333,7 +382,9 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
         The page's settings: ``trial``: ``seed``; ``survival``: ``seed``, ``strata``, ``covariates``, ``tau``,
         ``landmarks``; ``adherence``: ``whatif`` (a Scenario); ``replicates``: ``n_replicates``, ``seed``;
         ``estimands``: ``seed``, ``settings`` (EstimandSettings); ``design``: ``power``, ``alpha``,
-        ``parameter``, ``values``, ``n_sims``, ``seed``, ``shares``.
+        ``parameter``, ``values``, ``n_sims``, ``seed``, ``shares``; ``outcomes``: ``seed``;
+        ``cost_effectiveness``: ``seed``, ``economics`` (Economics), ``bootstrap``, ``threshold``, ``thresholds``,
+        ``expected_trials``.
 
     Examples
     --------
@@ -350,7 +401,7 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
         raise WalkBackInputError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
     scenario_json = scenario.to_json()
     body = _BODIES[view].replace("@RISK_TIMES@", _RISK_TIMES)
-    if view in ("trial", "survival", "replicates", "estimands", "design"):
+    if view in ("trial", "survival", "replicates", "estimands", "design", "outcomes", "cost_effectiveness"):
         _require(params, "seed")
     replacements: dict[str, str] = {"@SEED@": _literal(int(params["seed"])) if "seed" in params else ""}
     if view == "survival":
@@ -377,6 +428,13 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
                              "@PARAMETER@": _literal(str(params["parameter"])),
                              "@VALUES@": _literal(tuple(params["values"])), "@N_SIMS@": _literal(int(params["n_sims"])),
                              "@SHARES@": _literal(tuple(float(v) for v in params["shares"]))})
+    elif view == "cost_effectiveness":
+        _require(params, "economics", "bootstrap", "threshold", "thresholds", "expected_trials")
+        replacements.update({"@ECONOMICS@": _literal(params["economics"].to_dict()),
+                             "@BOOTSTRAP@": _literal(int(params["bootstrap"])),
+                             "@THRESHOLD@": _literal(float(params["threshold"])),
+                             "@THRESHOLDS@": _literal(tuple(float(v) for v in params["thresholds"])),
+                             "@EXPECTED_TRIALS@": _literal(int(params["expected_trials"]))})
     for token, text in replacements.items():
         body = body.replace(token, text)
     version = package_version()

@@ -9,6 +9,7 @@ layout are defined once here so that intervention and control look the same in e
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,11 @@ import plotly.graph_objects as go
 
 __all__ = [
     "ARM_COLOURS",
+    "ARM_TEXT_COLOURS",
+    "ARM_MARKERS",
+    "distinguish_arms",
+    "figure_as_text",
+    "arm_text_colour",
     "ARM_LABELS",
     "ARM_ORDER",
     "ArmCurve",
@@ -37,6 +43,11 @@ __all__ = [
 
 #: Okabe-Ito colours (safe for colour-blind readers and on a projector); the same everywhere.
 ARM_COLOURS: dict[str, str] = {"intervention": "#0072B2", "control": "#D55E00"}
+#: The arms' colours for small text (labels, risk-table names): the control orange darkened to AA contrast (5.5:1 on
+#: white; #D55E00 is 3.9:1), the same hue.
+ARM_TEXT_COLOURS: dict[str, str] = {"intervention": "#0072B2", "control": "#B34700"}
+#: Marker symbols that tell the arms apart without colour (greyscale print, colour-blind readers).
+ARM_MARKERS: dict[str, str] = {"intervention": "circle", "control": "square"}
 ARM_LABELS: dict[str, str] = {"intervention": "Walking + education", "control": "Control"}
 ARM_ORDER: tuple[str, ...] = ("intervention", "control")
 ARM_SHORT: dict[str, str] = {"intervention": "Walking + education", "control": "Control"}
@@ -60,6 +71,80 @@ def arm_colour(arm: str, index: int = 0) -> str:
     if arm in ARM_COLOURS:
         return ARM_COLOURS[arm]
     return ARM_COLOURS[ARM_ORDER[index % 2]]
+
+
+def distinguish_arms(fig: go.Figure, *, markers: int = 8) -> go.Figure:
+    """Mark every line drawn in an arm's colour with that arm's symbol, so arms differ by more than colour.
+
+    Applies to scatter traces whose line is an arm colour (curves of either arm, solid or dashed); at most
+    ``markers`` symbols per line (Plotly's ``maxdisplayed``), so step curves stay readable. Returns ``fig``.
+
+    Examples
+    --------
+    >>> fig = go.Figure(go.Scatter(x=[0, 1], y=[1, 0.5], mode="lines", line=dict(color=ARM_COLOURS["control"])))
+    >>> distinguish_arms(fig).data[0].marker.symbol, fig.data[0].mode
+    ('square', 'lines+markers')
+    """
+    by_colour = {colour.lower(): ARM_MARKERS[arm] for arm, colour in ARM_COLOURS.items()}
+    for trace in fig.data:
+        if trace.type != "scatter" or not trace.mode or "lines" not in trace.mode or trace.line.color is None:
+            continue
+        symbol = by_colour.get(str(trace.line.color).lower())
+        if symbol is None or (trace.x is not None and len(trace.x) < 2):
+            continue
+        trace.mode = "lines+markers" if "markers" not in trace.mode else trace.mode
+        trace.marker.symbol = symbol
+        trace.marker.maxdisplayed = markers
+        trace.marker.color = trace.line.color
+        trace.marker.size = trace.marker.size or 7
+    return fig
+
+
+def _as_text(value) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(number):
+        return "–"
+    return f"{number:,.0f}" if abs(number) >= 100 or number == int(number) else f"{number:.3g}"
+
+
+def figure_as_text(fig: go.Figure, *, points: int = 8) -> pd.DataFrame:
+    """A text alternative for a figure: one row per named series, ``points`` of its (x, y) pairs evenly spread.
+
+    Screen readers and keyboard users cannot hover a chart; the app shows this table beside every chart. Traces
+    without a name (bands, reference lines, labels) are left out.
+
+    Examples
+    --------
+    >>> fig = go.Figure(go.Scatter(x=[0, 100, 200], y=[1.0, 0.8, 0.61], name="Control"))
+    >>> figure_as_text(fig).to_dict(orient="records")
+    [{'series': 'Control', 'values (x: y)': '0: 1; 100: 0.8; 200: 0.61'}]
+    """
+    rows = []
+    for trace in fig.data:
+        name = getattr(trace, "name", None)
+        xs, ys = getattr(trace, "x", None), getattr(trace, "y", None)
+        if not name or xs is None or ys is None or len(xs) == 0:
+            continue
+        if trace.type == "bar" and getattr(trace, "orientation", None) == "h":
+            xs, ys = ys, xs
+        pairs = [(x, y) for x, y in zip(xs, ys) if x is not None and y is not None]
+        if not pairs:
+            continue
+        shown = min(points, len(pairs))
+        chosen = sorted({round(i * (len(pairs) - 1) / max(shown - 1, 1)) for i in range(shown)})
+        rows.append({"series": re.sub(r"<[^>]+>", "", str(name)),
+                     "values (x: y)": "; ".join(f"{_as_text(pairs[i][0])}: {_as_text(pairs[i][1])}" for i in chosen)})
+    return pd.DataFrame(rows, columns=["series", "values (x: y)"])
+
+
+def arm_text_colour(arm: str, index: int = 0) -> str:
+    """The arm's colour for small text, at AA contrast on white."""
+    return ARM_TEXT_COLOURS.get(arm) or ARM_TEXT_COLOURS[ARM_ORDER[index % 2]]
 
 
 def arm_band_colour(arm: str, alpha: float = 0.15, index: int = 0) -> str:
@@ -361,13 +446,14 @@ def _add_risk_table(fig: go.Figure, table: pd.DataFrame, arms: Sequence[str], en
         colour = arm_colour(arm, list(arms).index(arm))
         fig.add_trace(go.Scatter(
             x=sub["time"], y=np.full(len(sub), y), mode="text", text=[f"{int(v):d}" for v in sub[key]], cliponaxis=False,
-            textfont=dict(size=11, color=colour if key == "at_risk" else "#444"), showlegend=False,
+            textfont=dict(size=11, color=arm_text_colour(arm, list(arms).index(arm)) if key == "at_risk" else "#444"),
+            showlegend=False,
             hovertemplate=f"{arm_label(arm)}, {name.lower()} at day %{{x:.0f}}: %{{text}}<extra></extra>"), row=2, col=1)
     def short(a: str) -> str:
         name = ARM_SHORT.get(a, str(a))
         return name if len(name) <= 20 else name[:19] + "…"
 
-    ticktext = [f"<b style='color:{arm_colour(a, list(arms).index(a))}'>{short(a)}</b> at risk"
+    ticktext = [f"<b style='color:{arm_text_colour(a, list(arms).index(a))}'>{short(a)}</b> at risk"
                 if k == "at_risk" else n.lower() for a, k, n in rows]
     # ticklabelstandoff: the row labels stand clear of the day-0 column (numbers are centred on their day, so on a
     # narrow screen "351" would otherwise run into "at risk").

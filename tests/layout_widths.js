@@ -1,0 +1,20 @@
+() => {
+  const main = document.querySelector("[data-testid='stMain']");
+  const cut = [];
+  const label = (el) => (el.innerText || el.getAttribute("aria-label") || el.tagName).trim().slice(0, 40);
+  // text cut by ellipsis or overflow (buttons, metric values, tab labels, widget labels)
+  for (const el of main.querySelectorAll("button p, [data-testid='stMetricValue'] div, [data-testid='stWidgetLabel'] p, [role='tab'] p")) {
+    if (el.scrollWidth > el.clientWidth + 1) cut.push(["text", label(el), el.scrollWidth, el.clientWidth]);
+  }
+  // tables wider than their frame (a horizontal scroll hides columns)
+  for (const el of main.querySelectorAll("[data-testid='stDataFrame'] .dvn-scroller, [data-testid='stTable'], [data-testid='stMarkdownContainer'] table")) {
+    const box = el.tagName === "TABLE" ? el.parentElement : el;
+    if (el.scrollWidth > box.clientWidth + 2) cut.push(["table", label(el).split("\n")[0], el.scrollWidth, box.clientWidth]);
+  }
+  // tab lists that scroll (a tab hidden behind an arrow)
+  for (const el of main.querySelectorAll("[role='tablist']")) {
+    if (el.scrollWidth > el.clientWidth + 1) cut.push(["tabs", label(el).split("\n").join(" | "), el.scrollWidth, el.clientWidth]);
+  }
+  if (main.scrollWidth > main.clientWidth + 1) cut.push(["page", "main", main.scrollWidth, main.clientWidth]);
+  return cut;
+}
