@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.model.calibration import CalibrationReport, ExpectedTrial, calibrate, default_scenario, expected_trial
+from analysis.model.calibration import CalibrationReport, calibrate
+from analysis.model.default import default_scenario
+from analysis.model.expectation import ExpectedTrial, expected_trial
 from analysis.model.costs import Economics
 from analysis.simulate.engine import simulate_trial
 from analysis.trial.scenario import Scenario

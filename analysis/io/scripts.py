@@ -135,7 +135,7 @@ figures = {"plane": ce_plane_figure(result, wtp=THRESHOLD),
            "tornado": tornado_figure(study.tornado_at(THRESHOLD), wtp=THRESHOLD)}
 ''',
     "trial": '''
-from analysis.model.calibration import expected_trial
+from analysis.model.expectation import expected_trial
 from analysis.plots import figures as F
 from analysis.simulate.engine import simulate_trial
 from analysis.stats.survival import DEFAULT_RISK_TIMES, cox, kaplan_meier, risk_table
@@ -173,7 +173,7 @@ with open("adtte.csv", "wb") as fh:
     fh.write(export_files(cohort, SCENARIO, SEED, "adtte")["adtte.csv"])
 ''',
     "survival": '''
-from analysis.model.calibration import expected_trial
+from analysis.model.expectation import expected_trial
 from analysis.plots import figures as F
 from analysis.simulate.engine import simulate_trial
 from analysis.stats.survival import DEFAULT_RISK_TIMES, analyze_two_arm
@@ -198,7 +198,7 @@ with open("adtte.csv", "wb") as fh:
     fh.write(export_files(cohort, SCENARIO, SEED, "adtte")["adtte.csv"])
 ''',
     "adherence": '''
-from analysis.model.calibration import expected_trial
+from analysis.model.expectation import expected_trial
 from analysis.plots import figures as F
 from analysis.studies import whatif as W
 
