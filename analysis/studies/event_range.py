@@ -3,7 +3,7 @@
 The trial did not publish its number of recurrences. The calibration derives it from the width of the published
 hazard ratio's 95% CI (Schoenfeld: D = 4 / SE(log HR)^2), and solves the annual loss to follow-up so the scenario
 expects that many. The CI's bounds are printed to two decimals, so the rounding alone leaves the derived count
-between about 467 and 551; fewer recurrences need more loss to follow-up. This module says how much, so the app
+between about 468 and 551; fewer recurrences need more loss to follow-up. This module says how much, so the app
 and the notebooks can show what the default's high loss to follow-up rests on.
 """
 
@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..model.calibration import expected_trial
+from ..model.expectation import expected_trial
 from ..trial.published import published_figures
 from ..trial.scenario import Scenario, with_changes
 
-__all__ = ["events_allowed_by_rounding", "LossToFollowupRange", "loss_to_followup_across_events"]
+__all__ = ["events_allowed_by_rounding", "LossToFollowupRange", "loss_to_followup_across_events", "PLAUSIBLE_ANNUAL_LOSS"]
 
 #: A trial with monthly contact rarely loses more than this share of participants a year.
 PLAUSIBLE_ANNUAL_LOSS = 0.2
@@ -35,7 +35,7 @@ def events_allowed_by_rounding(lower: float | None = None, upper: float | None =
     Examples
     --------
     >>> [round(v) for v in events_allowed_by_rounding(0.60, 0.85)]
-    [467, 507, 551]
+    [468, 507, 551]
     """
     if lower is None or upper is None:
         ci = published_figures()["hazard_ratio"].ci
@@ -86,7 +86,7 @@ def loss_to_followup_across_events(scenario: Scenario, events: tuple[float, ...]
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> span = loss_to_followup_across_events(default_scenario(), events=(480.0, 530.0))
     >>> a, b = span.summary["annual_loss_to_followup"]
     >>> bool(a > b > 0)
