@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 __all__ = ["is_finite", "format_p", "format_number", "format_ci", "format_days", "format_percent",
-           "format_for_measure", "readable_summary"]
+           "format_for_measure", "readable_summary", "format_cell"]
 
 
 def is_finite(value) -> bool:
@@ -130,3 +130,30 @@ def readable_summary(summary, *, measure: str = "measure"):
             out[column] = [format_for_measure(str(m), v) if not isinstance(v, str) else v
                            for m, v in zip(out[measure], out[column])]
     return out
+
+
+def format_cell(value) -> str:
+    """Any table cell for a screen: whole numbers without decimals, others to 3 significant figures (thousands
+    separated), no "-0", "–" for a missing number, text as it is.
+
+    Examples
+    --------
+    >>> [format_cell(v) for v in (36.0, 0.2181, -0.0, 930.2997, 1234567.0, None, float("nan"), "walking", True)]
+    ['36', '0.218', '0', '930', '1,234,567', '–', '–', 'walking', 'yes']
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return "yes" if value else "no"
+    if value is None:
+        return "–"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(number):
+        return "–"
+    if number == int(number) and abs(number) < 1e15:
+        return f"{int(number):,}"
+    text = f"{number:,.0f}" if abs(number) >= 100 else f"{number:.3g}"
+    return "0" if text in ("-0", "0.00") else text

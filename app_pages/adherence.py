@@ -15,6 +15,7 @@ from analysis.studies import whatif as W
 from analysis.trial.published import published_figures
 from analysis.formats import format_days
 from analysis.trial.scenario import with_changes
+from app_support.tables import show_table
 from app_support.shared import (
     cached_calibration,
     cached_expected,
@@ -191,7 +192,7 @@ with results:
                key="adh_curves")
 
     table = W.whatif_table(expected_base, expected_new)
-    st.dataframe(table[["quantity", "baseline", "what_if", "change"]], hide_index=True, width="stretch",
+    show_table(table[["quantity", "baseline", "what_if", "change"]], hide_index=True, width="stretch",
                  column_config={"quantity": st.column_config.TextColumn("Quantity", width=320),
                                 "baseline": st.column_config.TextColumn("Current", width=68),
                                 "what_if": st.column_config.TextColumn("What-if", width=68),

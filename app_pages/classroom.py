@@ -6,6 +6,7 @@ import streamlit as st
 
 from analysis.io.class_set import build_class_set
 from analysis.studies.classroom import MAX_STUDENTS
+from app_support.tables import show_table
 from app_support.shared import current_scenario, guarded, is_default, page_header
 
 VARIABLE = {
@@ -62,4 +63,4 @@ if submitted:
                            mime="application/zip", icon=":material/download:", type="primary")
         st.caption("Give each student their folder `student_NN/`; keep `instructor/` (answer key) to yourself.")
         with st.expander("Answer key preview (instructor only)"):
-            st.dataframe(key, hide_index=True)
+            show_table(key, hide_index=True)

@@ -15,6 +15,7 @@ from analysis.trial.published import published_value
 from analysis.trial.scenario import with_changes
 
 from analysis.formats import format_for_measure, readable_summary
+from app_support.tables import show_table
 from app_support.shared import current_scenario, guarded, page_header, plot_keyed, seed_input
 from app_support.studies_cache import CEA_DEFAULTS, CEA_EXPECTED_TRIALS, CEA_THRESHOLDS, cached_cea_study
 from app_support.url_state import in_range, linked, one_of, show_linked_errors
@@ -82,7 +83,7 @@ expected = study.expected_at(published_wtp)  # the row is labelled at the publis
 expected_quadrant, expected_icer, expected_text = describe_increments(expected.delta_cost, expected.delta_qaly)
 comparison = cea_comparison_rows(study, published_icer=published_icer, published_p=published_p,
                                  published_wtp=published_wtp)
-st.dataframe(comparison, hide_index=True, column_config={  # short headers fit at 800 px; the full names on hover
+show_table(comparison, hide_index=True, column_config={  # short headers fit at 800 px; the full names on hover
     "Published": st.column_config.Column("Published", help="Lancet 2024"),
     "This trial": st.column_config.Column("This trial", help="The simulated trial above"),
     "Expected": st.column_config.Column("Expected", help=f"{CEA_EXPECTED_TRIALS} simulated trials pooled; ± its "
@@ -119,10 +120,10 @@ with right2:
                title="One-way sensitivity (each assumption -50% / +50%)", key="cea_tornado")
 
 with st.expander("Assumptions: unit costs and utilities", icon=":material/tune:"):
-    st.dataframe(pd.DataFrame([{"Assumption": label, "Value": getattr(economics, name), "Source": source}
+    show_table(pd.DataFrame([{"Assumption": label, "Value": getattr(economics, name), "Source": source}
                                for name, (label, source) in ECONOMICS_ASSUMPTIONS.items()]), hide_index=True)
 with st.expander("Summary table and per-participant costs", icon=":material/table_view:"):
-    st.dataframe(readable_summary(result.summary), hide_index=True)
+    show_table(readable_summary(result.summary), hide_index=True)
     # Files are written when asked for (deferred), not on every run of the page.
     st.download_button("Cost/QALY table (CSV)", data=lambda: study.table.to_csv(index=False),
                        file_name="walkback_costs.csv", mime="text/csv", on_click="ignore", key="cea_csv")

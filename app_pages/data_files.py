@@ -11,6 +11,7 @@ from analysis.io import export as export
 from analysis.io.cohort_files import guess_columns, read_cohort_file, time_unit_of, validate_two_arm
 from analysis.errors import CohortFileError
 from analysis.simulate.engine import COHORT_COLUMNS
+from app_support.tables import show_table, wide_grid
 from app_support.shared import cached_cohort, current_scenario, guarded, page_header
 from app_support.survival_view import analysis_options, render_analysis, uploaded_analysis
 
@@ -48,10 +49,10 @@ with download_tab:
                                on_click="ignore", key="dl_adtte", width="stretch",
                                help="CDISC ADaM ADTTE-style table, data dictionary, provenance and an R re-analysis "
                                     "script (survival package).")
-        st.dataframe(cohort.head(50), hide_index=True, height=300,
+        wide_grid(cohort.head(50), hide_index=True, height=300, key="cohort_preview",
                      column_config={"enrol_date": st.column_config.DateColumn("enrol_date", format="YYYY-MM-DD")})
         with st.expander("Data dictionary"):
-            st.dataframe(pd.DataFrame({"column": list(COHORT_COLUMNS), "description": list(COHORT_COLUMNS.values())}),
+            show_table(pd.DataFrame({"column": list(COHORT_COLUMNS), "description": list(COHORT_COLUMNS.values())}),
                          hide_index=True, column_config={"description": st.column_config.TextColumn(width="large")})
 
 # --------------------------------------------------------------------------- uploads

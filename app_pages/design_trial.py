@@ -11,6 +11,7 @@ from analysis.errors import WalkBackInputError
 from analysis.studies.power import CURVE_PARAMETERS, PowerCurve
 from analysis.plots.design import dilution_figure, power_curve_figure
 
+from app_support.tables import show_table
 from app_support.shared import current_scenario, plot, plot_keyed, seed_input
 from app_support.studies_cache import (
     DESIGN_DEFAULTS, DILUTION_SHARES, POWER_GRIDS, cached_curve, cached_curve_point, cached_dilution, cached_sample_size,
@@ -94,7 +95,7 @@ shown = shown.rename(columns={"Schoenfeld": "Power, Schoenfeld", "Freedman": "Po
                               "Simulated": "Power, simulated", "MC SE": "Monte Carlo SE"})
 percent_columns = ("Power, Schoenfeld", "Power, Freedman", "Power, simulated", "Monte Carlo SE")
 shown[list(percent_columns)] = 100 * shown[list(percent_columns)]  # power in percent, as on the chart
-st.dataframe(shown, hide_index=True, column_config={
+show_table(shown, hide_index=True, column_config={
     "Expected HR": st.column_config.NumberColumn(format="%.3f"),
     "Expected recurrences": st.column_config.NumberColumn(format="%.0f"),
     **{name: st.column_config.NumberColumn(format="%.1f%%") for name in percent_columns},
@@ -114,7 +115,7 @@ show = pd.DataFrame({"Never start": table["never_start"], "HR (model)": table["h
                      "HR, textbook (HRₛ^(1−p))": table["hr_log_dilution"], "Events (model)": table["events_model"],
                      "Inflation (model)": table["inflation_model"], "Inflation, textbook 1/(1−p)²": table["inflation_simple"],
                      "Participants (model)": table["n_model"]})
-st.dataframe(show, hide_index=True, height="content", column_config={  # every row: no inner scroll
+show_table(show, hide_index=True, height="content", column_config={  # every row: no inner scroll
     "Never start": st.column_config.NumberColumn(format="percent"),
     **{name: st.column_config.NumberColumn(format="%.3f") for name in ("HR (model)", "HR, textbook (HRₛ^(1−p))")},
     **{name: st.column_config.NumberColumn(format="%.2f") for name in ("Inflation (model)", "Inflation, textbook 1/(1−p)²")},

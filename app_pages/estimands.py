@@ -13,6 +13,7 @@ from analysis.studies.estimands import ESTIMANDS
 from analysis.plots.design import coverage_figure, estimands_figure
 from analysis.trial.scenario import with_changes
 
+from app_support.tables import show_table
 from app_support.studies_cache import ESTIMAND_DEFAULTS, estimand_settings, many_estimand_trials, one_estimand_trial
 from app_support.shared import current_scenario, plot_keyed, remember, remembered, seed_input, set_scenario
 
@@ -108,7 +109,7 @@ table = pd.DataFrame({
     "Truth": [_fmt(v, s, e) for v, s, e in zip(s_["truth"], s_["scale"], s_["estimand"])],
     "CI covers truth": result.summary["covers"].map({True: "yes", False: "no"}),
 })
-st.dataframe(table, hide_index=True)
+show_table(table, hide_index=True)
 st.caption("Hazard-ratio truths are the large-sample Cox HR comparing the group's outcomes with and without the "
            "programme under the trial's censoring. Per-protocol compares adherers with all controls; its truth is "
            "the programme's effect among adherers. CACE = ITT difference / share of compliers (delta-method CI).")
@@ -140,7 +141,7 @@ if r2.button(f"Run {n_rep} trials", icon=":material/play_arrow:", key="est_run")
         "SE: empirical / model": [f"{format_number(k * a, d)} / {format_number(k * b, d)}"
                                   for k, d, a, b in zip(pp, digits, r["empirical_se"], r["mean_se"])],
     })
-    st.dataframe(show, hide_index=True, width="stretch",
+    show_table(show, hide_index=True, width="stretch",
                  column_config={"Estimand": st.column_config.TextColumn(width="large")})
     st.caption("Bias is on the log scale for hazard ratios. Coverage: share of trials whose 95% CI contains the "
                "truth; its Monte Carlo SE says how far from 95% chance alone can put it.")

@@ -16,6 +16,7 @@ from analysis.plots import figures as F
 from analysis.plots.design import power_curve_figure
 from analysis.studies.classroom import median_ratio_under_proportional_hazards, weibull_ph_curves
 from analysis.trial.published import published_figures
+from app_support.tables import show_table
 from app_support.studies_cache import (
     LESSON_DEFAULTS,
     adherence_bias,
@@ -133,7 +134,7 @@ if small is not None:
         shown["censor_reason"] = shown["censor_reason"].astype(str).map(
             {"none": "–", "end_of_study": "study ended", "max_followup": "36 months reached",
              "lost_to_follow_up": "lost to follow-up"})
-        st.dataframe(shown.rename(columns={"arm": "Arm", "time_days": "Days", "recurrence": "Outcome",
+        show_table(shown.rename(columns={"arm": "Arm", "time_days": "Days", "recurrence": "Outcome",
                                            "censor_reason": "Why censored"}), hide_index=True)
         st.caption("The first 10 of the 40 people. 'Days' is the time to the recurrence, or to the last day the "
                    "person was followed if censored. Censored people still count in the curve until that day.")

@@ -8,6 +8,7 @@ import streamlit as st
 from analysis.trial.published import not_published, published_figures, published_sources
 from analysis.trial.scenario import ASSUMPTIONS
 from analysis.trial.sharing import describe_value, field_label
+from app_support.tables import show_table
 from app_support.calibration_view import event_range_section
 from app_support.shared import current_scenario, page_header
 
@@ -111,11 +112,11 @@ with sources_tab:
         {"Figure": f.label, "Value": str(f.value), "95% CI": f"{f.ci[0]} to {f.ci[1]}" if f.ci else "",
          "Unit": f.unit, "Source": f.source}
         for f in figs.values() if not f.derived])
-    st.dataframe(published, hide_index=True, column_config={"Figure": st.column_config.TextColumn(width="large")})
+    show_table(published, hide_index=True, column_config={"Figure": st.column_config.TextColumn(width="large")})
     st.markdown("#### Derived (computed here from published figures; never published)")
     derived = pd.DataFrame([{"Figure": f.label, "Value": str(f.value), "How": f.method}
                             for f in figs.values() if f.derived])
-    st.dataframe(derived, hide_index=True, column_config={"How": st.column_config.TextColumn(width="large")})
+    show_table(derived, hide_index=True, column_config={"How": st.column_config.TextColumn(width="large")})
     st.markdown("#### Not published: adjustable assumptions")
     st.markdown("\n".join(f"- {item}" for item in not_published()))
 
@@ -123,7 +124,7 @@ with sources_tab:
         section, name = path.split(".")
         return describe_value(path, getattr(getattr(scenario, section), name))
 
-    st.dataframe(pd.DataFrame([{"Assumption": field_label(path), "Current value": current(path),
+    show_table(pd.DataFrame([{"Assumption": field_label(path), "Current value": current(path),
                                 "Why it is an assumption": why}
                                for path, why in ASSUMPTIONS.items()]),
                  hide_index=True, column_config={"Why it is an assumption": st.column_config.TextColumn(width="large")})

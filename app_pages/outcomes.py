@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.plots.outcomes import forest_figure, km_endpoint_figure, mcf_figure
+from app_support.tables import show_table
 from app_support.shared import current_scenario, guarded, page_header, plot_keyed, seed_input
 from app_support.studies_cache import cached_outcomes
 
@@ -54,8 +55,8 @@ if result is not None:
                        key=f"outcomes_km_{endpoint}")
     with tabs[-1]:
         plot_keyed(built, mcf_figure, result.recurrent.mcf.curves, key="outcomes_mcf")
-        st.dataframe(result.recurrent.summary, hide_index=True)
+        show_table(result.recurrent.summary, hide_index=True)
         if result.recurrent.adverse_events is not None:
-            st.dataframe(result.recurrent.adverse_events.summary, hide_index=True)
+            show_table(result.recurrent.adverse_events.summary, hide_index=True)
 from app_support.scripts import script_button  # noqa: E402 - the code behind this view
 script_button("outcomes", scenario, seed=int(seed))

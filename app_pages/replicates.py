@@ -10,6 +10,7 @@ from analysis.plots import figures as F
 from analysis.studies import whatif as W
 from analysis.io.export import cohort_to_bytes
 from analysis.trial.published import published_figures
+from app_support.tables import show_table, wide_grid
 from app_support.jobs import Cancelled, registry
 from app_support.shared import current_scenario, page_header, plot_keyed, seed_input
 
@@ -146,7 +147,7 @@ table["value_text"] = [_shown(k, v) or "–" for k, v in zip(table["key"], table
 table["mc_se_text"] = [("{:.1%}".format(v) if k in ("power", "hr_ci_covers_expected") else f"{v:.2g}")
                        if math.isfinite(v) else "" for k, v in zip(table["key"], table["mc_se"])]
 table["expected_text"] = [_shown(k, v) for k, v in zip(table["key"], table["expected"])]
-st.dataframe(table[["label", "value_text", "mc_se_text", "expected_text"]], hide_index=True, column_config={
+show_table(table[["label", "value_text", "mc_se_text", "expected_text"]], hide_index=True, column_config={
     "label": st.column_config.TextColumn("Quantity", width="large"), "value_text": "Over the trials",
     "mc_se_text": "Monte Carlo SE", "expected_text": "Scenario, expected"})
 shortfall = (0.95 - cover) / cover_se if cover_se > 0 else math.nan
@@ -161,7 +162,7 @@ st.caption(
        if math.isfinite(shortfall) else "not comparable")
     + ": within about two SEs, that is chance, not a miscalibrated analysis.")
 with st.expander("Every trial"):
-    st.dataframe(result.per_trial, hide_index=True, height=320)
+    wide_grid(result.per_trial, hide_index=True, height=320, key="per_trial")
     st.download_button("Download (CSV)", data=lambda: cohort_to_bytes(result.per_trial, "csv"),
                        file_name=f"replicates-{result.n_replicates}-seed{result.seed}.csv", mime="text/csv",
                        on_click="ignore", key="rep_download", icon=":material/download:")

@@ -12,6 +12,7 @@ from analysis.errors import ScenarioError
 from analysis.formats import format_number, is_finite
 from analysis.trial.scenario import ASSUMPTIONS, Scenario, scenario_from_json, with_changes
 from analysis.trial.sharing import CHOICE_LABELS, field_label, format_field, parse_field_text
+from app_support.tables import show_table
 from app_support.calibration_view import event_range_section
 from app_support.shared import (
     baseline_scenario,
@@ -110,7 +111,7 @@ else:
     # Right-aligned, two decimals below 10 and one above; a dash where nothing was published (not "None").
     for name in ("published", "achieved"):
         table[name] = [format_number(v, 2 if is_finite(v) and abs(float(v)) < 10 else 1) for v in table[name]]
-    st.dataframe(table.drop(columns=["tolerance"]), hide_index=True, height="content", column_config={  # every target: no inner scroll
+    show_table(table.drop(columns=["tolerance"]), hide_index=True, height="content", column_config={  # every target: no inner scroll
         "target": st.column_config.TextColumn("Target"),
         "published": st.column_config.TextColumn("Published", alignment="right"),
         "achieved": st.column_config.TextColumn("Scenario (expected)", alignment="right"),

@@ -87,9 +87,9 @@ with simulated_col:
         st.markdown(f"#### Expected · the {label}")
         if expected is not None:
             st.markdown(card_table([
-                ("Median days to recurrence, walking + education", f"{expected.median_intervention:.0f}", "no chance"),
-                ("Median days to recurrence, control", f"{expected.median_control:.0f}", "no chance"),
-                ("Hazard ratio", f"{expected.cox_hr:.2f}", "no chance"),
+                ("Median days to recurrence, walking + education", f"{expected.median_intervention:.0f}", "exact: none"),
+                ("Median days to recurrence, control", f"{expected.median_control:.0f}", "exact: none"),
+                ("Hazard ratio", f"{expected.cox_hr:.2f}", "exact: none"),
             ]))
             st.caption(f"The average over many trials of this model (exact, no simulation noise): recurrences about "
                        f"{expected.events_total:.0f}. The calibration makes these match the published figures.")
@@ -132,18 +132,18 @@ if result is not None and expected is not None:
          f"{curves['control'].median:.0f} ({ci_c})", f"{expected.median_control:.0f}", "published"),
         ("Hazard ratio (Cox, ITT)", f"{hr.value:.2f} ({hr.ci[0]:.2f} to {hr.ci[1]:.2f})",
          f"{result.cox.hr:.2f} ({format_ci(result.cox.lower, result.cox.upper, 2)})", f"{expected.cox_hr:.2f}", "published"),
-        ("Recurrences, both arms", f"about {figs['events_total'].value}", f"{events}", f"{expected.events_total:.0f}",
+        ("Recurrences, both arms", f"about {figs['events_total'].value} (derived)", f"{events}", f"{expected.events_total:.0f}",
          "derived"),
         ("Walking at week 12, walking + education (min/week)", f"about {figs['achieved_walking_week12'].value}",
          "", f"{expected.walking_week12_intervention:.0f}", "published"),
     ]
     # A Markdown table, not st.dataframe: five rows need no grid, and the grid's 1.3 MB of JavaScript would
     # otherwise hold back the first paint of this landing page.
-    header = ["Quantity", "Published (95% CI)", "Simulated trial (95% CI)", "Scenario, expected", "Kind"]
+    header = ["Quantity", "Published (95% CI)", "One simulated trial (95% CI)", "Expected"]
     st.markdown("\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-                          + ["| " + " | ".join(cell or "–" for cell in row) + " |" for row in rows]))
-    st.caption("Published: reported in the Lancet paper. Derived: computed here from published figures. "
-               "Expected: what the scenario gives on average over many trials (no chance variation).")
+                          + ["| " + " | ".join(cell or "–" for cell in row[:4]) + " |" for row in rows]))
+    st.caption("Published: reported in the Lancet paper, except the recurrences (derived here from published figures). "
+               "Expected: what the model gives on average over many trials (no chance variation).")
 
     # The curves take the full width; the two estimate plots sit side by side in a wrapping row, so on a narrow
     # screen (800 px with the sidebar open) they stack instead of being squeezed until their labels are cut.

@@ -32,6 +32,7 @@ from analysis.stats.survival import (
 )
 from analysis.trial.scenario import Scenario
 from app_support.shared import memo, cached_cohort, guarded, plot, plot_cached, plot_keyed
+from app_support.tables import show_table
 
 DAYS_PER_MONTH = 365.25 / 12
 BASELINE_COVARIATES = ("age_years", "sex", "history_gt2_episodes", "referral", "baseline_walking_minutes")
@@ -210,7 +211,7 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
             med = result.km.summary.copy()
             med["level"] = med["level"].map(_arm_name)
             med["95% CI"] = [format_ci(lo, hi, 0) for lo, hi in zip(med.median_lower, med.median_upper)]
-            st.dataframe(med[["level", "n", "events", "median", "95% CI"]].rename(
+            show_table(med[["level", "n", "events", "median", "95% CI"]].rename(
                 columns={"level": "Arm", "n": "Participants", "events": "Events", "median": f"Median ({time_unit})"}),
                 hide_index=True, column_config={f"Median ({time_unit})": st.column_config.NumberColumn(format="%.0f")})
             lm = result.km.landmarks.copy()
@@ -221,7 +222,7 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
                                 for lo, hi in zip(lm.lower, lm.upper)]
                 lm["At"] = [f"{t:.0f} {time_unit}" + (f" ({t / DAYS_PER_MONTH:.0f} months)" if time_unit == "days" else "")
                             for t in lm.time]
-                st.dataframe(lm[["At", "level", "Recurrence-free", "95% CI", "n_risk"]].rename(
+                show_table(lm[["At", "level", "Recurrence-free", "95% CI", "n_risk"]].rename(
                     columns={"level": "Arm", "n_risk": "At risk"}), hide_index=True)
             st.caption("Kaplan-Meier with log-log 95% intervals (R survfit conf.type = \"log-log\"). "
                        "NR: the bound is not reached within follow-up.")
@@ -247,7 +248,7 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
             # (an empty number cell would read "None": Streamlit 1.67 ignores a Styler's na_rep for missing values).
             table["Chi-square"] = [format_number(v, 2) for v in table["Chi-square"]]
             table["Hazard ratio"] = [format_number(v, 3) for v in table["Hazard ratio"]]
-            st.dataframe(table[["Analysis", "Chi-square", "Hazard ratio", "95% CI", "p"]], hide_index=True,
+            show_table(table[["Analysis", "Chi-square", "Hazard ratio", "95% CI", "p"]], hide_index=True,
                          column_config={name: st.column_config.TextColumn(alignment="right")
                                         for name in ("Chi-square", "Hazard ratio", "95% CI", "p")})
             forest = pd.DataFrame([{"label": name, "estimate": m.hr, "lower": m.lower, "upper": m.upper, "kind": "simulated"}
@@ -259,7 +260,7 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
                     terms = result.cox_adjusted.summary.copy()
                     terms["term"] = terms["term"].map(_term_label)
                     terms["p"] = [format_p(v) for v in terms["p"]]
-                    st.dataframe(terms, hide_index=True, column_config={
+                    show_table(terms, hide_index=True, column_config={
                         "term": st.column_config.TextColumn("Term"),
                         "coef": st.column_config.NumberColumn("Log hazard ratio", format="%.3f"),
                         "se": st.column_config.NumberColumn("Standard error", format="%.3f"),
@@ -283,7 +284,7 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
                 zph = result.ph.summary.copy()
                 zph["term"] = zph["term"].map(lambda t: "Global" if str(t).upper() == "GLOBAL" else _term_label(t))
                 zph["p"] = [format_p(p) for p in zph.p]
-                st.dataframe(zph.rename(columns={"term": "Term", "chisq": "Chi-square", "df": "df"}),
+                show_table(zph.rename(columns={"term": "Term", "chisq": "Chi-square", "df": "df"}),
                              hide_index=True, column_config={
                                  "Chi-square": st.column_config.NumberColumn(format="%.2f"),
                                  "df": st.column_config.NumberColumn("df", help="Degrees of freedom", format="%d")})
@@ -305,7 +306,7 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
             fu = result.followup.summary.copy()
             fu["level"] = fu["level"].map(lambda v: "Both arms" if v == "overall" else _arm_name(v))
             fu["95% CI"] = [format_ci(lo, hi, 0) for lo, hi in zip(fu.lower, fu.upper)]
-            st.dataframe(fu[["level", "median", "95% CI"]].rename(columns={"level": "Arm", "median": f"Median follow-up ({time_unit})"}),
+            show_table(fu[["level", "median", "95% CI"]].rename(columns={"level": "Arm", "median": f"Median follow-up ({time_unit})"}),
                          hide_index=True, column_config={f"Median follow-up ({time_unit})": st.column_config.NumberColumn(format="%.0f")})
             st.caption("Reverse Kaplan-Meier: censoring treated as the event.")
 

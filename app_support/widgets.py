@@ -90,9 +90,7 @@ STYLE = """<style>
 [data-testid="stCaptionContainer"] code, [data-testid="stMarkdownContainer"] code { color: #1F2933; }
 [data-testid="stWidgetLabel"] p, [data-testid="stMetricLabel"] p { color: #1F2933; }
 :focus-visible { outline: 2px solid #0072B2 !important; outline-offset: 2px; }
-[data-baseweb="tab-list"] { flex-wrap: wrap; row-gap: 0.25rem; }
-[data-baseweb="tab-highlight"], [data-baseweb="tab-border"] { display: none; }
-[data-baseweb="tab"][aria-selected="true"] { border-bottom: 3px solid #0072B2; }
+[data-testid="stTabs"] [role="tablist"] { flex-wrap: wrap; row-gap: 0.25rem; overflow-x: visible; }
 </style>"""
 
 

@@ -7,7 +7,9 @@
     if (el.scrollWidth > el.clientWidth + 1) cut.push(["text", label(el), el.scrollWidth, el.clientWidth]);
   }
   // tables wider than their frame (a horizontal scroll hides columns)
+  // (raw data meant to scroll sideways at any width sits in app_support.tables.wide_grid, keyed "wide_grid_...")
   for (const el of main.querySelectorAll("[data-testid='stDataFrame'] .dvn-scroller, [data-testid='stTable'], [data-testid='stMarkdownContainer'] table")) {
+    if (el.closest("[class*='st-key-wide_grid']")) continue;
     const box = el.tagName === "TABLE" ? el.parentElement : el;
     if (el.scrollWidth > box.clientWidth + 2) cut.push(["table", label(el).split("\n")[0], el.scrollWidth, box.clientWidth]);
   }

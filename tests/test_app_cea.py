@@ -28,7 +28,7 @@ def _metric(at: AppTest, label_start: str) -> str:
 def test_page_renders_and_a_cheaper_programme_costs_less():
     at = run_page()
     assert not at.exception, [e.value for e in at.exception]
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert "Published" in table.columns
     assert not any("nterim" in w.value for w in at.warning)  # costed from the episode engine, no interim banner
     absence = table.set_index("").loc["Work absence ratio"]
@@ -54,10 +54,10 @@ def test_the_rows_labelled_at_28k_do_not_follow_the_slider():
     """Finding 1 of issue #23: at AU$50k the row "P(cost-effective), AU$28k" showed the probability at 50k."""
     at = run_page()
     row = "P(cost-effective), AU$28k"
-    before = at.dataframe[0].value.set_index("").loc[row]
+    before = at.table[0].value.set_index("").loc[row]
     at.select_slider(key="cea_threshold").set_value(50_000).run()
     assert not at.exception
-    after = at.dataframe[0].value.set_index("").loc[row]
+    after = at.table[0].value.set_index("").loc[row]
     assert list(after) == list(before)
     # ...and the slider did move what it labels: the metric at 50k (this trial's bootstrap) is on screen
     assert _metric(at, "P(cost-effective) at AU$50k")

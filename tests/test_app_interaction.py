@@ -75,8 +75,8 @@ def test_lowering_adherence_shortens_it_and_can_be_made_current(walkback):
 
 def test_untouched_whatif_equals_current_scenario():
     at = app_on("adherence.py")
-    table = at.dataframe[0].value
-    assert (table["change"].isin(["±0", ""])).all(), table
+    table = at.table[0].value
+    assert (table["Change"].isin(["±0", ""])).all(), table
 
 
 def test_display_toggle_does_not_resimulate(monkeypatch):
@@ -237,8 +237,8 @@ def test_recalibrate_button_restores_the_published_targets(walkback):
     e = expected_trial(solved)
     assert e.median_intervention == pytest.approx(208, rel=0.01) and e.cox_hr == pytest.approx(0.72, rel=0.01)
     assert any("Recalibrated" in s.value for s in at.success)
-    report = at.dataframe[0].value
-    assert (report.loc[report.role == "target", "met"] == "yes").all()
+    report = at.table[0].value
+    assert (report.loc[report["Role"] == "target", "Met"] == "yes").all()
     # The link carries what the user set and cal=1, not the solved 17-digit values; it reopens to the same scenario.
     params = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
     assert params["ns"] == "0.3" and params["cal"] == "1" and "beta" not in params and "scale" not in params, params
@@ -353,8 +353,8 @@ def test_long_design_run_goes_point_by_point_and_equals_the_whole_curve():
     assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
     scenario = at.session_state[SCENARIO_KEY]
     whole = power_curve(scenario, "n", list(POWER_GRIDS["n"]), 500, scenario.seed).summary
-    shown = at.dataframe[0].value
-    assert shown["Participants"].tolist() == whole["n_total"].tolist()
-    # same seed per point: exact (the page shows power in percent)
-    assert shown["Power, simulated"].tolist() == (100 * whole["power_simulated"]).tolist()
-    assert shown["Monte Carlo SE"].tolist() == (100 * whole["mc_se"]).tolist()
+    shown = at.table[0].value
+    assert shown["Participants"].tolist() == [f"{v:,}" for v in whole["n_total"]]
+    # same seed per point: exact (the page shows power in percent, one decimal)
+    assert shown["Power, simulated"].tolist() == [f"{100 * v:.1f}%" for v in whole["power_simulated"]]
+    assert shown["Monte Carlo SE"].tolist() == [f"{100 * v:.1f}%" for v in whole["mc_se"]]

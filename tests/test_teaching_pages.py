@@ -35,7 +35,7 @@ def test_lesson_draws_another_trial_and_links_every_step():
     assert _metric(at, "Hazard ratio, truth") == truth
     assert _metric(at, "Hazard ratio, this trial") != first  # a new trial (seed + 1) gives another estimate
     # each step links to the page that explores it further (url paths of app.py)
-    assert [el.proto.page for el in at.get("page_link")] == ["adherence", "survival", "replicates", "estimands",
+    assert [el.proto.page for el in at.main.get("page_link")] == ["adherence", "survival", "replicates", "estimands",
                                                             "design", "classroom"]
     # the median lesson reacts to the shape: constant risk gives 112 / 0.72
     at.slider(key="lesson_shape").set_value(1.0).run()
@@ -48,8 +48,8 @@ def test_class_set_page_builds_a_zip():
     at.button[0].click().run()
     assert not at.exception
     assert at.get("download_button"), "the class set is offered for download"
-    key = at.dataframe[0].value  # the answer-key preview; the zip itself is checked in test_classroom.py
-    assert key.student.tolist() == [1, 2, 3] and key.variant.isna().all()
+    key = at.table[0].value  # the answer-key preview; the zip itself is checked in test_classroom.py
+    assert key.student.tolist() == ["1", "2", "3"] and (key.variant == "–").all()
 
 
 @pytest.mark.slow

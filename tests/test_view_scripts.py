@@ -64,7 +64,7 @@ def test_trial_script_matches_the_library_and_the_page(tmp_path):
     assert numbers["cox"] == _plain(model.to_dict())
     assert numbers["expected"]["cox_hr"] == expected.cox_hr
     assert numbers["expected"]["median_intervention"] == expected.median_intervention
-    # and what the page itself shows: the second card table (published, then simulated) holds the simulated trial
+    # and what the page itself shows: the third card table (published, expected, then one simulated trial) holds it
     import re
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
@@ -72,8 +72,10 @@ def test_trial_script_matches_the_library_and_the_page(tmp_path):
     at.run()
     assert not at.exception
     cards = [m.value for m in at.markdown if "| Hazard ratio |" in m.value]
-    assert len(cards) == 2, cards
-    shown = dict(re.findall(r"^\| (.+?) \| \*\*(.+?)\*\* \|", cards[1], flags=re.M))
+    assert len(cards) == 3, cards
+    shown = dict(re.findall(r"^\| (.+?) \| \*\*(.+?)\*\* \|", cards[2], flags=re.M))
+    lead = dict(re.findall(r"^\| (.+?) \| \*\*(.+?)\*\* \|", cards[1], flags=re.M))  # the model's expectation
+    assert lead["Hazard ratio"] == f"{numbers['expected']['cox_hr']:.2f}"
     groups = {g["level"]: g for g in numbers["groups"]}
     assert shown["Median days to recurrence, walking + education"] == f"{groups['intervention']['median']:.0f}"
     assert shown["Median days to recurrence, control"] == f"{groups['control']['median']:.0f}"
