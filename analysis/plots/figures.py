@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..formats import format_cell
+
 __all__ = [
     "ARM_COLOURS",
     "ARM_TEXT_COLOURS",
@@ -100,18 +102,6 @@ def distinguish_arms(fig: go.Figure, *, markers: int = 8) -> go.Figure:
     return fig
 
 
-def _as_text(value) -> str:
-    if isinstance(value, str):
-        return value
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if not math.isfinite(number):
-        return "–"
-    return f"{number:,.0f}" if abs(number) >= 100 or number == int(number) else f"{number:.3g}"
-
-
 def figure_as_text(fig: go.Figure, *, points: int = 8) -> pd.DataFrame:
     """A text alternative for a figure: one row per named series, ``points`` of its (x, y) pairs evenly spread.
 
@@ -138,7 +128,7 @@ def figure_as_text(fig: go.Figure, *, points: int = 8) -> pd.DataFrame:
         shown = min(points, len(pairs))
         chosen = sorted({round(i * (len(pairs) - 1) / max(shown - 1, 1)) for i in range(shown)})
         rows.append({"series": re.sub(r"<[^>]+>", "", str(name)),
-                     "values (x: y)": "; ".join(f"{_as_text(pairs[i][0])}: {_as_text(pairs[i][1])}" for i in chosen)})
+                     "values (x: y)": "; ".join(f"{format_cell(pairs[i][0])}: {format_cell(pairs[i][1])}" for i in chosen)})
     return pd.DataFrame(rows, columns=["series", "values (x: y)"])
 
 
