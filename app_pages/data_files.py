@@ -9,6 +9,7 @@ import streamlit as st
 
 from analysis.io import export as export
 from analysis.io.cohort_files import guess_columns, read_cohort_file, time_unit_of, validate_two_arm
+from analysis.io.upload_checks import choose_arms, drop_incomplete, missing_report
 from analysis.errors import CohortFileError
 from analysis.simulate.engine import COHORT_COLUMNS
 from app_support.tables import show_table, wide_grid
@@ -80,6 +81,17 @@ with upload_tab:
             event_col = b.selectbox("Event column (1 = event)", columns, index=guess.event, key="map_event")
             group_col = c.selectbox("Group column", columns, index=guess.group, key="map_group")
             levels = sorted({str(v).strip() for v in frame[group_col].dropna().unique()[:50]})
+            if len(levels) > 2 and len({time_col, event_col, group_col}) == 3:
+                # Three or more groups: the user picks the two to compare instead of meeting a refusal.
+                arms = st.multiselect(f"{group_col} has {len(levels)} groups: compare these two", levels,
+                                      default=levels[:2], max_selections=2, key=f"map_arms_{group_col}")
+                if len(arms) != 2:
+                    st.info("Choose two groups to compare.", icon=":material/info:")
+                    st.stop()
+                frame = guarded(lambda: choose_arms(frame, group_col, arms), "Choosing two arms", untrusted=True)
+                if frame is None:
+                    st.stop()
+                levels = sorted(arms)
             default_ref = levels.index("control") if "control" in levels else 0
             reference = d.selectbox("Reference (comparison) arm", levels or ["–"], index=default_ref if levels else 0,
                                     key=f"map_ref_{group_col}")
@@ -88,6 +100,16 @@ with upload_tab:
             max_time = pd.to_numeric(frame[time_col], errors="coerce").max()
             options = analysis_options(key_prefix="up", strata_choices=others, covariate_choices=others,
                                        max_time=float(max_time) if pd.notna(max_time) else 1.0, time_unit=unit)
+            used = [c for c in (time_col, event_col, group_col, *options["strata"], *options["covariates"])]
+            gaps = missing_report(frame, used if len(set(used[:3])) == 3 else [])
+            if not gaps.empty:  # every problem at once, and a way on
+                st.warning("Missing values: " + "; ".join(
+                    f"**{g.column}** {g.missing:,} (first at row {g.first_row:,})" for g in gaps.itertuples())
+                    + ".", icon=":material/warning:")
+                if st.checkbox(f"Drop incomplete rows ({int(gaps.rows_affected.iloc[0]):,} of {len(frame):,})",
+                               key="upload_drop_incomplete"):
+                    frame, _ = drop_incomplete(frame, used)
+
             def check():
                 if len({time_col, event_col, group_col}) < 3:
                     raise CohortFileError("choose three different columns for time, event and group")

@@ -64,11 +64,18 @@ def test_one_arm_is_explained():
     assert errors and any("arm" in e.lower() or "level" in e.lower() for e in errors), errors
 
 
-def test_three_arms_are_explained():
+def test_three_arms_let_the_user_choose_two():
+    """Finding 8 of issue #23: a file with three groups was refused without a way on."""
     frame = _cohort(30, 400, seed=2, arms=("a", "b", "c"))
     at = _upload("three_arms.csv", _csv(frame))
     assert not at.exception, [e.value for e in at.exception]
-    assert any("exactly two are needed" in e for e in _errors(at)), _errors(at)
+    assert not _errors(at), _errors(at)
+    pick = at.multiselect(key="map_arms_arm")
+    assert pick.value == ["a", "b"] and "Hazard ratio (Cox)" in [m.label for m in at.metric]
+    events = [m for m in at.metric if m.label.startswith("Median")]
+    pick.set_value(["a", "c"]).run()
+    assert not at.exception and not _errors(at), _errors(at)
+    assert [m.value for m in at.metric if m.label.startswith("Median")] != [m.value for m in events]
 
 
 def test_weeks_as_the_unit_are_labelled_weeks():
@@ -82,10 +89,19 @@ def test_weeks_as_the_unit_are_labelled_weeks():
     assert medians and all(v.endswith("weeks") or v == "not reached" for v in medians), medians
 
 
-def test_missing_values_are_reported_with_the_row():
+def test_missing_values_are_all_reported_and_incomplete_rows_can_go():
+    """Finding 8 of issue #23: only the first problem was named, and nothing offered a way on."""
     frame = _cohort(30, 400, seed=4)
     frame.loc[5, "time_days"] = np.nan
+    frame.loc[[8, 9], "recurrence"] = np.nan
     at = _upload("missing.csv", _csv(frame))
     assert not at.exception, [e.value for e in at.exception]
+    warning = " ".join(w.value for w in at.warning)
+    assert "**time_days** 1 (first at row 7)" in warning and "**recurrence** 2 (first at row 10)" in warning, warning
     errors = _errors(at)
-    assert errors and "row 7" in " ".join(errors), errors
+    assert errors and "row 7" in " ".join(errors), errors  # still not analysed until the user says so
+    box = at.checkbox(key="upload_drop_incomplete")
+    assert box.label == "Drop incomplete rows (3 of 30)"
+    box.check().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    assert "Hazard ratio (Cox)" in [m.label for m in at.metric]

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..errors import CohortFileError
 
-__all__ = ["validate_two_arm", "require_column", "DEFAULT_MAX_ROWS", "FIRST_DATA_ROW"]
+__all__ = ["validate_two_arm", "require_column", "missing_mask", "DEFAULT_MAX_ROWS", "FIRST_DATA_ROW"]
 
 #: Largest number of rows accepted by default (the simulator's own maximum cohort).
 DEFAULT_MAX_ROWS = 10_000_000
@@ -48,7 +48,8 @@ def require_column(df: pd.DataFrame, col: str, role: str) -> pd.Series:
 _MISSING_TEXT = ["", "NA", "NaN", "nan", "null", "None"]
 
 
-def _check_missing(s: pd.Series, col: str) -> None:
+def missing_mask(s: pd.Series) -> np.ndarray:
+    """True where ``s`` is missing: NaN/None or a missing-value word ("", "NA", "null", ...)."""
     miss = s.isna().to_numpy()
     if isinstance(s.dtype, pd.CategoricalDtype):  # test the few categories, not every row
         bad = pd.Index(s.cat.categories).astype(str).str.strip().isin(_MISSING_TEXT)
@@ -59,6 +60,11 @@ def _check_missing(s: pd.Series, col: str) -> None:
         bad = pd.Index(uniques).astype(str).str.strip().isin(_MISSING_TEXT)
         if bad.any():
             miss |= np.isin(codes, np.flatnonzero(bad))
+    return miss
+
+
+def _check_missing(s: pd.Series, col: str) -> None:
+    miss = missing_mask(s)
     if miss.any():
         first = int(np.flatnonzero(miss)[0])
         raise CohortFileError(f"column {col!r} has {int(miss.sum()):,} missing value(s); first at row {_row(first)}")
