@@ -135,7 +135,7 @@ else:
 
 # --------------------------------------------------------------------------- the editor
 st.subheader("Edit the scenario")
-st.caption("Fields marked *assumption* were not published. *Calibrated* fields are solved by recalibration; "
+st.caption("Fields marked · assumption were not published. Fields marked · calibrated are solved by recalibration; "
            "edit them only to explore.")
 with st.form(f"scenario_form_{version}", border=True):
     tabs = st.tabs([*SECTIONS.values(), "Seed and name"])
@@ -154,7 +154,7 @@ with st.form(f"scenario_form_{version}", border=True):
                 if path in CALIBRATED:
                     tags.append("calibrated")
                 if tags:
-                    label += f" · *{', '.join(tags)}*"
+                    label += f" · {', '.join(tags)}"  # plain text: Markdown marks would be read out
                 help_text = ASSUMPTIONS.get(path, "Published (Lancet 2024)." if path not in CALIBRATED else None)
                 key = f"sc_{path}_{version}"
                 col = cols[i % 3]
@@ -167,7 +167,7 @@ with st.form(f"scenario_form_{version}", border=True):
                     raw[path] = col.number_input(label, value=value, step=1, key=key, help=help_text)
                 else:
                     step = 0.01 if abs(value) <= 1.0 else 1.0
-                    raw[path] = col.number_input(label, value=float(value), step=step, format="%.4f", key=key,
+                    raw[path] = col.number_input(label, value=float(value), step=step, format="%g", key=key,
                                                  help=help_text)
     with tabs[-1]:
         c1, c2 = st.columns(2)
