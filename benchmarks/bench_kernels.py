@@ -11,14 +11,13 @@ Run: python benchmarks/bench_kernels.py [--trials N] [--repeats N] [--sample N]
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
 
 import numpy as np
 import pandas as pd
 
 from analysis.stats.kernels import logrank_cox_batch
+from bench_simulate import median_time  # the benchmarks' one timing rule (run from benchmarks/ as a script)
 
 
 def trials(n_trials: int, n: int = 701, seed: int = 0):
@@ -27,15 +26,6 @@ def trials(n_trials: int, n: int = 701, seed: int = 0):
     t = rng.exponential(100.0, (n_trials, n)) * np.where(x == 1, 1.3, 1.0)
     c = rng.uniform(0, 400, (n_trials, n))
     return np.minimum(t, c), (t <= c).astype(np.int8), x
-
-
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def lifelines_loop(t, e, x) -> None:
