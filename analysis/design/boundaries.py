@@ -348,8 +348,12 @@ def _type_one(design, efficacy, futility, for_alpha=True):
 def _classical(design: GroupSequentialDesign, futility) -> list[float]:
     delta = {"OF": 0.0, "P": 0.5}.get(design.kind, design.delta)
     shape = [t ** (delta - 0.5) for t in design.information_rates]
+    # c lies between the fixed design's z (the last bound, t = 1, spends less than alpha alone) and Bonferroni's
+    # bound on every look: a narrow bracket saves Brent half its evaluations (each one a whole recursion).
+    lo = float(-special.ndtri(design.alpha / design.sided))
+    hi = min(float(-special.ndtri(design.alpha / (design.sided * design.looks))) / min(shape), _EFFICACY_RANGE[1])
     c = find_root(lambda c: _type_one(design, [c * s for s in shape], futility).sum() - design.alpha,
-                  *_EFFICACY_RANGE, what="the efficacy boundary")
+                  lo, max(hi, lo), what="the efficacy boundary")
     return [c * s for s in shape]
 
 
@@ -484,8 +488,14 @@ def compute_boundaries(design: GroupSequentialDesign) -> GroupSequentialBoundari
     if drift is None:
         target = 1 - design.beta
         z_sum = -special.ndtri(design.alpha / design.sided) - special.ndtri(design.beta)
-        drift = find_root(lambda th: sequential_probabilities(draft, th).power - target, 0.0, 2 * z_sum,
-                          tol=1e-10, what="the drift")
+        # Power at the fixed design's drift is at most 1 - beta (a group-sequential design needs more
+        # information), and inflation factors above 1.5 are rare: start there, widen to rpact's range if needed.
+        def shortfall(th):
+            return sequential_probabilities(draft, th).power - target
+
+        hi = 1.25 * z_sum
+        lo, hi = (z_sum, hi) if shortfall(hi) > 0 else (hi, 2 * z_sum)
+        drift = find_root(shortfall, lo, hi, tol=1e-10, what="the drift")
     h0 = sequential_probabilities(draft, 0.0)
     h1 = sequential_probabilities(draft, drift)
     h01 = sequential_probabilities(draft, drift / 2).expected_information
