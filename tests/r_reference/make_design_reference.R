@@ -40,6 +40,13 @@ designs <- list(
                                                        typeBetaSpending = "bsHSD", gammaB = -2, beta = 0.1)),
   list(name = "asOF_bsP_K2_binding", args = list(kMax = 2, typeOfDesign = "asOF", typeBetaSpending = "bsP",
                                                  bindingFutility = TRUE)),
+  # the drift search must not step past the window where futility meets efficacy only at the last look
+  list(name = "asP_bsP_K3_binding_alpha01", args = list(informationRates = c(0.5234, 0.8285, 1), typeOfDesign = "asP",
+                                                        typeBetaSpending = "bsP", alpha = 0.01,
+                                                        bindingFutility = TRUE)),
+  list(name = "asP_bsHSD_K3_binding_late", args = list(informationRates = c(0.3892, 0.9563, 1), typeOfDesign = "asP",
+                                                       typeBetaSpending = "bsHSD", gammaB = -4.3, alpha = 0.05,
+                                                       beta = 0.1, bindingFutility = TRUE)),
   list(name = "asOF_fixed_futility_K3_nonbinding", args = list(kMax = 3, typeOfDesign = "asOF",
                                                               futilityBounds = c(0, 0.5))),
   list(name = "asP_fixed_futility_K3_binding", args = list(kMax = 3, typeOfDesign = "asP", futilityBounds = c(-0.5, 0.5),
