@@ -50,6 +50,7 @@ __all__ = [
     "build_class_set",
     "parse_vary",
     "student_plan",
+    "student_trial_analysis",
     "worksheet_markdown",
     "worksheet_html",
     "median_ratio_under_proportional_hazards",
@@ -426,6 +427,28 @@ class ClassSet:
         return zip_files(self.files)
 
 
+def student_trial_analysis(scenario: Scenario, trial_seed: int):
+    """One student's trial: ``(cohort, CSV bytes, TwoArmAnalysis)``, analysed as the answer key analyses it.
+
+    The analysis reads back the CSV the student gets, as ``walkback analyze trial.csv`` reads it, so the key,
+    the live class and the student's own R or Python agree to the last digit.
+
+    Examples
+    --------
+    >>> cohort, data, result = student_trial_analysis(Scenario(), replicate_seed(7, 0))
+    >>> data[:9], bool(result.cox.hr == build_class_set(Scenario(), 1, seed=7).answer_key.cox_hr[0])
+    (b'participa', True)
+    """
+    from ..io.cohort_files import read_cohort_file
+    from ..io.export import cohort_to_bytes
+    from ..simulate.engine import simulate_trial
+    from ..stats.survival import analyze_two_arm
+
+    cohort = simulate_trial(scenario, seed=trial_seed)
+    data = cohort_to_bytes(cohort, "csv")
+    return cohort, data, analyze_two_arm(read_cohort_file(data, DATA_FILE), **ANALYZE_DEFAULTS)
+
+
 def _readme(n_students: int, seed: int, vary_name: str | None) -> str:
     lines = [
         "# WalkBack class set", "",
@@ -470,11 +493,8 @@ def build_class_set(scenario: Scenario, n_students: int, seed: int | None = None
     >>> cs.answer_key.student.tolist()
     [1, 2]
     """
-    from ..io.cohort_files import read_cohort_file
     from ..io.export import cohort_to_bytes, data_dictionary
     from ..model.calibration import expected_trial
-    from ..simulate.engine import simulate_trial
-    from ..stats.survival import analyze_two_arm
 
     seed = scenario.seed if seed is None else seed
     if vary is not None:
@@ -486,10 +506,8 @@ def build_class_set(scenario: Scenario, n_students: int, seed: int | None = None
     rows, analyses, manifest = [], [], []
     for student, trial_seed, value, student_scenario in plan:
         folder = f"student_{student:02d}/"
-        cohort = simulate_trial(student_scenario, seed=trial_seed)
-        data = cohort_to_bytes(cohort, "csv")
-        # The key analyses the file the student gets, read as `walkback analyze` reads it.
-        analysis = analyze_two_arm(read_cohort_file(data, DATA_FILE), **ANALYZE_DEFAULTS).to_dict()
+        cohort, data, result = student_trial_analysis(student_scenario, trial_seed)
+        analysis = result.to_dict()
         if student_scenario not in truths:
             truths[student_scenario] = expected_trial(student_scenario)
         variant = None if vary_name is None else (vary_name, value)
