@@ -25,9 +25,9 @@ SEAT_KEY = "live_class_seat"  # (code, seat token) of this session's seat
 
 # Large type for the projector; only constant CSS, never anything a user typed.
 PROJECTOR_CSS = """<style>
-[data-testid="stMetricValue"] {font-size: 3.4rem; line-height: 1.1;}
-[data-testid="stMetricLabel"] p {font-size: 1.35rem;}
-.live-link {font-size: 1.6rem; font-weight: 600; word-break: break-all;}
+[data-testid="stMetricValue"] {font-size: clamp(1.8rem, 3.4vw, 3.6rem); line-height: 1.1;}
+[data-testid="stMetricLabel"] p {font-size: clamp(0.95rem, 1.3vw, 1.4rem);}
+[data-testid="stCode"] code {font-size: clamp(1rem, 1.6vw, 1.6rem);}
 </style>"""
 
 
@@ -93,7 +93,7 @@ def dashboard_view(store, code: str, token: str) -> None:
     st.markdown(PROJECTOR_CSS, unsafe_allow_html=True)
     plan = current.plan
     title, actions = st.columns([3, 2], vertical_alignment="bottom")
-    title.title("Live class")
+    title.title("Live class" + (" (closed)" if current.closed else ""))
     st.markdown("Students open:")
     st.code(_link(code), language=None, wrap_lines=True)
     with st.expander("Instructor link (keep it private: it opens this dashboard)"):
@@ -140,16 +140,19 @@ def class_board(store, code: str, token: str) -> None:
     plan = current.plan
     summary = summarise_class(plan, table, live.class_truths(code, plan))
     overall = summary.overall
-    truth = overall["truth"] if current.revealed and math.isfinite(overall["truth"]) else None
-    status = "closed" if current.closed else "open"
+    truths = []
+    if current.revealed:
+        for r in summary.by_variant.itertuples():
+            if r.variant != "all" or plan.vary is None:
+                truths.append(("Truth" if plan.vary is None else f"Truth ({r.variant})", r.truth))
     n = summary.n
     m = st.columns(4)
-    m[0].metric(f"Submitted ({status})", f"{n}")
+    m[0].metric("Submitted", f"{n}", help="Closed: no new students or submissions." if current.closed else None)
     m[1].metric("Pooled HR", "-" if not n else f"{overall['pooled_hr']:.2f}",
                 help="Inverse-variance pooled hazard ratio (fixed effect, log scale) of every submitted trial.")
     m[2].metric("Significant", "-" if not n else f"{overall['share_significant']:.0%}",
                 help="Share of students whose log-rank p is below 0.05.")
-    m[3].metric("CIs covering truth", "hidden" if not current.revealed else "-" if not n else
+    m[3].metric("Covering truth", "hidden" if not current.revealed else "-" if not n else
                 f"{overall['coverage']:.0%}", help="Share of 95% intervals that contain the truth of their trial.")
     if not n:
         st.info("Waiting for the first submission. This view refreshes by itself.", icon=":material/hourglass_top:")
@@ -157,13 +160,14 @@ def class_board(store, code: str, token: str) -> None:
     version = (code, n, float(table.submitted_at.max()), int(table.revision.sum()), current.revealed)
     left, right = st.columns(2)
     with left:
-        plot_keyed(("live-hist", version), class_histogram_figure, summary.rows, key="live_hist", truth=truth,
+        plot_keyed(("live-hist", version), class_histogram_figure, summary.rows, key="live_hist", truths=truths,
                    published=PUBLISHED_HR)
     with right:
         plot_keyed(("live-cat", version), caterpillar_figure, summary.rows, key="live_cat", revealed=current.revealed,
-                   truth=truth, published=PUBLISHED_HR)
+                   truths=truths, published=PUBLISHED_HR)
     if plan.vary is not None:
-        plot_keyed(("live-split", version), variant_split_figure, summary.by_variant, plan.vary_name,
+        label = live.VARIABLE.get(plan.vary_name, plan.vary_name)
+        plot_keyed(("live-split", version), variant_split_figure, summary.by_variant, label[:1].lower() + label[1:],
                    key="live_split", revealed=current.revealed)
     answers = summary.rows.loc[summary.rows.answer != "", ["seat", "name", "answer"]].sort_values("seat")
     if len(answers):

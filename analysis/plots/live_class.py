@@ -8,6 +8,7 @@ it (by colour and by marker shape, so it reads without colour too).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -36,24 +37,27 @@ def _projector(fig: go.Figure, *, height: int, x_title: str, y_title: str | None
     return fig
 
 
-def _reference_lines(fig: go.Figure, truth: float | None, published: float) -> list[dict]:
+def _reference_lines(fig: go.Figure, truths: Sequence[tuple[str, float]], published: float) -> list[dict]:
+    """No effect, the published HR and each truth (one per value of the varied setting), named in the legend."""
     shapes = [_vline(1.0, color="#999", width=2, dash="dot"), _vline(published, color=PUBLISHED_COLOUR, width=3)]
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"Published {published:.2f}",
                              line=dict(color=PUBLISHED_COLOUR, width=3)))
-    if truth is not None and math.isfinite(truth):
-        shapes.append(_vline(truth, color=TRUTH_COLOUR, width=4, dash="dash"))
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"Truth {truth:.2f}",
-                                 line=dict(color=TRUTH_COLOUR, width=4, dash="dash")))
+    for (label, truth), dash in zip(truths, ("dash", "dashdot", "longdash", "longdashdot", "dot")):
+        if truth is not None and math.isfinite(truth):
+            shapes.append(_vline(truth, color=TRUTH_COLOUR, width=4, dash=dash))
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"{label} {truth:.2f}",
+                                     line=dict(color=TRUTH_COLOUR, width=4, dash=dash)))
     return shapes
 
 
-def class_histogram_figure(rows: pd.DataFrame, *, truth: float | None = None, published: float = 0.72,
+def class_histogram_figure(rows: pd.DataFrame, *, truths: Sequence[tuple[str, float]] = (), published: float = 0.72,
                            height: int = 420) -> go.Figure:
-    """Histogram of the class's hazard ratios with the published estimate (and the truth once revealed).
+    """Histogram of the class's hazard ratios with the published estimate (and, once revealed, the truths:
+    ``(label, hazard ratio)`` pairs, one per value of the varied setting).
 
     Examples
     --------
-    >>> fig = class_histogram_figure(pd.DataFrame({"hr": [0.7, 0.8, 0.75]}), truth=0.74)
+    >>> fig = class_histogram_figure(pd.DataFrame({"hr": [0.7, 0.8, 0.75]}), truths=[("Truth", 0.74)])
     >>> fig.data[0].type, len(fig.layout.shapes)
     ('histogram', 3)
     """
@@ -61,22 +65,22 @@ def class_histogram_figure(rows: pd.DataFrame, *, truth: float | None = None, pu
                                  marker=dict(color="rgba(0,114,178,0.55)", line=dict(color=ARM_COLOURS["intervention"],
                                                                                      width=1.5)),
                                  hovertemplate="HR %{x}: %{y} students<extra></extra>"))
-    fig.update_layout(shapes=_reference_lines(fig, truth, published), bargap=0.05)
-    values = [*rows["hr"], published, 1.0] + ([truth] if truth is not None and math.isfinite(truth) else [])
+    fig.update_layout(shapes=_reference_lines(fig, truths, published), bargap=0.05)
+    values = [*rows["hr"], published, 1.0] + [t for _, t in truths if t is not None and math.isfinite(t)]
     fig.update_xaxes(range=[min(values) - 0.05, max(values) + 0.05])
     fig.update_yaxes(rangemode="tozero", dtick=1 if len(rows) < 12 else None)
-    return _projector(fig, height=height, x_title="Hazard ratio (walking vs control)", y_title="Students")
+    return _projector(fig, height=height, x_title="Hazard ratio", y_title="Students")
 
 
-def caterpillar_figure(rows: pd.DataFrame, *, revealed: bool, truth: float | None = None, published: float = 0.72,
-                       height: int = 420) -> go.Figure:
+def caterpillar_figure(rows: pd.DataFrame, *, revealed: bool, truths: Sequence[tuple[str, float]] = (),
+                       published: float = 0.72, height: int = 420) -> go.Figure:
     """Each student's 95% CI, sorted by hazard ratio; once revealed, coloured and shaped by whether it covers the
     truth of that student's own scenario (``rows.covers``).
 
     Examples
     --------
     >>> r = pd.DataFrame({"hr": [0.7, 0.9], "hr_lower": [0.6, 0.8], "hr_upper": [0.8, 1.0], "covers": [True, False]})
-    >>> [t.name for t in caterpillar_figure(r, revealed=True, truth=0.75).data][:2]
+    >>> [t.name for t in caterpillar_figure(r, revealed=True, truths=[("Truth", 0.75)]).data][:2]
     ['Covers the truth (1)', 'Misses the truth (1)']
     """
     fig = go.Figure()
@@ -94,13 +98,13 @@ def caterpillar_figure(rows: pd.DataFrame, *, revealed: bool, truth: float | Non
                          arrayminus=part["hr"] - part["hr_lower"], color=colour, thickness=3 if revealed else 2,
                          width=0),
             hovertemplate="HR %{x:.2f}<extra></extra>"))
-    fig.update_layout(shapes=_reference_lines(fig, truth if revealed else None, published))
+    fig.update_layout(shapes=_reference_lines(fig, truths if revealed else (), published))
     fig.update_xaxes(type="log")
     fig.update_yaxes(showticklabels=False, range=[0, len(rows) + 1], showgrid=False)
-    return _projector(fig, height=height, x_title="Hazard ratio with 95% CI (log scale)", y_title=None)
+    return _projector(fig, height=height, x_title="95% CIs (log scale)", y_title=None)
 
 
-def variant_split_figure(by_variant: pd.DataFrame, vary_name: str, *, revealed: bool,
+def variant_split_figure(by_variant: pd.DataFrame, vary_label: str, *, revealed: bool,
                          height: int = 360) -> go.Figure:
     """Pooled hazard ratio per value of the varied setting (and, once revealed, each value's truth).
 
@@ -108,7 +112,7 @@ def variant_split_figure(by_variant: pd.DataFrame, vary_name: str, *, revealed: 
     --------
     >>> t = pd.DataFrame({"variant": [0.0, 0.3, "all"], "n": [3, 2, 5], "pooled_hr": [0.7, 0.8, 0.74],
     ...                   "pooled_lower": [0.6, 0.65, 0.66], "pooled_upper": [0.82, 0.98, 0.83], "truth": [0.7, 0.78, 0.74]})
-    >>> len(variant_split_figure(t, "adherence.never_start", revealed=True).data)
+    >>> len(variant_split_figure(t, "share who never start", revealed=True).data)
     4
     """
     rows = []
@@ -122,8 +126,8 @@ def variant_split_figure(by_variant: pd.DataFrame, vary_name: str, *, revealed: 
             rows.append({"label": label + " truth", "estimate": r.truth, "lower": math.nan, "upper": math.nan,
                          "kind": "expected"})
     fig = estimate_forest_figure(pd.DataFrame(rows, columns=["label", "estimate", "lower", "upper", "kind"]),
-                                 favours=None, x_title=f"Pooled HR by {vary_name}")
+                                 favours=None)
     for trace in fig.data:
         trace.marker.size = 18
     fig.update_layout(showlegend=False)
-    return _projector(fig, height=height, x_title=f"Pooled hazard ratio by {vary_name}", y_title=None)
+    return _projector(fig, height=height, x_title=f"Pooled hazard ratio by {vary_label}", y_title=None)
