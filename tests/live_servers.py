@@ -122,3 +122,80 @@ def wait_port(port: int, timeout: float = 20.0) -> None:
             return
         time.sleep(0.1)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
+
+
+CONFIG = Path(__file__).resolve().parent.parent / "deploy" / "nginx-lecture-hall.conf"
+
+
+class Nginx:
+    """Debian's nginx running the committed lecture-hall configuration, with its ports replaced by free ones.
+
+    The configuration file is used as it is committed (only ``listen`` and the two ``server`` lines change), inside
+    a minimal main configuration of our own (foreground, temporary paths, an access log naming the upstream).
+    """
+
+    def __init__(self, backends: list[int]) -> None:
+        self.binary = nginx_bin()
+        if self.binary is None:
+            raise RuntimeError("nginx is not installed (apt-get install nginx)")
+        self.port = free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="walkback-nginx-"))
+        self.root.chmod(0o755)  # as root, nginx's workers run as nobody
+        for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (self.root / name).mkdir(mode=0o777)
+            (self.root / name).chmod(0o777)
+        text = CONFIG.read_text()
+        text = text.replace("listen 8080;", f"listen 127.0.0.1:{self.port};")
+        lines = [f"    server 127.0.0.1:{port};" for port in backends]
+        text = text.replace("    server 127.0.0.1:8501;\n    server 127.0.0.1:8502;", "\n".join(lines))
+        assert all(line in text for line in lines), "the committed configuration's upstream block has changed"
+        (self.root / "lecture-hall.conf").write_text(text)
+        self.access_log = self.root / "access.log"
+        (self.root / "nginx.conf").write_text(f"""
+daemon off;
+worker_processes 1;
+pid {self.root}/nginx.pid;
+error_log {self.root}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    log_format upstream '$upstream_addr $request_uri $status';
+    access_log {self.access_log} upstream;
+    client_body_temp_path {self.root}/body;
+    proxy_temp_path {self.root}/proxy;
+    fastcgi_temp_path {self.root}/fastcgi;
+    uwsgi_temp_path {self.root}/uwsgi;
+    scgi_temp_path {self.root}/scgi;
+    include {self.root}/lecture-hall.conf;
+}}
+""")
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "Nginx":
+        self.proc = subprocess.Popen([self.binary, "-c", str(self.root / "nginx.conf"), "-p", str(self.root),
+                                      "-e", str(self.root / "error.log")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_port(self.port)
+        except TimeoutError:
+            self.stop()
+            raise RuntimeError(f"nginx did not start: {(self.root / 'error.log').read_text(errors='replace')}")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def upstreams(self, path_prefix: str) -> dict[str, int]:
+        """How many logged requests for ``path_prefix`` each upstream served."""
+        counts: dict[str, int] = {}
+        for line in self.access_log.read_text().splitlines():
+            upstream, uri, _status = line.split(" ", 2)
+            if uri.startswith(path_prefix):
+                counts[upstream] = counts.get(upstream, 0) + 1
+        return counts
