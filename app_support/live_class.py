@@ -15,7 +15,7 @@ import streamlit as st
 
 from analysis.errors import ClassStoreUnavailable
 from analysis.io.live_class import ENV_URL, ClassStore
-from analysis.studies.classroom import student_trial_analysis
+from analysis.io.class_set import student_trial_analysis
 from app_support.shared import memo
 
 #: Seconds between the dashboard's refreshes (and the student's check for "truth revealed").

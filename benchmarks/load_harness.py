@@ -470,7 +470,7 @@ def create_class(database_url: str, seed: int) -> tuple[str, str]:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from analysis.io.live_class import ClassStore
-    from analysis.model.calibration import default_scenario
+    from analysis.model.default import default_scenario
     from analysis.studies.live_class import LiveClassPlan
 
     store = ClassStore(database_url)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from analysis.errors import ClassStoreUnavailable, LiveClassError, WalkBackInputError
 from analysis.io.live_class import SCHEMA_VERSION, ClassStore, check_code, schema_version
-from analysis.studies.classroom import build_class_set, student_trial_analysis
+from analysis.io.class_set import build_class_set, student_trial_analysis
 from analysis.studies.live_class import LiveClassPlan, Submission, summarise_class
 from live_servers import postgres_bin, postgres_server
 

@@ -24,7 +24,7 @@ import pandas as pd
 from ..errors import WalkBackInputError
 from ..trial.scenario import Scenario, scenario_from_dict
 from .classroom import student_plan
-from .replicates import check_seed, replicate_seed
+from ..simulate.seeds import check_seed, replicate_seed
 
 __all__ = ["MAX_NAME_CHARS", "MAX_ANSWER_CHARS", "MAX_QUESTION_CHARS", "DEFAULT_QUESTION", "PUBLISHED_HR",
            "LiveClassPlan", "StudentTrial", "Submission", "ClassSummary", "summarise_class", "SUBMISSION_COLUMNS",
@@ -150,7 +150,7 @@ class LiveClassPlan:
 
     def truths(self) -> dict[Any, float]:
         """Variant value -> the expected hazard ratio of its scenario (no sampling error)."""
-        from ..model.calibration import expected_trial
+        from ..model.expectation import expected_trial
 
         return {value: float(expected_trial(sc).cox_hr) for value, sc in self._variants}  # type: ignore[attr-defined]
 
