@@ -18,7 +18,6 @@ from analysis.studies.live_class import (DEFAULT_QUESTION, MAX_ANSWER_CHARS, MAX
                                          PUBLISHED_HR, LiveClassPlan, Submission, summarise_class)
 from app_support import live_class as live
 from app_support.shared import current_scenario, is_default, page_header, plot_keyed
-from app_support.survival_view import km_result_figure
 
 TEACH_KEY = "live_class_teacher"  # (code, token) of the class this session started
 SEAT_KEY = "live_class_seat"  # (code, seat token) of this session's seat
@@ -92,6 +91,7 @@ def dashboard_view(store, code: str, token: str) -> None:
         _fail(exc)
     st.markdown(PROJECTOR_CSS, unsafe_allow_html=True)
     plan = current.plan
+    live.prepare_seats(code, plan)
     title, actions = st.columns([3, 2], vertical_alignment="bottom")
     title.title("Live class" + (" (closed)" if current.closed else ""))
     st.markdown("Students open:")
@@ -204,8 +204,8 @@ def student_view(store, code: str, seat_token: str | None) -> None:
     st.caption(about)
     _cohort, result = live.seat_analysis(trial.scenario, trial.trial_seed)
     curves = {c.level: c for c in result.km.curves}
-    plot_keyed(("live-km", trial.scenario, trial.trial_seed), km_result_figure, result.km, result.risk_table, [],
-               key="live_km", height=420, title="Your trial: Kaplan-Meier curves")
+    cache_key, builder, args, options = live.seat_figure(trial, result)
+    plot_keyed(cache_key, builder, *args, key="live_km", **options)
     c = st.columns(4)
     c[0].metric("Median, control (days)", _number(curves["control"].median))
     c[1].metric("Median, walking (days)", _number(curves["intervention"].median))

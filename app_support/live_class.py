@@ -9,14 +9,17 @@ write transactions that take the lock first), and the load harness and the tests
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import streamlit as st
 
 from analysis.errors import ClassStoreUnavailable
 from analysis.io.live_class import ENV_URL, ClassStore
 from analysis.io.class_set import student_trial_analysis
-from app_support.shared import memo
+from app_support.shared import memo, prebuild_keyed
 
 #: Seconds between the dashboard's refreshes (and the student's check for "truth revealed").
 REFRESH_SECONDS = 3
@@ -78,6 +81,59 @@ def seat_analysis(scenario, trial_seed: int):
     """A seat's cohort and analysis (``walkback analyze`` on the student's own trial), shared by every session."""
     cohort, _data, result = student_trial_analysis(scenario, trial_seed)
     return cohort, result
+
+
+def seat_figure(trial, result) -> tuple:
+    """``plot_keyed`` arguments of a seat's Kaplan-Meier figure (one definition: the page and the preparation)."""
+    from app_support.survival_view import km_result_figure
+
+    return (("live-km", trial.scenario, trial.trial_seed), km_result_figure, (result.km, result.risk_table, []),
+            {"height": 420, "title": "Your trial: Kaplan-Meier curves"})
+
+
+#: Seats whose trials a process prepares as soon as the instructor's dashboard opens there
+#: (``$WALKBACK_PREPARE_SEATS``; 0 turns it off).
+PREPARE_SEATS = 80
+_PREFIX = "live-class-prepare"
+_preparer = ThreadPoolExecutor(max_workers=1, thread_name_prefix=_PREFIX)
+_prepared: set[str] = set()
+_prepared_lock = threading.Lock()
+
+
+class _QuietPreparer(logging.Filter):
+    """The preparing thread fills the shared caches outside any session, which Streamlit would log on every call."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.threadName.startswith(_PREFIX)
+
+
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(_QuietPreparer())
+
+
+def prepare_seats(code: str, plan, seats: int | None = None) -> None:
+    """Simulate and analyse the class's first seats in the background, in seat order, once per process.
+
+    Each seat is a new trial (~0.3 s of one core); computed while the instructor introduces the activity, a
+    student's first page run then reads the shared cache instead of competing with a room of others for the CPU.
+    """
+    if seats is None:
+        try:
+            seats = int(os.environ.get("WALKBACK_PREPARE_SEATS", PREPARE_SEATS))
+        except ValueError:
+            seats = PREPARE_SEATS
+    with _prepared_lock:
+        if code in _prepared or seats <= 0:
+            return
+        _prepared.add(code)
+
+    def work() -> None:
+        for seat in range(1, seats + 1):
+            trial = plan.student(seat)
+            _cohort, result = seat_analysis(trial.scenario, trial.trial_seed)
+            cache_key, builder, args, options = seat_figure(trial, result)
+            prebuild_keyed(cache_key, builder, *args, **options)
+
+    _preparer.submit(work)
 
 
 @memo(64)

@@ -19,6 +19,7 @@ def database(tmp_path, monkeypatch):
     """Each test gets its own SQLite file through the environment, as a deployment would configure it."""
     url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
     monkeypatch.setenv("WALKBACK_DATABASE_URL", url)
+    monkeypatch.setenv("WALKBACK_PREPARE_SEATS", "2")  # the dashboard prepares seats in the background: keep it small
     store = ClassStore(url)
     yield store
     store.dispose()
