@@ -25,7 +25,7 @@ SEAT_KEY = "live_class_seat"  # (code, seat token) of this session's seat
 # Large type for the projector; only constant CSS, never anything a user typed.
 PROJECTOR_CSS = """<style>
 [data-testid="stMetricValue"] {font-size: clamp(1.8rem, 3.4vw, 3.6rem); line-height: 1.1;}
-[data-testid="stMetricLabel"] p {font-size: clamp(0.95rem, 1.3vw, 1.4rem);}
+[data-testid="stMetricLabel"] p {font-size: clamp(0.85rem, 1.3vw, 1.4rem);}
 [data-testid="stCode"] code {font-size: clamp(1rem, 1.6vw, 1.6rem);}
 </style>"""
 
@@ -144,7 +144,7 @@ def class_board(store, code: str, token: str) -> None:
     if current.revealed:
         for r in summary.by_variant.itertuples():
             if r.variant != "all" or plan.vary is None:
-                truths.append(("Truth" if plan.vary is None else f"Truth ({r.variant})", r.truth))
+                truths.append(("Truth" if plan.vary is None else f"Truth for {r.variant}", r.truth))
     n = summary.n
     m = st.columns(4)
     m[0].metric("Submitted", f"{n}", help="Closed: no new students or submissions." if current.closed else None)
@@ -152,7 +152,7 @@ def class_board(store, code: str, token: str) -> None:
                 help="Inverse-variance pooled hazard ratio (fixed effect, log scale) of every submitted trial.")
     m[2].metric("Significant", "-" if not n else f"{overall['share_significant']:.0%}",
                 help="Share of students whose log-rank p is below 0.05.")
-    m[3].metric("Covering truth", "hidden" if not current.revealed else "-" if not n else
+    m[3].metric("Cover truth", "hidden" if not current.revealed else "-" if not n else
                 f"{overall['coverage']:.0%}", help="Share of 95% intervals that contain the truth of their trial.")
     if not n:
         st.info("Waiting for the first submission. This view refreshes by itself.", icon=":material/hourglass_top:")
@@ -207,10 +207,10 @@ def student_view(store, code: str, seat_token: str | None) -> None:
     cache_key, builder, args, options = live.seat_figure(trial, result)
     plot_keyed(cache_key, builder, *args, key="live_km", **options)
     c = st.columns(4)
-    c[0].metric("Median, control (days)", _number(curves["control"].median))
-    c[1].metric("Median, walking (days)", _number(curves["intervention"].median))
+    c[0].metric("Control median", _number(curves["control"].median), help="Kaplan-Meier median, days")
+    c[1].metric("Walking median", _number(curves["intervention"].median), help="Kaplan-Meier median, days")
     c[2].metric("Log-rank p", f"{result.logrank.p:.3g}", help=f"chi-square {result.logrank.chisq:.2f}")
-    c[3].metric("Cox hazard ratio", f"{result.cox.hr:.2f}", help="walking vs control")
+    c[3].metric("Cox HR", f"{result.cox.hr:.2f}", help="hazard ratio, walking vs control")
     st.caption(f"95% CI of the hazard ratio: {result.cox.lower:.2f} to {result.cox.upper:.2f}. These are the "
                "numbers `walkback analyze` gives for your trial; if you analysed the data yourself, enter yours.")
     suggested = Submission.from_analysis(result)

@@ -544,7 +544,9 @@ async def class_load(base_url: str, page: Page, code: str, token: str, args: arg
         while True:
             finished = done.is_set()
             if floor:
-                visit = await Session(base_url, args.timeout).visit(page, label="dashboard")
+                session = Session(base_url, args.timeout)
+                visit = await session.visit(page, label="dashboard")
+                await session.close()
             else:
                 visit, shown = await instructor_view(base_url, page, code, token, args.timeout)
             visits.append(visit)

@@ -53,7 +53,7 @@ def test_instructor_starts_a_class_and_students_submit(database):
     code, token = at.query_params["class"], at.query_params["teach"]
     assert len(code) == 16 and token != code
     assert _metric(at, "Submitted") == "0"
-    assert _metric(at, "Covering truth") == "hidden"
+    assert _metric(at, "Cover truth") == "hidden"
 
     # Two students through the page: each gets the next seat and the library's numbers prefilled.
     hrs = []
@@ -82,7 +82,7 @@ def test_instructor_starts_a_class_and_students_submit(database):
     assert not any("<b>Bo</b>" in m.value for m in at.markdown)
     at.button(key="live_reveal").click().run()
     assert not at.exception
-    assert _metric(at, "Covering truth").endswith("%")
+    assert _metric(at, "Cover truth").endswith("%")
     assert database.student_class(code).revealed
     at.button(key="live_close").click().run()
     assert database.student_class(code).closed

@@ -40,12 +40,12 @@ def _projector(fig: go.Figure, *, height: int, x_title: str, y_title: str | None
 def _reference_lines(fig: go.Figure, truths: Sequence[tuple[str, float]], published: float) -> list[dict]:
     """No effect, the published HR and each truth (one per value of the varied setting), named in the legend."""
     shapes = [_vline(1.0, color="#999", width=2, dash="dot"), _vline(published, color=PUBLISHED_COLOUR, width=3)]
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"Published {published:.2f}",
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"Published: {published:.2f}",
                              line=dict(color=PUBLISHED_COLOUR, width=3)))
     for (label, truth), dash in zip(truths, ("dash", "dashdot", "longdash", "longdashdot", "dot")):
         if truth is not None and math.isfinite(truth):
             shapes.append(_vline(truth, color=TRUTH_COLOUR, width=4, dash=dash))
-            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"{label} {truth:.2f}",
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"{label}: {truth:.2f}",
                                      line=dict(color=TRUTH_COLOUR, width=4, dash=dash)))
     return shapes
 
@@ -129,5 +129,6 @@ def variant_split_figure(by_variant: pd.DataFrame, vary_label: str, *, revealed:
                                  favours=None)
     for trace in fig.data:
         trace.marker.size = 18
-    fig.update_layout(showlegend=False)
-    return _projector(fig, height=height, x_title=f"Pooled hazard ratio by {vary_label}", y_title=None)
+    fig = _projector(fig, height=height, x_title="Pooled hazard ratio", y_title=None)
+    fig.update_layout(showlegend=False, title=dict(text=f"By {vary_label}", x=0.0, xanchor="left", font=dict(size=24)))
+    return fig
