@@ -281,6 +281,11 @@ def test_default_sqlite_file_lives_in_the_data_folder(tmp_path, monkeypatch, pla
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
     store.dispose()
+    monkeypatch.setenv("WALKBACK_CLASS_DAYS", "0.5")
+    assert ClassStore().expiry_days == 0.5
+    monkeypatch.setenv("WALKBACK_CLASS_DAYS", "soon")
+    with pytest.raises(LiveClassError, match="WALKBACK_CLASS_DAYS"):
+        ClassStore()
 
 
 def test_submissions_survive_a_restart(tmp_path, plan, request):
