@@ -215,6 +215,10 @@ def test_names_and_results():
     d = res.to_dict()
     assert d["test"] == "maxcombo" and set(d) >= {"chisq", "p", "z", "direction", "details"}
     assert res.summary.loc[0, "test"] == "maxcombo"
+    # every test reads its direction the same way: fewer recurrences on walking favour walking
+    for name in ("logrank", "fh01", "fh10", "maxcombo"):
+        assert two_arm_test(df, name).direction == "favours intervention"
+    assert two_arm_test(df, "rmst", tau=365.25).direction == "favours intervention"
     json.dumps(d, allow_nan=False)
 
 

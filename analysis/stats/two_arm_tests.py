@@ -562,7 +562,7 @@ def two_arm_test(df: pd.DataFrame, test: str | TestChoice = "logrank", time: str
         details.update(components=per_weight, correlation=corr.tolist(),
                        max_component=TestChoice("fh", *weights[k_max]).name)
         return TwoArmTest(test=choice.name, label=choice.label, statistic=abs(z), chisq=z * z, z=z, p=p,
-                          direction=_direction(z, other, reference), details=details)
+                          direction=_direction(-z, other, reference), details=details)
     z = float(zs[0])
     chisq = z * z
     details.update(rho=choice.rho, gamma=choice.gamma, observed=per_weight[0]["observed"],

@@ -1,0 +1,99 @@
+"""`walkback analyze --test` and `walkback power --test`: the two-arm test family from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from analysis.model.calibration import default_scenario
+from analysis.stats.two_arm_tests import two_arm_test
+from analysis.studies.power import simulated_power
+from analysis.studies.power_by_test import simulated_power_by_test
+
+DATA = Path(__file__).parent / "r_reference" / "data" / "walkback_seed1.csv"
+REFERENCE = json.loads((Path(__file__).parent / "r_reference" / "fh_reference.json").read_text())
+
+
+def _json(argv, capsys) -> dict:
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_analyze_fh_matches_r_and_names_the_test(capsys):
+    # R: survdiff(Surv(time_days, recurrence) ~ arm + strata(stratum), rho = 1) (fh_reference.json)
+    r = next(f for f in REFERENCE["sets"]["walkback_seed1"]["fits"] if f["rho"] == 1 and f["stratified"])
+    out = _json(["analyze", str(DATA), "--test", "fh", "--rho", "1", "--gamma", "0", "--strata", "stratum", "--json"],
+                capsys)
+    fh = out["tests"]["fh_1_0"]
+    assert fh["chisq"] == pytest.approx(r["chisq"], rel=1e-8)
+    assert 0 < fh["p"] < 1 and fh["direction"] == "favours intervention"
+
+
+@pytest.mark.parametrize(("argv", "key"), [(["--test", "maxcombo"], "maxcombo"), (["--test", "fh01"], "fh_0_1"),
+                                           (["--test", "rmst", "--tau", "365.25"], "rmst")])
+def test_analyze_test_equals_the_library(argv, key, capsys):
+    out = _json(["analyze", str(DATA), *argv, "--json"], capsys)
+    df = pd.read_csv(DATA)
+    tau = 365.25 if key == "rmst" else None
+    expected = two_arm_test(df, argv[1], tau=tau)
+    assert out["tests"][key]["p"] == pytest.approx(expected.p, rel=1e-12)
+    assert out["tests"][key]["chisq"] == pytest.approx(expected.chisq, rel=1e-12)
+
+
+def test_analyze_text_says_the_test(capsys):
+    assert main(["analyze", str(DATA), "--test", "fh", "--gamma", "1"]) == 0
+    assert "Fleming-Harrington FH(0, 1): chi-square" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["--test", "fh", "--rho", "-1"], "rho = -1"),
+    (["--test", "fh", "--gamma", "-0.5"], "gamma = -0.5"),
+    (["--test", "rmst"], "needs --tau"),
+    (["--test", "rmst", "--tau", "0"], "positive"),
+    (["--test", "rmst", "--tau", "100000"], "beyond the follow-up"),
+    (["--rho", "1"], "go with --test fh"),
+    (["--test", "maxcombo", "--gamma", "1"], "go with the test 'fh'"),
+])
+def test_analyze_bad_settings_one_line_exit_2(argv, needle, capsys):
+    assert main(["analyze", str(DATA), *argv]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_power_by_test_from_the_cli_equals_the_library(capsys):
+    out = _json(["power", "--test", "maxcombo", "--n-sims", "60", "--seed", "5", "--n", "300", "--json",
+                 "--workers", "1"], capsys)
+    assert out["test"] == "maxcombo" and out["analytic_test"].startswith("two-sided log-rank")
+    from analysis.simulate.engine import scenario_for_size
+
+    lib = simulated_power_by_test(scenario_for_size(default_scenario(), 300), 60, 5, ["maxcombo"])
+    assert out["rows"][0]["power_simulated"] == lib.power[0]
+
+
+def test_power_logrank_by_test_rejects_the_same_trials_as_the_log_rank_kernel():
+    s = default_scenario()
+    assert simulated_power_by_test(s, 200, 11, ["logrank"]).power[0] == simulated_power(s, 200, 11).power
+
+
+@pytest.mark.parametrize(("argv", "needle"), [
+    (["--test", "rmst", "--tau", "5000"], "at most the longest follow-up"),
+    (["--tau", "300"], "give it with --test rmst"),
+    (["--test", "wilcoxon"], "invalid choice"),
+])
+def test_power_bad_settings_one_line_exit_2(argv, needle, capsys):
+    with pytest.raises(SystemExit) if argv[1] == "wilcoxon" else _nothing():
+        assert main(["power", "--n-sims", "10", *argv]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
