@@ -14,20 +14,33 @@ import streamlit as st
 from analysis.formats import format_ci, format_number, format_p
 from analysis.stats.two_arm_tests import TestChoice, TwoArmTest, choose_test, two_arm_test
 from analysis.trial.scenario import Scenario
+from analysis.plots.figures import ARM_LABELS
 from app_support.shared import cached_cohort, memo
+from app_support.survival_view import VARIABLE_LABELS
 
 #: What the picker offers -> the name :func:`choose_test` takes.
 TEST_OPTIONS = {"Log-rank": "logrank", "Fleming-Harrington FH(ρ, γ)": "fh", "MaxCombo": "maxcombo",
                 "RMST difference at a horizon": "rmst"}
 _WHAT = {
     "logrank": "Every recurrence counts the same: the most powerful test when the hazard ratio is constant.",
-    "fh": "Weighted log-rank: each recurrence time counts S(t−)^ρ (1 − S(t−))^γ, with S the pooled Kaplan-Meier curve. "
+    "fh": "Weighted log-rank: each recurrence time counts S(t−)<sup>ρ</sup> (1 − S(t−))<sup>γ</sup>, with S the pooled "
+          "Kaplan-Meier curve (within each stratum). "
           "ρ > 0 gives early differences more weight, γ > 0 late ones; FH(0, 0) is the log-rank test.",
     "maxcombo": "The largest of FH(0,0), FH(0,1) and FH(1,0) in absolute value, with a p-value that allows for "
                 "having looked three ways (their joint normal law, with the correlation estimated from the data).",
     "rmst": "Difference in restricted mean recurrence-free time up to the horizon: the area between the two "
             "Kaplan-Meier curves. It needs no assumption about how the hazards relate.",
 }
+
+
+def _arm_words(level: str) -> str:
+    return ARM_LABELS.get(str(level), str(level)).lower() if str(level) in ARM_LABELS else str(level)
+
+
+def _fh_words(name: str) -> str:
+    """``fh_0_1`` -> ``FH(0, 1)``."""
+    _, rho, gamma = name.split("_")
+    return f"FH({rho}, {gamma})"
 
 
 def test_picker(*, key_prefix: str, max_tau: float, default_tau: float, time_unit: str = "days") -> TestChoice:
@@ -68,24 +81,29 @@ def render_test_result(result: TwoArmTest, *, time_unit: str = "days") -> None:
     row = st.container(horizontal=True, gap="small")
     kind = result.test if result.test in ("logrank", "maxcombo", "rmst") else "fh"
     if kind == "rmst":
-        row.metric("RMST difference", f"{result.statistic:+.1f} {time_unit}", width=220,
+        row.metric("RMST difference", f"{result.statistic:+.1f} {time_unit}", width=200,
                    help="Other arm minus reference arm: recurrence-free time gained up to the horizon.")
     elif kind == "maxcombo":
-        row.metric("Largest |z|", format_number(abs(result.z), 2), width=220)
+        row.metric("Largest |z|", format_number(abs(result.z), 2), width=200)
     else:
-        row.metric("Chi-square (1 df)", format_number(result.chisq, 2), width=220)
-    row.metric("p (two-sided)", format_p(result.p).removeprefix("p = ").removeprefix("p "), width=220)
-    row.metric("Direction", result.direction.capitalize(), width=300)
-    strata = result.details.get("strata") or []
-    st.caption(f"**{result.label}**{' (stratified by ' + ', '.join(strata) + ')' if strata else ''}. "
-               + _WHAT[kind] + " Negative z: fewer recurrences than expected on the second arm.")
+        row.metric("Chi-square (1 df)", format_number(result.chisq, 2), width=200)
+    row.metric("z", format_number(result.z, 2), width=140)
+    row.metric("p (two-sided)", format_p(result.p).removeprefix("p = ").removeprefix("p "), width=200)
+    strata = [VARIABLE_LABELS.get(s, s) for s in result.details.get("strata") or []]
+    direction = result.direction
+    for level in result.details.get("levels", []):  # the arms' words, as on the rest of the page
+        direction = direction.replace(f"favours {level}", f"favours {_arm_words(level)}")
+    st.markdown(f"**{direction.capitalize()}** · {result.label}"
+                + (f", stratified by {', '.join(strata)}" if strata else ""))
+    st.caption(_WHAT[kind] + " Negative z: fewer recurrences than expected on the second arm.", unsafe_allow_html=True)
     if kind == "maxcombo":
         parts = pd.DataFrame([{"Statistic": f"FH({c['rho']:g}, {c['gamma']:g})", "z": format_number(c["z"], 3),
                                "Variance": format_number(c["variance"], 2)} for c in result.details["components"]])
         corr = result.details["correlation"]
-        st.dataframe(parts, hide_index=True, width=420)
+        st.dataframe(parts, hide_index=True, width=420, column_config={
+            name: st.column_config.TextColumn(alignment="right") for name in ("z", "Variance")})
         st.caption(f"Estimated correlations: FH(0,0) with FH(0,1) {corr[0][1]:.2f}, with FH(1,0) {corr[0][2]:.2f}; "
-                   f"FH(0,1) with FH(1,0) {corr[1][2]:.2f}. The maximum is {result.details['max_component']}.")
+                   f"FH(0,1) with FH(1,0) {corr[1][2]:.2f}. The largest is {_fh_words(result.details['max_component'])}.")
     elif kind == "rmst":
         d = result.details
         st.caption(f"RMST to {d['tau']:g} {time_unit}: {d['levels'][0]} {d['rmst'][0]:.1f}, {d['levels'][1]} "

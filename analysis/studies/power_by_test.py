@@ -31,7 +31,7 @@ from ..trial.scenario import Scenario, with_changes
 if TYPE_CHECKING:  # pandas only where a table is built: Monte Carlo workers never load it
     import pandas as pd
 
-__all__ = ["DEFAULT_TAU_DAYS", "WHAT_IF_DEFAULTS", "PowerByTest", "simulated_power_by_test", "analyse_tests_chunk",
+__all__ = ["DEFAULT_TAU_DAYS", "WHAT_IF_DEFAULTS", "PowerByTest", "simulated_power_by_test", "analyse_tests_chunk", "short_label",
            "what_if_scenarios", "PowerByTestTable", "power_by_test_table"]
 
 #: RMST horizon of power by test: 12 months, which every WalkBack participant could reach (follow-up 12 to 36 months).
@@ -56,6 +56,22 @@ def _tests(tests: Sequence[str | TestChoice], tau: float) -> list[TestChoice]:
     return chosen
 
 
+def short_label(test: TestChoice) -> str:
+    """A column or axis label: ``Log-rank``, ``FH(0,1)``, ``MaxCombo``, ``RMST, 12 months``.
+
+    Examples
+    --------
+    >>> short_label(choose_test("rmst", tau=365.25)), short_label(choose_test("fh10"))
+    ('RMST, 12 months', 'FH(1,0)')
+    """
+    if test.kind == "fh":
+        return f"FH({test.rho:g},{test.gamma:g})"
+    if test.kind == "rmst":
+        months = test.tau / (365.25 / 12)
+        return f"RMST, {months:.0f} months" if abs(months - round(months)) < 1e-9 else f"RMST, {test.tau:g} days"
+    return {"logrank": "Log-rank", "maxcombo": "MaxCombo"}[test.kind]
+
+
 def analyse_tests_chunk(scenario: Scenario, seed: int, start: int, count: int, tests: tuple[TestChoice, ...],
                         endpoint: str = "primary") -> dict:
     """Simulate replicates ``start .. start + count - 1`` and run every test on each: p-values and events (arrays)."""
@@ -75,7 +91,7 @@ class PowerByTest:
     Attributes
     ----------
     tests, labels : tuple of str
-        Test keys (``logrank``, ``fh_0_1``, ...) and their words.
+        Test keys (``logrank``, ``fh_0_1``, ...) and short labels (:func:`short_label`).
     power, mc_se : tuple of float
         Share of trials with two-sided p < alpha, and ``sqrt(power (1 - power) / n_sims)``, per test.
     n_sims, n_total, seed, alpha, tau_days : as run
@@ -157,7 +173,7 @@ def simulated_power_by_test(scenario: Scenario, n_sims: int, seed: int,
         power.append(float(np.mean(p < alpha)))  # NaN p (a degenerate trial) is no rejection
     events = np.concatenate([part["events"] for part in parts])
     return PowerByTest(scenario_name=scenario.name, tests=tuple(t.name for t in chosen),
-                       labels=tuple(t.label for t in chosen), power=tuple(power),
+                       labels=tuple(short_label(t) for t in chosen), power=tuple(power),
                        mc_se=tuple(math.sqrt(p * (1 - p) / n_sims) for p in power), n_sims=n_sims,
                        n_total=scenario.design.n_total, seed=seed, alpha=float(alpha), tau_days=float(tau_days),
                        events_mean=float(events.mean()), elapsed_seconds=time.perf_counter() - began)
