@@ -47,6 +47,7 @@ import numpy as np
 
 from . import tails as stats  # scipy.stats's tails without its import cost
 from .counting import RiskSets, build_risk_sets
+from .validation import validate_two_arm
 from ..errors import CohortFileError, WalkBackInputError
 
 if TYPE_CHECKING:  # pandas only where a table is built: Monte Carlo workers never load it
@@ -492,7 +493,7 @@ def two_arm_test(df: pd.DataFrame, test: str | TestChoice = "logrank", time: str
     Parameters
     ----------
     df : pandas.DataFrame
-        One row per participant (checked by :func:`~analysis.io.cohort_files.validate_two_arm`).
+        One row per participant (checked by :func:`~analysis.stats.validation.validate_two_arm`).
     test : str or TestChoice
         ``"logrank"``, ``"fh"`` (with ``rho``, ``gamma``), ``"fh01"``, ``"fh10"``, ``"maxcombo"`` or
         ``"rmst"`` (with ``tau``), or a :class:`TestChoice`.
@@ -517,8 +518,6 @@ def two_arm_test(df: pd.DataFrame, test: str | TestChoice = "logrank", time: str
     >>> r.test, round(r.chisq, 4), r.direction
     ('fh_1_0', 0.8814, 'favours walking')
     """
-    from ..io.cohort_files import validate_two_arm
-
     choice = test if isinstance(test, TestChoice) else choose_test(test, rho=rho, gamma=gamma, tau=tau)
     strata = (strata,) if isinstance(strata, str) else tuple(strata)
     if choice.kind == "rmst" and strata:
