@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.model.calibration import default_scenario  # noqa: E402
+from analysis.model.default import default_scenario  # noqa: E402
 from analysis.studies.power_by_test import power_by_test_table  # noqa: E402
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis.cli import main
-from analysis.model.calibration import default_scenario
+from analysis.model.default import default_scenario
 from analysis.stats.two_arm_tests import two_arm_test
 from analysis.studies.power import simulated_power
 from analysis.studies.power_by_test import simulated_power_by_test

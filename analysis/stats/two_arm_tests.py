@@ -47,7 +47,6 @@ import numpy as np
 
 from . import tails as stats  # scipy.stats's tails without its import cost
 from .counting import RiskSets, build_risk_sets
-from .validation import validate_two_arm
 from ..errors import CohortFileError, WalkBackInputError
 
 if TYPE_CHECKING:  # pandas only where a table is built: Monte Carlo workers never load it
@@ -518,6 +517,8 @@ def two_arm_test(df: pd.DataFrame, test: str | TestChoice = "logrank", time: str
     >>> r.test, round(r.chisq, 4), r.direction
     ('fh_1_0', 0.8814, 'favours walking')
     """
+    from .validation import validate_two_arm  # pandas: not for the Monte Carlo workers, which never call this
+
     choice = test if isinstance(test, TestChoice) else choose_test(test, rho=rho, gamma=gamma, tau=tau)
     strata = (strata,) if isinstance(strata, str) else tuple(strata)
     if choice.kind == "rmst" and strata:

@@ -148,7 +148,7 @@ def simulated_power_by_test(scenario: Scenario, n_sims: int, seed: int,
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> r = simulated_power_by_test(default_scenario(), 40, seed=3, tests=["logrank", "maxcombo"])
     >>> r.tests, all(0 <= p <= 1 for p in r.power)
     (('logrank', 'maxcombo'), True)
@@ -185,7 +185,7 @@ def what_if_scenarios(scenario: Scenario, *, programme_weeks: int = WHAT_IF_DEFA
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> [label for label, _ in what_if_scenarios(default_scenario())]
     ['As calibrated (26-week programme, 60% kept)', 'Longer programme: 52 weeks', 'Better maintenance: 90% kept']
     """
@@ -245,7 +245,7 @@ def power_by_test_table(scenario: Scenario, n_sims: int, seed: int, *,
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> t = power_by_test_table(default_scenario(), 20, seed=1, tests=["logrank", "fh01"])
     >>> t.summary.shape[0], list(t.wide().columns[:2])
     (6, ['what_if', 'Expected HR'])
