@@ -45,4 +45,4 @@ if result is not None:
     if tested is not None:
         render_test_result(tested)
 from app_support.scripts import script_button  # noqa: E402 - the code behind this view
-script_button("survival", scenario, seed=int(seed), **options)
+script_button("survival", scenario, seed=int(seed), test=choice, **options)

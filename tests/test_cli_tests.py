@@ -97,3 +97,39 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+@pytest.mark.slow
+def test_survival_script_carries_the_picked_test_in_python_the_command_and_r(tmp_path):
+    import io
+    import os
+    import re
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    from analysis.io.scripts import view_script
+    from analysis.simulate.engine import simulate_trial
+    from analysis.stats.two_arm_tests import choose_test
+
+    strata = ("history_gt2_episodes", "referral")
+    test = choose_test("fh", rho=1, gamma=0)
+    blob = view_script("survival", default_scenario(), seed=11, strata=strata, covariates=(), tau=365.25,
+                       landmarks=(), test=test).to_zip()
+    zipfile.ZipFile(io.BytesIO(blob)).extractall(tmp_path)
+    proc = subprocess.run([sys.executable, "walkback_survival.py"], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    numbers = json.loads((tmp_path / "survival_numbers.json").read_text())
+    expected = two_arm_test(simulate_trial(default_scenario(), seed=11), test, strata=strata)
+    assert numbers["tests"]["fh_1_0"]["chisq"] == pytest.approx(expected.chisq, rel=1e-12)
+    assert "--test fh --rho 1.0 --gamma 0.0" in (tmp_path / "walkback_command.sh").read_text()
+    r_code = (tmp_path / "reanalysis.R").read_text()
+    assert "strata(STRAT1R, STRAT2R), data = tte, rho = 1.0" in r_code
+    if shutil.which("Rscript") is None:
+        return
+    run = subprocess.run(["Rscript", "reanalysis.R"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    printed = re.findall(r"Chisq= *([0-9.]+)", run.stdout)[-1]  # print.survdiff rounds to 1 decimal
+    assert abs(float(printed) - expected.chisq) <= 0.05 + 1e-9
