@@ -21,9 +21,15 @@ PANEL_SIMS = (200, 500, 1000, 2000)
 
 @memo(16, show_spinner="Simulating trials and running five tests on each...")
 def cached_power_by_test(scenario: Scenario, n_sims: int, seed: int, alpha: float, programme_weeks: int,
-                         maintained_fraction: float):
+                         maintained_fraction: float, n_total: int):
     return power_by_test_table(scenario, n_sims, seed, alpha=alpha, programme_weeks=programme_weeks,
-                               maintained_fraction=maintained_fraction)
+                               maintained_fraction=maintained_fraction, n_total=n_total)
+
+
+def warm_up_panel(scenario: Scenario, *, alpha: float, seed: int) -> None:
+    """Fill the cache with the panel's defaults (the server's warm-up calls it)."""
+    cached_power_by_test(scenario, PANEL_SIMS[0], seed, alpha, WHAT_IF_DEFAULTS["programme_weeks"],
+                         WHAT_IF_DEFAULTS["maintained_fraction"], scenario.design.n_total)
 
 
 def render_test_choice_panel(scenario: Scenario, *, alpha: float, seed: int) -> None:
@@ -36,6 +42,8 @@ def render_test_choice_panel(scenario: Scenario, *, alpha: float, seed: int) -> 
         "log-rank test need not be the most powerful. The same simulated trials are analysed by each test "
         "(two-sided, the Design page's alpha); the what-ifs change how the effect wanes, without recalibrating.")
     row = st.container(horizontal=True, gap="small")
+    n_total = row.number_input("Participants", 20, 10_000, scenario.design.n_total, step=50, key="tests_n", width=150,
+                               help="At WalkBack's 701 every test has high power; a smaller trial separates them.")
     n_sims = row.select_slider("Simulated trials per scenario", PANEL_SIMS, value=PANEL_SIMS[0], key="tests_nsims",
                                width=230, help="Monte Carlo SE is at most 0.5/sqrt(trials).")
     weeks = row.number_input("What-if: programme (weeks)", 1, 156, max(WHAT_IF_DEFAULTS["programme_weeks"],
@@ -45,11 +53,12 @@ def render_test_choice_panel(scenario: Scenario, *, alpha: float, seed: int) -> 
                             int(100 * WHAT_IF_DEFAULTS["maintained_fraction"]), step=5, key="tests_kept", width=230,
                             help=f"walking.maintained_fraction; the scenario has {100 * w.maintained_fraction:.0f}%.")
     try:
-        table = cached_power_by_test(scenario, int(n_sims), int(seed), float(alpha), int(weeks), kept / 100)
+        table = cached_power_by_test(scenario, int(n_sims), int(seed), float(alpha), int(weeks), kept / 100,
+                                     int(n_total))
     except WalkBackInputError as exc:
         st.error(f"Power by test not available: {exc}", icon=":material/error:")
         return
-    plot_keyed(("design_tests", scenario, int(n_sims), int(seed), float(alpha), int(weeks), kept),
+    plot_keyed(("design_tests", scenario, int(n_sims), int(seed), float(alpha), int(weeks), kept, int(n_total)),
                power_by_test_figure, table.summary, key="design_tests")
     wide = table.wide()
     percent = [c for c in wide.columns if c not in ("what_if", "Expected HR")]
@@ -60,7 +69,7 @@ def render_test_choice_panel(scenario: Scenario, *, alpha: float, seed: int) -> 
     best = table.summary.loc[table.summary.groupby("what_if", sort=False)["power"].idxmax()]
     se = table.summary["mc_se"].max()
     st.caption(
-        f"Highest simulated power: " + "; ".join(f"{r.what_if}: {r.label} ({100 * r.power:.1f}%)"
+        f"{int(n_total)} participants. Highest simulated power: " + "; ".join(f"{r.what_if}: {r.label} ({100 * r.power:.1f}%)"
                                                   for r in best.itertuples())
         + f". Monte Carlo SE up to {100 * se:.1f} points: differences smaller than about twice that are noise. "
         f"FH(0,1) weights late recurrences, FH(1,0) early ones; MaxCombo pays a small price for looking three ways "

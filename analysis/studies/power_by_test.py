@@ -237,11 +237,12 @@ def power_by_test_table(scenario: Scenario, n_sims: int, seed: int, *,
                         tests: Sequence[str] = POWER_TEST_NAMES, tau_days: float = DEFAULT_TAU_DAYS,
                         programme_weeks: int = WHAT_IF_DEFAULTS["programme_weeks"],
                         maintained_fraction: float = WHAT_IF_DEFAULTS["maintained_fraction"], alpha: float = 0.05,
-                        executor: Executor | None = None,
+                        n_total: int | None = None, executor: Executor | None = None,
                         progress: Callable[[int, int], None] | None = None) -> PowerByTestTable:
     """Simulated power of each test for the scenario and two what-ifs, the analytic log-rank power beside it.
 
-    Every what-if uses the same ``seed`` (common random numbers).
+    Every what-if uses the same ``seed`` (common random numbers). ``n_total`` resizes the trial (default: the
+    scenario's size, 701 for WalkBack).
 
     Examples
     --------
@@ -252,8 +253,13 @@ def power_by_test_table(scenario: Scenario, n_sims: int, seed: int, *,
     """
     import pandas as pd
 
+    from ..simulate.engine import scenario_for_size
     from .power import analytic_power
 
+    if n_total is not None:
+        if isinstance(n_total, bool) or not isinstance(n_total, (int, np.integer)) or not 20 <= n_total <= 100_000:
+            raise WalkBackInputError(f"n_total = {n_total!r} must be a whole number of participants from 20 to 100,000")
+        scenario = scenario_for_size(scenario, int(n_total))
     runs = what_if_scenarios(scenario, programme_weeks=programme_weeks, maintained_fraction=maintained_fraction)
     total = n_sims * len(runs)
     rows = []
