@@ -1,6 +1,6 @@
 """The issue-20 table: simulated power of each two-arm test at 701 participants, calibrated scenario and what-ifs.
 
-    python benchmarks/power_by_test_table.py [--n-sims 10000] [--seed 20] [--workers 1] [--json]
+    python benchmarks/power_by_test_table.py [--n-sims 10000] [--seed 20] [--workers 1] [--n 701] [--json]
 
 Calls :func:`analysis.studies.power_by_test.power_by_test_table` (the function behind the Design page's panel
 "Which test should the follow-up trial pre-specify?"): the log-rank test, FH(0,1), FH(1,0), MaxCombo and the
@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--n-sims", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--n", type=int, default=None, help="participants (default: the scenario's 701)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     executor = None
@@ -35,7 +36,7 @@ def main() -> None:
 
         executor = ProcessPoolExecutor(args.workers)
     try:
-        table = power_by_test_table(default_scenario(), args.n_sims, args.seed, executor=executor)
+        table = power_by_test_table(default_scenario(), args.n_sims, args.seed, executor=executor, n_total=args.n)
     finally:
         if executor is not None:
             executor.shutdown()
@@ -44,7 +45,7 @@ def main() -> None:
         return
     s = table.summary
     labels = list(dict.fromkeys(s["label"]))
-    print(f"Simulated power at 701 participants, {args.n_sims:,} trials per scenario (seed {args.seed}), "
+    print(f"Simulated power at {int(s.n_total.iloc[0])} participants, {args.n_sims:,} trials per scenario (seed {args.seed}), "
           "two-sided alpha 0.05, power (MC SE) in %")
     print("| scenario | expected HR | " + " | ".join(labels) + " | log-rank, Schoenfeld |")
     print("|---" * (len(labels) + 3) + "|")
