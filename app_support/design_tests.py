@@ -11,7 +11,7 @@ import streamlit as st
 
 from analysis.errors import WalkBackInputError
 from analysis.plots.power_tests import power_by_test_figure
-from analysis.studies.power_by_test import DEFAULT_TAU_DAYS, WHAT_IF_DEFAULTS, power_by_test_table
+from analysis.studies.power_by_test import WHAT_IF_DEFAULTS, power_by_test_table
 from analysis.trial.scenario import Scenario
 from app_support.shared import memo, plot_keyed
 
@@ -42,7 +42,7 @@ def render_test_choice_panel(scenario: Scenario, *, alpha: float, seed: int) -> 
         "log-rank test need not be the most powerful. The same simulated trials are analysed by each test "
         "(two-sided, the Design page's alpha); the what-ifs change how the effect wanes, without recalibrating.")
     row = st.container(horizontal=True, gap="small")
-    n_total = row.number_input("Participants", 20, 10_000, scenario.design.n_total, step=50, key="tests_n", width=150,
+    n_total = row.number_input("Participants", 4, 10_000, scenario.design.n_total, step=50, key="tests_n", width=150,
                                help="At WalkBack's 701 every test has high power; a smaller trial separates them.")
     n_sims = row.select_slider("Simulated trials per scenario", PANEL_SIMS, value=PANEL_SIMS[0], key="tests_nsims",
                                width=230, help="Monte Carlo SE is at most 0.5/sqrt(trials).")
@@ -74,5 +74,5 @@ def render_test_choice_panel(scenario: Scenario, *, alpha: float, seed: int) -> 
         + f". Monte Carlo SE up to {100 * se:.1f} points: differences smaller than about twice that are noise. "
         f"FH(0,1) weights late recurrences, FH(1,0) early ones; MaxCombo pays a small price for looking three ways "
         f"and is safe whichever way the effect changes; RMST compares the mean recurrence-free time over the first "
-        f"{DEFAULT_TAU_DAYS / (365.25 / 12):.0f} months. The open marker is the analytic (Schoenfeld) log-rank power, "
+        f"{table.tau_days / (365.25 / 12):.0f} months. The open marker is the analytic (Schoenfeld) log-rank power, "
         "which assumes a constant hazard ratio.")

@@ -48,7 +48,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "FH(0,0), FH(0,1), FH(1,0), multiplicity-adjusted) or rmst (restricted mean at --tau); the "
                         "analytic columns stay those of the log-rank test")
     p.add_argument("--tau", type=float, default=None, metavar="DAYS",
-                   help="RMST horizon for --test rmst (default 365.25 days, 12 months)")
+                   help="RMST horizon for --test rmst (default 365.25 days, 12 months, or the longest follow-up if shorter)")
     add_execution_options(p)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(run=run)
@@ -96,7 +96,8 @@ def run(args) -> int:
     work = sum(sizes) * args.n_sims
     if args.tau is not None and args.test != "rmst":
         raise WalkBackInputError("--tau is the RMST horizon: give it with --test rmst")
-    tau = 365.25 if args.tau is None else args.tau
+    # the library's default horizon: 12 months, or the longest follow-up when that is shorter
+    tau = min(365.25, scenario.design.max_followup_days) if args.tau is None else args.tau
     if args.test == "rmst" and not 0 < tau <= scenario.design.max_followup_days:
         raise WalkBackInputError(f"--tau {tau:g} must be above 0 and at most the longest follow-up, "
                                  f"{scenario.design.max_followup_days:g} days")

@@ -131,7 +131,7 @@ class PowerByTest:
 
 def simulated_power_by_test(scenario: Scenario, n_sims: int, seed: int,
                             tests: Sequence[str | TestChoice] = POWER_TEST_NAMES, *,
-                            tau_days: float = DEFAULT_TAU_DAYS, alpha: float = 0.05,
+                            tau_days: float | None = None, alpha: float = 0.05,
                             executor: Executor | None = None, progress: Callable[[int, int], None] | None = None,
                             chunk_size: int | None = None, endpoint: str = "primary") -> PowerByTest:
     """Simulate ``n_sims`` trials of ``scenario`` and count rejections of each test at two-sided ``alpha``.
@@ -141,8 +141,9 @@ def simulated_power_by_test(scenario: Scenario, n_sims: int, seed: int,
     tests : sequence of str or TestChoice
         Names from :data:`analysis.stats.two_arm_tests.POWER_TEST_NAMES` (``"rmst"`` uses ``tau_days``) or
         choices made with :func:`~analysis.stats.two_arm_tests.choose_test`.
-    tau_days : float
-        RMST horizon (default 12 months); at most the scenario's longest follow-up.
+    tau_days : float, optional
+        RMST horizon; at most the scenario's longest follow-up (default 12 months, or the longest follow-up when
+        that is shorter).
     executor, progress, chunk_size, endpoint
         As :func:`analysis.studies.power.simulated_power`.
 
@@ -160,6 +161,8 @@ def simulated_power_by_test(scenario: Scenario, n_sims: int, seed: int,
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
         raise WalkBackInputError(f"alpha = {alpha!r} must be a number strictly between 0 and 1")
     max_days = scenario.design.max_followup_days
+    if tau_days is None:
+        tau_days = min(DEFAULT_TAU_DAYS, max_days)
     if isinstance(tau_days, bool) or not isinstance(tau_days, (int, float)) or not 0 < tau_days <= max_days:
         raise WalkBackInputError(f"RMST horizon {tau_days!r} days must be above 0 and at most the longest "
                                  f"follow-up, {max_days:g} days")
@@ -234,7 +237,7 @@ class PowerByTestTable:
 
 
 def power_by_test_table(scenario: Scenario, n_sims: int, seed: int, *,
-                        tests: Sequence[str] = POWER_TEST_NAMES, tau_days: float = DEFAULT_TAU_DAYS,
+                        tests: Sequence[str] = POWER_TEST_NAMES, tau_days: float | None = None,
                         programme_weeks: int = WHAT_IF_DEFAULTS["programme_weeks"],
                         maintained_fraction: float = WHAT_IF_DEFAULTS["maintained_fraction"], alpha: float = 0.05,
                         n_total: int | None = None, executor: Executor | None = None,
@@ -257,8 +260,8 @@ def power_by_test_table(scenario: Scenario, n_sims: int, seed: int, *,
     from .power import analytic_power
 
     if n_total is not None:
-        if isinstance(n_total, bool) or not isinstance(n_total, (int, np.integer)) or not 20 <= n_total <= 100_000:
-            raise WalkBackInputError(f"n_total = {n_total!r} must be a whole number of participants from 20 to 100,000")
+        if isinstance(n_total, bool) or not isinstance(n_total, (int, np.integer)) or not 4 <= n_total <= 100_000:
+            raise WalkBackInputError(f"n_total = {n_total!r} must be a whole number of participants from 4 to 100,000")
         scenario = scenario_for_size(scenario, int(n_total))
     runs = what_if_scenarios(scenario, programme_weeks=programme_weeks, maintained_fraction=maintained_fraction)
     total = n_sims * len(runs)
@@ -272,4 +275,4 @@ def power_by_test_table(scenario: Scenario, n_sims: int, seed: int, *,
             rows.append({"what_if": label, "test": test, "label": test_label, "power": power, "mc_se": se,
                          "hr_expected": float(analytic["hr"]), "events_expected": float(analytic["events_expected"]),
                          "power_logrank_analytic": float(analytic["power_schoenfeld"]), "n_total": s.design.n_total})
-    return PowerByTestTable(pd.DataFrame(rows), int(n_sims), int(seed), float(alpha), float(tau_days))
+    return PowerByTestTable(pd.DataFrame(rows), int(n_sims), int(seed), float(alpha), result.tau_days)
