@@ -260,3 +260,18 @@ def test_type_one_error_of_null_trials_is_alpha():
     for test in tests:
         rate = float(np.mean(out[test.name].p < alpha))
         assert abs(rate - alpha) < tolerance, (test.name, rate)
+
+
+@pytest.mark.slow
+def test_type_one_error_under_the_calibrated_model_without_its_walking_effect():
+    # 10,000 simulated WalkBack trials (701 participants, whole-day times with ties, the trial's censoring) with the
+    # walking effect rescaled to an expected HR of 1: every test rejects at alpha within 4 Monte Carlo SE (0.0087).
+    from analysis.model.default import default_scenario
+    from analysis.studies.power import scenario_with_hr
+    from analysis.studies.power_by_test import simulated_power_by_test
+
+    null = scenario_with_hr(default_scenario(), 1.0)
+    result = simulated_power_by_test(null, 10_000, seed=2020)
+    tolerance = 4 * math.sqrt(0.05 * 0.95 / 10_000)
+    for name, rate in zip(result.tests, result.power):
+        assert abs(rate - 0.05) < tolerance, (name, rate)
