@@ -103,8 +103,6 @@ class _nothing:
 def test_survival_script_carries_the_picked_test_in_python_the_command_and_r(tmp_path):
     import io
     import os
-    import re
-    import shutil
     import subprocess
     import sys
     import zipfile
@@ -127,9 +125,30 @@ def test_survival_script_carries_the_picked_test_in_python_the_command_and_r(tmp
     assert "--test fh --rho 1.0 --gamma 0.0" in (tmp_path / "walkback_command.sh").read_text()
     r_code = (tmp_path / "reanalysis.R").read_text()
     assert "strata(STRAT1R, STRAT2R), data = tte, rho = 1.0" in r_code
-    if shutil.which("Rscript") is None:
-        return
-    run = subprocess.run(["Rscript", "reanalysis.R"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.r
+def test_survival_scripts_r_gives_the_picked_fh_test(tmp_path, rscript):
+    import io
+    import re
+    import subprocess
+    import zipfile
+
+    from analysis.io.scripts import view_script
+    from analysis.simulate.engine import simulate_trial
+    from analysis.stats.two_arm_tests import choose_test
+
+    strata = ("history_gt2_episodes", "referral")
+    test = choose_test("fh", rho=1, gamma=0)
+    cohort = simulate_trial(default_scenario(), seed=11)
+    files = view_script("survival", default_scenario(), seed=11, strata=strata, covariates=(), tau=365.25,
+                        landmarks=(), test=test).files()
+    (tmp_path / "reanalysis.R").write_bytes(files["reanalysis.R"])
+    from analysis.io.export import export_files
+
+    (tmp_path / "adtte.csv").write_bytes(export_files(cohort, default_scenario(), 11, "adtte")["adtte.csv"])
+    run = subprocess.run([rscript, "reanalysis.R"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     printed = re.findall(r"Chisq= *([0-9.]+)", run.stdout)[-1]  # print.survdiff rounds to 1 decimal
+    expected = two_arm_test(cohort, test, strata=strata)
     assert abs(float(printed) - expected.chisq) <= 0.05 + 1e-9

@@ -4,7 +4,7 @@
 #     Rscript tests/r_reference/make_fh_reference.R
 # It reads the CSVs under tests/r_reference/data/ (written by make_reference.R; R and Python analyse
 # byte-identical files) and writes tests/r_reference/fh_reference.json. CI without R reads the JSON only;
-# tests/test_two_arm_tests.py::test_r_script_still_gives_the_committed_numbers reruns this script where R is.
+# tests/test_r_reference.py reruns this script (marker r) and compares what it writes with the committed JSON.
 #
 # For each data set, rho in {0, 0.5, 1, 2}, unstratified and stratified:
 #   fit <- survdiff(Surv(time, event) ~ group [+ strata(s)], rho = rho)
