@@ -95,7 +95,10 @@ def render_test_result(result: TwoArmTest, *, time_unit: str = "days") -> None:
         direction = direction.replace(f"favours {level}", f"favours {_arm_words(level)}")
     st.markdown(f"**{direction.capitalize()}** · {result.label}"
                 + (f", stratified by {', '.join(strata)}" if strata else ""))
-    st.caption(_WHAT[kind] + " Negative z: fewer recurrences than expected on the second arm.", unsafe_allow_html=True)
+    levels = result.details.get("levels") or ["the reference arm", "the other arm"]
+    sign = (f" Positive z: longer recurrence-free time on {_arm_words(levels[1])}." if kind == "rmst" else
+            f" Negative z: fewer recurrences than expected on {_arm_words(levels[1])}.")
+    st.caption(_WHAT[kind] + sign, unsafe_allow_html=True)
     if kind == "maxcombo":
         parts = pd.DataFrame([{"Statistic": f"FH({c['rho']:g}, {c['gamma']:g})", "z": format_number(c["z"], 3),
                                "Variance": format_number(c["variance"], 2)} for c in result.details["components"]])
