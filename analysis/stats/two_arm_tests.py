@@ -574,15 +574,14 @@ def two_arm_test(df: pd.DataFrame, test: str | TestChoice = "logrank", time: str
 
 
 def _rmst_test(clean, choice: TestChoice, reference: str, other: str) -> TwoArmTest:
-    from .survival import rmst
+    from .restricted_mean import default_tau, rmst_from_clean
 
-    t, g = clean["time"].to_numpy(float), clean["group"].to_numpy()
-    usable = float(min(t[g == reference].max(), t[g == other].max()))
+    usable = default_tau(clean, reference, other)
     tau = usable if choice.tau is None else choice.tau
     if tau > usable:
         raise CohortFileError(f"tau = {tau:g} is beyond the follow-up of one arm (usable horizon: up to {usable:g}); "
                               "choose a smaller RMST horizon")
-    r = rmst(clean, "time", "event", "group", reference, tau=tau)
+    r = rmst_from_clean(clean, reference, other, tau)
     se = math.hypot(*r.se)
     z = r.difference / se if se > 0 else math.nan
     chosen = TestChoice("rmst", tau=tau)
