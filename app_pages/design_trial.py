@@ -101,7 +101,7 @@ st.dataframe(shown, hide_index=True, column_config={
     **{name: st.column_config.NumberColumn(format="%.1f%%") for name in percent_columns},
 })
 
-render_test_choice_panel(scenario, alpha=float(alpha), seed=int(seed))
+tests_panel = render_test_choice_panel(scenario, alpha=float(alpha), seed=int(seed))
 
 st.subheader("What lower adherence costs")
 st.caption("Never-starters get no benefit, so the ITT hazard ratio moves towards 1 and more recurrences are "
@@ -125,4 +125,4 @@ st.dataframe(show, hide_index=True, height="content", column_config={  # every r
 })
 from app_support.scripts import script_button  # noqa: E402 - the code behind this view
 script_button("design", scenario, power=float(target), alpha=float(alpha), parameter=parameter, values=GRIDS[parameter],
-              n_sims=int(n_sims), seed=int(seed), shares=shares)
+              n_sims=int(n_sims), seed=int(seed), shares=shares, power_by_test=tests_panel)

@@ -32,8 +32,11 @@ def warm_up_panel(scenario: Scenario, *, alpha: float, seed: int) -> None:
                          WHAT_IF_DEFAULTS["maintained_fraction"], scenario.design.n_total)
 
 
-def render_test_choice_panel(scenario: Scenario, *, alpha: float, seed: int) -> None:
-    """Simulated power of log-rank, FH(0,1), FH(1,0), MaxCombo and RMST for the scenario and two what-ifs."""
+def render_test_choice_panel(scenario: Scenario, *, alpha: float, seed: int) -> dict | None:
+    """Simulated power of log-rank, FH(0,1), FH(1,0), MaxCombo and RMST for the scenario and two what-ifs.
+
+    Returns the panel's settings (for the page's "Download as script"), None when nothing could be computed.
+    """
     st.subheader("Which test should the follow-up trial pre-specify?")
     w = scenario.walking
     st.caption(
@@ -57,7 +60,7 @@ def render_test_choice_panel(scenario: Scenario, *, alpha: float, seed: int) -> 
                                      int(n_total))
     except WalkBackInputError as exc:
         st.error(f"Power by test not available: {exc}", icon=":material/error:")
-        return
+        return None
     plot_keyed(("design_tests", scenario, int(n_sims), int(seed), float(alpha), int(weeks), kept, int(n_total)),
                power_by_test_figure, table.summary, key="design_tests")
     wide = table.wide()
@@ -76,3 +79,5 @@ def render_test_choice_panel(scenario: Scenario, *, alpha: float, seed: int) -> 
         f"and is safe whichever way the effect changes; RMST compares the mean recurrence-free time over the first "
         f"{table.tau_days / (365.25 / 12):.0f} months. The open marker is the analytic (Schoenfeld) log-rank power, "
         "which assumes a constant hazard ratio.")
+    return {"n_sims": int(n_sims), "seed": int(seed), "programme_weeks": int(weeks), "maintained_fraction": kept / 100,
+            "n_total": int(n_total)}

@@ -152,3 +152,30 @@ def test_survival_scripts_r_gives_the_picked_fh_test(tmp_path, rscript):
     printed = re.findall(r"Chisq= *([0-9.]+)", run.stdout)[-1]  # print.survdiff rounds to 1 decimal
     expected = two_arm_test(cohort, test, strata=strata)
     assert abs(float(printed) - expected.chisq) <= 0.05 + 1e-9
+
+
+@pytest.mark.slow
+def test_design_script_carries_the_power_by_test_panel(tmp_path):
+    import io
+    import os
+    import subprocess
+    import sys
+    import zipfile
+
+    from analysis.io.scripts import view_script
+    from analysis.studies.power_by_test import power_by_test_table
+
+    panel = {"n_sims": 30, "seed": 4, "programme_weeks": 40, "maintained_fraction": 0.8, "n_total": 300}
+    blob = view_script("design", default_scenario(), power=0.9, alpha=0.05, parameter="n", values=[300], n_sims=0,
+                       seed=3, shares=(0.0,), power_by_test=panel).to_zip()
+    zipfile.ZipFile(io.BytesIO(blob)).extractall(tmp_path)
+    proc = subprocess.run([sys.executable, "walkback_design.py"], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    numbers = json.loads((tmp_path / "design_numbers.json").read_text())
+    expected = power_by_test_table(default_scenario(), 30, 4, alpha=0.05, programme_weeks=40, maintained_fraction=0.8,
+                                   n_total=300).summary
+    assert [r["power"] for r in numbers["power_by_test"]] == expected["power"].tolist()
+    assert (tmp_path / "design_power_by_test.html").is_file()
+    command = (tmp_path / "walkback_command.sh").read_text()
+    assert "--n 300 --n-sims 30 --seed 4 --alpha 0.05 --test maxcombo" in command

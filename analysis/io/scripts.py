@@ -288,6 +288,21 @@ print(f"{tested.label}: chi-square {tested.chisq:.4f}, p = {tested.p:.4g}, {test
 '''
 
 
+#: Appended to the design view's script when the page's panel "Which test should the follow-up trial pre-specify?"
+#: was shown (``power_by_test=`` a dict of its settings).
+_POWER_BY_TEST_BODY = '''
+# "Which test should the follow-up trial pre-specify?": simulated power of each test, the scenario and two what-ifs
+from analysis.plots.power_tests import power_by_test_figure
+from analysis.studies.power_by_test import power_by_test_table
+
+by_test = power_by_test_table(SCENARIO, @BT_N_SIMS@, @BT_SEED@, alpha=ALPHA, programme_weeks=@BT_WEEKS@,
+                              maintained_fraction=@BT_KEPT@, n_total=@BT_N@)
+numbers["power_by_test"] = by_test.summary.to_dict(orient="records")
+print(by_test.wide().to_string(index=False))
+figures["power_by_test"] = power_by_test_figure(by_test.summary)
+'''
+
+
 def _test_flags(test) -> str:
     """``walkback analyze`` flags for a :class:`~analysis.stats.two_arm_tests.TestChoice`."""
     if test.kind == "fh":
@@ -346,9 +361,17 @@ def _commands(view: str, params: dict) -> str:
                        f"walkback simulate --scenario scenario.json --seed {seed} --replicates {params['n_replicates']} "
                        "--out replicates.csv\n")
     if view == "design":
-        return head + ("# Analytic power at the trial's size (the Schoenfeld and Freedman columns); the page's simulated "
+        text = head + ("# Analytic power at the trial's size (the Schoenfeld and Freedman columns); the page's simulated "
                        "power curve\n# uses common random numbers across its grid and is in the Python script only.\n"
                        f"walkback power --scenario scenario.json --n-sims 0 --alpha {params['alpha']!r}\n")
+        by_test = params.get("power_by_test")
+        if by_test is not None:  # the panel's first row (the scenario as it is); the what-ifs are in the Python script
+            text += "# Simulated power of each test on the same trials (the panel's first row):\n"
+            for name in ("logrank", "fh01", "fh10", "maxcombo", "rmst"):
+                text += (f"walkback power --scenario scenario.json --n {int(by_test['n_total'])} --n-sims "
+                         f"{int(by_test['n_sims'])} --seed {int(by_test['seed'])} --alpha {params['alpha']!r} "
+                         f"--test {name}\n")
+        return text
     return head + f"# No walkback command computes the '{view}' view; run: python walkback_{view}.py\n"
 
 
@@ -365,7 +388,8 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
         The page's settings: ``trial``: ``seed``; ``survival``: ``seed``, ``strata``, ``covariates``, ``tau``,
         ``landmarks``, optionally ``test`` (a :class:`~analysis.stats.two_arm_tests.TestChoice`); ``adherence``: ``whatif`` (a Scenario); ``replicates``: ``n_replicates``, ``seed``;
         ``estimands``: ``seed``, ``settings`` (EstimandSettings); ``design``: ``power``, ``alpha``,
-        ``parameter``, ``values``, ``n_sims``, ``seed``, ``shares``.
+        ``parameter``, ``values``, ``n_sims``, ``seed``, ``shares``, optionally ``power_by_test`` (the panel's
+        ``n_sims``, ``seed``, ``programme_weeks``, ``maintained_fraction``, ``n_total``).
 
     Examples
     --------
@@ -409,6 +433,13 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
                              "@PARAMETER@": _literal(str(params["parameter"])),
                              "@VALUES@": _literal(tuple(params["values"])), "@N_SIMS@": _literal(int(params["n_sims"])),
                              "@SHARES@": _literal(tuple(float(v) for v in params["shares"]))})
+    by_test = params.get("power_by_test") if view == "design" else None
+    if by_test is not None:
+        body += _POWER_BY_TEST_BODY
+        replacements.update({"@BT_N_SIMS@": _literal(int(by_test["n_sims"])), "@BT_SEED@": _literal(int(by_test["seed"])),
+                             "@BT_WEEKS@": _literal(int(by_test["programme_weeks"])),
+                             "@BT_KEPT@": _literal(float(by_test["maintained_fraction"])),
+                             "@BT_N@": _literal(int(by_test["n_total"]))})
     test = params.get("test") if view == "survival" else None
     if test is not None:
         body += _TEST_BODY
