@@ -456,6 +456,13 @@ class CoxModel:
         ``z``, ``p`` (covariates included).
     engine : str
         Which fitter ran: ``"lifelines"`` or ``"exact-vectorised"`` (:func:`analysis.stats.cox.fit_cox`).
+    cluster : str or None
+        Column whose levels are clusters (e.g. ``"clinic"``). Then ``se``, the CI and ``p`` are
+        cluster-robust (sandwich), as R's ``summary(coxph(... + cluster(clinic)))``, and
+        ``naive_se`` is the model-based standard error.
+    naive_se : float or None
+    n_clusters : int
+        Clusters behind the robust variance (0 without ``cluster``).
     """
 
     hr: float
@@ -472,11 +479,18 @@ class CoxModel:
     events: int
     summary: pd.DataFrame = field(repr=False)
     engine: str = "lifelines"
+    cluster: str | None = None
+    naive_se: float | None = None
+    n_clusters: int = 0
 
     def to_dict(self) -> dict:
-        return {"hr": _f(self.hr), "ci": [_f(self.lower), _f(self.upper)], "p": _f(self.p), "coef": _f(self.coef),
-                "se": _f(self.se), "kind": self.kind, "strata": list(self.strata), "covariates": list(self.covariates),
-                "n": self.n, "events": self.events, "terms": _frame_records(self.summary), "cox_engine": self.engine}
+        out = {"hr": _f(self.hr), "ci": [_f(self.lower), _f(self.upper)], "p": _f(self.p), "coef": _f(self.coef),
+               "se": _f(self.se), "kind": self.kind, "strata": list(self.strata), "covariates": list(self.covariates),
+               "n": self.n, "events": self.events, "terms": _frame_records(self.summary), "cox_engine": self.engine}
+        if self.cluster is not None:
+            out.update(cluster=self.cluster, robust_se=_f(self.se), naive_se=_f(self.naive_se),
+                       n_clusters=self.n_clusters)
+        return out
 
 
 def _design(clean, other, covariates):
@@ -507,7 +521,7 @@ COX_ENGINES = ("lifelines", "exact-vectorised")
 
 
 class _CoxFitted(NamedTuple):
-    """A fitted Cox model, whichever engine fitted it."""
+    """A fitted Cox model, whichever engine fitted it (``se`` robust when fitted with clusters)."""
 
     coef: np.ndarray
     se: np.ndarray
@@ -516,6 +530,8 @@ class _CoxFitted(NamedTuple):
     assign: dict
     strata_codes: np.ndarray
     engine: str
+    naive_se: np.ndarray | None = None
+    n_clusters: int = 0
 
 
 def _cox_engine(n_rows: int, engine: str) -> str:
@@ -526,23 +542,36 @@ def _cox_engine(n_rows: int, engine: str) -> str:
     return engine
 
 
-def _fit_cox(clean, other, strata, covariates, engine: str = "auto") -> _CoxFitted:
-    """Fit the Cox model (Efron ties) with lifelines or the exact vectorised fitter."""
+def _fit_cox(clean, other, strata, covariates, engine: str = "auto", cluster: str | None = None) -> _CoxFitted:
+    """Fit the Cox model (Efron ties) with lifelines or the exact vectorised fitter.
+
+    With ``cluster`` the exact fitter always runs: it is the one implementation of the
+    cluster-robust variance (lifelines' own ``cluster_col`` is not used, so there is one).
+    """
     X, assign = _design(clean, other, covariates)
     time = clean["time"].to_numpy(float)
     event = clean["event"].to_numpy(np.int64)
     s = _strata_codes(clean, strata)
     if not event.any():
         raise CohortFileError("no events in the file: a hazard ratio cannot be estimated")
-    engine = _cox_engine(len(clean), engine)
+    engine = "exact-vectorised" if cluster is not None else _cox_engine(len(clean), engine)
     if engine == "exact-vectorised":
         from .cox import fit_cox
 
+        clusters = None
+        if cluster is not None:
+            clusters = pd.factorize(clean[cluster])[0]
+            if clusters.max(initial=0) < 1:
+                raise CohortFileError(f"column '{cluster}' has a single cluster: robust standard errors need at "
+                                      "least two clusters")
         try:
             fit = fit_cox(time, event, X.to_numpy(float), strata=s if strata else None, ties="efron", max_iter=100,
-                          tol=1e-12)
+                          tol=1e-12, cluster=clusters)
         except ValueError as exc:
             raise CohortFileError(f"the Cox model cannot be fitted: {exc}") from None
+        if cluster is not None:
+            return _CoxFitted(np.asarray(fit.coef), np.asarray(fit.robust_se), fit.loglik[1], X, assign, s, engine,
+                              np.asarray(fit.se), fit.n_clusters)
         return _CoxFitted(np.asarray(fit.coef), np.asarray(fit.se), fit.loglik[1], X, assign, s, engine)
 
     from lifelines import CoxPHFitter
@@ -572,7 +601,7 @@ def _fit_cox(clean, other, strata, covariates, engine: str = "auto") -> _CoxFitt
 
 def cox(df: pd.DataFrame, time: str = "time_days", event: str = "recurrence", group: str = "arm",
         reference: str = "control", *, strata: Sequence[str] = (), covariates: Sequence[str] = (),
-        cox_engine: str = "auto") -> CoxModel:
+        cox_engine: str = "auto", cluster: str | None = None) -> CoxModel:
     """Hazard ratio of the non-reference arm from a Cox model with Efron ties.
 
     Matches R ``coxph(Surv(t, e) ~ arm [+ strata(s)] [+ covariates], ties = "efron")``. Text
@@ -609,22 +638,39 @@ def cox(df: pd.DataFrame, time: str = "time_days", event: str = "recurrence", gr
     ----------
     cox_engine : {"auto", "lifelines", "exact-vectorised"}
         Which fitter to use (default: by size, as above).
+    cluster : str, optional
+        A column of cluster labels (e.g. ``"clinic"``): standard errors, CI and p become
+        cluster-robust, equal to R's ``coxph(Surv(t, e) ~ arm + cluster(clinic))`` robust se
+        (tests/test_cox_cluster.py); the exact fitter runs.
 
     Examples
     --------
     >>> d = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6, 7, 8], "e": [1, 1, 1, 0, 1, 1, 1, 0],
-    ...                   "arm": ["control", "intervention"] * 4})
+    ...                   "arm": ["control", "intervention"] * 4, "clinic": list("aabbccdd")})
     >>> round(cox(d, "t", "e").hr, 4)
     0.4205
+    >>> m = cox(d, "t", "e", cluster="clinic")
+    >>> round(m.hr, 4), m.n_clusters, m.se < m.naive_se
+    (0.4205, 4, True)
     """
     strata = (strata,) if isinstance(strata, str) else tuple(strata)
     covariates = (covariates,) if isinstance(covariates, str) else tuple(covariates)
-    clean, ref, other = _clean(df, time, event, group, reference, strata, covariates)
-    return _cox(clean, ref, other, strata, covariates, cox_engine=cox_engine)
+    clean, ref, other = _clean_with_cluster(df, time, event, group, reference, strata, covariates, cluster)
+    return _cox(clean, ref, other, strata, covariates, cox_engine=cox_engine, cluster=cluster)
 
 
-def _cox(clean, ref, other, strata, covariates, fitted=None, cox_engine="auto") -> CoxModel:
-    fitted = fitted if fitted is not None else _fit_cox(clean, other, strata, covariates, cox_engine)
+def _clean_with_cluster(df, time, event, group, reference, strata, covariates, cluster):
+    """:func:`_clean`, the cluster column checked and kept as text like a stratum."""
+    if cluster is None:
+        return _clean(df, time, event, group, reference, strata, covariates)
+    if not isinstance(cluster, str) or not cluster:
+        raise CohortFileError(f"cluster = {cluster!r} must be the name of a column")
+    extra = () if cluster in strata else (cluster,)
+    return _clean(df, time, event, group, reference, (*strata, *extra), covariates)
+
+
+def _cox(clean, ref, other, strata, covariates, fitted=None, cox_engine="auto", cluster=None) -> CoxModel:
+    fitted = fitted if fitted is not None else _fit_cox(clean, other, strata, covariates, cox_engine, cluster)
     X = fitted.X
     z = stats.norm.ppf(0.975)
     beta = fitted.coef
@@ -641,7 +687,9 @@ def _cox(clean, ref, other, strata, covariates, fitted=None, cox_engine="auto") 
     return CoxModel(hr=float(r.hr), lower=float(r.lower), upper=float(r.upper), p=float(r.p), coef=float(r.coef),
                     se=float(r.se), kind=kind, strata=tuple(strata), covariates=tuple(covariates),
                     loglik=float(fitted.loglik), n=int(len(clean)), events=int(clean["event"].sum()),
-                    summary=table, engine=fitted.engine)
+                    summary=table, engine=fitted.engine, cluster=cluster,
+                    naive_se=None if fitted.naive_se is None else float(fitted.naive_se[0]),
+                    n_clusters=fitted.n_clusters)
 
 
 # =============================================================================== PH check
@@ -929,6 +977,9 @@ class TwoArmAnalysis:
     cox : CoxModel
         Unadjusted.
     cox_stratified, cox_adjusted : CoxModel or None
+    cox_cluster : CoxModel or None
+        The unadjusted (stratified, when strata are given) model with cluster-robust standard
+        errors, when a cluster column is given.
     ph : PHCheck
         For the unadjusted model (or the adjusted one when covariates are given).
     rmst : RMST
@@ -946,6 +997,7 @@ class TwoArmAnalysis:
     rmst: RMST
     followup: FollowUp
     risk_table: RiskTable
+    cox_cluster: CoxModel | None = None
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -961,7 +1013,7 @@ class TwoArmAnalysis:
             if lr is not None:
                 rows.append((name, other, nan, nan, nan, lr.chisq, lr.p))
         for name, m in (("Cox HR", self.cox), ("stratified Cox HR", self.cox_stratified),
-                        ("adjusted Cox HR", self.cox_adjusted)):
+                        ("adjusted Cox HR", self.cox_adjusted), ("cluster-robust Cox HR", self.cox_cluster)):
             if m is not None:
                 rows.append((name, other, m.hr, m.lower, m.upper, m.coef / m.se, m.p))
         for lv, m, s in zip(self.rmst.levels, self.rmst.rmst, self.rmst.se):
@@ -984,6 +1036,7 @@ class TwoArmAnalysis:
             "logrank_stratified": None if self.logrank_stratified is None else self.logrank_stratified.to_dict(),
             "cox_stratified": None if self.cox_stratified is None else self.cox_stratified.to_dict(),
             "cox_adjusted": None if self.cox_adjusted is None else self.cox_adjusted.to_dict(),
+            **({} if self.cox_cluster is None else {"cox_cluster": self.cox_cluster.to_dict()}),
             "ph_check": self.ph.to_dict(),
             "rmst_detail": self.rmst.to_dict(),
             "landmarks": _frame_records(self.km.landmarks),
@@ -995,7 +1048,8 @@ class TwoArmAnalysis:
 def analyze_two_arm(df: pd.DataFrame, time: str = "time_days", event: str = "recurrence", group: str = "arm",
                     reference: str = "control", strata: Sequence[str] = (), covariates: Sequence[str] = (),
                     tau: float | None = None, landmarks: Sequence[float] = DEFAULT_LANDMARKS,
-                    risk_times: Sequence[float] = DEFAULT_RISK_TIMES, cox_engine: str = "auto") -> TwoArmAnalysis:
+                    risk_times: Sequence[float] = DEFAULT_RISK_TIMES, cox_engine: str = "auto",
+                    cluster: str | None = None) -> TwoArmAnalysis:
     """Run every two-arm analysis on a cohort: KM, log-rank, Cox, PH check, RMST, follow-up.
 
     Parameters
@@ -1019,6 +1073,9 @@ def analyze_two_arm(df: pd.DataFrame, time: str = "time_days", event: str = "rec
     cox_engine : {"auto", "lifelines", "exact-vectorised"}
         The Cox fitter (see :func:`cox`: by default lifelines below 5,000 rows, the exact
         vectorised fitter from there on); every model of the analysis uses the same one.
+    cluster : str, optional
+        Column of cluster labels (e.g. ``"clinic"``): adds ``cox_cluster``, the Cox model (stratified
+        when strata are given) with cluster-robust standard errors (see :func:`cox`).
 
     Returns
     -------
@@ -1039,7 +1096,7 @@ def analyze_two_arm(df: pd.DataFrame, time: str = "time_days", event: str = "rec
     """
     strata = (strata,) if isinstance(strata, str) else tuple(strata)
     covariates = (covariates,) if isinstance(covariates, str) else tuple(covariates)
-    clean, ref, other = _clean(df, time, event, group, reference, strata, covariates)
+    clean, ref, other = _clean_with_cluster(df, time, event, group, reference, strata, covariates, cluster)
     km = _kaplan_meier(clean, ref, other, tuple(landmarks))
     engine = _cox_engine(len(clean), cox_engine)
     fitted = _fit_cox(clean, other, (), (), engine)
@@ -1056,4 +1113,5 @@ def analyze_two_arm(df: pd.DataFrame, time: str = "time_days", event: str = "rec
         rmst=_rmst(clean, ref, other, tau),
         followup=_followup(clean, ref, other),
         risk_table=_risk_table(clean, ref, other, tuple(risk_times)),
+        cox_cluster=_cox(clean, ref, other, strata, (), cluster=cluster) if cluster is not None else None,
     )

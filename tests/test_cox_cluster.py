@@ -1,0 +1,91 @@
+"""Cluster-robust (sandwich) Cox standard errors equal R's ``coxph(... + cluster(clinic))`` to 1e-6.
+
+Reference numbers: ``Rscript tests/r_reference/clinics_cox.R`` (R 4.2, survival; writes
+tests/r_reference/clinics_cox.json and the data, 400 participants in 23 clinics with a shared
+clinic frailty and whole-day times, so events tie). The R call of each model is in the JSON
+(``call``), e.g. ``coxph(Surv(time, status) ~ x + strata(history) + cluster(clinic), ties = "efron")``.
+"""
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.errors import CohortFileError
+from analysis.stats.cox import fit_cox
+from analysis.stats.survival import analyze_two_arm, cox
+
+HERE = Path(__file__).parent / "r_reference"
+with open(HERE / "clinics_cox.json", encoding="utf-8") as fh:
+    R = json.load(fh)
+DATA = pd.read_csv(HERE / "data" / "clinics_cox.csv")
+MODELS = [k for k in R if k != "meta"]
+
+
+def _fit(name, data=DATA):
+    ties = "breslow" if name.startswith("breslow") else "efron"
+    x = (data["arm"] == "intervention").to_numpy(float)
+    X = np.column_stack([x, data["age"].to_numpy(float)]) if name.endswith("_age") else x
+    strata = data["history"].to_numpy() if name.endswith("_strata") else None
+    return fit_cox(data["time"], data["status"], X, strata=strata, ties=ties, tol=1e-12, max_iter=100,
+                   cluster=data["clinic"].to_numpy())
+
+
+def test_data_has_ties_and_clusters():
+    assert R["meta"]["ties_in_data"] > 50
+    assert DATA["clinic"].nunique() == R["efron"]["n_clusters"]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_robust_se_equals_r(name):
+    fit, r = _fit(name), R[name]
+    np.testing.assert_allclose(fit.coef, np.atleast_1d(r["coef"]), rtol=1e-6, atol=0)
+    np.testing.assert_allclose(fit.se, np.atleast_1d(r["se"]), rtol=1e-6, atol=0)
+    np.testing.assert_allclose(fit.robust_se, np.atleast_1d(r["robust_se"]), rtol=1e-6, atol=0)
+    p = fit.coef.size
+    np.testing.assert_allclose(fit.robust_var, np.reshape(r["robust_var"], (p, p), order="F"), rtol=1e-6, atol=1e-12)
+    assert fit.n_clusters == r["n_clusters"]
+
+
+def test_row_order_and_labels_do_not_matter():
+    shuffled = DATA.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    shuffled["clinic"] = "c" + shuffled["clinic"].str[-2:]
+    np.testing.assert_allclose(_fit("efron_strata", shuffled).robust_se, R["efron_strata"]["robust_se"], rtol=1e-6)
+
+
+def test_cox_and_analysis_use_the_robust_se():
+    m = cox(DATA, "time", "status", cluster="clinic")
+    assert m.se == pytest.approx(R["efron"]["robust_se"], rel=1e-6)
+    assert m.naive_se == pytest.approx(R["efron"]["se"], rel=1e-6)
+    z = m.coef / m.se
+    assert m.p == pytest.approx(2 * __import__("scipy").stats.norm.sf(abs(z)), rel=1e-9)
+    d = analyze_two_arm(DATA, "time", "status", strata=["history"], cluster="clinic").to_dict()["cox_cluster"]
+    assert d["robust_se"] == pytest.approx(R["efron_strata"]["robust_se"], rel=1e-6)
+    assert d["n_clusters"] == R["efron_strata"]["n_clusters"]
+
+
+def test_one_cluster_is_refused():
+    with pytest.raises(CohortFileError, match="at least two clusters"):
+        cox(DATA.assign(site="one"), "time", "status", cluster="site")
+    with pytest.raises(CohortFileError, match="nope"):
+        cox(DATA, "time", "status", cluster="nope")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is not installed")
+def test_r_still_gives_the_reference(tmp_path):
+    """Reruns the R script in a copy of the tree and compares its numbers with the committed ones."""
+    root = tmp_path / "repo"
+    (root / "tests" / "r_reference").mkdir(parents=True)
+    shutil.copy(HERE / "clinics_cox.R", root / "tests" / "r_reference")
+    run = subprocess.run(["Rscript", "tests/r_reference/clinics_cox.R"], cwd=root, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    fresh = json.loads((root / "tests" / "r_reference" / "clinics_cox.json").read_text())
+    for name in MODELS:
+        for key in ("coef", "se", "robust_se"):
+            np.testing.assert_allclose(fresh[name][key], R[name][key], rtol=1e-9)
