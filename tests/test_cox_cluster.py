@@ -89,3 +89,16 @@ def test_r_still_gives_the_reference(tmp_path):
     for name in MODELS:
         for key in ("coef", "se", "robust_se"):
             np.testing.assert_allclose(fresh[name][key], R[name][key], rtol=1e-9)
+
+
+def test_cli_cluster_json_and_bad_column(capsys):
+    from analysis.cli.main import main
+
+    path = str(HERE / "data" / "clinics_cox.csv")
+    assert main(["analyze", path, "--time", "time", "--event", "status", "--cluster", "clinic", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)["cox_cluster"]
+    assert out["robust_se"] == pytest.approx(R["efron"]["robust_se"], rel=1e-6)
+    assert out["n_clusters"] == R["efron"]["n_clusters"]
+    assert main(["analyze", path, "--time", "time", "--event", "status", "--cluster", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "nope" in err and len(err.strip().splitlines()) == 1
