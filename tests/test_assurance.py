@@ -108,3 +108,19 @@ def test_r_still_gives_the_reference(tmp_path):
 
 def test_published_estimate_is_the_lancet_figure():
     assert math.exp(PUBLISHED_PRIMARY.log_hr) == pytest.approx(0.72)
+
+
+def test_cli_json_and_bad_priors(capsys):
+    from analysis.cli.main import main
+
+    assert main(["assurance", "--n-sims", "0", "--json", "--prior", "doubtful", "0.95", "0.2"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    names = [p["prior"] for p in out["bayes"]["posteriors"]]
+    assert names == ["flat", "sceptical", "enthusiastic", "doubtful"]
+    assert out["bayes"]["posteriors"][0]["posterior_median_hr"] == pytest.approx(0.72)
+    assert len(out["assurance"]["rows"]) == 4
+    for argv, text in ((["--prior-sd", "zero", "0.9", "0"], "SD = 0.0 must be above 0"),
+                       (["--mid", "1.5"], "--mid"), (["--only"], "--only needs")):
+        assert main(["assurance", "--n-sims", "0", *argv]) == 2
+        err = capsys.readouterr().err
+        assert text in err and len(err.strip().splitlines()) == 1

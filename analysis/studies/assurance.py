@@ -32,7 +32,7 @@ expected events and allocation ``p``, ``Phi(-theta sqrt(D p (1 - p)) - z_{1-alph
 assurance (O'Hagan, Stevens & Campbell 2005) is that averaged over the posterior of ``theta``.
 Closed form: the integral by 64-point Gauss-Hermite quadrature, ``D(theta)`` the scenario's expected
 events at that hazard ratio (:func:`analysis.model.calibration.expected_trial`, interpolated
-between posterior quantiles). Simulation: the posterior is cut into ``nodes`` equal-probability
+between nine posterior quantiles from 0.05% to 99.95%). Simulation: the posterior is cut into ``nodes`` equal-probability
 slices, each represented by its median ``theta_j``; the walking effect of the calibrated scenario is
 rescaled so its expected Cox HR is ``exp(theta_j)``, and ``n_sims / nodes`` trials are simulated at
 each (trial ``i`` of the run is child ``i`` of ``SeedSequence(seed)``, as every Monte Carlo study here).
@@ -302,6 +302,10 @@ def bayes_reading(priors: Sequence[Prior] | None = None, estimate: NormalEstimat
 
 
 # --------------------------------------------------------------------------- assurance
+#: Posterior quantiles at which the closed form computes the expected events (interpolated between).
+_EVENT_ANCHORS = (0.0005, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 0.9995)
+
+
 def _success_given_theta(theta: np.ndarray, events: np.ndarray, allocation: float, alpha: float) -> np.ndarray:
     """Schoenfeld: P(two-sided log-rank p < alpha and HR estimate < 1 | log HR theta)."""
     drift = -theta * np.sqrt(events * allocation * (1 - allocation))
@@ -399,13 +403,12 @@ def assurance(scenario: Scenario, posteriors: Sequence[Posterior], n_total: int 
     gh_w = gh_w / gh_w.sum()
     rows = []
     for post in posteriors:
-        mids = post.quantile((np.arange(nodes) + 0.5) / nodes)
-        node_scenarios = _node_scenarios(scenario, mids)
-        events = _expected_events(node_scenarios)
+        anchors = post.quantile(_EVENT_ANCHORS)
+        events = _expected_events(_node_scenarios(scenario, anchors))
         theta = post.mean + post.sd * gh_x
-        events_at = np.interp(theta, mids, events)  # flat beyond the outer slices' medians
+        events_at = np.interp(theta, anchors, events)  # flat beyond the outer anchors
         closed = float(gh_w @ _success_given_theta(theta, events_at, allocation, alpha))
-        median_events = float(np.interp(post.mean, mids, events))
+        median_events = float(np.interp(post.mean, anchors, events))
         row = {"prior": post.prior.name, "n_total": scenario.design.n_total, "posterior_median_hr": post.median_hr,
                "power_at_median": float(_success_given_theta(np.array(post.mean), np.array(median_events),
                                                              allocation, alpha)),
@@ -413,6 +416,7 @@ def assurance(scenario: Scenario, posteriors: Sequence[Posterior], n_total: int 
         if n_sims:
             if n_sims < nodes:
                 raise WalkBackInputError(f"n_sims = {n_sims} must be at least the {nodes} slices of the posterior")
+            node_scenarios = _node_scenarios(scenario, post.quantile((np.arange(nodes) + 0.5) / nodes))
             parts = map_replicate_chunks(_assurance_chunk, n_sims, DEFAULT_CHUNK, executor, None,
                                          args=(tuple(node_scenarios), n_sims, seed, alpha))
             success = np.concatenate(parts)
