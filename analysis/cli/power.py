@@ -13,6 +13,7 @@ import time
 
 from ..errors import WalkBackInputError
 from ..formats import format_number
+from . import clinics as cli_clinics
 from .common import add_execution_options, executor_for, fraction, load_scenario, whole
 
 __all__ = ["add_parser", "run", "MAX_SIMULATED_PARTICIPANTS"]
@@ -38,6 +39,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--endpoint", choices=["primary", "any", "care"], default="primary",
                    help="time to first activity-limiting (primary, default), any or care-seeking recurrence")
     add_execution_options(p)
+    cli_clinics.add_options(p)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(run=run)
     return p
@@ -72,6 +74,9 @@ def run(args) -> int:
         raise WalkBackInputError(f"--n x --n-sims asks for {work:,} simulated participants; the limit is "
                                  f"{MAX_SIMULATED_PARTICIPANTS:,} (lower --n-sims or use --n-sims 0)")
 
+    if args.clinics is not None:
+        with executor_for(args, needed=True) as executor:
+            return cli_clinics.run(args, scenario, seed, executor)
     began = time.perf_counter()
     analytic_args = (scenario, sizes, args.alpha, args.endpoint)
     simulated = []
