@@ -16,7 +16,7 @@ import streamlit as st
 from analysis.formats import format_ci, format_number, format_p
 
 from analysis.plots import figures as F
-from analysis.model.calibration import ExpectedTrial
+from analysis.model.expectation import ExpectedTrial
 from typing import NamedTuple
 
 from analysis.stats.survival import (

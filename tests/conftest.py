@@ -2,7 +2,7 @@
 
 import pytest
 
-from analysis.model.calibration import default_scenario
+from analysis.model.default import default_scenario
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ import pytest
 import analysis
 from analysis.simulate import engine as S
 from analysis.errors import ScenarioError
-from analysis.model.calibration import default_scenario
+from analysis.model.default import default_scenario
 from analysis.model.hazard import (
     BaselineHazard,
     dose_pieces,

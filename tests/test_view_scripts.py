@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from analysis.io.scripts import VIEWS, view_script
-from analysis.model.calibration import default_scenario, expected_trial
+from analysis.model.default import default_scenario
+from analysis.model.expectation import expected_trial
 from analysis.errors import WalkBackInputError
 from analysis.simulate.engine import simulate_trial
 from analysis.trial.scenario import with_changes

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import WalkBackInputError
+from ..simulate.seeds import replicate_seeds
 from ..trial.published import DATA_DIR
 # Formats and caps live in a module without imports, so the CLI parser can show them cheaply.
 from .limits import COHORT_FORMATS, EXPORT_FORMATS, MAX_EXPORT_PARTICIPANTS, MAX_EXPORT_REPLICATES, MAX_EXPORT_ROWS
@@ -176,7 +177,6 @@ def export_cohorts(scenario, seed: int | None, replicates: int | None = None) ->
     >>> stacked.replicate.unique().tolist(), len(stacked)
     ([1, 2], 1402)
     """
-    from ..studies.replicates import replicate_seeds as _seeds
     from ..simulate.engine import simulate_cohorts, simulate_trial
 
     seed = scenario.seed if seed is None else seed
@@ -184,7 +184,7 @@ def export_cohorts(scenario, seed: int | None, replicates: int | None = None) ->
     if replicates is None:
         return simulate_trial(scenario, seed=seed)
     # The simulator's batch core: replicate i is simulate_trial(scenario, seed=replicate i's seed).
-    stacked = simulate_cohorts(scenario, _seeds(int(seed), int(replicates)))
+    stacked = simulate_cohorts(scenario, replicate_seeds(int(seed), int(replicates)))
     replicate = np.repeat(np.arange(1, int(replicates) + 1, dtype=np.int32), scenario.design.n_total)
     stacked.insert(0, "replicate", replicate)
     return stacked
@@ -202,14 +202,13 @@ def export_episodes(scenario, seed: int | None, replicates: int | None = None) -
     >>> episodes.replicate.unique().tolist(), list(episodes.columns[:3])
     ([1, 2], ['replicate', 'participant_id', 'arm'])
     """
-    from ..studies.replicates import replicate_seeds as _seeds
     from ..simulate.engine import simulate_cohorts_with_episodes, simulate_episodes
 
     seed = scenario.seed if seed is None else seed
     check_export_size(scenario.design.n_total, replicates)
     if replicates is None:
         return simulate_episodes(scenario, seed=seed)[1]
-    episodes = simulate_cohorts_with_episodes(scenario, _seeds(int(seed), int(replicates)))[1]
+    episodes = simulate_cohorts_with_episodes(scenario, replicate_seeds(int(seed), int(replicates)))[1]
     if "replicate" not in episodes.columns:  # one replicate
         episodes.insert(0, "replicate", np.ones(len(episodes), dtype=np.int32))
     return episodes
@@ -922,7 +921,7 @@ EXAMPLE_COHORT_PATH = DATA_DIR / "example_cohort.csv"
 def example_cohort() -> pd.DataFrame:
     """The example cohort shipped in ``data/example_cohort.csv``: the calibrated default
     scenario, seed 1 (701 participants)."""
-    from ..model.calibration import default_scenario
+    from ..model.default import default_scenario
     from ..simulate.engine import simulate_trial
 
     return simulate_trial(default_scenario(), seed=EXAMPLE_COHORT_SEED)

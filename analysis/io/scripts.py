@@ -86,7 +86,7 @@ def risk_times(max_time):
 
 _BODIES: dict[str, str] = {
     "trial": '''
-from analysis.model.calibration import expected_trial
+from analysis.model.expectation import expected_trial
 from analysis.plots import figures as F
 from analysis.simulate.engine import simulate_trial
 from analysis.stats.survival import DEFAULT_RISK_TIMES, cox, kaplan_meier, risk_table
@@ -124,7 +124,7 @@ with open("adtte.csv", "wb") as fh:
     fh.write(export_files(cohort, SCENARIO, SEED, "adtte")["adtte.csv"])
 ''',
     "survival": '''
-from analysis.model.calibration import expected_trial
+from analysis.model.expectation import expected_trial
 from analysis.plots import figures as F
 from analysis.simulate.engine import simulate_trial
 from analysis.stats.survival import DEFAULT_RISK_TIMES, analyze_two_arm
@@ -149,7 +149,7 @@ with open("adtte.csv", "wb") as fh:
     fh.write(export_files(cohort, SCENARIO, SEED, "adtte")["adtte.csv"])
 ''',
     "adherence": '''
-from analysis.model.calibration import expected_trial
+from analysis.model.expectation import expected_trial
 from analysis.plots import figures as F
 from analysis.studies import whatif as W
 

@@ -31,7 +31,7 @@ lifelines' own ``restricted_mean_survival_time(..., return_variance=True)`` retu
 of the restricted survival *time*, not of the RMST *estimate*, and lifelines'
 ``proportional_hazard_test`` is the pre-3.0 R test; neither is used.
 
-All functions accept a raw cohort (checked with :func:`~analysis.io.cohort_files.validate_two_arm`,
+All functions accept a raw cohort (checked with :func:`~analysis.stats.validation.validate_two_arm`,
 so bad input raises :class:`~analysis.errors.CohortFileError`) and return frozen result
 objects with a tidy ``.summary`` DataFrame and a JSON-ready ``.to_dict()`` (``None`` where a
 value is undefined, e.g. a median that is not reached).
@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 from . import tails as stats  # scipy.stats costs seconds of import; same functions
 
-from ..io.cohort_files import validate_two_arm
+from .validation import validate_two_arm
 from .counting import (build_risk_sets, km_from_counts, logrank_from_counts, median_survival,
                        rmst_from_km)
 from ..errors import CohortFileError

@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..errors import WalkBackInputError
 from ..model.costs import Economics, participant_costs, price_resource_use, resource_use
+from ..simulate.seeds import check_seed, replicate_seeds
 from .limits import MAX_BOOTSTRAP  # a module without imports, so the CLI parser can show it cheaply
 
 __all__ = ["CEASettings", "CostEffectiveness", "cost_effectiveness", "bootstrap_increments", "quadrants",
@@ -80,8 +81,7 @@ class CEASettings:
     def __post_init__(self) -> None:
         if isinstance(self.bootstrap, bool) or not isinstance(self.bootstrap, int) or not 1 <= self.bootstrap <= MAX_BOOTSTRAP:
             raise CEAError(f"bootstrap = {self.bootstrap!r} must be a whole number between 1 and {MAX_BOOTSTRAP:,}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
-            raise CEAError(f"seed = {self.seed!r} must be a whole number between 0 and 2^63 - 1")
+        check_seed(self.seed, error=CEAError)
         thresholds = tuple(self.thresholds)
         if not thresholds or len(thresholds) > 1000 or not all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= 1e9
@@ -492,7 +492,7 @@ class CEAStudy:
 def cea_study(scenario, economics: Economics | None = None, seed: int | None = None,
               settings: CEASettings | None = None, *, expected_trials: int = 0, wtp: float | None = None) -> CEAStudy:
     """One simulated trial costed and analysed, its tornado at ``wtp`` and (``expected_trials`` > 0)
-    the expected ICER and probability from that many pooled trials (seeds 1,000,000 onwards).
+    the expected ICER and probability from that many pooled trials (replicates of seed 1,000,000).
 
     Episodes from the episode engine, as in :func:`trial_cost_effectiveness`.
     """
@@ -508,7 +508,7 @@ def cea_study(scenario, economics: Economics | None = None, seed: int | None = N
     tornado = one_way_sensitivity(participants, episodes, economics, wtp=wtp)
     expected, absence = None, None
     if expected_trials:
-        big, big_episodes = stacked_trials(scenario, expected_trials, first_seed=1_000_000)
+        big, big_episodes = stacked_trials(scenario, expected_trials, seed=1_000_000)
         big_table = participant_costs(big, big_episodes, economics)
         expected = expected_cost_effectiveness(big_table, wtp, scenario.design.n_intervention,
                                                scenario.design.n_control)
@@ -523,15 +523,16 @@ def _absence_ratio(table: pd.DataFrame) -> float:
     return float(days[arm == "intervention"].mean() / control) if control > 0 else math.nan
 
 
-def stacked_trials(scenario, trials: int, first_seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``trials`` simulated trials of ``scenario`` (seeds ``first_seed, first_seed + 1, ...``) stacked:
+def stacked_trials(scenario, trials: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``trials`` simulated trials of ``scenario`` (trial ``i`` is replicate ``i`` of ``seed``, the rule of
+    :mod:`analysis.simulate.seeds`) stacked:
     ``(participants, episodes)`` with a ``replicate`` column (0-based) and participant ids unique across
     trials in both tables: the large tables that stand for the expectation when calibrating the economics.
 
     Examples
     --------
     >>> from analysis.trial.scenario import Scenario
-    >>> people, episodes = stacked_trials(Scenario(), 3, first_seed=1)
+    >>> people, episodes = stacked_trials(Scenario(), 3, seed=1)
     >>> len(people), people["participant_id"].is_unique, sorted(people["replicate"].unique().tolist())
     (2103, True, [0, 1, 2])
     >>> bool(episodes["participant_id"].isin(people["participant_id"]).all())
@@ -541,8 +542,7 @@ def stacked_trials(scenario, trials: int, first_seed: int = 0) -> tuple[pd.DataF
 
     if isinstance(trials, bool) or not isinstance(trials, int) or not 1 <= trials <= 100_000:
         raise CEAError(f"trials = {trials!r} must be a whole number between 1 and 100,000")
-    people, episodes = simulate_cohorts_with_episodes(scenario, np.arange(first_seed, first_seed + trials,
-                                                                          dtype=np.int64))
+    people, episodes = simulate_cohorts_with_episodes(scenario, replicate_seeds(check_seed(seed, error=CEAError), trials))
     n = scenario.design.n_total
     people["replicate"] = np.repeat(np.arange(trials), n)
     people["participant_id"] = people["replicate"].to_numpy() * n + people["participant_id"].to_numpy()

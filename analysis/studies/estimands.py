@@ -54,7 +54,7 @@ large-sample limit of the Cox estimate that compares the group's ``T(1)`` with t
 group's ``T(0)``, both censored by the trial's own censoring distribution (accrual, follow-up
 window, loss to follow-up). When hazards are not proportional (walking ramps up, then fades) a
 Cox HR depends on follow-up, so this, and not an uncensored fit, is what the trial's Cox
-estimate converges to. Groups: ``itt_hr`` everyone (equals :func:`analysis.model.calibration.expected_trial`'s
+estimate converges to. Groups: ``itt_hr`` everyone (equals :func:`analysis.model.expectation.expected_trial`'s
 ``cox_hr`` up to Monte Carlo error); ``per_protocol_hr`` would-be adherers
 (``latent_adherence >= adherence_threshold``); ``as_treated_hr`` participants whose week-12 walking
 would reach ``dose_threshold_minutes`` if offered the programme (the question as-treated
@@ -78,7 +78,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..model.calibration import censoring_survival, cox_limit_hr, day_grid
+from ..model.expectation import censoring_survival, cox_limit_hr, day_grid
 from ..stats.counting import build_risk_sets, greenwood_terms, km_from_counts, rmst_from_km
 from ..errors import WalkBackInputError
 from ..model.hazard import dose_pieces, week12_fraction
@@ -352,7 +352,7 @@ def true_estimands(scenario: Scenario, settings: EstimandSettings | None = None,
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> t = true_estimands(default_scenario(), population_size=20_000).set_index("estimand")
     >>> bool(0.6 < t.loc["itt_hr", "truth"] < 0.85)
     True
@@ -488,7 +488,7 @@ def estimate_estimands(cohort: pd.DataFrame, scenario: Scenario, settings: Estim
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> s = default_scenario()
     >>> r = estimate_estimands(simulate_trial(s, seed=3, potential_outcomes=True), s, population_size=20_000)
     >>> list(r.summary.estimand[:3])
@@ -564,7 +564,7 @@ def estimand_replicates(scenario: Scenario, n_replicates: int, seed: int, settin
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> r = estimand_replicates(default_scenario(), 4, seed=1, population_size=20_000)
     >>> int(r.summary.set_index("estimand").loc["itt_hr", "n_replicates"])
     4
