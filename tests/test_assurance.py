@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from analysis.errors import WalkBackInputError
-from analysis.model.calibration import default_scenario
+from analysis.model.default import default_scenario
 from analysis.studies.assurance import (
     PUBLISHED_PRIMARY, NormalEstimate, Prior, assurance, bayes_reading, posterior, standard_priors,
 )

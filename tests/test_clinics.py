@@ -92,7 +92,7 @@ def test_analytic_design_effect():
 def test_no_clustering_means_no_design_effect():
     """ICC 0: randomising clinics costs (almost) nothing; the simulated design effect is 1 within 4 MC SE
     (600 paired trials; the SE is the delta-method one of the variance ratio)."""
-    from analysis.model.calibration import default_scenario
+    from analysis.model.default import default_scenario
     from analysis.studies.clinics import clinic_design_effect
 
     d = clinic_design_effect(default_scenario(), 25, 0.0, n_sims=600, seed=2)
@@ -105,7 +105,7 @@ def test_simulated_design_effect_near_the_analytic_one():
     """ICC 0.05, 25 equal clinics of 28: analytic 2.35. The formula is for continuous outcomes (an
     approximation here); the simulation agrees within 4 MC SE (600 trials), and the cluster design's
     power is far below the individual design's."""
-    from analysis.model.calibration import default_scenario
+    from analysis.model.default import default_scenario
     from analysis.studies.clinics import clinic_design_effect
 
     d = clinic_design_effect(default_scenario(), 25, 0.05, n_sims=600, seed=3)

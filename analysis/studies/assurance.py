@@ -31,7 +31,7 @@ below 1. Its probability given ``theta`` is, by Schoenfeld's approximation with 
 expected events and allocation ``p``, ``Phi(-theta sqrt(D p (1 - p)) - z_{1-alpha/2})``;
 assurance (O'Hagan, Stevens & Campbell 2005) is that averaged over the posterior of ``theta``.
 Closed form: the integral by 64-point Gauss-Hermite quadrature, ``D(theta)`` the scenario's expected
-events at that hazard ratio (:func:`analysis.model.calibration.expected_trial`, interpolated
+events at that hazard ratio (:func:`analysis.model.expectation.expected_trial`, interpolated
 between nine posterior quantiles from 0.05% to 99.95%). Simulation: the posterior is cut into ``nodes`` equal-probability
 slices, each represented by its median ``theta_j``; the walking effect of the calibrated scenario is
 rescaled so its expected Cox HR is ``exp(theta_j)``, and ``n_sims / nodes`` trials are simulated at
@@ -381,7 +381,7 @@ def assurance(scenario: Scenario, posteriors: Sequence[Posterior], n_total: int 
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> a = assurance(default_scenario(), bayes_reading().posteriors[:1], nodes=5)
     >>> round(float(a.summary.assurance_closed_form[0]), 2)
     0.89
