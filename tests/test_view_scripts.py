@@ -150,8 +150,30 @@ def test_design_script_reproduces_sample_size_power_and_dilution(tmp_path):
                                          .to_dict("records"))
 
 
+def test_assurance_script_and_its_r_reproduce_the_page(tmp_path):
+    import math
+    import shutil
+    import subprocess
+
+    from analysis.studies.assurance import Prior, assurance, bayes_reading
+
+    priors = [("flat", 1.0, math.inf), ("sceptical", 1.0, 0.0988), ("mine", 0.8, 0.2)]
+    params = dict(priors=priors, mid=0.85, n_total=500, n_sims=0, seed=2, alpha=0.05)
+    numbers = run_script(tmp_path, "assurance", **params)
+    reading = bayes_reading([Prior(*p) for p in priors], mid_hr=0.85)
+    assert numbers["bayes"] == _plain(reading.to_dict())
+    expected = assurance(SCENARIO, reading.posteriors, 500, seed=2).to_dict()
+    assert numbers["assurance"] == _plain(expected)
+    if shutil.which("Rscript"):  # base R reproduces the posterior table (printed to 4 significant digits)
+        script = view_script("assurance", SCENARIO, **params)
+        (tmp_path / "post.R").write_text(script.r, encoding="utf-8")
+        out = subprocess.run(["Rscript", "post.R"], cwd=tmp_path, capture_output=True, text=True, timeout=120).stdout
+        for p in reading.posteriors:
+            assert f"{p.median_hr:.4f}" in out
+
+
 def test_every_view_has_a_script_and_bad_requests_are_one_clear_error():
-    assert set(VIEWS) == {"trial", "survival", "adherence", "replicates", "estimands", "design"}
+    assert set(VIEWS) == {"trial", "survival", "adherence", "replicates", "estimands", "design", "assurance"}
     with pytest.raises(WalkBackInputError, match="unknown view"):
         view_script("nope", SCENARIO)
     with pytest.raises(WalkBackInputError, match="missing seed"):

@@ -279,6 +279,36 @@ class BayesReading:
             "upper": p.upper, "p_hr_below_1": p.p_benefit, "p_hr_below_mid": p.p_beyond_mid}
             for p in self.posteriors])
 
+    def densities(self, points: int = 241) -> pd.DataFrame:
+        """Prior, likelihood and posterior densities of the hazard ratio for a figure, tidy.
+
+        Columns ``prior`` (the prior's name), ``curve`` ("prior", "likelihood" or "posterior"), ``hr``
+        and ``density`` (per unit of log HR, so the curves' areas on a log-HR axis are 1; a flat
+        prior has no curve). The grid spans every posterior's and the likelihood's 0.01% to 99.99%
+        quantiles, and the proper priors' central 98%.
+        """
+        import pandas as pd
+
+        z = float(stats.norm.ppf(0.9999))
+        spans = [(self.estimate.log_hr - z * self.estimate.se, self.estimate.log_hr + z * self.estimate.se)]
+        spans += [(p.mean - z * p.sd, p.mean + z * p.sd) for p in self.posteriors]
+        spans += [(p.prior.mean - 2.33 * p.prior.sd, p.prior.mean + 2.33 * p.prior.sd) for p in self.posteriors
+                  if not p.prior.flat]
+        theta = np.linspace(min(a for a, _ in spans), max(b for _, b in spans), points)
+
+        def pdf(mean: float, sd: float) -> np.ndarray:
+            return np.exp(-0.5 * ((theta - mean) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
+
+        frames = []
+        for p in self.posteriors:
+            curves = [("likelihood", pdf(self.estimate.log_hr, self.estimate.se)), ("posterior", pdf(p.mean, p.sd))]
+            if not p.prior.flat:
+                curves.insert(0, ("prior", pdf(p.prior.mean, p.prior.sd)))
+            for curve, density in curves:
+                frames.append(pd.DataFrame({"prior": p.prior.name, "curve": curve, "hr": np.exp(theta),
+                                            "density": density}))
+        return pd.concat(frames, ignore_index=True)
+
     def to_dict(self) -> dict:
         return {"estimate": {"hr": math.exp(self.estimate.log_hr), "se_log_hr": self.estimate.se,
                              "label": self.estimate.label},
