@@ -23,7 +23,7 @@ if reading is not None:
     render_reading(reading)
     st.caption("Normal approximation on the log hazard ratio: the likelihood has mean log 0.72 and the standard error "
                "of the published CI's width. The flat prior returns the published result (0.605 to 0.857: the published "
-               "bounds are rounded). Priors are assumptions; change them above.")
+               "bounds are rounded). Priors are assumptions; change them above. MID: the minimal important hazard ratio; hover over a curve to read it.")
 
 st.subheader("Assurance of a follow-up trial")
 st.caption("Assurance is the probability that a follow-up trial finds a significant benefit (two-sided log-rank "

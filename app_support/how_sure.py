@@ -38,7 +38,7 @@ def cached_assurance(scenario: Scenario, priors: tuple[Prior, ...], mid_hr: floa
 
 def prior_controls() -> tuple[float, tuple[Prior, ...]]:
     """The minimal important HR and the priors (flat, then the two presets as the user set them)."""
-    mid = st.select_slider("Minimal important hazard ratio", [0.70, 0.75, 0.80, 0.85, 0.90, 0.95],
+    mid = st.container(width=450).select_slider("Minimal important hazard ratio", [0.70, 0.75, 0.80, 0.85, 0.90, 0.95],
                            value=DEFAULT_MID_HR, key="sure_mid",
                            help="The smallest benefit that would change practice (an assumption; WalkBack published "
                                 "none). Priors are set by the probability they give to a benefit beyond it.")
@@ -65,18 +65,21 @@ def render_reading(reading) -> None:
                reading.densities(), mid_hr=reading.mid_hr, key="sure_bayes")
     s = reading.summary
     mid = reading.mid_hr
+
+    def prob(p: float) -> str:
+        return "> 0.9999" if p >= 0.99995 else f"{p:.4f}"
+
     shown = pd.DataFrame({
-        "Prior": s["prior"], "Prior median HR": s["prior_median_hr"],
-        f"Prior P(HR < {mid:g})": s["prior_p_beyond_mid"],
+        "Prior": s["prior"], "Prior median HR": [
+            "none (flat)" if sd == math.inf else f"{m:.2f}" for m, sd in zip(s["prior_median_hr"], s["prior_sd"])],
+        f"Prior P(HR < {mid:g})": ["–" if sd == math.inf else f"{100 * q:.0f}%"
+                                   for q, sd in zip(s["prior_p_beyond_mid"], s["prior_sd"])],
         "Posterior median HR": s["median_hr"], "95% credible interval": [
             f"{lo:.3f} to {hi:.3f}" for lo, hi in zip(s["lower"], s["upper"])],
-        "P(HR < 1)": s["p_hr_below_1"], f"P(HR < {mid:g})": s["p_hr_below_mid"]})
+        "P(HR < 1)": [prob(p) for p in s["p_hr_below_1"]], f"P(HR < {mid:g})": 100 * s["p_hr_below_mid"]})
     st.dataframe(shown, hide_index=True, column_config={
-        "Prior median HR": st.column_config.NumberColumn(format="%.2f"),
-        f"Prior P(HR < {mid:g})": st.column_config.NumberColumn(format="percent"),
         "Posterior median HR": st.column_config.NumberColumn(format="%.3f"),
-        "P(HR < 1)": st.column_config.NumberColumn(format="%.4f"),
-        f"P(HR < {mid:g})": st.column_config.NumberColumn(format="percent"),
+        f"P(HR < {mid:g})": st.column_config.NumberColumn(format="%.1f%%"),
     })
 
 

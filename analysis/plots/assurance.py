@@ -7,6 +7,8 @@ well as colour, so they read in grey print too.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -23,7 +25,7 @@ _STYLE = {
 }
 
 
-def bayes_figure(densities: pd.DataFrame, *, mid_hr: float | None = None, height: int = 330,
+def bayes_figure(densities: pd.DataFrame, *, mid_hr: float | None = None, height: int = 380,
                  title: str | None = None) -> go.Figure:
     """Prior, likelihood and posterior densities, one panel per prior, on a log hazard-ratio axis.
 
@@ -42,8 +44,10 @@ def bayes_figure(densities: pd.DataFrame, *, mid_hr: float | None = None, height
     8
     """
     priors = list(dict.fromkeys(densities["prior"]))
+    flat = set(densities["prior"]) - set(densities.loc[densities["curve"] == "prior", "prior"])
     fig = make_subplots(rows=1, cols=len(priors), shared_yaxes=True, horizontal_spacing=0.04,
-                        subplot_titles=[f"{name} prior" for name in priors])
+                        subplot_titles=[f"{name} prior" + ("" if name not in flat else " (= likelihood)")
+                                        for name in priors])
     shown = set()
     for col, name in enumerate(priors, start=1):
         part = densities[densities["prior"] == name]
@@ -54,13 +58,20 @@ def bayes_figure(densities: pd.DataFrame, *, mid_hr: float | None = None, height
                                      hovertemplate=f"{label.split(':')[0]}<br>HR %{{x:.3f}}<extra>{name}</extra>"),
                           row=1, col=col)
             shown.add(curve)
-        for x, text in ((1.0, "HR 1"), (mid_hr, f"MID {mid_hr:g}" if mid_hr else "")):
+        for x in (1.0, mid_hr):
             if x:
                 fig.add_vline(x=x, line=dict(color="#767676", width=1, dash="dot"), row=1, col=col)
-    fig.update_xaxes(type="log", title="Hazard ratio (log scale)", tickvals=[0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2],
-                     ticktext=["0.5", "0.6", "0.7", "0.8", "0.9", "1", "1.2"])
+    # The reference lines are named by their ticks (annotations on log axes stretch the range).
+    ticks = {0.6: "0.6", 1.0: "1"}
+    if mid_hr:
+        ticks = {k: v for k, v in ticks.items() if abs(math.log(k / mid_hr)) > 0.08}
+        ticks[mid_hr] = "MID"
+    hr = densities["hr"]
+    fig.update_xaxes(type="log", range=[math.log10(hr.min()), math.log10(hr.max())], tickvals=sorted(ticks),
+                     ticktext=[ticks[k] for k in sorted(ticks)], tickangle=0)
+    fig.update_xaxes(title="Hazard ratio (log scale)", row=1, col=(len(priors) + 1) // 2)
     fig.update_yaxes(title="Density (per log HR)", row=1, col=1)
     fig.update_layout(title=title, height=height, font=FONT, template="plotly_white", paper_bgcolor="rgba(0,0,0,0)",
-                      margin=dict(l=60, r=20, t=60 if title else 40, b=50),
-                      legend=dict(orientation="h", yanchor="top", y=-0.25, x=0))
+                      margin=dict(l=60, r=20, t=60 if title else 40, b=110),
+                      legend=dict(orientation="h", yanchor="top", y=-0.32, x=0))
     return fig
