@@ -57,6 +57,6 @@ def clinics_panel(scenario: Scenario, *, alpha: float, seed: int) -> None:
         name: st.column_config.NumberColumn(format="%.1f%%")
         for name in ("Power, simulated", "Monte Carlo SE", "Power, analytic")})
     st.caption(f"Analytic power: Schoenfeld's with the expected recurrences divided by the analytic design effect. "
-               f"With {int(n_clinics)} clinics the robust standard errors are somewhat too small, so the "
-               "clinic-randomised test rejects a little too often; the command line gives the same numbers: "
-               f"walkback power --clinics {int(n_clinics)} --icc {icc:g} --n-sims {int(n_sims)} --seed {int(seed)}.")
+               "With few clinics, robust standard errors tend to be too small (a known small-sample bias), so the "
+               "clinic-randomised test can reject a little too often. The same numbers from the command line: "
+               f"`walkback power --clinics {int(n_clinics)} --icc {icc:g} --n-sims {int(n_sims)} --seed {int(seed)}`")
