@@ -98,7 +98,7 @@ with upload_tab:
             if clean is not None:
                 result = guarded(lambda: uploaded_analysis(
                     frame, time_col, event_col, group_col, reference, options["strata"], options["covariates"],
-                    options["tau"], options["landmarks"], options["cluster"]), "Analysing the file", untrusted=True)
+                    options["tau"], options["landmarks"], options.get("cluster")), "Analysing the file", untrusted=True)
                 if result is not None:
                     render_analysis(result, key_prefix="up", time_unit=unit,
                                     title=f"{upload.name}: {group_col} (reference: {reference})")
