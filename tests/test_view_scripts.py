@@ -151,10 +151,8 @@ def test_design_script_reproduces_sample_size_power_and_dilution(tmp_path):
                                          .to_dict("records"))
 
 
-def test_assurance_script_and_its_r_reproduce_the_page(tmp_path):
+def test_assurance_script_reproduces_the_page(tmp_path):
     import math
-    import shutil
-    import subprocess
 
     from analysis.studies.assurance import Prior, assurance, bayes_reading
 
@@ -165,12 +163,6 @@ def test_assurance_script_and_its_r_reproduce_the_page(tmp_path):
     assert numbers["bayes"] == _plain(reading.to_dict())
     expected = assurance(SCENARIO, reading.posteriors, 500, seed=2).to_dict()
     assert numbers["assurance"] == _plain(expected)
-    if shutil.which("Rscript"):  # base R reproduces the posterior table (printed to 4 significant digits)
-        script = view_script("assurance", SCENARIO, **params)
-        (tmp_path / "post.R").write_text(script.r, encoding="utf-8")
-        out = subprocess.run(["Rscript", "post.R"], cwd=tmp_path, capture_output=True, text=True, timeout=120).stdout
-        for p in reading.posteriors:
-            assert f"{p.median_hr:.4f}" in out
 
 
 def test_every_view_has_a_script_and_bad_requests_are_one_clear_error():

@@ -95,7 +95,8 @@ def run(args) -> int:
         prior_p = "flat" if row.prior_sd == float("inf") else f(row.prior_p_beyond_mid, 2)
         lines.append(f"{row.prior[:14]:<14} {f(row.prior_median_hr, 2):>12} {prior_p:>8} "
                      f"{f(row.median_hr) + ' (' + f(row.lower) + ' to ' + f(row.upper) + ')':>26} "
-                     f"{f(row.p_hr_below_1, 4):>8} {f(row.p_hr_below_mid, 3):>9}")
+                     f"{'>0.9999' if row.p_hr_below_1 >= 0.99995 else f(row.p_hr_below_1, 4):>8} "
+                     f"{f(row.p_hr_below_mid, 3):>9}")
     lines += ["", f"Assurance of a follow-up with {result.n_total} participants (success: log-rank p < {args.alpha:g} "
                   "with HR < 1)" + (f"; {args.n_sims} simulated trials per prior, seed {seed}" if args.n_sims else ""),
               f"{'prior':<14} {'power at median':>15} {'closed form':>12} {'simulated':>10} {'MC SE':>7}"]
