@@ -33,7 +33,8 @@ st.caption("Assurance is the probability that a follow-up trial finds a signific
            "posterior.")
 controls = st.container(horizontal=True, gap="small")
 c1, c2, c3, c4 = (controls.container(width=200) for _ in range(4))
-n_total = c1.number_input("Participants in the follow-up", 100, 5000, scenario.design.n_total, 50, key="sure_n")
+n_total = c1.number_input("Participants in the follow-up", 100, 5000, min(max(scenario.design.n_total, 100), 5000), 50,
+                          key="sure_n")
 alpha = c2.select_slider("Two-sided alpha", [0.01, 0.025, 0.05, 0.1], value=0.05, key="sure_alpha")
 n_sims = c3.select_slider("Simulated trials per prior", list(SIM_CHOICES), value=DEFAULT_SIMS, key="sure_sims",
                           help="0 shows the closed form only. Each prior's trials are spread over 20 equal-probability "

@@ -15,6 +15,7 @@ from app_support.shared import guarded, memo
 
 #: Simulated trials per design the panel offers.
 SIM_CHOICES = (100, 200, 500, 1000)
+ICC_CHOICES = (0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
 
 
 @memo(16, show_spinner="Simulating clinic-randomised and participant-randomised trials...")
@@ -32,10 +33,12 @@ def clinics_panel(scenario: Scenario, *, alpha: float, seed: int) -> None:
                "suggests. Clinic-randomised trials are analysed with a Cox model with cluster-robust standard errors.")
     controls = st.container(horizontal=True, gap="small")
     c1, c2, c3 = (controls.container(width=215) for _ in range(3))
-    n_clinics = c1.number_input("Clinics", 4, 200, scenario.clinics.n_clinics, 1, key="design_clinics_k")
-    icc = c2.select_slider("ICC (log-hazard scale)", [0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2],
-                           value=0.05 if scenario.clinics.icc == 0 else scenario.clinics.icc, key="design_clinics_icc",
-                           help="ICC = σ² / (σ² + π²/6), σ the SD of the clinic log-frailty.")
+    n_clinics = c1.number_input("Clinics", 4, 200, min(max(scenario.clinics.n_clinics, 4), 200), 1,
+                                key="design_clinics_k")
+    # the scenario's ICC when it has one (nearest offered value), else 0.05 to show what clustering costs
+    wanted = scenario.clinics.icc or 0.05
+    icc = c2.select_slider("ICC (log-hazard scale)", ICC_CHOICES, value=min(ICC_CHOICES, key=lambda v: abs(v - wanted)),
+                           key="design_clinics_icc", help="ICC = σ² / (σ² + π²/6), σ the SD of the clinic log-frailty.")
     n_sims = c3.select_slider("Simulated trials per design", list(SIM_CHOICES), value=200, key="design_clinics_sims")
     result = guarded(lambda: cached_clinic_design(scenario, int(n_clinics), float(icc), int(n_sims), int(seed),
                                                   float(alpha)), "Clinic randomisation")
