@@ -224,8 +224,7 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
                       ("Cox, adjusted", result.cox_adjusted)]
             if result.cox_cluster is not None:
                 c = result.cox_cluster
-                models.append((f"Cox, robust SE by {c.cluster} ({c.n_clusters} clusters; SE {c.se:.3f} vs "
-                               f"{c.naive_se:.3f} model-based)", c))
+                models.append((f"Cox, robust SE by {_variable_label(c.cluster)} ({c.n_clusters} clusters)", c))
             for name, m in models:
                 if m is None:
                     continue
