@@ -15,6 +15,7 @@ from . import analyze as cli_analyze
 from . import assurance as cli_assurance
 from . import cea as cli_cea
 from . import classroom as cli_classroom
+from . import design as cli_design
 from . import power as cli_power
 from ..errors import WalkBackInputError
 from .common import Parser, load_scenario, positive_int, seed
@@ -202,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_cea.add_parser(sub)
     cli_classroom.add_parser(sub)
     cli_assurance.add_parser(sub)
+    cli_design.add_parser(sub)
     return parser
 
 
