@@ -40,10 +40,12 @@ n_sims = c3.select_slider("Simulated trials per prior", list(SIM_CHOICES), value
                           help="0 shows the closed form only. Each prior's trials are spread over 20 equal-probability "
                                "slices of its posterior.")
 seed = seed_input(c4, label="Seed")
+gsd = st.checkbox("Also a group-sequential follow-up (O'Brien-Fleming-type alpha spending, looks at a third, two "
+                  "thirds and all of the recurrences; closed form)", key="sure_gsd")
 result = None
 if reading is not None:
     result = guarded(lambda: cached_assurance(scenario, priors, mid, int(n_total), int(n_sims), int(seed),
-                                              float(alpha)), "Assurance")
+                                              float(alpha), bool(gsd)), "Assurance")
 if result is not None:
     render_assurance(result)
 from app_support.scripts import script_button  # noqa: E402 - the code behind this view

@@ -12,6 +12,7 @@ import math
 import pandas as pd
 import streamlit as st
 
+from analysis.design.boundaries import GroupSequentialDesign
 from analysis.plots.assurance import bayes_figure
 from analysis.studies.assurance import DEFAULT_MID_HR, Prior, assurance, bayes_reading
 from analysis.trial.scenario import Scenario
@@ -29,11 +30,16 @@ def cached_reading(priors: tuple[Prior, ...], mid_hr: float):
     return bayes_reading(priors, mid_hr=mid_hr)
 
 
+#: The group-sequential follow-up the page can add: O'Brien-Fleming-type alpha spending, looks at thirds.
+GSD_LOOKS = (1 / 3, 2 / 3, 1.0)
+
+
 @memo(32, show_spinner="Simulating follow-up trials with the walking effect drawn from each posterior...")
 def cached_assurance(scenario: Scenario, priors: tuple[Prior, ...], mid_hr: float, n_total: int, n_sims: int,
-                     seed: int, alpha: float):
+                     seed: int, alpha: float, group_sequential: bool = False):
+    gsd = GroupSequentialDesign("asOF", GSD_LOOKS, alpha=alpha / 2) if group_sequential else None
     return assurance(scenario, cached_reading(priors, mid_hr).posteriors, n_total, n_sims=n_sims, seed=seed,
-                     alpha=alpha)
+                     alpha=alpha, group_sequential=gsd)
 
 
 def prior_controls() -> tuple[float, tuple[Prior, ...]]:
@@ -89,7 +95,10 @@ def render_assurance(result) -> None:
         "Prior": s["prior"], "Posterior median HR": s["posterior_median_hr"],
         "Power at the posterior median": s["power_at_median"], "Assurance (closed form)": s["assurance_closed_form"],
         "Assurance (simulated)": s["assurance_simulated"], "Monte Carlo SE": s["mc_se"]})
-    percent = ("Power at the posterior median", "Assurance (closed form)", "Assurance (simulated)", "Monte Carlo SE")
+    percent = ["Power at the posterior median", "Assurance (closed form)", "Assurance (simulated)", "Monte Carlo SE"]
+    if "assurance_group_sequential" in s:
+        shown["Assurance, group-sequential"] = s["assurance_group_sequential"]
+        percent.append("Assurance, group-sequential")
     shown[list(percent)] = 100 * shown[list(percent)]
     st.dataframe(shown, hide_index=True, column_config={
         "Posterior median HR": st.column_config.NumberColumn(format="%.3f"),

@@ -49,6 +49,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help=f"simulated trials per prior (default {DEFAULT_N_SIMS}; 0 = closed form only)")
     p.add_argument("--seed", type=whole, metavar="INT", help="random seed (default: the scenario's seed)")
     p.add_argument("--alpha", type=fraction, default=0.05, help="two-sided significance level (default 0.05)")
+    p.add_argument("--group-sequential", metavar="KIND", default=None,
+                   help="also the assurance of a group-sequential version of the follow-up (closed form): a design "
+                        "type of walkback design, e.g. asOF (O'Brien-Fleming-type alpha spending), one-sided alpha "
+                        "--alpha / 2")
+    p.add_argument("--looks", default="0.3333333333333333,0.6666666666666666,1", metavar="R1,R2,...",
+                   help="information rates of the group-sequential looks (default thirds)")
     add_execution_options(p)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(run=run)
@@ -76,9 +82,15 @@ def run(args) -> int:
     if args.n is not None and not 4 <= args.n <= 100_000:
         raise WalkBackInputError(f"--n {args.n} must be between 4 and 100,000")
     reading = bayes_reading(priors, mid_hr=mid)
+    gsd = None
+    if args.group_sequential is not None:
+        from ..design.boundaries import GroupSequentialDesign
+
+        rates = tuple(_number(r) for r in args.looks.split(","))
+        gsd = GroupSequentialDesign(args.group_sequential, rates, alpha=args.alpha / 2)
     with executor_for(args, needed=bool(args.n_sims)) as executor:
         result = assurance(scenario, reading.posteriors, args.n, n_sims=args.n_sims, seed=seed, alpha=args.alpha,
-                           executor=executor)
+                           executor=executor, group_sequential=gsd)
     if args.json:
         sys.stdout.write(json.dumps({"bayes": reading.to_dict(), "assurance": result.to_dict()}, indent=2,
                                     allow_nan=False) + "\n")
@@ -99,9 +111,14 @@ def run(args) -> int:
                      f"{f(row.p_hr_below_mid, 3):>9}")
     lines += ["", f"Assurance of a follow-up with {result.n_total} participants (success: log-rank p < {args.alpha:g} "
                   "with HR < 1)" + (f"; {args.n_sims} simulated trials per prior, seed {seed}" if args.n_sims else ""),
-              f"{'prior':<14} {'power at median':>15} {'closed form':>12} {'simulated':>10} {'MC SE':>7}"]
+              f"{'prior':<14} {'power at median':>15} {'closed form':>12} {'simulated':>10} {'MC SE':>7}"
+              + (f" {'group-sequential':>17}" if gsd else "")]
     for row in result.summary.itertuples():
         lines.append(f"{row.prior[:14]:<14} {f(row.power_at_median):>15} {f(row.assurance_closed_form):>12} "
-                     f"{f(row.assurance_simulated):>10} {f(row.mc_se):>7}")
+                     f"{f(row.assurance_simulated):>10} {f(row.mc_se):>7}"
+                     + (f" {f(row.assurance_group_sequential):>17}" if gsd else ""))
+    if gsd:
+        lines.append(f"group-sequential: {gsd.kind}, looks at {', '.join(f'{r:.3g}' for r in gsd.information_rates)} "
+                     f"of the recurrences, one-sided alpha {gsd.alpha:g} (closed form)")
     sys.stdout.write("\n".join(lines) + "\n")
     return 0

@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..design.boundaries import GroupSequentialDesign, compute_boundaries, sequential_probabilities
 from ..errors import WalkBackInputError
 from ..simulate.engine import scenario_for_size
 from ..stats import tails as stats
@@ -400,7 +401,8 @@ class Assurance:
 
     ``summary`` has one row per prior: ``prior``, ``n_total``, ``posterior_median_hr``,
     ``power_at_median`` (Schoenfeld at the posterior median), ``assurance_closed_form``,
-    ``assurance_simulated``, ``mc_se``, ``n_sims``.
+    ``assurance_simulated``, ``mc_se``, ``n_sims`` (and ``assurance_group_sequential`` when a
+    group-sequential design is given).
     """
 
     summary: pd.DataFrame
@@ -417,7 +419,8 @@ class Assurance:
 
 
 def assurance(scenario: Scenario, posteriors: Sequence[Posterior], n_total: int | None = None, *, n_sims: int = 0,
-              seed: int = 1, alpha: float = 0.05, nodes: int = 20, executor: Executor | None = None) -> Assurance:
+              seed: int = 1, alpha: float = 0.05, nodes: int = 20, executor: Executor | None = None,
+              group_sequential: GroupSequentialDesign | None = None) -> Assurance:
     """Assurance of a follow-up trial of ``n_total`` participants: closed form, and simulated when ``n_sims`` > 0.
 
     Parameters
@@ -431,6 +434,11 @@ def assurance(scenario: Scenario, posteriors: Sequence[Posterior], n_total: int 
     n_sims, seed, nodes : int
         Simulated trials per posterior (0: closed form only), the seed (trial i = child i of
         ``SeedSequence(seed)``) and the number of equal-probability slices of the posterior.
+    group_sequential : analysis.design.boundaries.GroupSequentialDesign, optional
+        Adds ``assurance_group_sequential``: the probability of crossing the design's efficacy
+        boundary at any look (its own alpha; looks at its information rates of the expected
+        recurrences ``D(theta)``), averaged over the posterior in closed form (32-point
+        quadrature; no simulation).
 
     Examples
     --------
@@ -463,6 +471,15 @@ def assurance(scenario: Scenario, posteriors: Sequence[Posterior], n_total: int 
                "power_at_median": float(_success_given_theta(np.array(post.mean), np.array(median_events),
                                                              allocation, alpha)),
                "assurance_closed_form": closed, "assurance_simulated": math.nan, "mc_se": math.nan, "n_sims": n_sims}
+        if group_sequential is not None:
+            boundaries = compute_boundaries(group_sequential)
+            scale = math.sqrt(allocation * (1 - allocation))
+
+            def crossing(t: np.ndarray) -> np.ndarray:
+                drift = -t * np.sqrt(np.interp(t, anchors, events)) * scale
+                return np.array([sequential_probabilities(boundaries, float(d)).power for d in drift])
+
+            row["assurance_group_sequential"] = posterior_average(crossing, post, nodes=32)
         if n_sims:
             if n_sims < nodes:
                 raise WalkBackInputError(f"n_sims = {n_sims} must be at least the {nodes} slices of the posterior")
