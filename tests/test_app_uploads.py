@@ -99,9 +99,27 @@ def test_missing_values_are_all_reported_and_incomplete_rows_can_go():
     warning = " ".join(w.value for w in at.warning)
     assert "**time_days** 1 (first at row 7)" in warning and "**recurrence** 2 (first at row 10)" in warning, warning
     errors = _errors(at)
+<<<<<<< HEAD
     assert errors and "row 7" in " ".join(errors), errors  # still not analysed until the user says so
     box = at.checkbox(key="upload_drop_incomplete")
     assert box.label == "Drop incomplete rows (3 of 30)"
     box.check().run()
     assert not at.exception and not _errors(at), _errors(at)
     assert "Hazard ratio (Cox)" in [m.label for m in at.metric]
+=======
+    assert errors and "row 7" in " ".join(errors), errors
+
+
+def test_clinic_column_gives_cluster_robust_cox():
+    """An uploaded file with a clinic column: the cluster selector guesses it and the Cox table gains the
+    cluster-robust model (R's numbers: tests/test_cox_cluster.py)."""
+    data = (ROOT / "tests" / "r_reference" / "data" / "clinics_cox.csv").read_bytes()
+    at = _upload("clinics.csv", data.replace(b"time,status,", b"time_days,recurrence,"))
+    assert not at.exception, [e.value for e in at.exception]
+    assert not _errors(at), _errors(at)
+    assert at.selectbox(key="up_cluster").value == "clinic"
+    at.session_state["up_tabs"] = "Log-rank and Cox"  # tabs render lazily: open the models' tab
+    at.run()
+    tables = [str(df.value) for df in at.dataframe]
+    assert any("robust SE by" in t and "(23 clusters)" in t for t in tables), tables
+>>>>>>> main
