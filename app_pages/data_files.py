@@ -100,9 +100,10 @@ with upload_tab:
             unit = time_unit_of(time_col)
             max_time = pd.to_numeric(frame[time_col], errors="coerce").max()
             options = analysis_options(key_prefix="up", strata_choices=others, covariate_choices=others,
-<<<<<<< HEAD
-                                       max_time=float(max_time) if pd.notna(max_time) else 1.0, time_unit=unit)
-            used = [c for c in (time_col, event_col, group_col, *options["strata"], *options["covariates"])]
+                                       max_time=float(max_time) if pd.notna(max_time) else 1.0, time_unit=unit,
+                                       cluster_choices=others)
+            used = [c for c in (time_col, event_col, group_col, *options["strata"], *options["covariates"],
+                                *([options["cluster"]] if options.get("cluster") else []))]
             gaps = missing_report(frame, used if len(set(used[:3])) == 3 else [])
             if not gaps.empty:  # every problem at once, and a way on
                 st.warning("Missing values: " + "; ".join(
@@ -112,10 +113,6 @@ with upload_tab:
                                key="upload_drop_incomplete"):
                     frame, _ = drop_incomplete(frame, used)
 
-=======
-                                       max_time=float(max_time) if pd.notna(max_time) else 1.0, time_unit=unit,
-                                       cluster_choices=others)
->>>>>>> main
             def check():
                 if len({time_col, event_col, group_col}) < 3:
                     raise CohortFileError("choose three different columns for time, event and group")

@@ -36,13 +36,10 @@ VIEWS: dict[str, str] = {
     "replicates": "many simulated trials of the scenario: HR spread, power, coverage",
     "estimands": "ITT, per-protocol, as-treated and CACE estimates of one trial against their true values",
     "design": "sample size, the power curve (analytic and simulated) and the cost of lower adherence",
-<<<<<<< HEAD
     "outcomes": "one simulated trial's episodes: every published outcome beside the published and expected figures",
     "cost_effectiveness": "one costed trial: ICER, bootstrap, acceptability, tornado and the expectation of pooled "
                           "trials",
-=======
     "assurance": "the Bayesian reading of the published HR under each prior and the assurance of a follow-up",
->>>>>>> main
 }
 
 _HEADER = '''"""Reproduces the WalkBack Explorer view '@VIEW@': @WHAT@.
@@ -477,14 +474,10 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
         ``landmarks``, optionally ``test`` (a :class:`~analysis.stats.two_arm_tests.TestChoice`); ``adherence``: ``whatif`` (a Scenario); ``replicates``: ``n_replicates``, ``seed``;
         ``estimands``: ``seed``, ``settings`` (EstimandSettings); ``design``: ``power``, ``alpha``,
         ``parameter``, ``values``, ``n_sims``, ``seed``, ``shares``, optionally ``power_by_test`` (the panel's
-<<<<<<< HEAD
         ``n_sims``, ``seed``, ``programme_weeks``, ``maintained_fraction``, ``n_total``); ``outcomes``: ``seed``;
         ``cost_effectiveness``: ``seed``, ``economics`` (Economics), ``bootstrap``, ``threshold``, ``thresholds``,
-        ``expected_trials``.
-=======
-        ``n_sims``, ``seed``, ``programme_weeks``, ``maintained_fraction``, ``n_total``); ``assurance``: ``priors``
-        ((name, median HR, SD) each), ``mid``, ``n_total``, ``n_sims``, ``seed``, ``alpha``.
->>>>>>> main
+        ``expected_trials``; ``assurance``: ``priors`` ((name, median HR, SD) each), ``mid``, ``n_total``,
+        ``n_sims``, ``seed``, ``alpha``.
 
     Examples
     --------
@@ -501,11 +494,8 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
         raise WalkBackInputError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
     scenario_json = scenario.to_json()
     body = _BODIES[view]
-<<<<<<< HEAD
-    if view in ("trial", "survival", "replicates", "estimands", "design", "outcomes", "cost_effectiveness"):
-=======
-    if view in ("trial", "survival", "replicates", "estimands", "design", "assurance"):
->>>>>>> main
+    if view in ("trial", "survival", "replicates", "estimands", "design", "outcomes", "cost_effectiveness",
+                "assurance"):
         _require(params, "seed")
     replacements: dict[str, str] = {"@SEED@": _literal(int(params["seed"])) if "seed" in params else ""}
     if view == "survival":

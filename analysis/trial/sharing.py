@@ -130,7 +130,6 @@ FIELD_LABELS: dict[str, str] = {
     "design.recruitment_start": "Recruitment start (date)",
     "design.recruitment_end": "Recruitment end (date)",
     "design.followup_end": "Follow-up end (date)",
-<<<<<<< HEAD
     "episodes.limiting_threshold": "Severity at which an episode limits activity",
     "episodes.severity_shift_intervention": "Severity shift, walking + education",
     "episodes.nonlimiting_hr_intervention": "Non-limiting episodes: hazard ratio, walking + education",
@@ -147,13 +146,11 @@ FIELD_LABELS: dict[str, str] = {
     "episodes.ae_lower_extremity_rate_intervention": "Lower-limb adverse events per person, walking + education",
     "episodes.ae_other_rate_control": "Other adverse events per person, control",
     "episodes.ae_other_rate_intervention": "Other adverse events per person, walking + education",
-=======
     "clinics.n_clinics": "Number of clinics",
     "clinics.size_distribution": "Clinic sizes",
     "clinics.size_cv": "Clinic size CV (gamma sizes)",
     "clinics.icc": "Intraclass correlation (log-hazard scale)",
     "clinics.randomise": "Randomise by",
->>>>>>> main
     "seed": "Seed",
     "name": "Scenario name",
 }
