@@ -25,8 +25,11 @@ st.caption("A real trial sees each person in one arm only. The simulator also kn
 base = current_scenario()
 
 with st.expander("Healthy-adherer confounding and definitions", expanded=True, icon=":material/tune:"):
+    # A form: every arrow key on a slider would otherwise rerun the page (one trial and its estimands, ~1.2 s each);
+    # the keyboard moves the thumb freely and "Apply" (or Enter) commits the values once (issue #23).
+    form = st.form("est_settings", border=False, enter_to_submit=True)
     # Wrapping rows: side by side at 1400 px, two or one per line at 800 px (fixed columns squeezed the labels).
-    row = st.container(horizontal=True, gap="small")
+    row = form.container(horizontal=True, gap="small")
     c1, c2, c3 = (row.container(width=290) for _ in range(3))
     risk_sd = c1.slider("Spread of baseline risk (log-hazard SD)", 0.0, 3.0,
                         remembered("est_risk_sd", float(base.outcome.baseline_risk_sd)), 0.05, key="est_risk_sd", help="Unobserved differences in recurrence risk between people. "
@@ -37,7 +40,7 @@ with st.expander("Healthy-adherer confounding and definitions", expanded=True, i
                       key="est_never", format="percent")
     for name, value in (("est_risk_sd", risk_sd), ("est_rho", rho), ("est_never", never)):
         remember(name, value)
-    row = st.container(horizontal=True, gap="small")
+    row = form.container(horizontal=True, gap="small")
     d1, d2, d3, d4 = (row.container(width=210) for _ in range(4))
     threshold = d1.slider("Per-protocol adherence threshold", 0.0, 1.0, ESTIMAND_DEFAULTS["adherence_threshold"], 0.05,
                           key="est_threshold",
@@ -53,6 +56,7 @@ with st.expander("Healthy-adherer confounding and definitions", expanded=True, i
     months = [m for m in (6, 12, 18, 24) if m <= max_months] or [float(max_months)]
     landmark_months = d4.select_slider("Landmark and RMST horizon (months)", months, value=12 if 12 in months else months[-1],
                                        key="est_landmark")
+    form.form_submit_button("Apply these settings", icon=":material/check:")
     seed = seed_input(st.container(width=210), label="Trial seed")
 
 try:
