@@ -51,7 +51,7 @@ m3.metric("Participants needed", f"{int(ss.loc['schoenfeld', 'n_total'])}",
           help=f"Schoenfeld's formula, at {100 * ss.loc['schoenfeld', 'p_event']:.1f}% of participants with an observed recurrence. "
                f"Freedman: {int(ss.loc['freedman', 'n_total'])}.")
 
-st.subheader("Power curve")
+st.header("Power curve")
 controls = st.container(horizontal=True, gap="small")
 p1, p2, p3 = (controls.container(width=215) for _ in range(3))
 parameter = p1.selectbox("Vary", list(CURVE_PARAMETERS), format_func=CURVE_PARAMETERS.get, key="design_param")
@@ -104,7 +104,7 @@ show_table(shown, hide_index=True, column_config={
 
 tests_panel = render_test_choice_panel(scenario, alpha=float(alpha), seed=int(seed))
 
-st.subheader("What lower adherence costs")
+st.header("What lower adherence costs")
 st.caption("Never-starters get no benefit, so the ITT hazard ratio moves towards 1 and more recurrences are "
            "needed. With p the share who never start and HR<sub>s</sub> the hazard ratio if everyone started, the "
            "textbook rules dilute the log hazard ratio (HR<sub>s</sub><sup>1−p</sup>) or mix the hazards "

@@ -79,7 +79,7 @@ if scenario != base:
     if right_.button("Make these settings the current scenario", key="est_make_current", icon=":material/check:"):
         set_scenario(scenario)
         st.rerun()
-st.subheader("One trial")
+st.header("One trial")
 st.caption(f"Complier share observed with walking + education: {100 * result.complier_share:.1f}%. "
            "Crosses mark the true values (from 200,000 simulated participants' outcomes under both arms).")
 plot_keyed(("est_forest", scenario, int(seed), settings), estimands_figure, result.summary, key="est_forest")
@@ -118,7 +118,7 @@ st.caption("Hazard-ratio truths are the large-sample Cox HR comparing the group'
            "programme under the trial's censoring. Per-protocol compares adherers with all controls; its truth is "
            "the programme's effect among adherers. CACE = ITT difference / share of compliers (delta-method CI).")
 
-st.subheader("Across many trials")
+st.header("Across many trials")
 row = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
 r1, r2 = row.container(width=260), row.container(width="content")
 n_rep = r1.select_slider("Replicate trials", [50, 100, 200, 400], value=100, key="est_nrep")

@@ -25,7 +25,7 @@ if reading is not None:
                "of the published CI's width. The flat prior returns the published result (0.605 to 0.857: the published "
                "bounds are rounded). Priors are assumptions; change them above. MID: the minimal important hazard ratio; hover over a curve to read it.")
 
-st.subheader("Assurance of a follow-up trial")
+st.header("Assurance of a follow-up trial")
 st.caption("Assurance is the probability that a follow-up trial finds a significant benefit (two-sided log-rank "
            "p < alpha, hazard ratio below 1), averaged over what we believe about the effect: the power at each "
            "hazard ratio weighted by the posterior. Closed form: Schoenfeld's formula with the scenario's expected "

@@ -171,7 +171,7 @@ def class_board(store, code: str, token: str) -> None:
                    key="live_split", revealed=current.revealed)
     answers = summary.rows.loc[summary.rows.answer != "", ["seat", "name", "answer"]].sort_values("seat")
     if len(answers):
-        st.subheader("Answers")
+        st.header("Answers")
         # A data grid shows text as text: a name or answer with HTML or Markdown in it is never rendered.
         st.dataframe(answers, hide_index=True, width="stretch",
                      column_config={"seat": st.column_config.NumberColumn("Student", width="small"),

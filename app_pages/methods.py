@@ -50,7 +50,7 @@ with pages_tab:
 
 
 with model_tab:
-    st.markdown("#### Recurrence hazard")
+    st.markdown("## Recurrence hazard")
     st.markdown("Participant *i*'s hazard of a first activity-limiting recurrence on day *t* after randomisation is")
     st.latex(r"h_i(t) = h_0(t)\; e^{\sigma z_i}\; \mathrm{HR}_{\mathrm{hist}}^{\,\mathrm{hist}_i}\; E_i\; RR\big(x_i(t)\big)")
     st.markdown(
@@ -61,9 +61,9 @@ with model_tab:
         "\n- $E_i$ is the education hazard ratio for participants who start the programme (default 1);"
         "\n- $x_i(t)$ is the participant's *extra* walking (minutes per week above their own baseline), and $RR$ the "
         "dose-response curve.")
-    st.markdown("#### Dose-response (assumed)")
+    st.markdown("## Dose-response (assumed)")
     st.latex(r"RR_{\text{log-linear}}(x) = e^{-\beta x / 100} \qquad RR_{\text{Emax}}(x) = 1 - E_{\max}\,\frac{x}{ED_{50} + x}")
-    st.markdown("#### Walking dose over time")
+    st.markdown("## Walking dose over time")
     st.markdown("A participant who starts walks "
                 r"$x_i(t) = a_i\,(\text{target} - b_i)^{+}\, f(t)$ extra minutes per week, where $a_i$ is their "
                 "adherence, $b_i$ their baseline walking and $f$ the programme's trajectory: rising evenly to 1 over "
@@ -75,7 +75,7 @@ with model_tab:
                 "(exponential, mean "
                 f"{scenario.walking.control_extra_minutes:.0f} min/week). Walking is a weekly step function, so the "
                 "cumulative hazard has a closed form and event times are drawn exactly by inverting it.")
-    st.markdown("#### Time in whole days")
+    st.markdown("## Time in whole days")
     st.markdown(
         "WalkBack recorded days to recurrence (from monthly self-report), so every simulated time is a whole number "
         r"of days: a time $u$ days after randomisation is recorded as day $\lfloor u \rfloor + 1$, the randomisation "
@@ -85,7 +85,7 @@ with model_tab:
         "on the study end date (counted inclusively) or on the day the maximum follow-up is completed (by default 36 "
         "months, 1,095.75 days: day 1,096). Recovery from the first recurrence counts the onset day as day 1 (recovery day - onset day + 1), so "
         "no duration is zero.")
-    st.markdown("#### Calibration")
+    st.markdown("## Calibration")
     st.markdown(
         "For any choice of the assumptions, the free parameters (Weibull scale and shape, the strength of the walking "
         "effect, the annual loss to follow-up) are solved so that, *on expectation*, the control median is "
@@ -107,17 +107,17 @@ with model_tab:
             "reproduce all three published figures; the Scenario page says so when you try.", icon=":material/info:")
 
 with sources_tab:
-    st.markdown("#### Published (Lancet 2024 and protocol)")
+    st.markdown("## Published (Lancet 2024 and protocol)")
     published = pd.DataFrame([
         {"Figure": f.label, "Value": str(f.value), "95% CI": f"{f.ci[0]} to {f.ci[1]}" if f.ci else "",
          "Unit": f.unit, "Source": f.source}
         for f in figs.values() if not f.derived])
     show_table(published, hide_index=True, column_config={"Figure": st.column_config.TextColumn(width="large")})
-    st.markdown("#### Derived (computed here from published figures; never published)")
+    st.markdown("## Derived (computed here from published figures; never published)")
     derived = pd.DataFrame([{"Figure": f.label, "Value": str(f.value), "How": f.method}
                             for f in figs.values() if f.derived])
     show_table(derived, hide_index=True, column_config={"How": st.column_config.TextColumn(width="large")})
-    st.markdown("#### Not published: adjustable assumptions")
+    st.markdown("## Not published: adjustable assumptions")
     st.markdown("\n".join(f"- {item}" for item in not_published()))
 
     def current(path: str) -> str:
@@ -201,7 +201,7 @@ with power_tab:  # tests for an effect that wanes (issue 20)
         "test is the one whose weights follow where the effect is (Fleming and Harrington 1991; Lin et al. 2020, "
         "Statistics in Biopharmaceutical Research 12:187-198).")
 
-st.subheader("Clinics, and how sure we are")
+st.header("Clinics, and how sure we are")
 st.markdown(
     "**Clinics (assumptions).** WalkBack recruited through 25 physiotherapy clinics; clinic sizes and clustering "
     "were not published, and the published analysis ignored clinics, so the calibrated scenario has no clinic "

@@ -100,7 +100,7 @@ if last is not None and last.scenario == scenario:
                    "needed moves across the counts the rounding allows.", icon=":material/warning:")
 
 # --------------------------------------------------------------------------- calibration report
-st.subheader("How this scenario reproduces the published trial")
+st.header("How this scenario reproduces the published trial")
 report = fit_report(scenario)
 if report is None:
     st.warning("The calibration report is not available for this scenario.")
@@ -137,7 +137,7 @@ else:
     event_range_section(scenario)  # where a researcher reads about calibration: what it rests on
 
 # --------------------------------------------------------------------------- the editor
-st.subheader("Edit the scenario")
+st.header("Edit the scenario")
 st.caption("Fields marked · assumption were not published. Fields marked · calibrated are solved by recalibration; "
            "edit them only to explore.")
 with st.form(f"scenario_form_{version}", border=True):
@@ -206,7 +206,7 @@ if submitted:
         st.rerun()
 
 # --------------------------------------------------------------------------- share and JSON
-st.subheader("Share or save")
+st.header("Share or save")
 params = dict(st.query_params.to_dict())  # what the router wrote: the user's settings (and cal=1 after a calibration)
 try:
     page_url = str(st.context.url or "").split("?")[0]

@@ -37,7 +37,7 @@ if result is not None:
     render_analysis(result, key_prefix="surv", overlay=expected,
                     title="Time to first activity-limiting recurrence (simulated trial)", ph_note=ph_note_for(scenario),
                     cache_key=("survival", scenario, int(seed), tuple(sorted(options.items()))))
-    st.subheader("Test the two arms")
+    st.header("Test the two arms")
     choice = guarded(lambda: test_picker(key_prefix="surv", max_tau=scenario.design.max_followup_days,
                                          default_tau=options["tau"] or 365.25), "This test")
     tested = None if choice is None else guarded(

@@ -44,16 +44,16 @@ CARD_WIDTH = 420  # px: two fit beside each other on a laptop screen, one per ro
 
 def card_table(rows: list[tuple[str, str, str]]) -> str:
     """A small Markdown table (quantity, value, 95% CI): it wraps on narrow screens where metrics would be cut."""
-    return "| | | 95% CI |\n|---|---|---|\n" + "\n".join(f"| {q} | **{v}** | {ci} |" for q, v, ci in rows)
+    return "| Quantity | Estimate | 95% CI |\n|---|---|---|\n" + "\n".join(f"| {q} | **{v}** | {ci} |" for q, v, ci in rows)
 
 
 # Two cards side by side that wrap onto one column on narrow screens (fixed columns squeeze their tables).
 cards = st.container(horizontal=True, gap="medium")
-published_col = cards.container(border=True, width=CARD_WIDTH)
-simulated_col = cards.container(border=True, width=CARD_WIDTH)
+published_col = cards.container(border=True, width=CARD_WIDTH, key="card_published")
+simulated_col = cards.container(border=True, width=CARD_WIDTH, key="card_expected")
 with published_col:
     with st.container():
-        st.markdown("#### Published · Lancet 2024")
+        st.markdown("## Published · Lancet 2024")
         st.markdown(card_table([
             ("Median days to recurrence, walking + education", f"{med_i.value}", f"{med_i.ci[0]} to {med_i.ci[1]}"),
             ("Median days to recurrence, control", f"{med_c.value}", f"{med_c.ci[0]} to {med_c.ci[1]}"),
@@ -84,7 +84,7 @@ with simulated_col:
         # What the model reproduces leads: the expectation (no chance) beside the published figures. One simulated
         # trial follows below as what it is, one draw.
         label = "calibrated WalkBack model" if is_default(scenario) else "your modified model"
-        st.markdown(f"#### Expected · the {label}")
+        st.markdown(f"## Expected · the {label}")
         if expected is not None:
             st.markdown(card_table([
                 ("Median days to recurrence, walking + education", f"{expected.median_intervention:.0f}", "exact: none"),
@@ -104,8 +104,8 @@ if result is not None:
         value = curves[level].median
         return f"{value:.0f}" if math.isfinite(value) else "not reached"
 
-    with cards.container(border=True, width=CARD_WIDTH):
-        st.markdown(f"#### One simulated trial · one draw (seed {scenario.seed})")
+    with cards.container(border=True, width=CARD_WIDTH, key="card_simulated"):
+        st.markdown(f"## One simulated trial · one draw (seed {scenario.seed})")
         st.markdown(card_table([
             ("Median days to recurrence, walking + education", median("intervention"), ci_i),
             ("Median days to recurrence, control", median("control"), ci_c),

@@ -32,7 +32,7 @@ def cea_comparison_rows(study, *, published_icer: float, published_p: float, pub
     if quadrant == "NE" and study.expected_icer_se is not None:
         expected_icer += f" ± {format_for_measure('AU$', study.expected_icer_se).replace('AU$', '')}"
     return pd.DataFrame({
-        "": ["ICER (AU$/QALY)", f"P(cost-effective), AU${published_wtp / 1000:,.0f}k", "Work absence ratio"],
+        "Quantity": ["ICER (AU$/QALY)", f"P(cost-effective), AU${published_wtp / 1000:,.0f}k", "Work absence ratio"],
         "Published": [f"{published_icer:,.0f}", f"{published_p:.0%}", "about half"],
         "This trial": [_icer_text(result.quadrant, result.icer), f"{at.loc[float(published_wtp), 'probability']:.0%}",
                        f"{study.absence_ratio:.2f}"],

@@ -25,7 +25,7 @@ def cached_clinic_design(scenario: Scenario, n_clinics: int, icc: float, n_sims:
 
 def clinics_panel(scenario: Scenario, *, alpha: float, seed: int) -> None:
     """Power and design effect of a clinic-randomised follow-up against the individually randomised design."""
-    st.subheader("Randomising clinics instead of participants")
+    st.header("Randomising clinics instead of participants")
     st.caption("WalkBack recruited through 25 physiotherapy clinics and randomised participants. A follow-up that "
                "brings the programme into regular care might randomise whole clinics. Outcomes within a clinic are "
                "alike (a shared clinic frailty; the intraclass correlation, ICC, is on the log-hazard scale and is an "

@@ -37,7 +37,7 @@ def render_test_choice_panel(scenario: Scenario, *, alpha: float, seed: int) -> 
 
     Returns the panel's settings (for the page's "Download as script"), None when nothing could be computed.
     """
-    st.subheader("Which test should the follow-up trial pre-specify?")
+    st.header("Which test should the follow-up trial pre-specify?")
     w = scenario.walking
     st.caption(
         f"In the model the walking effect builds up over the first {w.ramp_weeks} weeks, is strongest during the "

@@ -84,12 +84,15 @@ def page_header(title: str, caption: str) -> None:
 
 #: The app's own style on top of the theme (``.streamlit/config.toml``): what the theme has no setting for.
 #: Captions and code in captions at AA contrast (Streamlit fades captions to 4.0:1 and their code to 3.0:1); a visible
-#: focus ring on everything a keyboard reaches; tab rows that wrap at 800 px instead of hiding tabs behind an arrow.
+#: focus ring on everything a keyboard reaches; tab rows that wrap at 800 px instead of hiding tabs behind an arrow;
+#: headings in order (h1 title, h2 sections: axe's heading-order) at the sizes sections had as h3 (cards' h2 smaller).
 STYLE = """<style>
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: #52606D; opacity: 1; }
 [data-testid="stCaptionContainer"] code, [data-testid="stMarkdownContainer"] code { color: #1F2933; }
 [data-testid="stWidgetLabel"] p, [data-testid="stMetricLabel"] p { color: #1F2933; }
 :focus-visible { outline: 2px solid #0072B2 !important; outline-offset: 2px; }
+[data-testid="stMain"] h2 { font-size: 1.6rem; }
+[class*="st-key-card_"] h2 { font-size: 1.2rem; }
 [data-testid="stTabs"] [role="tablist"] { flex-wrap: wrap; row-gap: 0.25rem; overflow-x: visible; }
 </style>"""
 

@@ -31,7 +31,7 @@ def test_page_renders_and_a_cheaper_programme_costs_less():
     table = at.table[0].value
     assert "Published" in table.columns
     assert not any("nterim" in w.value for w in at.warning)  # costed from the episode engine, no interim banner
-    absence = table.set_index("").loc["Work absence ratio"]
+    absence = table.set_index("Quantity").loc["Work absence ratio"]
     assert absence["Published"] == "about half" and 0 < float(absence["This trial"]) < 1
     before = float(_metric(at, "Incremental cost").replace("AU$", "").replace(",", ""))
     at.slider(key="cea_price").set_value(50).run()
@@ -54,10 +54,10 @@ def test_the_rows_labelled_at_28k_do_not_follow_the_slider():
     """Finding 1 of issue #23: at AU$50k the row "P(cost-effective), AU$28k" showed the probability at 50k."""
     at = run_page()
     row = "P(cost-effective), AU$28k"
-    before = at.table[0].value.set_index("").loc[row]
+    before = at.table[0].value.set_index("Quantity").loc[row]
     at.select_slider(key="cea_threshold").set_value(50_000).run()
     assert not at.exception
-    after = at.table[0].value.set_index("").loc[row]
+    after = at.table[0].value.set_index("Quantity").loc[row]
     assert list(after) == list(before)
     # ...and the slider did move what it labels: the metric at 50k (this trial's bootstrap) is on screen
     assert _metric(at, "P(cost-effective) at AU$50k")
@@ -70,7 +70,7 @@ def test_comparison_rows_read_every_probability_at_the_published_threshold():
 
     study = cea_study(Scenario(), seed=3, settings=CEASettings(bootstrap=300, thresholds=(28000.0, 100000.0)),
                       expected_trials=4)
-    rows = cea_comparison_rows(study, published_icer=7802, published_p=0.94, published_wtp=28000.0).set_index("")
+    rows = cea_comparison_rows(study, published_icer=7802, published_p=0.94, published_wtp=28000.0).set_index("Quantity")
     p28 = study.result.thresholds.set_index("wtp").loc[28000.0, "probability"]
     assert rows.loc["P(cost-effective), AU$28k", "This trial"] == f"{p28:.0%}"
     assert rows.loc["P(cost-effective), AU$28k", "Expected"] == f"{study.expected_at(28000.0).probability:.0%}"
