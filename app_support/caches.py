@@ -14,7 +14,7 @@ from analysis.model.default import default_scenario
 from analysis.model.expectation import ExpectedTrial, expected_trial
 from analysis.model.costs import Economics
 from analysis.simulate.engine import simulate_trial
-from analysis.trial.scenario import Scenario
+from analysis.trial.scenario import Scenario, with_changes
 
 #: Frozen scenarios are cache keys everywhere; their repr names every field exactly and is far cheaper to hash than
 #: Streamlit's generic object walk.
@@ -39,9 +39,20 @@ def baseline_scenario() -> Scenario:
     return default_scenario()
 
 
+def seedless(scenario: Scenario) -> Scenario:
+    """``scenario`` with seed 0: the key for what does not depend on the seed (expectations, pooled trials), so a
+    new seed finds them in the cache."""
+    return scenario if scenario.seed == 0 else with_changes(scenario, {"seed": 0})
+
+
 @memo(64, show_spinner=False)
-def cached_expected(scenario: Scenario) -> ExpectedTrial:
+def _expected(scenario: Scenario) -> ExpectedTrial:
     return expected_trial(scenario)
+
+
+def cached_expected(scenario: Scenario) -> ExpectedTrial:
+    """The scenario's exact expectation (no chance: the seed does not enter it, nor the cache key)."""
+    return _expected(seedless(scenario))
 
 
 @memo(64, show_spinner=False)
