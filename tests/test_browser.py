@@ -49,16 +49,49 @@ def _open(page, server: str, spec, timeout_ms: int = 120_000) -> None:
         wait_for_run(page)
 
 
+#: What the page shows, less its input widgets' own text (a moved slider shows its new value whether or not the
+#: page ran again): every other element's text, and each chart's traces (names, visibility, the data drawn).
+SHOWN_JS = """() => {
+  const main = document.querySelector("[data-testid='stMain']");
+  const widget = "[role='slider'], input, textarea, [role='tab'], [role='radiogroup'], [data-baseweb='select']";
+  const texts = [...main.querySelectorAll("[data-testid='stElementContainer']")]
+    .filter(el => !el.querySelector(widget) && !el.querySelector('.js-plotly-plot'))
+    .map(el => el.innerText);
+  const plots = [...main.querySelectorAll('.js-plotly-plot')].map(p => JSON.stringify((p.data || []).map(
+    t => [t.name, t.visible, t.mode, JSON.stringify(t.x || null).slice(0, 4000), JSON.stringify(t.y || null).slice(0, 4000)])));
+  return texts.join('\\n') + '\\n' + plots.join('\\n');
+}"""
+
+
+def _commit_form(page, el) -> None:
+    """A widget inside a form changes nothing until the form is submitted (a keyboard user's Apply)."""
+    form = el.locator("xpath=ancestor::*[@data-testid='stForm']")
+    if form.count():
+        form.first.locator("[data-testid^='stBaseButton'][data-testid*='FormSubmit']").first.click()
+
+
 def _interact(page, spec) -> str:
-    """One interaction: a widget that makes the page run again where the page has one, else a tab or an expander."""
+    """One interaction that makes the page run again and show something else: a widget where the page has one,
+    else a tab or an expander. Returns what was done; the caller waits for what is shown to change."""
     main = page.locator("[data-testid='stMain']")
     if spec.url_path == "trial":
         main.get_by_role("button", name="Draw another trial").click()
         return "draw another trial"
+
+    def arrow(el):
+        el.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(300)  # Streamlit sends a keyboard move after a short debounce
+        _commit_form(page, el)
+
+    def click(el):
+        el.click(force=True)
+        _commit_form(page, el)
+
     for selector, how, act in (
-            ("[data-testid='stCheckbox'] input, [role='switch']", "first toggle", lambda el: el.click(force=True)),
-            ("[role='slider']", "first slider, one arrow key", lambda el: (el.focus(), page.keyboard.press("ArrowRight"))),
-            ("[data-testid='stNumberInputStepUp']", "first number box, one step up", lambda el: el.click()),
+            ("[data-testid='stCheckbox'] input, [role='switch']", "first toggle", click),
+            ("[role='slider']", "first slider, one arrow key", arrow),
+            ("[data-testid='stNumberInputStepUp']", "first number box, one step up", click),
             ("[role='tab'][aria-selected='false']", "another tab", lambda el: el.click()),
             ("[data-testid='stExpander'] summary", "first expander", lambda el: el.click())):
         found = main.locator(selector)
@@ -101,9 +134,14 @@ def test_page_paints_interacts_and_passes_axe(server, browser, spec):
         AXE_REPORT.mkdir(parents=True, exist_ok=True)
         (AXE_REPORT / f"{spec.url_path}.json").write_text(json.dumps(
             [{"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"])} for v in results["violations"]]))
+        before = page.evaluate(SHOWN_JS)
         done = _interact(page, spec)
         wait_for_run(page, timeout_ms=120_000)
         assert_no_exception(page)
+        try:  # a rerun that shows the same as before proves nothing: something outside the widget must change
+            page.wait_for_function(f"(before) => ({SHOWN_JS})() !== before", arg=before, timeout=30_000)
+        except Exception:
+            raise AssertionError(f"/{spec.url_path}: '{done}' changed nothing shown besides the widget") from None
         left = _serious(results["violations"])
         assert not left, f"axe on /{spec.url_path}: " + json.dumps(left, indent=1)[:3000]
         assert done
