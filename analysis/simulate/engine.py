@@ -171,6 +171,11 @@ class TrialBatch:
         Randomisation stratum code (history * 2 + referral), as ``simulate_trial``'s ``stratum`` codes.
     endpoint : str
         Which endpoint ``time_days``/``recurrence`` hold: "primary", "any" or "care" (see :data:`ENDPOINTS`).
+    enrol_day : ndarray of int64, shape (R, n)
+        Calendar day of randomisation, days since the first possible randomisation (day 0 is
+        ``design.recruitment_start``; ``simulate_trial``'s ``enrol_date`` minus that date). With
+        ``time_days`` it places every recurrence on the calendar: day ``enrol_day + time_days - 1``
+        (:mod:`analysis.simulate.cuts` cuts the data at a look with it).
     """
 
     trial_seeds: np.ndarray
@@ -179,6 +184,7 @@ class TrialBatch:
     recurrence: np.ndarray
     stratum: np.ndarray
     endpoint: str = "primary"
+    enrol_day: np.ndarray | None = None
 
     @property
     def n_replicates(self) -> int:
@@ -697,14 +703,18 @@ def simulate_trials(scenario: Scenario, trial_seeds, endpoint: str = "primary") 
     parts = []
     for lo in range(0, len(seeds), per_call):
         chunk = seeds[lo:lo + per_call]
-        got = _realise(scenario, _draw(scenario, chunk, details=False), episodes=endpoint != "primary")
-        parts.append([got[k].reshape(len(chunk), n) for k in ("is_int", time_key, event_key, "stratum")])
+        draws = _draw(scenario, chunk, details=False)
+        got = _realise(scenario, draws, episodes=endpoint != "primary")
+        parts.append([got[k].reshape(len(chunk), n) for k in ("is_int", time_key, event_key, "stratum")]
+                     + [draws.enrol_day])
     if not parts:
         return TrialBatch(seeds, np.zeros((0, n), bool), np.zeros((0, n)), np.zeros((0, n), bool),
-                          np.zeros((0, n), np.int8), endpoint)
+                          np.zeros((0, n), np.int8), endpoint, np.zeros((0, n), np.int64))
     if len(parts) == 1:
-        return TrialBatch(seeds, *parts[0], endpoint)
-    return TrialBatch(seeds, *(np.concatenate([p[i] for p in parts]) for i in range(4)), endpoint)
+        *arrays, enrol = parts[0]
+        return TrialBatch(seeds, *arrays, endpoint, enrol)
+    joined = [np.concatenate([p[i] for p in parts]) for i in range(5)]
+    return TrialBatch(seeds, *joined[:4], endpoint, joined[4])
 
 
 def simulate_cohorts(scenario: Scenario, trial_seeds, *, potential_outcomes: bool = False) -> pd.DataFrame:
