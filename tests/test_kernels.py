@@ -125,3 +125,21 @@ def test_batch_speed_10k_trials():
     elapsed = time.perf_counter() - start
     assert res.converged.all()
     assert elapsed < 20
+
+
+@pytest.mark.parametrize("tie_unit", [None, 30.0])
+def test_signed_logrank_z_is_observed_minus_expected_over_its_sd(tie_unit):
+    # Plain loop over distinct event times (survdiff's definition): O1 - E1 and the hypergeometric variance.
+    rows = [_data(seed, n=300, tie_unit=tie_unit) for seed in (3, 4)]
+    res = logrank_cox_batch(np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]),
+                            np.stack([r[2] for r in rows]))
+    for i, (t, e, x, _) in enumerate(rows):
+        o_minus_e, var = 0.0, 0.0
+        for u in np.unique(t[e == 1]):
+            at_risk = t >= u
+            n, n1 = at_risk.sum(), (at_risk & (x == 1)).sum()
+            d, d1 = ((t == u) & (e == 1)).sum(), ((t == u) & (e == 1) & (x == 1)).sum()
+            o_minus_e += d1 - d * n1 / n
+            var += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1) if n > 1 else 0.0
+        assert res.logrank_z[i] == pytest.approx(o_minus_e / np.sqrt(var), rel=REL)
+        assert res.logrank_z[i] ** 2 == pytest.approx(res.logrank_chisq[i], rel=REL)

@@ -48,6 +48,10 @@ class KernelResult:
         Newton converged to a finite estimate (False e.g. when all events are in one arm).
     iterations : int
         Newton iterations used for the slowest replicate.
+    logrank_z : numpy.ndarray
+        Signed log-rank statistic ``(O1 - E1) / sqrt(V)`` of group 1 (its square is
+        ``logrank_chisq``): negative when group 1 has fewer events than expected, so ``-logrank_z``
+        is the one-sided z in the direction of benefit that group-sequential boundaries read.
     """
 
     logrank_chisq: np.ndarray
@@ -55,6 +59,7 @@ class KernelResult:
     se: np.ndarray
     converged: np.ndarray
     iterations: int
+    logrank_z: np.ndarray
 
     @property
     def logrank_p(self) -> np.ndarray:
@@ -89,7 +94,8 @@ def _fit(rs: RiskSets, xs: np.ndarray, max_iter: int, tol: float):
     d1 = rs.running(es * xs).tie_group()
 
     # ---- log-rank: one term per tie group (taken at its last position)
-    chisq = logrank_from_counts(n_risk, n1, d, d1, rs.last).chisq
+    terms = logrank_from_counts(n_risk, n1, d, d1, rs.last)
+    chisq, z = terms.chisq, terms.z
 
     # ---- Cox (Efron): one term per death; r = deaths before this one in its tie group
     live = es > 0
@@ -133,7 +139,7 @@ def _fit(rs: RiskSets, xs: np.ndarray, max_iter: int, tol: float):
     with np.errstate(divide="ignore"):
         se = np.where(info > 0, 1 / np.sqrt(info), np.inf)
     converged = done & np.isfinite(se) & (np.abs(b) < 20)
-    return chisq, b, se, converged, it
+    return chisq, b, se, converged, it, z
 
 
 def logrank_cox_batch(time, event, group, strata=None, *, presorted: bool = False, max_iter: int = 50,
@@ -291,7 +297,7 @@ def _batched(t, e, x, s=None, *, presorted: bool = False, fit: tuple[int, float]
         xs = rs.sorted(x[sl]).astype(float)
         if fit is not None:
             out = _fit(rs, xs, *fit)
-            fits.append(out[:4])
+            fits.append(out[:4] + out[5:])
             iters = max(iters, out[4])
         if medians or grid is not None:
             # one pooled sort; each arm's curve from its own risk sets
@@ -302,7 +308,7 @@ def _batched(t, e, x, s=None, *, presorted: bool = False, fit: tuple[int, float]
                 curves.append(rs.survival_at(curves_here, grid))
     result = None
     if fit is not None:
-        chisq, b, se, conv = (np.concatenate(p) for p in zip(*fits))
-        result = KernelResult(logrank_chisq=chisq, log_hr=b, se=se, converged=conv, iterations=iters)
+        chisq, b, se, conv, z = (np.concatenate(p) for p in zip(*fits))
+        result = KernelResult(logrank_chisq=chisq, log_hr=b, se=se, converged=conv, iterations=iters, logrank_z=z)
     return (result, np.concatenate(meds) if medians else None,
             np.concatenate(curves) if grid is not None else None)

@@ -1,0 +1,382 @@
+"""A group-sequential design simulated on the model: interim looks at the k-th recurrence or on calendar days.
+
+Place in the pipeline: scenario -> simulate (:func:`analysis.simulate.engine.simulate_trials`, the one
+simulator) -> **cut at each look** (:mod:`analysis.simulate.cuts`) -> log-rank at each look
+(:func:`analysis.stats.kernels.logrank_cox_batch`) -> stop or go on by the design's boundaries ->
+operating characteristics. The boundaries come from :mod:`analysis.design` (or any object with
+``efficacy_z`` and ``futility_z``): they are one-sided z values in the direction of benefit, so the
+test statistic at a look is ``-logrank_z`` (intervention fewer recurrences than expected: positive).
+
+Stopping rule at look k (as rpact's ``getSimulationSurvival``): stop for efficacy when
+``z_k >= efficacy_z[k]``; otherwise stop for futility when ``z_k <= futility_z[k]`` (no futility
+where it is NaN); the last look rejects or not. Futility stops are counted whether the design
+calls them binding or not: the simulated trial stops when its boundary says so.
+
+Type I error is the same simulation of the scenario with its effect removed
+(:func:`scenario_without_effect`): no walking effect and no education effect, so both arms have the
+same hazard and H0 holds exactly. Trial i of both is child i of ``SeedSequence(seed)`` (common random
+numbers, independent of the executor and chunking, as :mod:`analysis.studies.replicates`).
+
+Monte Carlo standard errors: ``sqrt(p (1 - p) / N)`` for probabilities, ``sd / sqrt(N)`` for means.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import WalkBackInputError
+from ..model.calibration import expected_trial
+from ..simulate.cuts import cut_at_day, day_of_recurrence, last_data_day
+from ..simulate.engine import scenario_for_size
+from ..stats.kernels import logrank_cox_batch
+from ..trial.scenario import Scenario, with_changes
+from .replicates import (check_replicates, check_seed, chunk_size_for, map_replicate_chunks,
+                         simulate_replicates)
+
+if TYPE_CHECKING:  # pandas is imported where a table is built: the simulating workers never load it
+    import pandas as pd
+
+__all__ = ["MAX_LOOKS", "DesignSimulation", "scenario_without_effect", "expected_recurrences_by_day",
+           "expected_look_days", "simulate_design", "simulate_design_chunk"]
+
+MAX_LOOKS = 10
+HYPOTHESES = ("scenario", "null")
+
+
+def scenario_without_effect(scenario: Scenario) -> Scenario:
+    """The scenario under H0: walking and education change nothing, so both arms share one hazard.
+
+    Examples
+    --------
+    >>> from analysis.model.calibration import default_scenario
+    >>> round(expected_trial(scenario_without_effect(default_scenario())).cox_hr, 6)
+    1.0
+    """
+    return with_changes(scenario, {"dose_response.log_hr_per_100_min": 0.0, "dose_response.emax": 0.0,
+                                   "dose_response.education_hr": 1.0})
+
+
+# --------------------------------------------------------------------------- expected calendar
+def _observed_event_cumulative(scenario: Scenario):
+    """Expected curves -> per arm, P(recurrence observed within u follow-up days | loss only), on a grid."""
+    e = expected_trial(scenario)
+    design = scenario.design
+    rate = -math.log1p(-design.annual_loss_to_followup) / 365.25 if design.annual_loss_to_followup > 0 else 0.0
+    mid = 0.5 * (e.times[1:] + e.times[:-1])
+    keep = np.exp(-rate * mid)
+    cumulative = []
+    for s in (e.survival_control, e.survival_intervention):
+        cumulative.append(np.concatenate([[0.0], np.cumsum(keep * (s[:-1] - s[1:]))]))
+    return e.times, cumulative
+
+
+def expected_recurrences_by_day(scenario: Scenario, days) -> np.ndarray:
+    """Expected recurrences observed by each calendar day, recruitment still running.
+
+    From the scenario's expected survival curves (:func:`analysis.model.calibration.expected_trial`):
+    enrolment spread evenly over the recruitment days, loss to follow-up, the maximum follow-up and
+    the study end date; a participant randomised on day ``e`` has been followed ``c - e + 1`` days on
+    calendar day ``c`` (as :mod:`analysis.simulate.cuts` counts).
+
+    Examples
+    --------
+    >>> from analysis.model.calibration import default_scenario
+    >>> s = default_scenario()
+    >>> at_end = expected_recurrences_by_day(s, [s.design.study_days])[0]
+    >>> round(float(at_end))  # the whole trial: expected_trial's events
+    506
+    """
+    d = np.atleast_1d(np.asarray(days, dtype=float))
+    design = scenario.design
+    times, cumulative = _observed_event_cumulative(scenario)
+    enrol = np.arange(design.recruitment_days + 1, dtype=float)
+    followup = np.minimum(np.floor(d)[:, None] - enrol[None, :] + 1.0,
+                          np.minimum(design.study_days - enrol, design.max_followup_days)[None, :])
+    followup = np.clip(followup, 0.0, None)  # not yet randomised: nothing observed
+    out = np.zeros(len(d))
+    for n_arm, cum in zip((design.n_control, design.n_intervention), cumulative):
+        out += n_arm * np.interp(followup, times, cum).mean(axis=1)
+    return out
+
+
+def expected_look_days(scenario: Scenario, look_events: Sequence[int]) -> np.ndarray:
+    """Expected calendar day of each event-driven look: the first day the expected recurrences reach it.
+
+    NaN for a look whose recurrences the scenario does not expect by the study end date.
+
+    Examples
+    --------
+    >>> from analysis.model.calibration import default_scenario
+    >>> d = expected_look_days(default_scenario(), [150, 300, 450])
+    >>> bool(np.all(np.diff(d) > 0))
+    True
+    """
+    days = np.arange(scenario.design.study_days + 1, dtype=float)
+    expected = expected_recurrences_by_day(scenario, days)
+    targets = np.asarray(look_events, dtype=float)
+    idx = np.searchsorted(expected, targets, side="left")
+    return np.where(idx < len(days), days[np.minimum(idx, len(days) - 1)], np.nan)
+
+
+# --------------------------------------------------------------------------- one chunk of trials
+def simulate_design_chunk(scenario: Scenario, seed: int, look_events: tuple[int, ...] | None,
+                          look_days: tuple[float, ...] | None, start: int, count: int) -> dict:
+    """Simulate trials ``start .. start + count - 1`` and analyse each at every look (arrays (count, K)).
+
+    Every look is analysed for every trial (vectorised); stopping is decided afterwards from the z
+    values, which gives the same answer as stopping trial by trial.
+    """
+    batch = simulate_replicates(scenario, count, seed, start)
+    if look_events is not None:
+        end = last_data_day(batch)
+        days = np.minimum(day_of_recurrence(batch, list(look_events)), end[:, None])
+    else:
+        days = np.broadcast_to(np.asarray(look_days, dtype=float), (count, len(look_days)))
+    k = days.shape[1]
+    z = np.empty((count, k))
+    log_hr = np.empty((count, k))
+    events = np.empty((count, k), dtype=np.int64)
+    participants = np.empty((count, k), dtype=np.int64)
+    for j in range(k):
+        cut = cut_at_day(batch, days[:, j])
+        with np.errstate(all="ignore"):  # a look with no recurrence yet: NaN z, never a warning
+            fit = logrank_cox_batch(cut.time_days, cut.recurrence, cut.intervention)
+        z[:, j] = -fit.logrank_z
+        log_hr[:, j] = np.where(fit.converged, fit.log_hr, np.nan)
+        events[:, j] = cut.recurrences
+        participants[:, j] = cut.participants
+    return {"z": z, "log_hr": log_hr, "events": events, "participants": participants, "day": np.array(days)}
+
+
+def _stopping(z: np.ndarray, efficacy: np.ndarray, futility: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(look index at which each trial stops, 1 = efficacy / -1 = futility / 0 = final look without rejection)."""
+    with np.errstate(invalid="ignore"):
+        eff = z >= efficacy[None, :]
+        fut = ~eff & (z <= futility[None, :])  # NaN futility: never
+    k = z.shape[1]
+    fut[:, -1] = False  # the last look rejects or not: that is not a futility stop
+    stop_any = eff | fut
+    stop_any[:, -1] = True
+    look = np.argmax(stop_any, axis=1)
+    rows = np.arange(len(look))
+    decision = np.where(eff[rows, look], 1, np.where(fut[rows, look], -1, 0))
+    return look, decision.astype(np.int8) if k else decision
+
+
+# --------------------------------------------------------------------------- the study
+@dataclass(frozen=True)
+class DesignSimulation:
+    """Operating characteristics of a group-sequential design simulated on a scenario.
+
+    Attributes
+    ----------
+    summary : DataFrame
+        ``key`` (stable id), ``quantity``, ``value``, ``mc_se`` for the scenario and the null
+        (``power``, ``type_i_error``, ``recurrences_at_stop``, ``participants_at_stop``,
+        ``day_at_stop``, ``hr_at_stop_geometric_mean``, ``hr_at_stop_median``, ``log_hr_bias_at_stop``,
+        ``hr_true``, ...).
+    looks : DataFrame
+        One row per look: ``look``, ``efficacy_z``, ``futility_z``, ``planned_recurrences`` or
+        ``planned_day``, ``expected_day`` (event-driven looks: from the expected curves) or
+        ``expected_recurrences`` (calendar looks), then per hypothesis (``scenario``/``null``):
+        ``recurrences_mean``, ``participants_mean``, ``day_mean``, ``p_efficacy``, ``p_futility``,
+        ``p_efficacy_se``, ``p_futility_se``, ``p_reach`` (share of trials still going at the look).
+    per_trial : DataFrame
+        One row per simulated trial and hypothesis: ``hypothesis``, ``trial``, ``stop_look`` (1..K),
+        ``decision`` ("efficacy", "futility" or "none"), ``z``, ``hr``, ``recurrences``, ``participants``,
+        ``day`` at the stopping look.
+    """
+
+    summary: pd.DataFrame
+    looks: pd.DataFrame
+    per_trial: pd.DataFrame = field(repr=False)
+    n_trials: int
+    seed: int
+    looks_by: str
+    n_participants: int
+    elapsed_seconds: float = field(compare=False)
+
+    def value(self, key: str) -> float:
+        row = self.summary.loc[self.summary.key == key]
+        return float(row.value.iloc[0]) if len(row) else math.nan
+
+    def to_dict(self) -> dict:
+        def records(df) -> list[dict]:
+            return df.astype(object).where(df.notna(), None).to_dict(orient="records")
+
+        return {"n_trials": self.n_trials, "seed": self.seed, "looks_by": self.looks_by,
+                "n_participants": self.n_participants, "elapsed_seconds": self.elapsed_seconds,
+                "summary": records(self.summary), "looks": records(self.looks)}
+
+
+def _bounds(boundaries: Any) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        efficacy = np.asarray(boundaries.efficacy_z, dtype=float).ravel()
+        futility = getattr(boundaries, "futility_z", None)
+        futility = np.full(len(efficacy), np.nan) if futility is None else np.asarray(futility, dtype=float).ravel()
+    except (AttributeError, TypeError, ValueError):
+        raise WalkBackInputError("boundaries must give efficacy_z (and futility_z) per look") from None
+    if not 1 <= len(efficacy) <= MAX_LOOKS or len(futility) != len(efficacy):
+        raise WalkBackInputError(f"boundaries must have 1 to {MAX_LOOKS} looks, efficacy and futility alike")
+    if np.isnan(efficacy).any():
+        raise WalkBackInputError("every look needs an efficacy boundary (a z value)")
+    return efficacy, futility
+
+
+def _check_looks(k: int, look_events, look_days, n: int, study_days: int):
+    if (look_events is None) == (look_days is None):
+        raise WalkBackInputError("give the looks either as numbers of recurrences or as calendar days, not both")
+    values = look_events if look_events is not None else look_days
+    try:
+        arr = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise WalkBackInputError(f"looks {values!r} must be numbers") from None
+    if len(arr) != k:
+        raise WalkBackInputError(f"{len(arr)} looks given but the design has {k}")
+    if not np.all(np.isfinite(arr)) or np.any(np.diff(arr) <= 0):
+        raise WalkBackInputError("looks must be finite and strictly increasing")
+    if look_events is not None:
+        if np.any(arr != np.round(arr)) or arr[0] < 1 or arr[-1] > n:
+            raise WalkBackInputError(f"recurrences at the looks must be whole numbers from 1 to the {n} participants")
+        return tuple(int(v) for v in arr), None
+    if arr[0] < 0 or arr[-1] > study_days:
+        raise WalkBackInputError(f"look days must be from 0 to the study end, day {study_days}")
+    return None, tuple(float(v) for v in arr)
+
+
+def simulate_design(scenario: Scenario, boundaries: Any, n_trials: int, seed: int, *,
+                    look_events: Sequence[int] | None = None, look_days: Sequence[float] | None = None,
+                    n_participants: int | None = None, executor: Executor | None = None,
+                    progress: Callable[[int, int], None] | None = None, chunk_size: int | None = None,
+                    workers: int = 1) -> DesignSimulation:
+    """Simulate a group-sequential trial ``n_trials`` times on the scenario and under H0.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The model (usually the calibrated WalkBack trial, or an exponential one).
+    boundaries : object with ``efficacy_z`` and ``futility_z``
+        One-sided z boundaries per look (:func:`analysis.design.compute_boundaries`); NaN futility:
+        none at that look.
+    n_trials, seed : int
+        Trials per hypothesis; trial i uses child i of ``SeedSequence(seed)``.
+    look_events, look_days : sequence, one of them
+        Look k happens on the day the ``look_events[k]``-th recurrence is observed (or on the trial's
+        last data day if it never is), or on calendar day ``look_days[k]`` (days since the first
+        randomisation).
+    n_participants : int, optional
+        Participants randomised (default: the scenario's).
+    executor, progress, chunk_size, workers :
+        As :func:`analysis.studies.replicates.run_replicates`; the result does not depend on them.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from analysis.model.calibration import default_scenario
+    >>> bounds = SimpleNamespace(efficacy_z=[3.47, 2.45, 2.0], futility_z=[float("nan")] * 3)
+    >>> sim = simulate_design(default_scenario(), bounds, 40, seed=1, look_events=[150, 300, 450])
+    >>> list(sim.looks.look), 0 <= sim.value("power") <= 1
+    ([1, 2, 3], True)
+    """
+    import pandas as pd
+
+    n_trials = check_replicates(n_trials, "n_trials")
+    seed = check_seed(seed)
+    efficacy, futility = _bounds(boundaries)
+    with np.errstate(invalid="ignore"):
+        if np.any(futility > efficacy):
+            raise WalkBackInputError("a futility boundary lies above the efficacy boundary at the same look")
+    s1 = scenario if n_participants is None else scenario_for_size(scenario, n_participants)
+    s0 = scenario_without_effect(s1)
+    k = len(efficacy)
+    events_plan, days_plan = _check_looks(k, look_events, look_days, s1.design.n_total, s1.design.study_days)
+    chunk = chunk_size or chunk_size_for(n_trials, workers)
+    began = time.perf_counter()
+    results = {}
+    for h, (name, s) in enumerate(zip(HYPOTHESES, (s1, s0))):
+        inner = None if progress is None else (lambda done, _n, h=h: progress(h * n_trials + done, 2 * n_trials))
+        parts = map_replicate_chunks(simulate_design_chunk, n_trials, chunk, executor, inner,
+                                     args=(s, seed, events_plan, days_plan))
+        results[name] = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    elapsed = time.perf_counter() - began
+
+    truth = expected_trial(s1).cox_hr
+    rows, per_trial, look_cols = [], [], {}
+    for name in HYPOTHESES:
+        r = results[name]
+        look, decision = _stopping(r["z"], efficacy, futility)
+        at = (np.arange(n_trials), look)
+        log_hr = r["log_hr"][at]
+        tag = "" if name == "scenario" else "_null"
+        reject = decision == 1
+        p = float(reject.mean())
+        label = "power" if name == "scenario" else "type_i_error"
+        rows.append((label, "power (rejects H0)" if name == "scenario" else "type I error (rejects under H0)",
+                     p, math.sqrt(p * (1 - p) / n_trials)))
+        p_fut = float((decision == -1).mean())
+        rows.append((f"p_futility{tag}", "stops for futility", p_fut, math.sqrt(p_fut * (1 - p_fut) / n_trials)))
+        p_early = float((look < k - 1).mean())
+        rows.append((f"p_stop_early{tag}", "stops before the last look", p_early,
+                     math.sqrt(p_early * (1 - p_early) / n_trials)))
+        for key, what, values in (("recurrences_at_stop", "recurrences at stopping, mean", r["events"][at]),
+                                  ("participants_at_stop", "participants randomised at stopping, mean",
+                                   r["participants"][at]),
+                                  ("day_at_stop", "duration: calendar day of stopping, mean", r["day"][at])):
+            v = values.astype(float)
+            rows.append((f"{key}{tag}", what, float(v.mean()), float(v.std(ddof=1) / math.sqrt(n_trials))
+                         if n_trials > 1 else math.nan))
+        ok = np.isfinite(log_hr)
+        if name == "scenario":
+            m = float(log_hr[ok].mean()) if ok.any() else math.nan
+            se = float(log_hr[ok].std(ddof=1) / math.sqrt(ok.sum())) if ok.sum() > 1 else math.nan
+            rows += [("hr_true", "hazard ratio, the scenario's (expected Cox HR)", truth, math.nan),
+                     ("hr_at_stop_geometric_mean", "hazard ratio estimated at stopping, geometric mean",
+                      math.exp(m), math.exp(m) * se),
+                     ("hr_at_stop_median", "hazard ratio estimated at stopping, median",
+                      float(np.exp(np.median(log_hr[ok]))) if ok.any() else math.nan, math.nan),
+                     ("log_hr_bias_at_stop", "bias of the log hazard ratio at stopping (mean - truth)",
+                      m - math.log(truth), se)]
+            eff = ok & reject
+            if eff.any():
+                rows.append(("hr_at_efficacy_stop_geometric_mean",
+                             "hazard ratio estimated when stopping for efficacy, geometric mean",
+                             float(np.exp(log_hr[eff].mean())), math.nan))
+        for j in range(k):
+            stopped_eff = (look == j) & (decision == 1)
+            stopped_fut = (look == j) & (decision == -1)
+            pe, pf = float(stopped_eff.mean()), float(stopped_fut.mean())
+            look_cols.setdefault(j, {}).update({
+                f"recurrences_mean{tag}": float(r["events"][:, j].mean()),
+                f"participants_mean{tag}": float(r["participants"][:, j].mean()),
+                f"day_mean{tag}": float(r["day"][:, j].mean()),
+                f"p_reach{tag}": float((look >= j).mean()),
+                f"p_efficacy{tag}": pe, f"p_efficacy_se{tag}": math.sqrt(pe * (1 - pe) / n_trials),
+                f"p_futility{tag}": pf, f"p_futility_se{tag}": math.sqrt(pf * (1 - pf) / n_trials),
+            })
+        per_trial.append(pd.DataFrame({
+            "hypothesis": name, "trial": np.arange(n_trials), "stop_look": look + 1,
+            "decision": np.array(["futility", "none", "efficacy"])[decision + 1],
+            "z": r["z"][at], "hr": np.exp(log_hr), "recurrences": r["events"][at],
+            "participants": r["participants"][at], "day": r["day"][at]}))
+    looks = []
+    for j in range(k):
+        row = {"look": j + 1, "efficacy_z": float(efficacy[j]), "futility_z": float(futility[j])}
+        if events_plan is not None:
+            row["planned_recurrences"] = events_plan[j]
+            row["expected_day"] = float(expected_look_days(s1, [events_plan[j]])[0])
+        else:
+            row["planned_day"] = days_plan[j]
+            row["expected_recurrences"] = float(expected_recurrences_by_day(s1, [days_plan[j]])[0])
+        row.update(look_cols[j])
+        looks.append(row)
+    return DesignSimulation(summary=pd.DataFrame(rows, columns=["key", "quantity", "value", "mc_se"]),
+                            looks=pd.DataFrame(looks), per_trial=pd.concat(per_trial, ignore_index=True),
+                            n_trials=n_trials, seed=seed, looks_by="events" if events_plan else "days",
+                            n_participants=s1.design.n_total, elapsed_seconds=elapsed)
