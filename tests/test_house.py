@@ -24,10 +24,11 @@ ALLOWED = {
     "model": {"trial", "errors"},
     "simulate": {"model", "trial", "errors"},
     "stats": {"io", "errors", "formats"},
-    "studies": {"trial", "model", "simulate", "stats", "io", "errors"},  # io: classroom writes its class set with the export functions
+    "design": {"errors"},  # pure computations (boundaries, spending, events): no simulator, no model
+    "studies": {"trial", "model", "simulate", "stats", "io", "errors", "design"},  # io: classroom writes its class set with the export functions
     "io": {"trial", "model", "simulate", "studies", "errors"},
-    "plots": {"trial", "model", "stats", "studies", "errors", "formats"},
-    "cli": {"trial", "model", "simulate", "stats", "studies", "io", "plots", "errors", "formats"},
+    "plots": {"trial", "model", "stats", "studies", "design", "errors", "formats"},
+    "cli": {"trial", "model", "simulate", "stats", "studies", "design", "io", "plots", "errors", "formats"},
 }
 
 
