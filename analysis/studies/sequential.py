@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..design.boundaries import GroupSequentialBoundaries, sequential_probabilities
+from ..design.events import drift_for
 from ..errors import WalkBackInputError
 from ..model.calibration import expected_trial
 from ..simulate.cuts import cut_at_day, day_of_recurrence, last_data_day
@@ -125,6 +127,36 @@ def expected_look_days(scenario: Scenario, look_events: Sequence[int]) -> np.nda
     return np.where(idx < len(days), days[np.minimum(idx, len(days) - 1)], np.nan)
 
 
+def _analytic(boundaries: Any, scenario: Scenario, hr: float, look_events, look_days) -> dict | None:
+    """What the design promises under proportional hazards at the scenario's expected HR (None without a solved design).
+
+    Drift ``-log(HR) sqrt(D_K r) / (1 + r)`` (Schoenfeld, :func:`analysis.design.events.drift_for`) at the last look's
+    recurrences (planned, or expected by the last calendar look); stopping probabilities at the design's
+    information rates (:func:`analysis.design.boundaries.sequential_probabilities`); recurrences, participants and
+    days per look from the scenario's expected curves, weighted by the stopping probabilities.
+    """
+    if not isinstance(boundaries, GroupSequentialBoundaries):
+        return None
+    design = scenario.design
+    if look_events is not None:
+        events = np.asarray(look_events, dtype=float)
+        days = expected_look_days(scenario, look_events)
+    else:
+        days = np.asarray(look_days, dtype=float)
+        events = expected_recurrences_by_day(scenario, days)
+    ratio = design.n_intervention / design.n_control
+    size = drift_for(hr, events[-1], ratio) if hr != 1 else 0.0
+    drift = math.copysign(size, -math.log(hr)) if hr != 1 else 0.0
+    participants = design.n_total * np.minimum(1.0, (days + 1.0) / (design.recruitment_days + 1.0))
+    out = {}
+    for tag, at in (("", sequential_probabilities(boundaries, drift)), ("_null", boundaries.h0)):
+        stop = at.stop
+        out[tag] = {"reject": at.reject, "futility": at.futility, "power": at.power,
+                    "recurrences": float(stop @ events), "participants": float(stop @ participants),
+                    "day": float(stop @ days) if np.isfinite(days).all() else math.nan}
+    return out
+
+
 # --------------------------------------------------------------------------- one chunk of trials
 def simulate_design_chunk(scenario: Scenario, seed: int, look_events: tuple[int, ...] | None,
                           look_days: tuple[float, ...] | None, start: int, count: int) -> dict:
@@ -178,7 +210,9 @@ class DesignSimulation:
     Attributes
     ----------
     summary : DataFrame
-        ``key`` (stable id), ``quantity``, ``value``, ``mc_se`` for the scenario and the null
+        ``key`` (stable id), ``quantity``, ``value`` (simulated), ``mc_se``, ``analytic`` (what the design
+        promises under proportional hazards at the scenario's expected HR; NaN where there is no such number or
+        the boundaries are plain arrays) for the scenario and the null
         (``power``, ``type_i_error``, ``recurrences_at_stop``, ``participants_at_stop``,
         ``day_at_stop``, ``hr_at_stop_geometric_mean``, ``hr_at_stop_median``, ``log_hr_bias_at_stop``,
         ``hr_true``, ...).
@@ -187,7 +221,8 @@ class DesignSimulation:
         ``planned_day``, ``expected_day`` (event-driven looks: from the expected curves) or
         ``expected_recurrences`` (calendar looks), then per hypothesis (``scenario``/``null``):
         ``recurrences_mean``, ``participants_mean``, ``day_mean``, ``p_efficacy``, ``p_futility``,
-        ``p_efficacy_se``, ``p_futility_se``, ``p_reach`` (share of trials still going at the look).
+        ``p_efficacy_se``, ``p_futility_se``, ``p_reach`` (share of trials still going at the look),
+        ``p_efficacy_analytic``, ``p_futility_analytic`` (the proportional-hazards promise).
     per_trial : DataFrame
         One row per simulated trial and hypothesis: ``hypothesis``, ``trial``, ``stop_look`` (1..K),
         ``decision`` ("efficacy", "futility" or "none"), ``z``, ``hr``, ``recurrences``, ``participants``,
@@ -308,6 +343,7 @@ def simulate_design(scenario: Scenario, boundaries: Any, n_trials: int, seed: in
     elapsed = time.perf_counter() - began
 
     truth = expected_trial(s1).cox_hr
+    analytic = _analytic(boundaries, s1, truth, events_plan, days_plan)
     rows, per_trial, look_cols = [], [], {}
     for name in HYPOTHESES:
         r = results[name]
@@ -315,39 +351,43 @@ def simulate_design(scenario: Scenario, boundaries: Any, n_trials: int, seed: in
         at = (np.arange(n_trials), look)
         log_hr = r["log_hr"][at]
         tag = "" if name == "scenario" else "_null"
+        promise = {} if analytic is None else analytic[tag]
         reject = decision == 1
         p = float(reject.mean())
         label = "power" if name == "scenario" else "type_i_error"
         rows.append((label, "power (rejects H0)" if name == "scenario" else "type I error (rejects under H0)",
-                     p, math.sqrt(p * (1 - p) / n_trials)))
+                     p, math.sqrt(p * (1 - p) / n_trials), promise.get("power", math.nan)))
         p_fut = float((decision == -1).mean())
-        rows.append((f"p_futility{tag}", "stops for futility", p_fut, math.sqrt(p_fut * (1 - p_fut) / n_trials)))
+        rows.append((f"p_futility{tag}", "stops for futility", p_fut, math.sqrt(p_fut * (1 - p_fut) / n_trials),
+                     float(np.sum(promise["futility"])) if promise else math.nan))
         p_early = float((look < k - 1).mean())
         rows.append((f"p_stop_early{tag}", "stops before the last look", p_early,
-                     math.sqrt(p_early * (1 - p_early) / n_trials)))
-        for key, what, values in (("recurrences_at_stop", "recurrences at stopping, mean", r["events"][at]),
-                                  ("participants_at_stop", "participants randomised at stopping, mean",
-                                   r["participants"][at]),
-                                  ("day_at_stop", "duration: calendar day of stopping, mean", r["day"][at])):
+                     math.sqrt(p_early * (1 - p_early) / n_trials),
+                     float(np.sum(promise["reject"][:-1]) + np.sum(promise["futility"][:-1])) if promise else math.nan))
+        for key, what, values, promised in (
+                ("recurrences_at_stop", "recurrences at stopping, mean", r["events"][at], "recurrences"),
+                ("participants_at_stop", "participants randomised at stopping, mean", r["participants"][at],
+                 "participants"),
+                ("day_at_stop", "duration: calendar day of stopping, mean", r["day"][at], "day")):
             v = values.astype(float)
             rows.append((f"{key}{tag}", what, float(v.mean()), float(v.std(ddof=1) / math.sqrt(n_trials))
-                         if n_trials > 1 else math.nan))
+                         if n_trials > 1 else math.nan, promise.get(promised, math.nan)))
         ok = np.isfinite(log_hr)
         if name == "scenario":
             m = float(log_hr[ok].mean()) if ok.any() else math.nan
             se = float(log_hr[ok].std(ddof=1) / math.sqrt(ok.sum())) if ok.sum() > 1 else math.nan
-            rows += [("hr_true", "hazard ratio, the scenario's (expected Cox HR)", truth, math.nan),
+            rows += [("hr_true", "hazard ratio, the scenario's (expected Cox HR)", truth, math.nan, truth),
                      ("hr_at_stop_geometric_mean", "hazard ratio estimated at stopping, geometric mean",
-                      math.exp(m), math.exp(m) * se),
+                      math.exp(m), math.exp(m) * se, math.nan),
                      ("hr_at_stop_median", "hazard ratio estimated at stopping, median",
-                      float(np.exp(np.median(log_hr[ok]))) if ok.any() else math.nan, math.nan),
+                      float(np.exp(np.median(log_hr[ok]))) if ok.any() else math.nan, math.nan, math.nan),
                      ("log_hr_bias_at_stop", "bias of the log hazard ratio at stopping (mean - truth)",
-                      m - math.log(truth), se)]
+                      m - math.log(truth), se, math.nan)]
             eff = ok & reject
             if eff.any():
                 rows.append(("hr_at_efficacy_stop_geometric_mean",
                              "hazard ratio estimated when stopping for efficacy, geometric mean",
-                             float(np.exp(log_hr[eff].mean())), math.nan))
+                             float(np.exp(log_hr[eff].mean())), math.nan, math.nan))
         for j in range(k):
             stopped_eff = (look == j) & (decision == 1)
             stopped_fut = (look == j) & (decision == -1)
@@ -359,6 +399,8 @@ def simulate_design(scenario: Scenario, boundaries: Any, n_trials: int, seed: in
                 f"p_reach{tag}": float((look >= j).mean()),
                 f"p_efficacy{tag}": pe, f"p_efficacy_se{tag}": math.sqrt(pe * (1 - pe) / n_trials),
                 f"p_futility{tag}": pf, f"p_futility_se{tag}": math.sqrt(pf * (1 - pf) / n_trials),
+                f"p_efficacy_analytic{tag}": float(promise["reject"][j]) if promise else math.nan,
+                f"p_futility_analytic{tag}": float(promise["futility"][j]) if promise else math.nan,
             })
         per_trial.append(pd.DataFrame({
             "hypothesis": name, "trial": np.arange(n_trials), "stop_look": look + 1,
@@ -376,7 +418,7 @@ def simulate_design(scenario: Scenario, boundaries: Any, n_trials: int, seed: in
             row["expected_recurrences"] = float(expected_recurrences_by_day(s1, [days_plan[j]])[0])
         row.update(look_cols[j])
         looks.append(row)
-    return DesignSimulation(summary=pd.DataFrame(rows, columns=["key", "quantity", "value", "mc_se"]),
+    return DesignSimulation(summary=pd.DataFrame(rows, columns=["key", "quantity", "value", "mc_se", "analytic"]),
                             looks=pd.DataFrame(looks), per_trial=pd.concat(per_trial, ignore_index=True),
                             n_trials=n_trials, seed=seed, looks_by="events" if events_plan else "days",
                             n_participants=s1.design.n_total, elapsed_seconds=elapsed)
