@@ -333,7 +333,7 @@ def sample_size_survival(boundaries: GroupSequentialBoundaries, assumptions: Sur
         participants = _participants_for(a, max_events, follow_up)
         participants_fixed = _participants_for(a, fixed_events, follow_up)
     else:
-        participants, participants_fixed = float(a.max_participants), None
+        participants = participants_fixed = float(a.max_participants)  # rpact: the fixed design recruits as many
         follow_up = _follow_up_for(a, participants, max_events)
     return _complete(boundaries, a, max_events, participants, participants_fixed, follow_up, boundaries.drift)
 
