@@ -143,3 +143,13 @@ def test_signed_logrank_z_is_observed_minus_expected_over_its_sd(tie_unit):
             var += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1) if n > 1 else 0.0
         assert res.logrank_z[i] == pytest.approx(o_minus_e / np.sqrt(var), rel=REL)
         assert res.logrank_z[i] ** 2 == pytest.approx(res.logrank_chisq[i], rel=REL)
+
+
+def test_logrank_z_alone_equals_the_full_kernels():
+    from analysis.stats.kernels import logrank_z_batch
+
+    rows = [_data(seed, n=250, tie_unit=10.0, n_strata=3) for seed in (5, 6, 7)]
+    t, e, x, s = (np.stack([r[i] for r in rows]) for i in range(4))
+    for strata in (None, s):
+        full = logrank_cox_batch(t, e, x, strata)
+        assert np.array_equal(logrank_z_batch(t, e, x, strata), full.logrank_z)

@@ -96,7 +96,7 @@ def test_stopping_follows_the_rule_trial_by_trial():
     bounds = SimpleNamespace(efficacy_z=[2.8, 2.2, 1.9], futility_z=[-0.2, 0.4, math.nan])
     looks = (40, 80, 120)
     sim = simulate_design(s, bounds, 60, seed=9, look_events=looks, chunk_size=25)
-    raw = simulate_design_chunk(s, 9, looks, None, 0, 60)
+    raw = simulate_design_chunk(s, 9, np.array(bounds.efficacy_z), np.array(bounds.futility_z), looks, None, 0, 60)
     mine = sim.per_trial[sim.per_trial.hypothesis == "scenario"].reset_index(drop=True)
     for i in range(60):
         look, decision = 2, "none"
@@ -109,6 +109,16 @@ def test_stopping_follows_the_rule_trial_by_trial():
                 break
         assert (mine.stop_look[i], mine.decision[i]) == (look + 1, decision)
         assert mine.recurrences[i] == raw["events"][i, look] >= looks[look]
+    # The hazard ratio at stopping is the Cox fit of the data cut at the stopping look.
+    from analysis.simulate.cuts import cut_at_day
+    from analysis.stats.kernels import logrank_cox
+    from analysis.studies.replicates import simulate_replicates
+
+    batch = simulate_replicates(s, 3, 9, 0)
+    for i in range(3):
+        cut = cut_at_day(batch, raw["day"][i, mine.stop_look[i] - 1])
+        fit = logrank_cox(cut.time_days[i], cut.recurrence[i], cut.intervention[i])
+        assert mine.hr[i] == pytest.approx(fit["hr"], rel=1e-9)
     # Calendar looks: the same trials cut on fixed days.
     by_day = simulate_design(s, bounds, 20, seed=9, look_days=[300, 600, 900])
     assert list(by_day.looks.planned_day) == [300, 600, 900] and "expected_recurrences" in by_day.looks

@@ -37,7 +37,7 @@ from ..errors import WalkBackInputError
 from ..model.calibration import expected_trial
 from ..simulate.cuts import cut_at_day, day_of_recurrence, last_data_day
 from ..simulate.engine import scenario_for_size
-from ..stats.kernels import logrank_cox_batch
+from ..stats.kernels import logrank_cox_batch, logrank_z_batch
 from ..trial.scenario import Scenario, with_changes
 from .replicates import (check_replicates, check_seed, chunk_size_for, map_replicate_chunks,
                          simulate_replicates)
@@ -158,12 +158,16 @@ def _analytic(boundaries: Any, scenario: Scenario, hr: float, look_events, look_
 
 
 # --------------------------------------------------------------------------- one chunk of trials
-def simulate_design_chunk(scenario: Scenario, seed: int, look_events: tuple[int, ...] | None,
-                          look_days: tuple[float, ...] | None, start: int, count: int) -> dict:
-    """Simulate trials ``start .. start + count - 1`` and analyse each at every look (arrays (count, K)).
+def simulate_design_chunk(scenario: Scenario, seed: int, efficacy: np.ndarray, futility: np.ndarray,
+                          look_events: tuple[int, ...] | None, look_days: tuple[float, ...] | None, start: int,
+                          count: int) -> dict:
+    """Simulate trials ``start .. start + count - 1``, analyse each at every look, and stop them by the boundaries.
 
-    Every look is analysed for every trial (vectorised); stopping is decided afterwards from the z
-    values, which gives the same answer as stopping trial by trial.
+    Every look is analysed for every trial (vectorised: the log-rank z alone); stopping is decided
+    afterwards from the z values, which gives the same answer as stopping trial by trial; the Cox
+    hazard ratio is then fitted once, at each trial's stopping look. Arrays (count, K) of ``z``,
+    ``events``, ``participants``, ``day``; per trial ``look`` (0-based), ``decision`` (1 efficacy,
+    -1 futility, 0 none) and ``log_hr`` at the stopping look.
     """
     batch = simulate_replicates(scenario, count, seed, start)
     if look_events is not None:
@@ -173,18 +177,20 @@ def simulate_design_chunk(scenario: Scenario, seed: int, look_events: tuple[int,
         days = np.broadcast_to(np.asarray(look_days, dtype=float), (count, len(look_days)))
     k = days.shape[1]
     z = np.empty((count, k))
-    log_hr = np.empty((count, k))
     events = np.empty((count, k), dtype=np.int64)
     participants = np.empty((count, k), dtype=np.int64)
     for j in range(k):
         cut = cut_at_day(batch, days[:, j])
         with np.errstate(all="ignore"):  # a look with no recurrence yet: NaN z, never a warning
-            fit = logrank_cox_batch(cut.time_days, cut.recurrence, cut.intervention)
-        z[:, j] = -fit.logrank_z
-        log_hr[:, j] = np.where(fit.converged, fit.log_hr, np.nan)
+            z[:, j] = -logrank_z_batch(cut.time_days, cut.recurrence, cut.intervention)
         events[:, j] = cut.recurrences
         participants[:, j] = cut.participants
-    return {"z": z, "log_hr": log_hr, "events": events, "participants": participants, "day": np.array(days)}
+    look, decision = _stopping(z, np.asarray(efficacy, dtype=float), np.asarray(futility, dtype=float))
+    at_stop = cut_at_day(batch, days[np.arange(count), look])
+    with np.errstate(all="ignore"):
+        fit = logrank_cox_batch(at_stop.time_days, at_stop.recurrence, at_stop.intervention)
+    return {"z": z, "events": events, "participants": participants, "day": np.array(days), "look": look,
+            "decision": decision, "log_hr": np.where(fit.converged, fit.log_hr, np.nan)}
 
 
 def _stopping(z: np.ndarray, efficacy: np.ndarray, futility: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -192,14 +198,13 @@ def _stopping(z: np.ndarray, efficacy: np.ndarray, futility: np.ndarray) -> tupl
     with np.errstate(invalid="ignore"):
         eff = z >= efficacy[None, :]
         fut = ~eff & (z <= futility[None, :])  # NaN futility: never
-    k = z.shape[1]
     fut[:, -1] = False  # the last look rejects or not: that is not a futility stop
     stop_any = eff | fut
     stop_any[:, -1] = True
     look = np.argmax(stop_any, axis=1)
     rows = np.arange(len(look))
-    decision = np.where(eff[rows, look], 1, np.where(fut[rows, look], -1, 0))
-    return look, decision.astype(np.int8) if k else decision
+    decision = np.where(eff[rows, look], 1, np.where(fut[rows, look], -1, 0)).astype(np.int8)
+    return look, decision
 
 
 # --------------------------------------------------------------------------- the study
@@ -338,7 +343,7 @@ def simulate_design(scenario: Scenario, boundaries: Any, n_trials: int, seed: in
     for h, (name, s) in enumerate(zip(HYPOTHESES, (s1, s0))):
         inner = None if progress is None else (lambda done, _n, h=h: progress(h * n_trials + done, 2 * n_trials))
         parts = map_replicate_chunks(simulate_design_chunk, n_trials, chunk, executor, inner,
-                                     args=(s, seed, events_plan, days_plan))
+                                     args=(s, seed, efficacy, futility, events_plan, days_plan))
         results[name] = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     elapsed = time.perf_counter() - began
 
@@ -347,9 +352,8 @@ def simulate_design(scenario: Scenario, boundaries: Any, n_trials: int, seed: in
     rows, per_trial, look_cols = [], [], {}
     for name in HYPOTHESES:
         r = results[name]
-        look, decision = _stopping(r["z"], efficacy, futility)
+        look, decision, log_hr = r["look"], r["decision"], r["log_hr"]
         at = (np.arange(n_trials), look)
-        log_hr = r["log_hr"][at]
         tag = "" if name == "scenario" else "_null"
         promise = {} if analytic is None else analytic[tag]
         reject = decision == 1
