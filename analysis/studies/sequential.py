@@ -127,29 +127,32 @@ def expected_look_days(scenario: Scenario, look_events: Sequence[int]) -> np.nda
     return np.where(idx < len(days), days[np.minimum(idx, len(days) - 1)], np.nan)
 
 
-def _analytic(boundaries: Any, scenario: Scenario, hr: float, look_events, look_days) -> dict | None:
+def _analytic(boundaries: Any, scenarios: tuple[Scenario, Scenario], hr: float, look_events, look_days) -> dict | None:
     """What the design promises under proportional hazards at the scenario's expected HR (None without a solved design).
 
     Drift ``-log(HR) sqrt(D_K r) / (1 + r)`` (Schoenfeld, :func:`analysis.design.events.drift_for`) at the last look's
     recurrences (planned, or expected by the last calendar look); stopping probabilities at the design's
     information rates (:func:`analysis.design.boundaries.sequential_probabilities`); recurrences, participants and
-    days per look from the scenario's expected curves, weighted by the stopping probabilities.
+    days per look from the expected curves of the scenario (and of H0 for the null), weighted by the stopping
+    probabilities.
     """
     if not isinstance(boundaries, GroupSequentialBoundaries):
         return None
-    design = scenario.design
-    if look_events is not None:
-        events = np.asarray(look_events, dtype=float)
-        days = expected_look_days(scenario, look_events)
-    else:
-        days = np.asarray(look_days, dtype=float)
-        events = expected_recurrences_by_day(scenario, days)
-    ratio = design.n_intervention / design.n_control
-    size = drift_for(hr, events[-1], ratio) if hr != 1 else 0.0
-    drift = math.copysign(size, -math.log(hr)) if hr != 1 else 0.0
-    participants = design.n_total * np.minimum(1.0, (days + 1.0) / (design.recruitment_days + 1.0))
     out = {}
-    for tag, at in (("", sequential_probabilities(boundaries, drift)), ("_null", boundaries.h0)):
+    for tag, scenario in zip(("", "_null"), scenarios):
+        design = scenario.design
+        if look_events is not None:
+            events = np.asarray(look_events, dtype=float)
+            days = expected_look_days(scenario, look_events)
+        else:
+            days = np.asarray(look_days, dtype=float)
+            events = expected_recurrences_by_day(scenario, days)
+        if tag:
+            at = boundaries.h0
+        else:
+            size = drift_for(hr, events[-1], design.n_intervention / design.n_control) if hr != 1 else 0.0
+            at = sequential_probabilities(boundaries, math.copysign(size, -math.log(hr)) if hr != 1 else 0.0)
+        participants = design.n_total * np.minimum(1.0, (days + 1.0) / (design.recruitment_days + 1.0))
         stop = at.stop
         out[tag] = {"reject": at.reject, "futility": at.futility, "power": at.power,
                     "recurrences": float(stop @ events), "participants": float(stop @ participants),
@@ -325,8 +328,6 @@ def simulate_design(scenario: Scenario, boundaries: Any, n_trials: int, seed: in
     >>> list(sim.looks.look), 0 <= sim.value("power") <= 1
     ([1, 2, 3], True)
     """
-    import pandas as pd
-
     n_trials = check_replicates(n_trials, "n_trials")
     seed = check_seed(seed)
     efficacy, futility = _bounds(boundaries)
@@ -346,9 +347,10 @@ def simulate_design(scenario: Scenario, boundaries: Any, n_trials: int, seed: in
                                      args=(s, seed, efficacy, futility, events_plan, days_plan))
         results[name] = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     elapsed = time.perf_counter() - began
+    import pandas as pd  # after the simulation: the workers are forked without it
 
     truth = expected_trial(s1).cox_hr
-    analytic = _analytic(boundaries, s1, truth, events_plan, days_plan)
+    analytic = _analytic(boundaries, (s1, s0), truth, events_plan, days_plan)
     rows, per_trial, look_cols = [], [], {}
     for name in HYPOTHESES:
         r = results[name]
