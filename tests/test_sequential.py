@@ -215,3 +215,28 @@ def _close(a, b) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
     return a == b
+
+
+def test_boundaries_on_the_hazard_ratio_scale_are_the_design_layers():
+    from analysis.design.events import SurvivalAssumptions, power_survival
+    from analysis.studies.sequential import boundary_hazard_ratio
+
+    b = compute_boundaries(GroupSequentialDesign("asOF", (0.4, 0.7, 1.0), futility=(0.0, 0.2)))
+    a = SurvivalAssumptions(hazard_ratio=0.7, control_hazards=(1 / 600,), accrual_time=720, max_participants=701)
+    sd = power_survival(b, a, 300)
+    assert np.allclose(boundary_hazard_ratio(b.efficacy_z, sd.events_per_look), sd.efficacy_hr, rtol=1e-12)
+    assert np.allclose(boundary_hazard_ratio(b.futility_z[:2], sd.events_per_look[:2]), sd.futility_hr[:2], rtol=1e-12)
+
+
+def test_the_study_without_simulation_is_the_simulations_analytic_column():
+    from analysis.studies.sequential import group_sequential_study
+
+    s = with_changes(default_scenario(), {"design.n_intervention": 300, "design.n_control": 300})
+    design = GroupSequentialDesign("asP", (0.5, 1.0), futility=(0.1,))
+    plain = group_sequential_study(s, design, 0, seed=2)
+    simulated = group_sequential_study(s, design, 30, seed=2)
+    assert plain.operating.simulated.isna().all()
+    both = simulated.operating.set_index("key").analytic
+    for key, value in plain.operating.set_index("key").analytic.items():
+        assert both[key] == pytest.approx(value, rel=1e-12)
+    assert list(plain.looks.recurrences) == list(simulated.simulation.looks.planned_recurrences)

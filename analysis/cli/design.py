@@ -142,26 +142,11 @@ MAX_SIMULATED_PARTICIPANTS = 200_000_000
 
 def _look_events(args, boundaries, survival, scenario) -> tuple[tuple[int, ...], float, str]:
     """Recurrences at the looks: the design's maximum (from --hr, else the scenario's expected HR) times F_k."""
-    from ..design.events import events_for
-    from ..errors import WalkBackInputError
+    from ..studies.sequential import look_recurrences
 
-    design = scenario.design
-    if survival is not None:
-        max_events, source = survival.max_events, f"--hr {args.hr:g}"
-    else:
-        from ..model.calibration import expected_trial
-
-        hr = expected_trial(scenario).cox_hr
-        if not hr < 1:
-            raise WalkBackInputError(f"the scenario's expected hazard ratio is {hr:.3f} (no benefit): size the looks "
-                                     "with --hr or give calendar looks with --look-days")
-        max_events = events_for(boundaries.drift, hr, design.n_intervention / design.n_control)
-        source = f"the scenario's expected hazard ratio {hr:.3f}"
-    events = [math.ceil(t * max_events - 1e-9) for t in boundaries.information_rates]
-    if events[-1] > design.n_total or any(b <= a for a, b in zip(events, events[1:])) or events[0] < 1:
-        raise WalkBackInputError(f"the design needs {max_events:.0f} recurrences at its last look, looks "
-                                 f"{events}, which {design.n_total} participants cannot give: raise --n or --beta")
-    return tuple(events), max_events, source
+    hr = None if survival is None else args.hr
+    events, max_events, used = look_recurrences(scenario, boundaries, hr)
+    return events, max_events, f"--hr {hr:g}" if hr is not None else f"the scenario's expected hazard ratio {used:.3f}"
 
 
 def simulation_report(args, boundaries, survival, report: dict) -> dict:

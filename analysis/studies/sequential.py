@@ -45,7 +45,7 @@ from .replicates import (check_replicates, check_seed, chunk_size_for, map_repli
 if TYPE_CHECKING:  # pandas is imported where a table is built: the simulating workers never load it
     import pandas as pd
 
-__all__ = ["MAX_LOOKS", "DesignSimulation", "scenario_without_effect", "expected_recurrences_by_day",
+__all__ = ["MAX_LOOKS", "DesignSimulation", "SequentialStudy", "group_sequential_study", "look_recurrences", "boundary_hazard_ratio", "scenario_without_effect", "expected_recurrences_by_day",
            "expected_look_days", "simulate_design", "simulate_design_chunk"]
 
 MAX_LOOKS = 10
@@ -158,6 +158,53 @@ def _analytic(boundaries: Any, scenarios: tuple[Scenario, Scenario], hr: float, 
                     "recurrences": float(stop @ events), "participants": float(stop @ participants),
                     "day": float(stop @ days) if np.isfinite(days).all() else math.nan}
     return out
+
+
+def look_recurrences(scenario: Scenario, boundaries: Any, hazard_ratio: float | None = None) -> tuple[tuple[int, ...], float, float]:
+    """Recurrences at the looks of an event-driven design: ``ceil(F_k D_max)``, with ``D_max`` the design's maximum.
+
+    ``D_max = drift^2 (1 + r)^2 / (r log(HR)^2)`` (Schoenfeld, :func:`analysis.design.events.events_for`) at
+    ``hazard_ratio``, or else at the scenario's expected Cox HR; ``r`` the allocation ratio.
+
+    Returns
+    -------
+    (looks, D_max, the hazard ratio used)
+
+    Examples
+    --------
+    >>> from analysis.design.boundaries import GroupSequentialDesign, compute_boundaries
+    >>> from analysis.model.calibration import default_scenario
+    >>> looks, d_max, hr = look_recurrences(default_scenario(), compute_boundaries(GroupSequentialDesign("asOF")))
+    >>> looks, round(d_max, 1), round(hr, 2)
+    ((99, 197, 295), 294.7, 0.72)
+    """
+    from ..design.events import events_for
+
+    design = scenario.design
+    hr = expected_trial(scenario).cox_hr if hazard_ratio is None else float(hazard_ratio)
+    if hazard_ratio is None and not hr < 1:
+        raise WalkBackInputError(f"the scenario's expected hazard ratio is {hr:.3f} (no benefit): size the looks "
+                                 "with a hazard ratio or look on calendar days")
+    max_events = events_for(boundaries.drift, hr, design.n_intervention / design.n_control)
+    looks = [math.ceil(t * max_events - 1e-9) for t in boundaries.information_rates]
+    if looks[-1] > design.n_total or looks[0] < 1 or any(b <= a for a, b in zip(looks, looks[1:])):
+        raise WalkBackInputError(f"the design needs {max_events:.0f} recurrences at its last look, looks {looks}, "
+                                 f"which {design.n_total} participants cannot give: recruit more or lower the power")
+    return tuple(looks), max_events, hr
+
+
+def boundary_hazard_ratio(z, recurrences, allocation_ratio: float = 1.0) -> np.ndarray:
+    """A one-sided z boundary on the hazard-ratio scale: ``exp(-z (1 + r) / sqrt(r D))`` (Schoenfeld's approximation).
+
+    The hazard ratio estimated at a look with ``D`` recurrences must be at or below it to cross the boundary.
+
+    Examples
+    --------
+    >>> float(np.round(boundary_hazard_ratio(1.96, 400), 4))
+    0.822
+    """
+    r = float(allocation_ratio)
+    return np.exp(-np.asarray(z, dtype=float) * (1 + r) / np.sqrt(r * np.asarray(recurrences, dtype=float)))
 
 
 # --------------------------------------------------------------------------- one chunk of trials
@@ -428,3 +475,117 @@ def simulate_design(scenario: Scenario, boundaries: Any, n_trials: int, seed: in
                             looks=pd.DataFrame(looks), per_trial=pd.concat(per_trial, ignore_index=True),
                             n_trials=n_trials, seed=seed, looks_by="events" if events_plan else "days",
                             n_participants=s1.design.n_total, elapsed_seconds=elapsed)
+
+
+# --------------------------------------------------------------------------- the page's one call
+#: Rows of the analytic-only operating characteristics (key -> quantity), as :class:`DesignSimulation` names them.
+_PROMISED = {"power": ("", "power", "power (rejects H0)"),
+             "type_i_error": ("_null", "power", "type I error (rejects under H0)"),
+             "recurrences_at_stop": ("", "recurrences", "recurrences at stopping, mean"),
+             "participants_at_stop": ("", "participants", "participants randomised at stopping, mean"),
+             "day_at_stop": ("", "day", "duration: calendar day of stopping, mean"),
+             "recurrences_at_stop_null": ("_null", "recurrences", "recurrences at stopping, mean"),
+             "participants_at_stop_null": ("_null", "participants", "participants randomised at stopping, mean"),
+             "day_at_stop_null": ("_null", "day", "duration: calendar day of stopping, mean")}
+
+
+@dataclass(frozen=True)
+class SequentialStudy:
+    """A group-sequential design on a scenario: its looks, what it promises, and (optionally) what it delivers.
+
+    Attributes
+    ----------
+    boundaries : GroupSequentialBoundaries
+    looks : DataFrame
+        One row per look: ``look``, ``information_rate``, ``recurrences`` (planned, or expected by a calendar
+        look), ``day`` (expected, or planned), ``participants`` (expected randomised by then), ``efficacy_z``,
+        ``futility_z``, ``efficacy_hr``, ``futility_hr`` (the boundaries on the hazard-ratio scale,
+        :func:`boundary_hazard_ratio`), ``p_efficacy_analytic``, ``p_futility_analytic`` (PH, at the scenario's HR)
+        and, when simulated, ``p_efficacy``, ``p_efficacy_se``, ``p_futility``, ``p_futility_se``, ``p_efficacy_null``.
+    operating : DataFrame
+        ``key``, ``quantity``, ``hypothesis`` ("scenario" or "H0"), ``analytic``, ``simulated``, ``mc_se``.
+    simulation : DesignSimulation or None
+    hazard_ratio : float
+        The scenario's expected Cox HR (the analytic design assumes it throughout).
+    max_events : float or None
+        The design's maximum recurrences (event-driven looks).
+    """
+
+    boundaries: Any
+    looks: pd.DataFrame
+    operating: pd.DataFrame
+    simulation: DesignSimulation | None
+    hazard_ratio: float
+    max_events: float | None
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.operating
+
+    def to_dict(self) -> dict:
+        def records(df) -> list[dict]:
+            return df.astype(object).where(df.notna(), None).to_dict(orient="records")
+
+        return {"boundaries": self.boundaries.to_dict(), "hazard_ratio": self.hazard_ratio,
+                "max_events": self.max_events, "looks": records(self.looks), "operating": records(self.operating),
+                "simulation": None if self.simulation is None else self.simulation.to_dict()}
+
+
+def group_sequential_study(scenario: Scenario, design: Any, n_trials: int, seed: int, *,
+                           look_days: Sequence[float] | None = None, executor: Executor | None = None,
+                           progress: Callable[[int, int], None] | None = None) -> SequentialStudy:
+    """Solve ``design``, place its looks on the scenario, and (``n_trials`` > 0) simulate it there and under H0.
+
+    Event-driven looks by default (:func:`look_recurrences` at the scenario's expected HR), or calendar days.
+
+    Examples
+    --------
+    >>> from analysis.design.boundaries import GroupSequentialDesign
+    >>> from analysis.model.calibration import default_scenario
+    >>> study = group_sequential_study(default_scenario(), GroupSequentialDesign("asOF"), 0, seed=1)
+    >>> list(study.looks.recurrences), round(float(study.looks.efficacy_hr.iloc[-1]), 3)
+    ([99, 197, 295], 0.793)
+    """
+    import pandas as pd
+
+    from ..design.boundaries import compute_boundaries
+
+    boundaries = compute_boundaries(design)
+    s0 = scenario_without_effect(scenario)
+    hr = expected_trial(scenario).cox_hr
+    if look_days is None:
+        events, max_events, _ = look_recurrences(scenario, boundaries)
+        days = expected_look_days(scenario, events)
+        looks_arg = {"look_events": events}
+    else:
+        _, days_t = _check_looks(design.looks, None, look_days, scenario.design.n_total, scenario.design.study_days)
+        days, max_events = np.asarray(days_t), None
+        events = expected_recurrences_by_day(scenario, days)
+        looks_arg = {"look_days": days_t}
+    d = scenario.design
+    promise = _analytic(boundaries, (scenario, s0), hr, looks_arg.get("look_events"), looks_arg.get("look_days"))
+    looks = pd.DataFrame({
+        "look": np.arange(1, design.looks + 1), "information_rate": design.information_rates,
+        "recurrences": np.asarray(events), "day": np.asarray(days, dtype=float),
+        "participants": d.n_total * np.minimum(1.0, (np.asarray(days, dtype=float) + 1) / (d.recruitment_days + 1)),
+        "efficacy_z": boundaries.efficacy_z, "futility_z": boundaries.futility_z,
+        "efficacy_hr": boundary_hazard_ratio(boundaries.efficacy_z, events, d.n_intervention / d.n_control),
+        "futility_hr": boundary_hazard_ratio(boundaries.futility_z, events, d.n_intervention / d.n_control),
+        "p_efficacy_analytic": promise[""]["reject"], "p_futility_analytic": promise[""]["futility"]})
+    simulation = None
+    if n_trials:
+        simulation = simulate_design(scenario, boundaries, n_trials, seed, executor=executor, progress=progress,
+                                     **looks_arg)
+        sim_looks = simulation.looks
+        for col in ("p_efficacy", "p_efficacy_se", "p_futility", "p_futility_se", "p_efficacy_null"):
+            looks[col] = sim_looks[col].to_numpy()
+        operating = simulation.summary.rename(columns={"value": "simulated"})
+    else:
+        operating = pd.DataFrame([(key, quantity, promise[tag][field_], math.nan, math.nan)
+                                  for key, (tag, field_, quantity) in _PROMISED.items()],
+                                 columns=["key", "quantity", "analytic", "simulated", "mc_se"])
+    operating.insert(2, "hypothesis", np.where(operating.key.str.endswith("_null") | (operating.key == "type_i_error"),
+                                               "H0", "scenario"))
+    operating = operating[["key", "quantity", "hypothesis", "analytic", "simulated", "mc_se"]]
+    return SequentialStudy(boundaries=boundaries, looks=looks, operating=operating, simulation=simulation,
+                           hazard_ratio=hr, max_events=max_events)
