@@ -27,8 +27,7 @@ SEQUENTIAL_DEFAULTS = {"looks": 3, "kind": "asOF", "alpha": 0.025, "power": 0.8,
 KINDS = {"asOF": "O'Brien-Fleming-type spending", "asP": "Pocock-type spending", "OF": "O'Brien-Fleming (classical)",
          "P": "Pocock (classical)", "asKD": "Kim-DeMets spending (γ = 3)", "asHSD": "Hwang-Shih-DeCani spending (γ = −4)"}
 GAMMAS = {"asKD": 3.0, "asHSD": -4.0}
-FUTILITY = {"none": "None", "asOF": "Beta spending, O'Brien-Fleming-type (non-binding)",
-            "z0": "z = 0 at interim looks (non-binding)"}
+FUTILITY = {"none": "None", "asOF": "Beta spending, OBF-type", "z0": "z = 0 at interim looks"}
 TRIALS = (0, 200, 500, 1000, 2000)
 
 
@@ -55,14 +54,14 @@ def _look_days(text: str, looks: int) -> tuple:
     return days
 
 
-def _cell(key: str, value) -> str:
+def _cell(key: str, value, se: bool = False) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     if key.startswith(("power", "type_i", "p_")):
         return f"{100 * value:.1f}%"
     if key.startswith(("hr_", "log_hr")):
         return format_number(value, 3)
-    return format_number(value, 0)
+    return format_number(value, 1 if se else 0)
 
 
 def render_group_sequential(scenario: Scenario, seed: int) -> None:
@@ -75,7 +74,7 @@ def render_group_sequential(scenario: Scenario, seed: int) -> None:
                "a walking effect that fades after the programme), cut at each look, and under H0 (no walking or "
                "education effect) for the type I error.")
     row = st.container(horizontal=True, gap="small")
-    c = [row.container(width=215) for _ in range(6)]
+    c = [row.container(width=300 if i in (1, 4) else 215) for i in range(6)]
     looks = c[0].select_slider("Looks (interim + final)", [2, 3, 4, 5], value=SEQUENTIAL_DEFAULTS["looks"],
                                key="gsd_looks")
     kind = c[1].selectbox("Efficacy boundary", list(KINDS), format_func=KINDS.get, key="gsd_kind")
@@ -83,7 +82,10 @@ def render_group_sequential(scenario: Scenario, seed: int) -> None:
                                key="gsd_alpha")
     power = c[3].select_slider("Power", [0.8, 0.85, 0.9, 0.95], value=SEQUENTIAL_DEFAULTS["power"], key="gsd_power",
                                format_func=lambda v: f"{100 * v:g}%")
-    futility = c[4].selectbox("Futility boundary", list(FUTILITY), format_func=FUTILITY.get, key="gsd_futility")
+    futility = c[4].selectbox("Futility boundary", list(FUTILITY), format_func=FUTILITY.get, key="gsd_futility",
+                              help="Non-binding: the efficacy boundaries ignore futility stops, so the trial may go "
+                                   "on past one without inflating the type I error. Beta spending uses an "
+                                   "O'Brien-Fleming-type (OBF) function.")
     n_trials = c[5].select_slider("Trials to simulate", TRIALS, value=SEQUENTIAL_DEFAULTS["n_trials"], key="gsd_trials",
                                   help="Trials under the scenario and as many under H0; 0 shows the analytic design "
                                        "only. Monte Carlo SE of a probability is at most 0.5/sqrt(trials).")
@@ -122,33 +124,38 @@ def _render(study, scenario, design, n_trials: int, seed: int, look_days) -> Non
 
     st.markdown("**Operating characteristics: the analytic design beside the trial simulated on the model**")
     ops = study.operating
-    table = pd.DataFrame({
-        "Quantity": ops.quantity, "Under": ops.hypothesis.map({"scenario": "scenario", "H0": "H0 (no effect)"}),
-        "Analytic (PH)": [_cell(k, v) for k, v in zip(ops.key, ops.analytic)],
-        "Simulated": [_cell(k, v) for k, v in zip(ops.key, ops.simulated)],
-        "Monte Carlo SE": [_cell(k, v) for k, v in zip(ops.key, ops.mc_se)]})
-    st.dataframe(table, hide_index=True, height="content")
+    for hypothesis, title in (("scenario", "Under the scenario"), ("H0", "Under H0 (no walking or education effect)")):
+        part = ops[ops.hypothesis == hypothesis]
+        table = pd.DataFrame({
+            title: part.quantity.to_numpy(),
+            "Analytic": [_cell(k, v) for k, v in zip(part.key, part.analytic)],
+            "Simulated": [_cell(k, v) for k, v in zip(part.key, part.simulated)],
+            "MC SE": [_cell(k, v, se=True) for k, v in zip(part.key, part.mc_se)]})
+        # the quantity column wide enough to read, narrow enough that the numbers stay in view at 800 px
+        st.dataframe(table, hide_index=True, height="content", column_config={
+            title: st.column_config.TextColumn(width=260),
+            **{c: st.column_config.TextColumn(width=70) for c in ("Analytic", "Simulated", "MC SE")}})
 
     st.markdown("**Stopping at each look**")
     plot_keyed(key + ("stopping",), stopping_figure, looks, key="gsd_stopping")
-    per_look = pd.DataFrame({
-        "Look": looks.look, "Recurrences": looks.recurrences.round(0),
-        "Day (expected)" if look_days is None else "Day": looks.day,
-        "Participants (expected)": looks.participants.round(0),
-        "Efficacy z": looks.efficacy_z, "Efficacy HR ≤": looks.efficacy_hr,
-        "Futility z": looks.futility_z, "Futility HR ≥": looks.futility_hr,
-        "P(efficacy), analytic": looks.p_efficacy_analytic, "P(futility), analytic": looks.p_futility_analytic})
-    if "p_efficacy" in looks:
-        per_look["P(efficacy), simulated"] = looks.p_efficacy
-        per_look["P(futility), simulated"] = looks.p_futility
-    percent = [c for c in per_look if c.startswith("P(")]
-    per_look[percent] = 100 * per_look[percent]
-    st.dataframe(per_look, hide_index=True, height="content", column_config={
-        **{c: st.column_config.NumberColumn(format="%.0f") for c in ("Recurrences", "Participants (expected)",
-                                                                       "Day (expected)", "Day")},
-        **{c: st.column_config.NumberColumn(format="%.3f") for c in ("Efficacy z", "Futility z", "Efficacy HR ≤",
-                                                                       "Futility HR ≥")},
-        **{c: st.column_config.NumberColumn(format="%.1f%%") for c in percent}})
+    # One column per look (at most 5): fits a narrow window where one column per quantity would not
+    rows = {"Recurrences": [format_number(v, 0) for v in looks.recurrences],
+            "Day (expected)" if look_days is None else "Day": [format_number(v, 0) for v in looks.day],
+            "Participants (expected)": [format_number(v, 0) for v in looks.participants],
+            "Efficacy z ≥": [format_number(v, 3) for v in looks.efficacy_z],
+            "Efficacy: HR ≤": [format_number(v, 3) for v in looks.efficacy_hr]}
+    has_futility = bool(looks.futility_z.notna().any())
+    if has_futility:
+        rows["Futility z ≤"] = [format_number(v, 3) for v in looks.futility_z]
+        rows["Futility: HR ≥"] = [format_number(v, 3) for v in looks.futility_hr]
+    for what in ("efficacy",) + (("futility",) if has_futility else ()):
+        rows[f"P({what}), analytic"] = [_cell("p_", v) for v in looks[f"p_{what}_analytic"]]
+        if f"p_{what}" in looks:
+            rows[f"P({what}), simulated"] = [f"{_cell('p_', v)} ± {_cell('p_', 1.96 * se)}"
+                                              for v, se in zip(looks[f"p_{what}"], looks[f"p_{what}_se"])]
+    per_look = pd.DataFrame(rows, index=[f"Look {k}" for k in looks.look]).T.rename_axis("At the look").reset_index()
+    st.dataframe(per_look, hide_index=True, height="content",
+                 column_config={"At the look": st.column_config.TextColumn(width=170)})
     if look_days is not None:
         st.caption("Calendar looks: the boundaries keep the design's planned information rates; the recurrences "
                    "expected by each day give other fractions, so the analytic column is only a guide.")

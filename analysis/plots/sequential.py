@@ -44,7 +44,7 @@ def boundaries_figure(looks: pd.DataFrame, *, hazard_ratio: float | None = None,
     x, x_title = _x(looks)
     labels = [f"Look {k}" for k in looks["look"]]
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
-                        subplot_titles=("z scale (stop for efficacy above)", "Hazard-ratio scale (efficacy below)"))
+                        subplot_titles=("z (efficacy above)", "Hazard ratio (efficacy below)"))
     for col, (eff, fut) in enumerate((("efficacy_z", "futility_z"), ("efficacy_hr", "futility_hr")), start=1):
         fmt = ".2f" if col == 1 else ".3f"
         fig.add_trace(go.Scatter(x=x, y=looks[eff], mode="lines+markers", name="Efficacy boundary", legendgroup="eff",
@@ -79,20 +79,23 @@ def stopping_figure(looks: pd.DataFrame, *, height: int = 380) -> go.Figure:
     Parameters
     ----------
     looks : DataFrame
-        ``look``, ``p_efficacy_analytic``, ``p_futility_analytic`` and, when simulated, ``p_efficacy``,
+        ``look``, ``futility_z``, ``p_efficacy_analytic``, ``p_futility_analytic`` and, when simulated, ``p_efficacy``,
         ``p_futility`` with ``p_efficacy_se``, ``p_futility_se`` (drawn as 95% Monte Carlo intervals).
 
     Examples
     --------
-    >>> t = pd.DataFrame({"look": [1, 2], "p_efficacy_analytic": [.1, .7], "p_futility_analytic": [.05, 0.0]})
+    >>> t = pd.DataFrame({"look": [1, 2], "futility_z": [0.0, float("nan")], "p_efficacy_analytic": [.1, .7],
+    ...                   "p_futility_analytic": [.05, 0.0]})
     >>> len(stopping_figure(t).data)
     2
     """
     labels = [f"Look {k}" for k in looks["look"]]
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("Stops for efficacy", "Stops for futility"))
+    # Without a futility boundary the futility panel would be empty: efficacy alone
+    kinds = ("efficacy", "futility") if np.isfinite(looks["futility_z"].to_numpy(dtype=float)).any() else ("efficacy",)
+    fig = make_subplots(rows=1, cols=len(kinds), horizontal_spacing=0.1,
+                        subplot_titles=tuple(f"Stops for {k}" for k in kinds))
     simulated = "p_efficacy" in looks
-    for col, what in enumerate(("efficacy", "futility"), start=1):
+    for col, what in enumerate(kinds, start=1):
         fig.add_trace(go.Bar(x=labels, y=looks[f"p_{what}_analytic"], name="Analytic (proportional hazards)",
                              legendgroup="analytic", showlegend=col == 1, marker=dict(color=NEUTRAL),
                              hovertemplate="%{x}: %{y:.1%} (analytic)<extra></extra>"), 1, col)
@@ -103,7 +106,8 @@ def stopping_figure(looks: pd.DataFrame, *, height: int = 380) -> go.Figure:
                                              pattern=dict(shape="/", fgcolor="white")),
                                  error_y=dict(type="data", array=1.96 * looks[f"p_{what}_se"], color="#222222"),
                                  hovertemplate="%{x}: %{y:.1%} (simulated)<extra></extra>"), 1, col)
-    fig.update_yaxes(title="Probability", tickformat=".0%", rangemode="tozero")
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    fig.update_yaxes(title="Probability", row=1, col=1)
     fig.update_layout(barmode="group", height=height, font=FONT, template="plotly_white",
                       paper_bgcolor="rgba(0,0,0,0)", margin=dict(l=60, r=20, t=80, b=40),
                       legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0))

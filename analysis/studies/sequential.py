@@ -419,9 +419,9 @@ def simulate_design(scenario: Scenario, boundaries: Any, n_trials: int, seed: in
                      float(np.sum(promise["reject"][:-1]) + np.sum(promise["futility"][:-1])) if promise else math.nan))
         for key, what, values, promised in (
                 ("recurrences_at_stop", "recurrences at stopping, mean", r["events"][at], "recurrences"),
-                ("participants_at_stop", "participants randomised at stopping, mean", r["participants"][at],
+                ("participants_at_stop", "participants at stopping, mean", r["participants"][at],
                  "participants"),
-                ("day_at_stop", "duration: calendar day of stopping, mean", r["day"][at], "day")):
+                ("day_at_stop", "day of stopping (duration), mean", r["day"][at], "day")):
             v = values.astype(float)
             rows.append((f"{key}{tag}", what, float(v.mean()), float(v.std(ddof=1) / math.sqrt(n_trials))
                          if n_trials > 1 else math.nan, promise.get(promised, math.nan)))
@@ -429,17 +429,17 @@ def simulate_design(scenario: Scenario, boundaries: Any, n_trials: int, seed: in
         if name == "scenario":
             m = float(log_hr[ok].mean()) if ok.any() else math.nan
             se = float(log_hr[ok].std(ddof=1) / math.sqrt(ok.sum())) if ok.sum() > 1 else math.nan
-            rows += [("hr_true", "hazard ratio, the scenario's (expected Cox HR)", truth, math.nan, truth),
-                     ("hr_at_stop_geometric_mean", "hazard ratio estimated at stopping, geometric mean",
+            rows += [("hr_true", "true HR (the scenario's expected Cox HR)", truth, math.nan, truth),
+                     ("hr_at_stop_geometric_mean", "HR estimated at stopping, geometric mean",
                       math.exp(m), math.exp(m) * se, math.nan),
-                     ("hr_at_stop_median", "hazard ratio estimated at stopping, median",
+                     ("hr_at_stop_median", "HR estimated at stopping, median",
                       float(np.exp(np.median(log_hr[ok]))) if ok.any() else math.nan, math.nan, math.nan),
-                     ("log_hr_bias_at_stop", "bias of the log hazard ratio at stopping (mean - truth)",
+                     ("log_hr_bias_at_stop", "bias of the log HR at stopping (mean − truth)",
                       m - math.log(truth), se, math.nan)]
             eff = ok & reject
             if eff.any():
                 rows.append(("hr_at_efficacy_stop_geometric_mean",
-                             "hazard ratio estimated when stopping for efficacy, geometric mean",
+                             "HR when stopping for efficacy, geometric mean",
                              float(np.exp(log_hr[eff].mean())), math.nan, math.nan))
         for j in range(k):
             stopped_eff = (look == j) & (decision == 1)
@@ -482,11 +482,11 @@ def simulate_design(scenario: Scenario, boundaries: Any, n_trials: int, seed: in
 _PROMISED = {"power": ("", "power", "power (rejects H0)"),
              "type_i_error": ("_null", "power", "type I error (rejects under H0)"),
              "recurrences_at_stop": ("", "recurrences", "recurrences at stopping, mean"),
-             "participants_at_stop": ("", "participants", "participants randomised at stopping, mean"),
-             "day_at_stop": ("", "day", "duration: calendar day of stopping, mean"),
+             "participants_at_stop": ("", "participants", "participants at stopping, mean"),
+             "day_at_stop": ("", "day", "day of stopping (duration), mean"),
              "recurrences_at_stop_null": ("_null", "recurrences", "recurrences at stopping, mean"),
-             "participants_at_stop_null": ("_null", "participants", "participants randomised at stopping, mean"),
-             "day_at_stop_null": ("_null", "day", "duration: calendar day of stopping, mean")}
+             "participants_at_stop_null": ("_null", "participants", "participants at stopping, mean"),
+             "day_at_stop_null": ("_null", "day", "day of stopping (duration), mean")}
 
 
 @dataclass(frozen=True)
