@@ -33,10 +33,10 @@ _EXPORTS = {
     "published_figures": "trial.published", "published_value": "trial.published",
     "encode_scenario": "trial.sharing", "decode_scenario": "trial.sharing",
     # model
-    "default_scenario": "model.calibration", "expected_trial": "model.calibration", "calibrate": "model.calibration",
+    "default_scenario": "model.default", "expected_trial": "model.expectation", "calibrate": "model.calibration",
     "compare_with_published": "model.calibration",
     "expected_episodes": "model.episodes",
-    "cox_limit_hr": "model.calibration",
+    "cox_limit_hr": "model.expectation",
     # simulate
     "simulate_trial": "simulate.engine", "scenario_for_size": "simulate.engine", "COHORT_COLUMNS": "simulate.engine",
     "simulate_episodes": "simulate.engine", "EPISODE_COLUMNS": "simulate.engine",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.studies.classroom import MAX_STUDENTS, build_class_set
+from analysis.io.class_set import build_class_set
+from analysis.studies.classroom import MAX_STUDENTS
 from app_support.shared import current_scenario, guarded, is_default, page_header
 
 VARIABLE = {

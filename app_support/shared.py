@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from analysis.model.calibration import CalibrationReport, ExpectedTrial, calibrate, default_scenario, expected_trial
+from analysis.model.calibration import CalibrationReport, calibrate
+from analysis.model.default import default_scenario
+from analysis.model.expectation import ExpectedTrial, expected_trial
 from analysis.errors import WalkBackInputError
 from analysis.model.costs import Economics
 from analysis.trial.scenario import Scenario

@@ -80,7 +80,7 @@ def bench_server(repeats: int) -> dict[str, float]:
     toggle_median, _ = _median_time(flip_toggle, repeats)
 
     from analysis.plots import figures as F
-    from analysis.model.calibration import default_scenario
+    from analysis.model.default import default_scenario
     from analysis.stats.survival import analyze_two_arm
     from analysis.simulate.engine import simulate_trial
 

@@ -34,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.model.calibration import default_scenario  # noqa: E402
+from analysis.model.default import default_scenario  # noqa: E402
 from analysis.model.costs import participant_costs  # noqa: E402
 from analysis.simulate.engine import simulate_episodes  # noqa: E402
 from analysis.studies.economics import CEASettings, cost_effectiveness, trial_cost_effectiveness  # noqa: E402

@@ -35,7 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.model.calibration import default_scenario  # noqa: E402
+from analysis.model.default import default_scenario  # noqa: E402
 from analysis.simulate.engine import simulate_trial  # noqa: E402
 from analysis.stats.kernels import logrank_cox_batch  # noqa: E402
 from analysis.studies.replicates import replicate_seeds, simulate_batch  # noqa: E402

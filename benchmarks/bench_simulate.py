@@ -21,7 +21,7 @@ import time
 import numpy as np
 from scipy import optimize
 
-from analysis.model.calibration import default_scenario
+from analysis.model.default import default_scenario
 from analysis.model.hazard import BaselineHazard, cumulative_hazard_on_grid, dose_pieces, latent_from_uniforms
 from analysis.simulate.engine import scenario_for_size, simulate_episodes, simulate_trial, simulate_trials
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis.model.calibration import expected_trial
+from analysis.model.expectation import expected_trial
 from analysis.io.export import cohort_to_bytes
 from analysis.trial.scenario import with_changes
 from analysis.trial.sharing import decode_scenario, encode_scenario

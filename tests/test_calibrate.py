@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from analysis.model.calibration import TOLERANCE, calibrate, expected_trial
+from analysis.model.calibration import TOLERANCE, calibrate
+from analysis.model.expectation import expected_trial
 from analysis.model.episodes import expected_episodes
 from analysis.model.hazard import BaselineHazard
 from analysis.trial.published import published_figures
@@ -100,7 +101,7 @@ def test_expected_cox_hr_equals_the_ph_ratio_under_proportional_hazards():
 
 def test_stored_default_scenario_matches_a_fresh_solve(walkback):
     """data/default_scenario.json must be what calibrate(Scenario()) gives (regenerate with
-    `python -m analysis.model.calibration` after changing a default assumption)."""
+    `python -m analysis.model.default` after changing a default assumption)."""
     fresh = calibrate(Scenario()).scenario
     for section in ("outcome", "dose_response", "design", "episodes"):
         a, b = getattr(fresh, section), getattr(walkback, section)
@@ -153,7 +154,7 @@ def test_grouped_efron_limit_is_what_a_large_whole_day_fit_gives():
     Tolerance 4 SE of the fitted log HR (SE about 0.0015; seeded). The continuous-time limit is a
     different number here (about 7 SE away), which is why the recovery calibration uses the grouped one.
     """
-    from analysis.model.calibration import cox_limit_hr
+    from analysis.model.expectation import cox_limit_hr
     from analysis.stats.cox import fit_cox
 
     rng = np.random.default_rng(20261204)

@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 
 from analysis.cli.main import main
-from analysis.model.calibration import default_scenario, expected_trial
+from analysis.model.default import default_scenario
+from analysis.model.expectation import expected_trial
 from analysis.io.export import cohort_to_bytes
 from analysis.simulate.engine import simulate_trial
-from analysis.studies.classroom import build_class_set, parse_vary
+from analysis.io.class_set import build_class_set
+from analysis.studies.classroom import parse_vary
 from analysis.studies.replicates import replicate_seed
 from analysis.errors import WalkBackInputError
 from analysis.trial.scenario import with_changes

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from analysis.model.calibration import cox_limit_hr
+from analysis.model.expectation import cox_limit_hr
 from analysis.stats.counting import (
     build_risk_sets,
     km_from_counts,

@@ -289,7 +289,7 @@ def test_tornado_moves_each_assumption_alone(walkback):
 
 # --------------------------------------------------------------------------- calibration
 def test_calibration_solves_its_two_parameters_exactly(walkback):
-    big, episodes = stacked_trials(walkback, 10, first_seed=5)
+    big, episodes = stacked_trials(walkback, 10, seed=5)
     report = calibrate_economics(big, episodes, Economics())
     assert report.summary["relative_residual"].abs().max() < 1e-6
     assert "episode engine" in report.message and "interim" not in report.to_dict()
@@ -303,11 +303,11 @@ def test_default_economics_reproduce_the_published_icer_and_probability_over_see
 
     ``P`` is calibrated as Phi(E[INMB] / SE) for a 351 + 350 trial, which is the MEDIAN over trials of a
     trial's own probability (that is monotone in the trial's INMB); the mean over trials is lower.
-    The defaults were solved by ``walkback cea --calibrate`` on CALIBRATION_TRIALS trials (seeds from 0),
+    The defaults were solved by ``walkback cea --calibrate`` on CALIBRATION_TRIALS replicates of seed 0,
     so each tolerance adds that run's Monte Carlo error to this one's: SE x sqrt(1 + trials / calibration trials).
     """
     trials = 3000
-    people, episodes = stacked_trials(walkback, trials, first_seed=100_000)  # seeds the calibration did not use
+    people, episodes = stacked_trials(walkback, trials, seed=100_000)  # a seed the calibration did not use
     table = participant_costs(people, episodes, Economics())
     table["replicate"] = people["replicate"].to_numpy()
     wtp = published_value("cea_wtp_threshold")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis.errors import ScenarioError
-from analysis.model.calibration import expected_trial
+from analysis.model.expectation import expected_trial
 from analysis.model.episodes import EPISODE_TARGETS, calibrate_episodes, expected_episodes
 from analysis.simulate.engine import (
     COHORT_COLUMNS,

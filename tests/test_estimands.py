@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.model.calibration import expected_trial
+from analysis.model.expectation import expected_trial
 from analysis.errors import WalkBackInputError
 from analysis.studies.estimands import (
     ESTIMANDS,

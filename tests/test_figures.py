@@ -13,7 +13,7 @@ import pytest
 
 from analysis.plots import figures as F
 from analysis.studies import whatif as W
-from analysis.model.calibration import expected_trial
+from analysis.model.expectation import expected_trial
 from analysis.stats.survival import analyze_two_arm
 from analysis.trial.scenario import with_changes
 from analysis.simulate.engine import simulate_trial

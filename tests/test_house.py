@@ -1,6 +1,7 @@
-"""The house rules of ARCHITECTURE.md, checked: layers import only the layers before them, no module
-imports another module's private names, the library never imports Streamlit, and a wheel installs
-and runs outside the source tree."""
+"""The house rules of ARCHITECTURE.md, checked: layers import only the layers before them, no import
+circle between modules (imports inside functions included) or between packages, no module imports
+another module's private names, the library never imports Streamlit, the app reaches the library only
+through its public names, and a wheel installs and runs outside the source tree."""
 
 from __future__ import annotations
 
@@ -23,10 +24,10 @@ ALLOWED = {
     "trial": {"errors"},
     "model": {"trial", "errors"},
     "simulate": {"model", "trial", "errors"},
-    "stats": {"io", "errors", "formats"},
+    "stats": {"errors", "formats"},
     "design": {"errors"},  # pure computations (boundaries, spending, events): no simulator, no model
-    "studies": {"trial", "model", "simulate", "stats", "io", "errors", "design"},  # io: classroom writes its class set with the export functions
-    "io": {"trial", "model", "simulate", "studies", "errors"},
+    "studies": {"trial", "model", "simulate", "stats", "errors", "design"},
+    "io": {"trial", "model", "simulate", "stats", "studies", "errors"},
     "plots": {"trial", "model", "stats", "studies", "design", "errors", "formats"},
     "cli": {"trial", "model", "simulate", "stats", "studies", "design", "io", "plots", "errors", "formats"},
 }
@@ -54,6 +55,144 @@ def _imports(path: Path, parts: tuple[str, ...]):
             for alias in node.names:
                 if alias.name.split(".")[0] in ("analysis", "streamlit", "app_support", "app_pages"):
                     yield alias.name, []
+
+
+#: Every Python file of the project whose imports the circle checks follow: the library and the app.
+PROJECT_FILES = sorted([*LIBRARY.rglob("*.py"), ROOT / "app.py", *(ROOT / "app_support").rglob("*.py"),
+                        *(ROOT / "app_pages").rglob("*.py")])
+#: What a page may import besides the library's public names and app_support (drawing and tables only).
+PAGE_THIRD_PARTY = {"streamlit", "pandas"}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _project_modules() -> dict[str, Path]:
+    return {_module_name(path): path for path in PROJECT_FILES}
+
+
+def _edges(path: Path, known: dict[str, Path]):
+    """(imported project module, names) for EVERY import statement in a file, inside functions too.
+
+    ``from a.b import c`` is an edge to ``a.b.c`` when that is a module, else to ``a.b``.
+    """
+    own = _module_name(path)
+    package = own.split(".") if path.name == "__init__.py" else own.split(".")[:-1]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = (package[: len(package) - node.level + 1] if node.level else [])
+            module = ".".join(base + ([node.module] if node.module else []))
+            for alias in node.names:
+                if f"{module}.{alias.name}" in known:
+                    yield f"{module}.{alias.name}", []
+                elif module in known:
+                    yield module, [alias.name]
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in known:
+                    yield alias.name, []
+
+
+def _import_graph() -> dict[str, set[str]]:
+    known = _project_modules()
+    return {name: {target for target, _ in _edges(path, known) if target != name} for name, path in known.items()}
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one member (Tarjan), each sorted."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def _package(module: str) -> str:
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "analysis" else parts[0]
+
+
+def test_the_circle_finder_finds_circles():
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_circle_between_modules():
+    """Imports inside functions count: a circle hidden in a function is still a circle."""
+    circles = _circles(_import_graph())
+    assert not circles, "import circles: " + "; ".join(" <-> ".join(c) for c in circles)
+
+
+def test_no_import_circle_between_packages():
+    """``analysis.io`` and ``analysis.studies`` (say) must not reach each other through any two modules."""
+    packages: dict[str, set[str]] = {}
+    for module, targets in _import_graph().items():
+        mine = _package(module)
+        packages.setdefault(mine, set()).update(_package(t) for t in targets if _package(t) != mine)
+    circles = _circles(packages)
+    assert not circles, "package circles: " + "; ".join(" <-> ".join(c) for c in circles)
+
+
+def _public_names(module: str, path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+            return set(ast.literal_eval(node.value))
+    return set()
+
+
+def test_the_app_reaches_the_library_only_through_public_names():
+    """Pages and app_support import ``analysis`` or a library module's declared public names (its
+    ``__all__``), never the command line; pages import nothing else but app_support, the standard
+    library, Streamlit and pandas (so a page cannot compute with numpy or draw its own figures)."""
+    known = _project_modules()
+    wrong = []
+    app_files = [p for p in PROJECT_FILES if not p.is_relative_to(LIBRARY)]
+    for path in app_files:
+        is_page = path.parent.name == "app_pages" or path.name == "app.py"
+        for target, names in _edges(path, known):
+            if not target.startswith("analysis"):
+                continue
+            if target.startswith("analysis.cli") or any(part.startswith("_") for part in target.split(".")):
+                wrong.append(f"{path.relative_to(ROOT)} imports {target}")
+                continue
+            public = _public_names(target, known[target])
+            for name in names:
+                if name not in public:
+                    wrong.append(f"{path.relative_to(ROOT)}: from {target} import {name} (not in its __all__)")
+        if not is_page:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            roots = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module] if isinstance(node, ast.ImportFrom) and not node.level and node.module else [])
+            for root in (r.split(".")[0] for r in roots):
+                if root not in {"analysis", "app_support", "__future__", *PAGE_THIRD_PARTY, *sys.stdlib_module_names}:
+                    wrong.append(f"{path.relative_to(ROOT)} imports {root}")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_each_layer_imports_only_the_layers_before_it():

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from analysis.model.calibration import expected_trial
+from analysis.model.expectation import expected_trial
 from analysis.errors import WalkBackInputError
 from analysis.studies.power import (
     analytic_power,

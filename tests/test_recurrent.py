@@ -35,7 +35,7 @@ def episodes():
 
 
 def test_the_reference_episodes_are_the_example_cohorts(people, episodes):
-    from analysis.model.calibration import default_scenario
+    from analysis.model.default import default_scenario
     from analysis.simulate.engine import simulate_episodes
 
     _, fresh = simulate_episodes(default_scenario(), seed=1)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.model.calibration import expected_trial
+from analysis.model.expectation import expected_trial
 from analysis.model.hazard import (
     BaselineHazard,
     cumulative_hazard_on_grid,

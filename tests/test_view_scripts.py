@@ -7,7 +7,6 @@ import io
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -17,7 +16,8 @@ import numpy as np
 import pytest
 
 from analysis.io.scripts import VIEWS, view_script
-from analysis.model.calibration import default_scenario, expected_trial
+from analysis.model.default import default_scenario
+from analysis.model.expectation import expected_trial
 from analysis.errors import WalkBackInputError
 from analysis.simulate.engine import simulate_trial
 from analysis.trial.scenario import with_changes
@@ -83,14 +83,15 @@ def test_trial_script_matches_the_library_and_the_page(tmp_path):
 
 @pytest.mark.slow
 def test_survival_script_reproduces_the_full_analysis(tmp_path):
-    from analysis.stats.survival import DEFAULT_RISK_TIMES, analyze_two_arm
+    from analysis.stats.survival import analyze_two_arm
+    from analysis.stats.time_units import risk_times
 
     options = {"strata": ("history_gt2_episodes", "referral"), "covariates": ("age_years", "sex"),
                "tau": 12 * 365.25 / 12, "landmarks": (182.625, 365.25, 730.5)}
     numbers = run_script(tmp_path, "survival", seed=11, **options)
     cohort = simulate_trial(SCENARIO, seed=11)
-    risk_times = tuple(t for t in DEFAULT_RISK_TIMES if t <= float(cohort.time_days.max()) + 1e-9)
-    expected = analyze_two_arm(cohort, risk_times=risk_times, **options).to_dict()
+    # the page's risk-table times: the one time-unit policy, as simulated_analysis calls it
+    expected = analyze_two_arm(cohort, risk_times=risk_times(float(cohort.time_days.max()), "days"), **options).to_dict()
     assert numbers == _plain(expected)
     assert (tmp_path / "adtte.csv").is_file() and (tmp_path / "reanalysis.R").is_file()
     command = (tmp_path / "walkback_command.sh").read_text()
@@ -181,14 +182,13 @@ def test_group_sequential_script_reproduces_the_study(tmp_path):
 
 
 @pytest.mark.r
-@pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is not installed")
-def test_group_sequential_rpact_script_gives_the_boundaries_and_recurrences(tmp_path):
+def test_group_sequential_rpact_script_gives_the_boundaries_and_recurrences(tmp_path, rscript):
     from analysis.design.boundaries import compute_boundaries
     from analysis.studies.sequential import look_recurrences
 
     params = _sequential_params()
     zipfile.ZipFile(io.BytesIO(view_script("group_sequential", SCENARIO, **params).to_zip())).extractall(tmp_path)
-    proc = subprocess.run(["Rscript", "rpact_design.R"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([rscript, "rpact_design.R"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = {line.split(":")[0]: line.split(":")[1].split() for line in proc.stdout.splitlines() if ":" in line}
     b = compute_boundaries(params["design"])

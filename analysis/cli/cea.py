@@ -19,8 +19,8 @@ __all__ = ["add_parser", "run", "load_cea_inputs", "CALIBRATION_TRIALS"]
 
 #: Trials' worth of participants pooled to stand for the expectation when calibrating.
 CALIBRATION_TRIALS = 2000
-#: Seeds of the calibration trials start here (tests check the result on other seeds).
-CALIBRATION_FIRST_SEED = 0
+#: The calibration trials are the replicates of this seed (tests check the result on another seed).
+CALIBRATION_SEED = 0
 #: How the cost table was made (printed, and written into the export's dictionary).
 EPISODES_NOTE = ("Costed from the simulated episodes over 12 months (overlapping episodes merged; the part of the "
                  "horizon lost to follow-up filled in at the arm's rates).")
@@ -46,8 +46,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--wtp", type=nonnegative_number, nargs="+", metavar="NUMBER",
                    help="willingness-to-pay thresholds, AU$ per QALY (AU$28,000 is always included)")
     p.add_argument("--calibrate", action="store_true",
-                   help=f"solve the two calibrated economics assumptions on {CALIBRATION_TRIALS:,} simulated trials (seeds "
-                        "from --seed, default 0) and print targets, achieved values and residuals instead")
+                   help=f"solve the two calibrated economics assumptions on {CALIBRATION_TRIALS:,} simulated trials (the "
+                        "replicates of --seed, default 0) and print targets, achieved values and residuals instead")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.add_argument("--out", metavar="FILE.csv",
                    help="also write the per-participant cost/QALY table to FILE.csv with FILE.dictionary.json beside it")
@@ -57,7 +57,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def load_cea_inputs(path: str | None):
     """(scenario, economics) from a scenario file with an optional ``economics`` section."""
-    from ..model.calibration import default_scenario
+    from ..model.default import default_scenario
     from ..model.costs import Economics, EconomicsError, economics_from_dict
     from ..trial.scenario import MAX_SCENARIO_BYTES, ScenarioError, scenario_from_dict
     from ..errors import read_input_file
@@ -93,8 +93,8 @@ def _calibrate(args, scenario, economics) -> int:
     from ..model.costs import calibrate_economics
     from ..studies.economics import stacked_trials
 
-    first = CALIBRATION_FIRST_SEED if args.seed is None else args.seed
-    big, episodes = stacked_trials(scenario, CALIBRATION_TRIALS, first_seed=first)
+    first = CALIBRATION_SEED if args.seed is None else args.seed
+    big, episodes = stacked_trials(scenario, CALIBRATION_TRIALS, seed=first)
     report = calibrate_economics(big, episodes, economics,
                                  n_intervention=scenario.design.n_intervention, n_control=scenario.design.n_control)
     if args.json:

@@ -1,5 +1,5 @@
 """``walkback classroom``: a zip with one simulated trial, data dictionary and worksheet per student,
-and the instructor's answer key (:func:`analysis.studies.classroom.build_class_set`).
+and the instructor's answer key (:func:`analysis.io.class_set.build_class_set`).
 
 Bad input (student count, seed, --vary, scenario file, output path) gives one line on stderr and
 exit status 2; the zip is written through a temporary file and a rename, so nothing half-written
@@ -41,7 +41,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Run ``walkback classroom`` with parsed arguments; return the exit status."""
     from ..io.export import write_atomic
-    from ..studies.classroom import MAX_STUDENTS, build_class_set, parse_vary, student_plan
+    from ..io.class_set import build_class_set
+    from ..studies.classroom import MAX_STUDENTS, parse_vary, student_plan
 
     if args.students > MAX_STUDENTS:
         raise WalkBackInputError(f"--students {args.students} must be between 1 and {MAX_STUDENTS}")

@@ -51,10 +51,12 @@ def positive_int(text: str) -> int:
 
 
 def seed(text: str) -> int:
-    value = whole(text)
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 2^63 - 1")
-    return value
+    from ..simulate.seeds import check_seed  # at parse time only: --help imports no numerical library
+
+    try:
+        return check_seed(whole(text), name="")
+    except WalkBackInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def fraction(text: str) -> float:
@@ -94,7 +96,7 @@ def check_out_file(out: str, suffix: str, *, why: str = "") -> None:
 
 def load_scenario(path: str | None):
     """The calibrated WalkBack scenario, or a (possibly partial) scenario file merged over it."""
-    from ..model.calibration import default_scenario
+    from ..model.default import default_scenario
     from ..trial.scenario import load_scenario_file
 
     base = default_scenario()

@@ -58,9 +58,9 @@ def run(args) -> int:
     scenario = load_scenario(args.scenario)
     if not 0 <= args.n_sims <= 100_000:
         raise WalkBackInputError(f"--n-sims {args.n_sims} must be between 0 and 100,000")
-    seed = scenario.seed if args.seed is None else args.seed
-    if not 0 <= seed < 2**63:
-        raise WalkBackInputError(f"--seed {seed} must be between 0 and 2^63 - 1")
+    from ..simulate.seeds import check_seed
+
+    seed = check_seed(scenario.seed if args.seed is None else args.seed, name="--seed")
     sizes = args.n or [scenario.design.n_total]
     for n in sizes:
         if not 4 <= n <= 10_000_000:

@@ -82,7 +82,7 @@ class Economics:
     Every field is an adjustable assumption; :data:`ECONOMICS_ASSUMPTIONS` gives each one's source.
     The defaults of ``utility_decrement_after_recurrence`` and
     ``productivity_cost_per_activity_limiting_day`` are the values :func:`calibrate_economics`
-    solved on the episode engine's tables (``walkback cea --calibrate``: 2,000 default trials, seeds 0-1999).
+    solved on the episode engine's tables (``walkback cea --calibrate``: the 2,000 replicates of seed 0 of the default trial).
 
     Examples
     --------
@@ -100,11 +100,11 @@ class Economics:
     materials: float = 30.0
     care_seeking_episode_cost: float = 150.0
     medication_cost_per_episode_day: float = 3.0
-    productivity_cost_per_activity_limiting_day: float = 71.50
+    productivity_cost_per_activity_limiting_day: float = 71.71
     baseline_utility: float = 0.80
     utility_decrement_activity_limiting: float = 0.20
     utility_decrement_other_episode: float = 0.05
-    utility_decrement_after_recurrence: float = 0.07533
+    utility_decrement_after_recurrence: float = 0.07514
     horizon_days: float = 365.0
 
     def __post_init__(self) -> None:

@@ -1,7 +1,7 @@
 """Back-pain episodes over follow-up: the recurrent-event model, its marks, and its exact expectations.
 
 Sits beside :mod:`analysis.model.hazard` (the simulator draws episodes with it) and after
-:mod:`analysis.model.calibration` (whose latent sample, censoring and Cox limit it reuses).
+:mod:`analysis.model.expectation` (whose latent sample, censoring and Cox limit it reuses).
 The text between the rules below is the Methods section (Markdown, ready to paste).
 
 ----
@@ -95,7 +95,7 @@ from scipy import special
 
 from ..trial.published import published_figures
 from ..trial.scenario import Episodes, Scenario, with_changes
-from .calibration import censoring_survival, cox_limit_hr, grid_median, quasi_uniforms, time_grid, whole_day_median
+from .expectation import censoring_survival, cox_limit_hr, grid_median, quasi_uniforms, time_grid, whole_day_median
 from .hazard import BaselineHazard, cumulative_hazard_on_grid, dose_pieces, latent_from_uniforms
 
 if TYPE_CHECKING:  # pandas is imported where a table is built: Monte Carlo workers never load it
@@ -514,7 +514,7 @@ def expected_episodes(scenario: Scenario) -> ExpectedEpisodes:
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> e = expected_episodes(default_scenario())
     >>> round(e.any_events_total), round(e.care_hr, 2), round(e.recovery_hr, 2)
     (596, 0.57, 1.3)
@@ -586,7 +586,7 @@ def calibrate_episodes(scenario: Scenario) -> tuple[Scenario, ExpectedEpisodes, 
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> solved, expected, rows = calibrate_episodes(default_scenario())
     >>> bool(rows.loc[rows.role == "target", "met"].all())
     True

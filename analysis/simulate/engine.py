@@ -45,6 +45,7 @@ from ..model.hazard import (
     week12_fraction,
 )
 from ..trial.published import published_value
+from .seeds import check_seed, check_trial_seeds
 from ..trial.scenario import MAX_PARTICIPANTS, Scenario, with_changes
 
 if TYPE_CHECKING:  # pandas is imported where a table is built: Monte Carlo workers never load it
@@ -657,16 +658,6 @@ def _argsort_keys(key: np.ndarray) -> np.ndarray:
     return np.argsort(key)
 
 
-def _check_seeds(trial_seeds) -> np.ndarray:
-    seeds = np.asarray(trial_seeds)
-    if seeds.dtype == bool or not (seeds.size == 0 or np.issubdtype(seeds.dtype, np.integer)):
-        raise ScenarioError("trial seeds must be whole numbers from 0 to 2^63 - 1")
-    seeds = seeds.astype(np.int64).ravel()
-    if (seeds < 0).any():
-        raise ScenarioError("trial seeds must be whole numbers from 0 to 2^63 - 1")
-    return seeds
-
-
 _BATCH_ENDPOINTS = {"primary": ("time_days", "observed"), "any": ("time_any", "observed_any"),
                     "care": ("time_care", "observed_care")}
 
@@ -696,7 +687,7 @@ def simulate_trials(scenario: Scenario, trial_seeds, endpoint: str = "primary") 
     """
     if endpoint not in _BATCH_ENDPOINTS:
         raise ScenarioError(f"endpoint = {endpoint!r} is not allowed: choose one of {', '.join(_BATCH_ENDPOINTS)}")
-    seeds = _check_seeds(trial_seeds)
+    seeds = check_trial_seeds(trial_seeds, error=ScenarioError)
     n = scenario.design.n_total
     per_call = max(1, _MAX_CELLS // n)
     time_key, event_key = _BATCH_ENDPOINTS[endpoint]
@@ -764,7 +755,7 @@ def simulate_episodes(scenario: Scenario, seed: int | None = None) -> tuple[pd.D
 def _cohorts(scenario: Scenario, trial_seeds, potential_outcomes: bool, episodes: bool = False):
     import pandas as pd
 
-    seeds = _check_seeds(trial_seeds)
+    seeds = check_trial_seeds(trial_seeds, error=ScenarioError)
     design = scenario.design
     n, reps = design.n_total, len(seeds)
     got = _realise(scenario, _draw(scenario, seeds, details=True), details=True, potential_outcomes=potential_outcomes,
@@ -831,7 +822,7 @@ def simulate_trial(scenario: Scenario, seed: int | None = None, *, potential_out
     Parameters
     ----------
     scenario : Scenario
-        Usually :func:`analysis.model.calibration.default_scenario` or a variation of it.
+        Usually :func:`analysis.model.default.default_scenario` or a variation of it.
     seed : int, optional
         Defaults to ``scenario.seed``. Same scenario and seed give identical data.
     potential_outcomes : bool
@@ -859,8 +850,4 @@ def simulate_trial(scenario: Scenario, seed: int | None = None, *, potential_out
 
 
 def _check_seed(scenario: Scenario, seed) -> int:
-    if seed is None:
-        seed = scenario.seed
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
-        raise ScenarioError(f"seed = {seed!r} must be a whole number from 0 to 2^63 - 1")
-    return int(seed)
+    return check_seed(scenario.seed if seed is None else seed, error=ScenarioError)

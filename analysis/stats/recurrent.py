@@ -578,7 +578,7 @@ def analyze_recurrent(episodes: pd.DataFrame, participants: pd.DataFrame) -> Rec
     --------
     >>> from analysis.io.export import EXAMPLE_COHORT_PATH
     >>> people = pd.read_csv(EXAMPLE_COHORT_PATH)
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> from analysis.simulate.engine import simulate_episodes
     >>> result = analyze_recurrent(simulate_episodes(default_scenario(), seed=1)[1], people)
     >>> round(result.andersen_gill.hazard_ratio, 3)

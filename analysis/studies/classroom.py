@@ -1,14 +1,12 @@
-"""Class sets for teaching: one simulated trial per student, a worksheet, and the instructor's answer key.
+"""Class sets for teaching: the plan (one trial per student, seeds and variants) and the worksheets.
 
-Place in the pipeline: scenario -> simulate (one trial per student) -> export (CSV + data
-dictionary) -> stats (the answer key) -> a zip of files. Everything is built in memory as
-``name -> bytes`` (:attr:`ClassSet.files`); the CLI writes the zip atomically, the app offers it
-as a download.
+Place in the pipeline: scenario -> **plan and worksheets** -> :mod:`analysis.io.class_set`, which
+simulates each student's trial, writes the files and the instructor's answer key, and zips them.
 
 Seeds
 -----
 Student ``i`` (1-based) analyses ``simulate_trial(scenario_i, seed=replicate_seed(class_seed, i - 1))``:
-the replicate seed rule of :mod:`analysis.studies.replicates`, so student ``i``'s data do not depend
+the replicate seed rule of :mod:`analysis.simulate.seeds`, so student ``i``'s data do not depend
 on how many students the class has, and a class set is rebuilt byte for byte from its scenario,
 class seed and variants.
 
@@ -19,21 +17,13 @@ Variants
 adherence weakens the effect, as it would in a real trial; pooling the class's hazard ratios by
 variant shows the effect of adherence emerge from sampling variability.
 
-Answer key
-----------
-Computed by :func:`analysis.stats.survival.analyze_two_arm` on the student's CSV read back with
-:func:`analysis.io.cohort_files.read_cohort_file`, with the defaults of ``walkback analyze`` (time
-``time_days``, event ``recurrence``, group ``arm``, reference ``control``, no strata, default RMST
-horizon): exactly what ``walkback analyze FILE --json`` prints for that file. The true values are
-:func:`analysis.model.calibration.expected_trial` of the student's scenario (no sampling error).
+The answer key (:mod:`analysis.io.class_set`) is what ``walkback analyze FILE --json`` prints for each file.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import math
-from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import pandas as pd
@@ -41,13 +31,12 @@ import pandas as pd
 from ..errors import WalkBackInputError
 from ..trial.scenario import Scenario, with_changes
 from .limits import MAX_STUDENTS  # a module without imports, so the CLI parser can show it cheaply
-from .replicates import check_seed, replicate_seed
+from ..simulate.seeds import check_seed, replicate_seed
+from ..stats.time_units import landmarks, month_length
 
 __all__ = [
     "MAX_STUDENTS",
     "ANALYZE_DEFAULTS",
-    "ClassSet",
-    "build_class_set",
     "parse_vary",
     "student_plan",
     "worksheet_markdown",
@@ -193,7 +182,8 @@ def weibull_ph_curves(median_control: float, hazard_ratio: float, weibull_shape:
 
 
 # --------------------------------------------------------------------------- the worksheet
-def _worksheet_sections(student: int, variant: tuple[str, Any] | None, n_participants: int) -> list[tuple[str, list]]:
+def _worksheet_sections(student: int, variant: tuple[str, Any] | None, n_participants: int,
+                        max_followup_days: float = 1095.75) -> list[tuple[str, list]]:
     """(heading, blocks) with blocks ``("p", text)`` or ``("code", language, text)``: one source, two renderings."""
     about = (f"Your file `{DATA_FILE}` is one simulated trial of {n_participants} adults who had recently recovered "
              "from low back pain, randomised to a walking programme with education (`arm = intervention`) or to no "
@@ -203,6 +193,7 @@ def _worksheet_sections(student: int, variant: tuple[str, Any] | None, n_partici
     if variant is not None:
         about += (f" In your trial the setting `{variant[0]}` is **{variant[1]}**; other students may have another "
                   "value. Report it with your results.")
+    marks = landmarks(max_followup_days, "days")
     return [
         (f"WalkBack class exercise: student {student:02d}", [("p", about)]),
         ("1. Read the data", [
@@ -235,6 +226,9 @@ def _worksheet_sections(student: int, variant: tuple[str, Any] | None, n_partici
                   "`time_days` at which it reaches 0.5 or less."),
             ("p", "Python users: lifelines gives the same medians; its confidence interval for a median can differ "
                   "slightly from R's log-log interval, which the answer key uses."),
+            *([("p", f"Then read each arm's recurrence-free proportion at {_months_text(marks)} (days "
+                     f"{', '.join(f'{d:g}' for d in marks)}; a month is 365.25 / 12 days): the answer key's landmarks."),
+               ("code", "r", f"summary(km, times = c({', '.join(f'{d:g}' for d in marks)}))")] if marks else []),
         ]),
         ("4. Log-rank test", [
             ("p", "Do the two curves differ by more than chance would explain? Report the chi-square and the p-value."),
@@ -264,7 +258,13 @@ def _worksheet_sections(student: int, variant: tuple[str, Any] | None, n_partici
     ]
 
 
-def worksheet_markdown(student: int, variant: tuple[str, Any] | None = None, n_participants: int = 701) -> str:
+def _months_text(days) -> str:
+    months = [f"{d / month_length('days'):g}" for d in days]
+    return (", ".join(months[:-1]) + " and " + months[-1] if len(months) > 1 else months[0]) + " months"
+
+
+def worksheet_markdown(student: int, variant: tuple[str, Any] | None = None, n_participants: int = 701,
+                       max_followup_days: float = 1095.75) -> str:
     """The worksheet as Markdown.
 
     Examples
@@ -273,7 +273,8 @@ def worksheet_markdown(student: int, variant: tuple[str, Any] | None = None, n_p
     '# WalkBack class exercise: student 03'
     """
     out = []
-    for i, (heading, blocks) in enumerate(_worksheet_sections(student, variant, n_participants)):
+    for i, (heading, blocks) in enumerate(_worksheet_sections(student, variant, n_participants,
+                                                                        max_followup_days)):
         out.append(("# " if i == 0 else "## ") + heading + "\n")
         for block in blocks:
             if block[0] == "p":
@@ -291,7 +292,8 @@ def _inline_html(text: str) -> str:
     return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
 
 
-def worksheet_html(student: int, variant: tuple[str, Any] | None = None, n_participants: int = 701) -> str:
+def worksheet_html(student: int, variant: tuple[str, Any] | None = None, n_participants: int = 701,
+                   max_followup_days: float = 1095.75) -> str:
     """The worksheet as a standalone HTML page (the same text as :func:`worksheet_markdown`).
 
     Examples
@@ -299,7 +301,7 @@ def worksheet_html(student: int, variant: tuple[str, Any] | None = None, n_parti
     >>> "<h1>WalkBack class exercise: student 03</h1>" in worksheet_html(3)
     True
     """
-    sections = _worksheet_sections(student, variant, n_participants)
+    sections = _worksheet_sections(student, variant, n_participants, max_followup_days)
     body = []
     for i, (heading, blocks) in enumerate(sections):
         tag = "h1" if i == 0 else "h2"
@@ -320,202 +322,3 @@ def worksheet_html(student: int, variant: tuple[str, Any] | None = None, n_parti
 
 
 # --------------------------------------------------------------------------- the answer key
-def _json(obj: Any) -> bytes:
-    return (json.dumps(obj, indent=2, allow_nan=False) + "\n").encode("utf-8")
-
-
-def _key_row(student: int, seed: int, variant: Any, analysis: dict, truth) -> dict:
-    groups = {g["level"]: g for g in analysis["groups"]}
-    control, walking = groups["control"], groups["intervention"]
-    return {
-        "student": student, "seed": seed, "variant": variant,
-        "n_control": control["n"], "n_intervention": walking["n"],
-        "events_control": control["events"], "events_intervention": walking["events"],
-        "median_control": control["median"], "median_control_lower": control["median_ci"][0],
-        "median_control_upper": control["median_ci"][1],
-        "median_intervention": walking["median"], "median_intervention_lower": walking["median_ci"][0],
-        "median_intervention_upper": walking["median_ci"][1],
-        "logrank_chisq": analysis["logrank"]["chisq"], "logrank_p": analysis["logrank"]["p"],
-        "cox_hr": analysis["cox"]["hr"], "cox_hr_lower": analysis["cox"]["ci"][0],
-        "cox_hr_upper": analysis["cox"]["ci"][1], "cox_p": analysis["cox"]["p"],
-        "true_median_control": truth.median_control, "true_median_intervention": truth.median_intervention,
-        "true_cox_hr": truth.cox_hr, "true_events_control": truth.events_control,
-        "true_events_intervention": truth.events_intervention,
-    }
-
-
-def _plain(row: dict) -> dict:
-    """A key row for JSON: non-finite numbers (a median not reached) become null, exact floats otherwise."""
-    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
-
-
-def _fmt(value: Any, digits: int) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "NR"
-    return f"{value:.{digits}f}"
-
-
-def _key_markdown(key: pd.DataFrame, vary_name: str | None, scenario: Scenario, seed: int) -> str:
-    lines = ["# Answer key (instructor only)", "",
-             f"Scenario '{scenario.name}', class seed {seed}. Every number comes from `walkback analyze trial.csv` "
-             "(Kaplan-Meier medians with log-log 95% CIs, log-rank test, Cox model with Efron ties); the 'true' columns "
-             "are the scenario's expected values without sampling error. NR = not reached.", ""]
-    variant_col = f" {vary_name} |" if vary_name else ""
-    lines.append(f"| student |{variant_col} events C / W | median C (95% CI) | median W (95% CI) | log-rank p | "
-                 "HR (95% CI) | true medians C / W | true HR |")
-    lines.append("|---|" + ("---|" if vary_name else "") + "---|---|---|---|---|---|---|")
-    for r in key.itertuples():
-        variant = f" {r.variant} |" if vary_name else ""
-        lines.append(
-            f"| {r.student:02d} |{variant} {r.events_control} / {r.events_intervention} | "
-            f"{_fmt(r.median_control, 1)} ({_fmt(r.median_control_lower, 1)} to {_fmt(r.median_control_upper, 1)}) | "
-            f"{_fmt(r.median_intervention, 1)} ({_fmt(r.median_intervention_lower, 1)} to "
-            f"{_fmt(r.median_intervention_upper, 1)}) | {r.logrank_p:.3g} | "
-            f"{r.cox_hr:.3f} ({r.cox_hr_lower:.3f} to {r.cox_hr_upper:.3f}) | "
-            f"{_fmt(r.true_median_control, 0)} / {_fmt(r.true_median_intervention, 0)} | {r.true_cox_hr:.3f} |")
-    return "\n".join(lines) + "\n"
-
-
-@dataclass(frozen=True)
-class ClassSet:
-    """A class set (see :func:`build_class_set`).
-
-    Attributes
-    ----------
-    scenario : Scenario
-        The class's scenario (before any variant).
-    seed : int
-        The class seed; student ``i`` uses ``replicate_seed(seed, i - 1)``.
-    vary : tuple or None
-        ``(field, values)`` of the variants, if any.
-    answer_key : DataFrame
-        One row per student: ``student``, ``seed``, ``variant``, ``n_*``, ``events_*``, ``median_*`` (with
-        ``_lower``/``_upper``), ``logrank_chisq``, ``logrank_p``, ``cox_hr`` (with ``_lower``/``_upper``),
-        ``cox_p`` and the ``true_*`` values of the student's scenario.
-    analyses : tuple of dict
-        Per student, exactly ``walkback analyze trial.csv --json`` (``TwoArmAnalysis.to_dict()``).
-    files : dict of str -> bytes
-        Every file of the zip, in a fixed order.
-    """
-
-    scenario: Scenario
-    seed: int
-    vary: tuple[str, tuple[Any, ...]] | None
-    answer_key: pd.DataFrame = field(repr=False)
-    analyses: tuple[dict, ...] = field(repr=False)
-    files: dict[str, bytes] = field(repr=False)
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        return self.answer_key
-
-    @property
-    def n_students(self) -> int:
-        return len(self.answer_key)
-
-    def to_dict(self) -> dict:
-        return {"scenario": self.scenario.to_dict(), "seed": self.seed,
-                "vary": None if self.vary is None else {"field": self.vary[0], "values": list(self.vary[1])},
-                "students": [{**_plain(row), "analysis": a} for row, a in
-                             zip(self.answer_key.to_dict(orient="records"), self.analyses)]}
-
-    def to_zip(self) -> bytes:
-        """The whole class set as zip bytes (fixed dates: same inputs, same bytes)."""
-        from ..io.export import zip_files
-
-        return zip_files(self.files)
-
-
-def _readme(n_students: int, seed: int, vary_name: str | None) -> str:
-    lines = [
-        "# WalkBack class set", "",
-        f"{n_students} students, class seed {seed}. Give each student their own folder `student_NN/` "
-        f"({DATA_FILE}, {DICTIONARY_FILE}, worksheet.md and worksheet.html). Keep `instructor/` to yourself: it holds "
-        "the answer key (answer_key.md to read, answer_key.csv / .json to pool the class's results) and class.json "
-        "(scenario, seeds and variants, enough to rebuild this set).", "",
-        "The answer key is what `walkback analyze student_NN/trial.csv --json` prints for each file.",
-    ]
-    if vary_name:
-        lines += ["", f"Students differ in `{vary_name}` (see each worksheet and the answer key's `variant` column)."]
-    return "\n".join(lines) + "\n"
-
-
-def build_class_set(scenario: Scenario, n_students: int, seed: int | None = None,
-                    vary: tuple[str, Sequence[Any]] | None = None) -> ClassSet:
-    """Build a class set: per student a simulated trial, its data dictionary and a worksheet; an answer key.
-
-    Parameters
-    ----------
-    scenario : Scenario
-        The trial every student's data come from (the calibrated WalkBack scenario in the app and CLI).
-    n_students : int
-        1 to :data:`MAX_STUDENTS`.
-    seed : int, optional
-        Class seed (default: the scenario's seed).
-    vary : (str, sequence), optional
-        A dotted scenario field and the values students get in turn (see the module docstring).
-
-    Returns
-    -------
-    ClassSet
-        Files: ``README.md``; ``student_NN/trial.csv``, ``student_NN/data_dictionary.json``,
-        ``student_NN/worksheet.md``, ``student_NN/worksheet.html``; ``instructor/answer_key.md``,
-        ``instructor/answer_key.csv``, ``instructor/answer_key.json``, ``instructor/class.json``.
-
-    Examples
-    --------
-    >>> cs = build_class_set(Scenario(), 2, seed=7)
-    >>> sorted(cs.files)[:3]
-    ['README.md', 'instructor/answer_key.csv', 'instructor/answer_key.json']
-    >>> cs.answer_key.student.tolist()
-    [1, 2]
-    """
-    from ..io.cohort_files import read_cohort_file
-    from ..io.export import cohort_to_bytes, data_dictionary
-    from ..model.calibration import expected_trial
-    from ..simulate.engine import simulate_trial
-    from ..stats.survival import analyze_two_arm
-
-    seed = scenario.seed if seed is None else seed
-    if vary is not None:
-        vary = (vary[0], tuple(vary[1]))
-    plan = student_plan(scenario, n_students, seed, vary)
-    vary_name = vary[0] if vary is not None else None
-    truths: dict[Scenario, Any] = {}
-    student_files: dict[str, bytes] = {}
-    rows, analyses, manifest = [], [], []
-    for student, trial_seed, value, student_scenario in plan:
-        folder = f"student_{student:02d}/"
-        cohort = simulate_trial(student_scenario, seed=trial_seed)
-        data = cohort_to_bytes(cohort, "csv")
-        # The key analyses the file the student gets, read as `walkback analyze` reads it.
-        analysis = analyze_two_arm(read_cohort_file(data, DATA_FILE), **ANALYZE_DEFAULTS).to_dict()
-        if student_scenario not in truths:
-            truths[student_scenario] = expected_trial(student_scenario)
-        variant = None if vary_name is None else (vary_name, value)
-        n = student_scenario.design.n_total
-        student_files[folder + DATA_FILE] = data
-        student_files[folder + DICTIONARY_FILE] = _json(data_dictionary(cohort, "csv"))
-        student_files[folder + "worksheet.md"] = worksheet_markdown(student, variant, n).encode("utf-8")
-        student_files[folder + "worksheet.html"] = worksheet_html(student, variant, n).encode("utf-8")
-        rows.append(_key_row(student, trial_seed, value, analysis, truths[student_scenario]))
-        analyses.append(analysis)
-        manifest.append({"student": student, "seed": trial_seed, "variant": value, "folder": folder})
-    key = pd.DataFrame(rows)
-    class_record = {
-        "generator": "walkback-explorer", "class_seed": int(seed), "n_students": n_students,
-        "seed_rule": "student i (1-based) is simulate_trial(scenario_i, seed=analysis.studies.replicates."
-                     "replicate_seed(class_seed, i - 1))",
-        "vary": None if vary is None else {"field": vary[0], "values": list(vary[1]),
-                                           "rule": "student i gets values[(i - 1) % len(values)]"},
-        "analysis": "analysis.stats.survival.analyze_two_arm with walkback analyze's defaults",
-        "students": manifest, "scenario": scenario.to_dict(),
-    }
-    files = {"README.md": _readme(n_students, int(seed), vary_name).encode("utf-8"),
-             "instructor/answer_key.md": _key_markdown(key, vary_name, scenario, int(seed)).encode("utf-8"),
-             "instructor/answer_key.csv": cohort_to_bytes(key if vary else key.drop(columns="variant"), "csv"),
-             "instructor/answer_key.json": _json([{**_plain(row), "analysis": a} for row, a in zip(rows, analyses)]),
-             "instructor/class.json": _json(class_record),
-             **student_files}
-    return ClassSet(scenario=scenario, seed=int(seed), vary=vary, answer_key=key, analyses=tuple(analyses),
-                    files=files)

@@ -3,7 +3,7 @@
 A study over the pipeline: simulate one trial with its episodes, analyse every endpoint
 (:mod:`analysis.stats.survival`, :mod:`analysis.stats.cox`, :mod:`analysis.stats.recurrent`) and set
 the estimates beside the published figures and the exact expectations
-(:mod:`analysis.model.calibration`, :mod:`analysis.model.episodes`).
+(:mod:`analysis.model.expectation`, :mod:`analysis.model.episodes`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from scipy import special
 
-from ..model.calibration import expected_trial
+from ..model.expectation import expected_trial
 from ..model.episodes import ExpectedEpisodes, expected_episodes
 from ..simulate.engine import ENDPOINTS, simulate_episodes
 from ..stats.cox import fit_cox
@@ -71,7 +71,7 @@ def trial_outcomes(scenario: Scenario, seed: int | None = None) -> TrialOutcomes
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> out = trial_outcomes(default_scenario(), seed=1)
     >>> out.forest.outcome.unique().tolist()[:2]
     ['Activity-limiting recurrence (primary)', 'Any recurrence']

@@ -1,6 +1,6 @@
 """Power and sample size for a WalkBack-like trial: analytic formulas and Monte Carlo.
 
-Place in the pipeline: scenario -> expected curves (:mod:`analysis.model.calibration`) -> **power**, and
+Place in the pipeline: scenario -> expected curves (:mod:`analysis.model.expectation`) -> **power**, and
 scenario -> many simulated trials (:mod:`analysis.studies.replicates`) -> **power**. The two routes are
 shown side by side so the formulas' assumptions can be seen failing or holding.
 
@@ -12,7 +12,7 @@ Analytic
 - Participants: ``n = D / P(event)``. For a scenario, ``P(event)`` comes from its expected
   survival curves and censoring (uniform accrual over the recruitment window, the common
   follow-up end date, the 36-month cap and annual loss to follow-up), i.e.
-  :func:`analysis.model.calibration.expected_trial`'s expected events / n. The classic closed form for
+  :func:`analysis.model.expectation.expected_trial`'s expected events / n. The classic closed form for
   an exponential hazard with uniform accrual and exponential loss is
   :func:`event_probability_exponential`.
 - HR: the scenario's large-sample Cox HR under its censoring (``expected_trial(s).cox_hr``).
@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..model.calibration import expected_trial
+from ..model.expectation import expected_trial
 from ..errors import WalkBackInputError
 from ..trial.scenario import MAX_PARTICIPANTS, Scenario, with_changes
 from ..simulate.engine import scenario_for_size
@@ -224,7 +224,7 @@ def endpoint_expectation(scenario: Scenario, endpoint: str = "primary") -> tuple
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> hr, events = endpoint_expectation(default_scenario(), "any")
     >>> round(events), hr > 0.72
     (596, True)
@@ -271,7 +271,7 @@ def analytic_power(scenario: Scenario, n_values: Sequence[int], alpha: float = 0
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> t = analytic_power(default_scenario(), [701])
     >>> round(float(t.events_expected[0])), round(float(t.power_schoenfeld[0]), 2)
     (506, 0.96)
@@ -312,7 +312,7 @@ def sample_size(scenario: Scenario, power: float = 0.9, alpha: float = 0.05) -> 
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> ss = sample_size(default_scenario(), power=0.9).summary.set_index("method")
     >>> int(ss.loc["schoenfeld", "events"]), int(ss.loc["schoenfeld", "n_total"])
     (390, 540)
@@ -350,7 +350,7 @@ def dilution_table(scenario: Scenario, never_start_values: Sequence[float], alph
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> t = dilution_table(default_scenario(), [0.0, 0.2])
     >>> round(float(t.inflation_simple[1]), 4)
     1.5625
@@ -389,7 +389,7 @@ def scenario_with_hr(scenario: Scenario, hr: float) -> Scenario:
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> round(expected_trial(scenario_with_hr(default_scenario(), 0.8)).cox_hr, 4)
     0.8
     """
@@ -459,7 +459,7 @@ def simulated_power(scenario: Scenario, n_sims: int, seed: int, *, executor: Exe
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> sp = simulated_power(default_scenario(), 40, seed=3)
     >>> sp.n_sims, 0.0 <= sp.power <= 1.0
     (40, True)
@@ -530,7 +530,7 @@ def power_curve(scenario: Scenario, parameter: str, values: Sequence[float], n_s
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> c = power_curve(default_scenario(), "n", [300, 600], n_sims=0, seed=1)
     >>> c.summary.power_schoenfeld.is_monotonic_increasing
     True

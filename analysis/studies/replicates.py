@@ -7,11 +7,10 @@ run on the same machinery.
 Reproducibility rule (DESIGN habit 6)
 -------------------------------------
 Replicate ``i`` of a run with seed ``seed`` is the trial ``simulate_trial(scenario, seed=s_i)``
-with ``s_i = replicate_seed(seed, i)``: the first 64-bit word of child ``i`` of
-``numpy.random.SeedSequence(seed).spawn(n)``, shifted right by one bit so it is a valid scenario
-seed (below 2**63) that ``walkback simulate --seed`` accepts. Replicate ``i`` therefore does not
-depend on how many replicates are run, on the chunking, on the executor or on the order in
-which chunks finish; the sequential, process-pool and dask results are bit-identical.
+with ``s_i = replicate_seed(seed, i)`` (:mod:`analysis.simulate.seeds`, the one rule for every
+caller). Replicate ``i`` therefore does not depend on how many replicates are run, on the chunking,
+on the executor or on the order in which chunks finish; the sequential, process-pool and dask
+results are bit-identical.
 
 Speed
 -----
@@ -39,6 +38,7 @@ from ..errors import WalkBackInputError
 from ..stats.kernels import km_on_grid_batch, two_arm_batch
 from ..trial.scenario import Scenario
 from ..simulate.engine import TrialBatch, simulate_trial, simulate_trials  # noqa: F401 - simulate_trial: doctests, callers
+from ..simulate.seeds import check_seed, replicate_seed, replicate_seeds  # noqa: F401 - the rule lives beside the simulator
 
 if TYPE_CHECKING:  # pandas is imported where a table is built: Monte Carlo workers never load it
     import pandas as pd
@@ -67,34 +67,6 @@ MAX_REPLICATES = 100_000
 DEFAULT_CHUNK = 500
 #: Smallest chunk :func:`chunk_size_for` hands out (below it the per-task overhead shows).
 MIN_CHUNK = 50
-
-
-# --------------------------------------------------------------------------- seeds
-def replicate_seed(seed: int, index: int) -> int:
-    """The integer trial seed of replicate ``index`` (child ``index`` of ``SeedSequence(seed)``).
-
-    ``SeedSequence(seed, spawn_key=(i,))`` is exactly child ``i`` of ``SeedSequence(seed).spawn(n)``
-    for any ``n > i``, so replicate ``i`` is found without spawning the others.
-
-    Examples
-    --------
-    >>> children = np.random.SeedSequence(7).spawn(3)
-    >>> replicate_seed(7, 2) == int(children[2].generate_state(1, np.uint64)[0] >> np.uint64(1))
-    True
-    """
-    child = np.random.SeedSequence(int(seed), spawn_key=(int(index),))
-    return int(child.generate_state(1, np.uint64)[0] >> np.uint64(1))
-
-
-def replicate_seeds(seed: int, n: int, start: int = 0) -> np.ndarray:
-    """Trial seeds of replicates ``start .. start + n - 1`` (int64 array)."""
-    return np.array([replicate_seed(seed, i) for i in range(start, start + n)], dtype=np.int64)
-
-
-def check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**63:
-        raise WalkBackInputError(f"seed = {seed!r} must be a whole number from 0 to 2^63 - 1")
-    return int(seed)
 
 
 def check_replicates(n_replicates: Any, name: str = "n_replicates") -> int:
@@ -265,7 +237,7 @@ class ReplicateResult:
 
 def _summary(per_trial: pd.DataFrame, scenario: Scenario, alpha: float) -> pd.DataFrame:
     import pandas as pd
-    from ..model.calibration import expected_trial
+    from ..model.expectation import expected_trial
 
     expected = expected_trial(scenario)
     r = len(per_trial)
@@ -336,7 +308,7 @@ def run_replicates(scenario: Scenario, n_replicates: int, seed: int, *, executor
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> r = run_replicates(default_scenario(), 20, seed=1)
     >>> list(r.per_trial.columns[:4]), len(r.per_trial)
     (['replicate', 'hr', 'hr_lower', 'hr_upper'], 20)

@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["walking_trajectory", "plateau_extra_summary", "dose_response_curve", "number_needed_to_treat",
-           "whatif_table", "replicate_readout"]
+           "whatif_table", "replicate_readout", "share_of_trials_further"]
 
 
 def walking_trajectory(scenario, weeks: int = 156) -> pd.DataFrame:
     """The scenario's expected walking, minutes per week, week by week (data for the plot).
 
-    Uses the same fixed quasi-random sample of participants as :func:`analysis.model.calibration.expected_trial`,
+    Uses the same fixed quasi-random sample of participants as :func:`analysis.model.expectation.expected_trial`,
     so the curve matches the expected survival curves exactly (no simulation noise).
 
     Returns
@@ -35,7 +35,7 @@ def walking_trajectory(scenario, weeks: int = 156) -> pd.DataFrame:
     >>> sorted(w.arm.unique()), int(w.week.max())
     (['control', 'intervention'], 30)
     """
-    from ..model.calibration import quasi_uniforms
+    from ..model.expectation import quasi_uniforms
     from ..model.hazard import dose_pieces, latent_from_uniforms
 
     latent = latent_from_uniforms(scenario, quasi_uniforms())
@@ -65,7 +65,7 @@ def plateau_extra_summary(scenario) -> dict[str, float]:
     >>> s["starters"] > s["arm"] > 0
     True
     """
-    from ..model.calibration import quasi_uniforms
+    from ..model.expectation import quasi_uniforms
     from ..model.hazard import latent_from_uniforms
 
     latent = latent_from_uniforms(scenario, quasi_uniforms())
@@ -124,7 +124,7 @@ def whatif_table(baseline, whatif, *, horizon_days: float = 365.25, rmst_days: f
     Parameters
     ----------
     baseline, whatif : ExpectedTrial
-        From :func:`analysis.model.calibration.expected_trial`.
+        From :func:`analysis.model.expectation.expected_trial`.
     horizon_days : float
         Time point of "recurrence-free at" and of the NNT (default 12 months).
     rmst_days : float
@@ -138,7 +138,8 @@ def whatif_table(baseline, whatif, *, horizon_days: float = 365.25, rmst_days: f
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario, expected_trial
+    >>> from analysis.model.default import default_scenario
+    >>> from analysis.model.expectation import expected_trial
     >>> e = expected_trial(default_scenario())
     >>> t = whatif_table(e, e)
     >>> t.loc[0, "quantity"], t.loc[0, "baseline"], t.loc[0, "change"]

@@ -13,7 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PublishedFigure", "published_figures", "published_value", "published_sources", "DATA_DIR"]
+__all__ = ["PublishedFigure", "published_figures", "published_value", "published_sources", "not_published",
+           "DATA_DIR"]
 
 #: The package's data folder (published figures, calibrated default, example cohort). It travels inside the
 #: wheel; the repository's top-level ``data/`` links to these files.

@@ -5,7 +5,7 @@ tree of frozen, validated dataclasses, so it is hashable (it keys caches), pickl
 crosses process boundaries) and round-trips through JSON. Every field that the trial did
 not publish is an assumption; :data:`ASSUMPTIONS` names them so the app can label them.
 
-The defaults here are the *uncalibrated* assumptions. :func:`analysis.model.calibration.default_scenario`
+The defaults here are the *uncalibrated* assumptions. :func:`analysis.model.default.default_scenario`
 solves the free outcome parameters so the scenario reproduces the published results.
 """
 
