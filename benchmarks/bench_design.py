@@ -85,7 +85,8 @@ def main() -> None:
     args = parser.parse_args()
     from analysis.cli.common import default_workers
     from analysis.design.boundaries import GroupSequentialDesign, compute_boundaries
-    from analysis.model.calibration import default_scenario, expected_trial
+    from analysis.model.default import default_scenario
+    from analysis.model.expectation import expected_trial
 
     print(f"load average {os.getloadavg()[0]:.1f} at start; {default_workers()} cores usable; "
           f"medians of {args.repeats} whole-process runs")

@@ -9,7 +9,8 @@ import pytest
 
 from analysis.design.boundaries import GroupSequentialDesign, compute_boundaries
 from analysis.design.events import events_for
-from analysis.model.calibration import default_scenario, expected_trial
+from analysis.model.default import default_scenario
+from analysis.model.expectation import expected_trial
 from analysis.simulate.engine import scenario_for_size
 from analysis.studies.sequential import simulate_design
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from analysis.errors import WalkBackInputError
-from analysis.model.calibration import default_scenario
+from analysis.model.default import default_scenario
 from analysis.simulate.cuts import (
     cut_at_day,
     cut_at_events,

@@ -18,7 +18,8 @@ import pytest
 
 from analysis.design.boundaries import GroupSequentialDesign, compute_boundaries
 from analysis.errors import WalkBackInputError
-from analysis.model.calibration import default_scenario, expected_trial
+from analysis.model.default import default_scenario
+from analysis.model.expectation import expected_trial
 from analysis.studies.sequential import (
     expected_look_days,
     expected_recurrences_by_day,

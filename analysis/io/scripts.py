@@ -448,7 +448,7 @@ def _rpact_script(scenario, design, look_days) -> str:
     rpact assumes exponential hazards: its calendar times and participants are an exponential approximation of
     the scenario (the control median and recruitment below); the Python script's simulation gives the model's.
     """
-    from ..model.calibration import expected_trial
+    from ..model.expectation import expected_trial
 
     args = [f"kMax = {design.looks}", f"alpha = {design.alpha!r}", f"beta = {design.beta!r}",
             f"sided = {design.sided}", f"typeOfDesign = \"{design.kind}\"",

@@ -34,13 +34,13 @@ import numpy as np
 from ..design.boundaries import GroupSequentialBoundaries, sequential_probabilities
 from ..design.events import drift_for
 from ..errors import WalkBackInputError
-from ..model.calibration import expected_trial
+from ..model.expectation import expected_trial
 from ..simulate.cuts import cut_at_day, day_of_recurrence, last_data_day
 from ..simulate.engine import scenario_for_size
 from ..stats.kernels import logrank_cox_batch, logrank_z_batch
 from ..trial.scenario import Scenario, with_changes
-from .replicates import (check_replicates, check_seed, chunk_size_for, map_replicate_chunks,
-                         simulate_replicates)
+from ..simulate.seeds import check_seed
+from .replicates import check_replicates, chunk_size_for, map_replicate_chunks, simulate_replicates
 
 if TYPE_CHECKING:  # pandas is imported where a table is built: the simulating workers never load it
     import pandas as pd
@@ -57,7 +57,7 @@ def scenario_without_effect(scenario: Scenario) -> Scenario:
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> round(expected_trial(scenario_without_effect(default_scenario())).cox_hr, 6)
     1.0
     """
@@ -82,14 +82,14 @@ def _observed_event_cumulative(scenario: Scenario):
 def expected_recurrences_by_day(scenario: Scenario, days) -> np.ndarray:
     """Expected recurrences observed by each calendar day, recruitment still running.
 
-    From the scenario's expected survival curves (:func:`analysis.model.calibration.expected_trial`):
+    From the scenario's expected survival curves (:func:`analysis.model.expectation.expected_trial`):
     enrolment spread evenly over the recruitment days, loss to follow-up, the maximum follow-up and
     the study end date; a participant randomised on day ``e`` has been followed ``c - e + 1`` days on
     calendar day ``c`` (as :mod:`analysis.simulate.cuts` counts).
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> s = default_scenario()
     >>> at_end = expected_recurrences_by_day(s, [s.design.study_days])[0]
     >>> round(float(at_end))  # the whole trial: expected_trial's events
@@ -115,7 +115,7 @@ def expected_look_days(scenario: Scenario, look_events: Sequence[int]) -> np.nda
 
     Examples
     --------
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> d = expected_look_days(default_scenario(), [150, 300, 450])
     >>> bool(np.all(np.diff(d) > 0))
     True
@@ -173,7 +173,7 @@ def look_recurrences(scenario: Scenario, boundaries: Any, hazard_ratio: float | 
     Examples
     --------
     >>> from analysis.design.boundaries import GroupSequentialDesign, compute_boundaries
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> looks, d_max, hr = look_recurrences(default_scenario(), compute_boundaries(GroupSequentialDesign("asOF")))
     >>> looks, round(d_max, 1), round(hr, 2)
     ((99, 197, 295), 294.7, 0.72)
@@ -369,7 +369,7 @@ def simulate_design(scenario: Scenario, boundaries: Any, n_trials: int, seed: in
     Examples
     --------
     >>> from types import SimpleNamespace
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> bounds = SimpleNamespace(efficacy_z=[3.47, 2.45, 2.0], futility_z=[float("nan")] * 3)
     >>> sim = simulate_design(default_scenario(), bounds, 40, seed=1, look_events=[150, 300, 450])
     >>> list(sim.looks.look), 0 <= sim.value("power") <= 1
@@ -541,7 +541,7 @@ def group_sequential_study(scenario: Scenario, design: Any, n_trials: int, seed:
     Examples
     --------
     >>> from analysis.design.boundaries import GroupSequentialDesign
-    >>> from analysis.model.calibration import default_scenario
+    >>> from analysis.model.default import default_scenario
     >>> study = group_sequential_study(default_scenario(), GroupSequentialDesign("asOF"), 0, seed=1)
     >>> list(study.looks.recurrences), round(float(study.looks.efficacy_hr.iloc[-1]), 3)
     ([99, 197, 295], 0.793)
