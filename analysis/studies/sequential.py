@@ -461,14 +461,16 @@ def simulate_design(scenario: Scenario, boundaries: Any, n_trials: int, seed: in
             "z": r["z"][at], "hr": np.exp(log_hr), "recurrences": r["events"][at],
             "participants": r["participants"][at], "day": r["day"][at]}))
     looks = []
+    expected_at = (expected_look_days(s1, events_plan) if events_plan is not None
+                   else expected_recurrences_by_day(s1, days_plan))  # one pass over the calendar for every look
     for j in range(k):
         row = {"look": j + 1, "efficacy_z": float(efficacy[j]), "futility_z": float(futility[j])}
         if events_plan is not None:
             row["planned_recurrences"] = events_plan[j]
-            row["expected_day"] = float(expected_look_days(s1, [events_plan[j]])[0])
+            row["expected_day"] = float(expected_at[j])
         else:
             row["planned_day"] = days_plan[j]
-            row["expected_recurrences"] = float(expected_recurrences_by_day(s1, [days_plan[j]])[0])
+            row["expected_recurrences"] = float(expected_at[j])
         row.update(look_cols[j])
         looks.append(row)
     return DesignSimulation(summary=pd.DataFrame(rows, columns=["key", "quantity", "value", "mc_se", "analytic"]),
