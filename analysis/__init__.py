@@ -56,6 +56,10 @@ _EXPORTS = {
     "EstimandSettings": "studies.estimands", "estimate_estimands": "studies.estimands",
     "true_estimands": "studies.estimands", "estimand_replicates": "studies.estimands",
     "trial_outcomes": "studies.outcomes",
+    # design (group-sequential: boundaries, spending, events)
+    "GroupSequentialDesign": "design.boundaries", "compute_boundaries": "design.boundaries",
+    "sequential_probabilities": "design.boundaries", "SurvivalAssumptions": "design.events",
+    "sample_size_survival": "design.events", "power_survival": "design.events", "drift_for": "design.events",
     # io
     "read_cohort_file": "io.cohort_files", "export_files": "io.export", "export_bundle": "io.export",
     "cohort_to_adtte": "io.export", "write_export": "io.export", "export_episodes": "io.export",

@@ -101,8 +101,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     s.add_argument("--hr", type=_number, help="hazard ratio, intervention : control, under H1")
     s.add_argument("--median-control", type=_number, metavar="DAYS",
                    help="median time to recurrence in the control arm (exponential)")
-    s.add_argument("--accrual", type=_number, default=DAYS_PER_YEAR, metavar="DAYS",
-                   help="recruitment period, uniform (default 365.25)")
+    s.add_argument("--accrual", type=_number, nargs="+", default=[DAYS_PER_YEAR], metavar="DAYS",
+                   help="recruitment period, uniform (default 365.25); or the ends of its pieces (rpact's accrualTime "
+                        "without the 0), with --accrual-intensity")
+    s.add_argument("--accrual-intensity", type=_number, nargs="+", metavar="RATE",
+                   help="relative recruitment rate of each --accrual piece (default equal)")
     s.add_argument("--follow-up", type=_number, metavar="DAYS",
                    help="follow-up after recruitment ends (default 365.25, unless --n is given)")
     s.add_argument("--n", type=_number, metavar="N", help="participants (the follow-up is then what the events take)")
@@ -249,7 +252,8 @@ def survival_from_args(args, boundaries):
     from ..errors import WalkBackInputError
 
     # --n alone sizes the simulated trial (--simulate); with --hr it also gives the follow-up
-    survival_flags = ("median_control", "follow_up") + (() if getattr(args, "simulate", 0) else ("n",))
+    survival_flags = ("median_control", "follow_up", "accrual_intensity") + (
+        () if getattr(args, "simulate", 0) else ("n",))
     if args.hr is None:
         given = [f"--{f.replace('_', '-')}" for f in survival_flags if getattr(args, f) is not None]
         if given:
@@ -263,7 +267,8 @@ def survival_from_args(args, boundaries):
         raise WalkBackInputError("give --follow-up or --n, not both: one determines the other")
     follow_up = DAYS_PER_YEAR if args.n is None and args.follow_up is None else args.follow_up
     assumptions = SurvivalAssumptions(
-        hazard_ratio=args.hr, control_hazards=(math.log(2) / args.median_control,), accrual_time=args.accrual,
+        hazard_ratio=args.hr, control_hazards=(math.log(2) / args.median_control,), accrual_time=tuple(args.accrual),
+        accrual_intensity=None if args.accrual_intensity is None else tuple(args.accrual_intensity),
         follow_up=follow_up, max_participants=args.n, dropout_rate=args.dropout, dropout_time=args.dropout_time,
         allocation_ratio=args.allocation)
     return sample_size_survival(boundaries, assumptions)

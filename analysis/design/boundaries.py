@@ -41,6 +41,9 @@ __all__ = ["DESIGN_KINDS", "MAX_LOOKS", "GroupSequentialDesign", "GroupSequentia
 #: Classical designs (one constant c solved for alpha) and the spending families.
 DESIGN_KINDS = ("OF", "P", "WT") + SPENDING_KINDS
 MAX_LOOKS = 10
+#: Smallest information between looks: the recursion's kernel has width sqrt(step / t), and below 0.01 the grid
+#: no longer resolves it to 1e-6 (0.005 at t = 0.9: 4e-6 off; 0.01: 3e-7).
+MIN_INFORMATION_STEP = 0.01
 #: rpact's "no futility bound at this look" (a z below it is treated as none).
 NO_FUTILITY = -6.0
 #: rpact's search ranges for efficacy bounds, futility bounds and the beta-spending drift.
@@ -113,6 +116,9 @@ class GroupSequentialDesign:
         if rates[0] <= 0 or any(b <= a for a, b in zip(rates, rates[1:])) or abs(rates[-1] - 1) > 1e-12:
             raise WalkBackInputError(f"information rates {self.information_rates!r} must increase strictly from "
                                      "above 0 to exactly 1")
+        if any(b - a < MIN_INFORMATION_STEP for a, b in zip((0.0,) + rates, rates)):
+            raise WalkBackInputError(f"information rates {self.information_rates!r}: looks must be at least "
+                                     f"{MIN_INFORMATION_STEP:g} apart (closer looks are one look in practice)")
         object.__setattr__(self, "information_rates", rates[:-1] + (1.0,))
         for name in ("alpha", "beta"):
             value = _number(name, getattr(self, name))
@@ -348,8 +354,13 @@ def _type_one(design, efficacy, futility, for_alpha=True):
 def _classical(design: GroupSequentialDesign, futility) -> list[float]:
     delta = {"OF": 0.0, "P": 0.5}.get(design.kind, design.delta)
     shape = [t ** (delta - 0.5) for t in design.information_rates]
+    # c lies between the fixed design's z (the last bound, t = 1, spends less than alpha alone) and Bonferroni's
+    # bound on every look: a narrow bracket saves Brent half its evaluations (each one a whole recursion).
+    binding = design.binding_futility and any(f > NO_FUTILITY for f in futility)
+    lo = _EFFICACY_RANGE[0] if binding else float(-special.ndtri(design.alpha / design.sided))  # futility lowers c
+    hi = min(float(-special.ndtri(design.alpha / (design.sided * design.looks))) / min(shape), _EFFICACY_RANGE[1])
     c = find_root(lambda c: _type_one(design, [c * s for s in shape], futility).sum() - design.alpha,
-                  *_EFFICACY_RANGE, what="the efficacy boundary")
+                  lo, max(hi, lo), what="the efficacy boundary")
     return [c * s for s in shape]
 
 
@@ -407,6 +418,10 @@ def _beta_spending(design: GroupSequentialDesign, efficacy: list[float]):
             a = _futility_bound(h1, t, drift, beta[k] - used1)
             used1 += cross_lower(h1, t, drift, a)
             fut.append(a)
+            if k + 1 < len(rates) and a >= eff[k]:
+                # Futility overtook efficacy before the last look: the drift is past the root. Saying so keeps
+                # the gap's sign monotone (beyond this point the recursion degenerates and the gap turns negative).
+                return 1.0 + a - eff[k]
             if k + 1 < len(rates):
                 if design.binding_futility:
                     h0 = advance(h0, t, 0.0, a, eff[k])
@@ -414,8 +429,7 @@ def _beta_spending(design: GroupSequentialDesign, efficacy: list[float]):
         solved[drift] = (eff, fut)
         return fut[-1] - eff[-1]
 
-    # The gap rises with the drift until the futility bounds overtake the efficacy bounds at an early look, where
-    # it breaks down: bracket the root by stepping up from the fixed design's drift, not from rpact's far end.
+    # Bracket the root by stepping up from the fixed design's drift (a narrow bracket saves whole recursions).
     step = float(-special.ndtri(design.alpha) - special.ndtri(design.beta))
     lo, hi = _DRIFT_RANGE[0], step
     while gap(hi) < 0 and hi < _DRIFT_RANGE[1]:
@@ -423,6 +437,9 @@ def _beta_spending(design: GroupSequentialDesign, efficacy: list[float]):
     drift = find_root(gap, lo, hi, tol=1e-10, what="the beta-spending drift")
     if drift not in solved:
         gap(drift)
+    if drift not in solved:
+        raise WalkBackInputError(f"{design.futility} beta spending cannot meet the efficacy bound at the last look "
+                                 "without crossing it earlier: choose another beta-spending function")
     eff, fut = solved[drift]
     return eff, fut[:-1], drift, tuple(float(b) for b in np.cumsum(
         crossing_probabilities(rates, fut + [-math.inf], eff, drift)[1]))
@@ -476,16 +493,30 @@ def compute_boundaries(design: GroupSequentialDesign) -> GroupSequentialBoundari
     futility = tuple([(float(f) if f > NO_FUTILITY else math.nan) for f in fixed] + [math.nan] * (k - len(fixed)))
     for look, (a, b) in enumerate(zip(futility, efficacy), start=1):
         if a > b - 0.01:  # rpact's check
+            fix = (f"choose another beta-spending function than {design.futility} or other information rates"
+                   if design.beta_spending else "lower it")
             raise WalkBackInputError(f"the futility bound at look {look} (z = {a:.3f}) is not below the efficacy "
-                                     f"bound (z = {b:.3f}); lower it")
+                                     f"bound (z = {b:.3f}); {fix}")
     alpha_spent = tuple(float(a) for a in np.cumsum(_type_one(design, efficacy, fixed)))
     draft = GroupSequentialBoundaries(design, tuple(float(b) for b in efficacy), futility, alpha_spent, beta_spent,
                                       0.0, None, None, math.nan)  # type: ignore[arg-type]
     if drift is None:
         target = 1 - design.beta
         z_sum = -special.ndtri(design.alpha / design.sided) - special.ndtri(design.beta)
-        drift = find_root(lambda th: sequential_probabilities(draft, th).power - target, 0.0, 2 * z_sum,
-                          tol=1e-10, what="the drift")
+        # Power at the fixed design's drift is at most 1 - beta (a group-sequential design needs more
+        # information), and inflation factors above 1.5 are rare: start there, widen to rpact's range if needed.
+        def shortfall(th):
+            return sequential_probabilities(draft, th).power - target
+
+        lo, hi = z_sum, 1.25 * z_sum
+        while lo > 1e-3 and shortfall(lo) > 0:  # binding futility's lower efficacy bounds can need less
+            lo, hi = lo / 1.5, lo
+        while shortfall(hi) < 0:  # strong futility or late-spending bounds need more information
+            lo, hi = hi, 1.5 * hi
+            if hi > 10 * z_sum:
+                raise WalkBackInputError(f"power {target:g} needs over 100 times the fixed design's information "
+                                         "with these bounds: relax the futility bounds or the spending")
+        drift = find_root(shortfall, lo, hi, tol=1e-10, what="the drift")
     h0 = sequential_probabilities(draft, 0.0)
     h1 = sequential_probabilities(draft, drift)
     h01 = sequential_probabilities(draft, drift / 2).expected_information

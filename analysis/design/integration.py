@@ -29,13 +29,16 @@ from ..errors import WalkBackInputError
 
 __all__ = ["Carry", "start", "cross_upper", "cross_lower", "advance", "crossing_probabilities", "find_root"]
 
-#: Jennison-Turnbull grid size: 6r - 1 points per look (plus midpoints); r = 32 keeps the probabilities
-#: within ~1e-9 of their values at r = 128.
+#: Jennison-Turnbull grid size: 6r - 1 points per look (plus midpoints). On the 27 rpact reference designs r = 32
+#: stays within 1.3e-7 of r = 80 (boundaries, spending, probabilities, inflation; r = 20: 9e-7), well inside
+#: the 1e-6 the tests ask of the agreement with rpact.
 GRID_R = 32
 _I = np.arange(1, 6 * GRID_R, dtype=float)
 _OFFSETS = np.where(_I < GRID_R, -3 - 4 * np.log(GRID_R / _I),
                     np.where(_I <= 5 * GRID_R, -3 + 3 * (_I - GRID_R) / (2 * GRID_R),
                              3 + 4 * np.log(GRID_R / np.maximum(6 * GRID_R - _I, 1))))
+# Beyond 8.5 standard deviations the density is below 1e-16 of its peak: those points cost time, not accuracy.
+_OFFSETS = _OFFSETS[np.abs(_OFFSETS) <= 8.5]
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 
@@ -104,8 +107,12 @@ def advance(carry: Carry, t: float, drift: float, lower: float, upper: float) ->
         return Carry(np.zeros(1), np.zeros(1), t)
     dt = t - carry.t
     scale = math.sqrt(t / dt)
-    u = (z[:, None] * math.sqrt(t) - carry.z[None, :] * math.sqrt(carry.t) - drift * dt) / math.sqrt(dt)
-    density = scale * _INV_SQRT_2PI * (np.exp(-0.5 * u * u) @ carry.mass)
+    # In place: this (grid x previous grid) kernel is nearly all of a design's compute time.
+    u = np.subtract.outer(z * scale, (carry.z * math.sqrt(carry.t) + drift * dt) / math.sqrt(dt))
+    np.square(u, out=u)
+    u *= -0.5
+    np.exp(u, out=u)
+    density = scale * _INV_SQRT_2PI * (u @ carry.mass)
     return Carry(z, _simpson_weights(z) * density, t)
 
 
