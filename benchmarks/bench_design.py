@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -56,14 +57,26 @@ cat("elapsed", elapsed, "\\n")
 """
 
 
+#: CPU seconds (user + system) of every whole process run, workers included: what the machine's load cannot stretch.
+CPU: list[float] = []
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # terminated, reaped children and their reaped children
+    return usage.ru_utime + usage.ru_stime
+
+
 def whole_process(args: list[str], repeats: int) -> tuple[float, list[float], dict]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     walls, out = [], {}
+    CPU.clear()
     for _ in range(repeats):
+        cpu = _children_cpu()
         began = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "analysis", "design", *args, "--json"], capture_output=True,
                               text=True, env=env, cwd=ROOT, timeout=3600)
         walls.append(time.perf_counter() - began)
+        CPU.append(_children_cpu() - cpu)
         if proc.returncode != 0:
             raise SystemExit(f"walkback design {' '.join(args)} failed: {proc.stderr.strip()}")
         out = json.loads(proc.stdout)
@@ -115,15 +128,18 @@ def main() -> None:
           f"{', '.join(f'{r:.2f}' for r in runs)}); looks at {sim['look_events']} recurrences; {n:,} trials under "
           f"the scenario (power {summary['power']['value']:.4f} +- {summary['power']['mc_se']:.4f}) and {n:,} "
           f"under H0 (type I error {summary['type_i_error']['value']:.4f}); simulation itself "
-          f"{sim['elapsed_seconds']:.2f} s")
+          f"{sim['elapsed_seconds']:.2f} s; CPU (user + system, workers included) {statistics.median(CPU):.2f} s, "
+          f"i.e. {statistics.median(CPU) / default_workers():.2f} s of wall on {default_workers()} idle cores")
     e = expected_trial(default_scenario())
     d = default_scenario().design
+    cpu = _children_cpu()
     r_out, r_wall = rscript(R_SIMULATION, str(n), ",".join(str(v) for v in sim["look_events"]),
                             repr(e.latent_median_control), repr(float(d.recruitment_days + 1)),
                             repr(d.annual_loss_to_followup))
+    r_cpu = _children_cpu() - cpu
     r_elapsed = float(r_out.split("elapsed")[1].split()[0])
     print(f"   rpact getSimulationSurvival, {n:,} trials at HR 0.72 and {n:,} at HR 1 (one R process): "
-          f"{r_elapsed:.2f} s inside R, {r_wall:.2f} s whole Rscript; "
+          f"{r_elapsed:.2f} s inside R, {r_wall:.2f} s whole Rscript (CPU {r_cpu:.2f} s); "
           + "; ".join(line.strip() for line in r_out.splitlines() if line.startswith("reject")))
     print(f"   ratio, whole `walkback design --simulate` / rpact's simulation time: {default / r_elapsed:.2f}; "
           f"our simulation time / rpact's: {sim['elapsed_seconds'] / r_elapsed:.2f}")
