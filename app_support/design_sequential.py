@@ -20,7 +20,7 @@ from analysis.studies.sequential import group_sequential_study
 from analysis.trial.scenario import Scenario
 from app_support.shared import CACHE_TTL, HASH_FUNCS, plot_keyed
 
-__all__ = ["SEQUENTIAL_DEFAULTS", "cached_group_sequential", "render_group_sequential"]
+__all__ = ["SEQUENTIAL_DEFAULTS", "cached_group_sequential", "default_sequential_design", "render_group_sequential"]
 
 #: The section's defaults (also what the warm-up computes).
 SEQUENTIAL_DEFAULTS = {"looks": 3, "kind": "asOF", "alpha": 0.025, "power": 0.8, "futility": "none", "n_trials": 200}
@@ -42,6 +42,12 @@ def _design(looks: int, kind: str, alpha: float, power: float, futility: str) ->
     rule = {"none": None, "asOF": "asOF", "z0": (0.0,) * (looks - 1)}[futility]
     return GroupSequentialDesign(kind, tuple(k / looks for k in range(1, looks + 1)), alpha=alpha, beta=1 - power,
                                  gamma=GAMMAS.get(kind), futility=rule)
+
+
+def default_sequential_design() -> GroupSequentialDesign:
+    """The design the section opens with (the server's warm-up computes it)."""
+    d = SEQUENTIAL_DEFAULTS
+    return _design(d["looks"], d["kind"], float(d["alpha"]), float(d["power"]), d["futility"])
 
 
 def _look_days(text: str, looks: int) -> tuple:
