@@ -63,3 +63,8 @@ def test_bad_simulation_input_is_one_line_and_exit_2(args, message):
     out = run(*args)
     assert out.returncode == 2 and out.stdout == ""
     assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+def test_a_two_sided_design_is_not_simulated_silently():
+    out = run("--simulate", "10", "--sided", "2", "--alpha", "0.05")
+    assert out.returncode == 2 and "one-sided designs" in out.stderr

@@ -243,6 +243,18 @@ def simulate_design_chunk(scenario: Scenario, seed: int, efficacy: np.ndarray, f
             "decision": decision, "log_hr": np.where(fit.converged, fit.log_hr, np.nan)}
 
 
+def _either_hypothesis_chunk(scenarios: tuple[Scenario, Scenario], n_trials: int, seed: int, efficacy, futility,
+                             look_events, look_days, start: int, count: int) -> list[tuple[int, dict]]:
+    """Trials ``start .. start + count - 1`` of the queue of both hypotheses: (hypothesis, chunk result) pieces."""
+    pieces = []
+    for h, scenario in enumerate(scenarios):
+        lo, hi = max(start, h * n_trials), min(start + count, (h + 1) * n_trials)
+        if lo < hi:
+            pieces.append((h, simulate_design_chunk(scenario, seed, efficacy, futility, look_events, look_days,
+                                                    lo - h * n_trials, hi - lo)))
+    return pieces
+
+
 def _stopping(z: np.ndarray, efficacy: np.ndarray, futility: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(look index at which each trial stops, 1 = efficacy / -1 = futility / 0 = final look without rejection)."""
     with np.errstate(invalid="ignore"):
@@ -317,6 +329,9 @@ def _bounds(boundaries: Any) -> tuple[np.ndarray, np.ndarray]:
         raise WalkBackInputError(f"boundaries must have 1 to {MAX_LOOKS} looks, efficacy and futility alike")
     if np.isnan(efficacy).any():
         raise WalkBackInputError("every look needs an efficacy boundary (a z value)")
+    if getattr(getattr(boundaries, "design", None), "sided", 1) != 1:
+        raise WalkBackInputError("the simulation takes one-sided designs (stopping for benefit); a two-sided design's "
+                                 "harm boundary is not simulated: use --sided 1")
     return efficacy, futility
 
 
@@ -387,11 +402,13 @@ def simulate_design(scenario: Scenario, boundaries: Any, n_trials: int, seed: in
     events_plan, days_plan = _check_looks(k, look_events, look_days, s1.design.n_total, s1.design.study_days)
     chunk = chunk_size or chunk_size_for(n_trials, workers)
     began = time.perf_counter()
+    # Both hypotheses' trials in one queue (trial n_trials + i is trial i under H0): no worker waits for the
+    # scenario's last chunk before starting on H0's.
+    chunks = map_replicate_chunks(_either_hypothesis_chunk, 2 * n_trials, chunk, executor, progress,
+                                  args=((s1, s0), n_trials, seed, efficacy, futility, events_plan, days_plan))
     results = {}
-    for h, (name, s) in enumerate(zip(HYPOTHESES, (s1, s0))):
-        inner = None if progress is None else (lambda done, _n, h=h: progress(h * n_trials + done, 2 * n_trials))
-        parts = map_replicate_chunks(simulate_design_chunk, n_trials, chunk, executor, inner,
-                                     args=(s, seed, efficacy, futility, events_plan, days_plan))
+    for h, name in enumerate(HYPOTHESES):
+        parts = [part for pieces in chunks for which, part in pieces if which == h]
         results[name] = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     elapsed = time.perf_counter() - began
     import pandas as pd  # after the simulation: the workers are forked without it
