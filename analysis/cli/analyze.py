@@ -33,8 +33,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--reference", default="control", metavar="LEVEL", help="reference arm (default: control)")
     p.add_argument("--strata", nargs="+", default=[], metavar="COL",
                    help="stratification column(s): adds stratified log-rank and Cox")
-    p.add_argument("--tau", type=float, default=None, metavar="DAYS",
-                   help="RMST horizon (default: the smaller of the arms' longest follow-up)")
+    p.add_argument("--tau", type=float, default=None, metavar="TIME",
+                   help="RMST horizon, in the file's time unit (default: the smaller of the arms' longest follow-up)")
+    p.add_argument("--time-unit", choices=["days", "weeks", "months", "years"], default=None,
+                   help="unit of the time column, for the landmarks (6, 12, 24 months) and risk-table times "
+                        "(default: the unit the column's name announces, e.g. 'weeks', else days)")
     p.add_argument("--endpoint", choices=["primary", "any", "care", "recovery"], default=None,
                    help="a simulator file's endpoint: primary (time_days), any, care (time_any_days, time_care_days) "
                         "or recovery from the first recurrence (participants with one); sets --time and --event")
@@ -58,22 +61,26 @@ def run(args: argparse.Namespace) -> int:
     """Run ``walkback analyze`` with parsed arguments; return the exit status (0 or 2)."""
     from ..io.cohort_files import read_cohort_file, read_two_arm_file
     from ..stats.survival import analyze_two_arm
+    from ..stats.time_units import analysis_defaults, unit_or_days
 
     try:
         strata = tuple(args.strata or ())
         time, event = _endpoint_columns(args)
+        unit = args.time_unit or unit_or_days(time)
         if args.endpoint == "recovery":  # a subset of participants: read the whole file, keep those with a recurrence
             df = read_cohort_file(args.file)
             if "recurrence_any" not in df.columns:
                 raise WalkBackInputError("--endpoint recovery needs the column recurrence_any (a simulator file)")
             df = df[df["recurrence_any"] == 1].reset_index(drop=True)
             res = analyze_two_arm(df, time=time, event=event, group=args.group, reference=args.reference,
-                                  strata=strata, tau=args.tau, cox_engine=args.cox_engine)
+                                  strata=strata, tau=args.tau, cox_engine=args.cox_engine,
+                                  **analysis_defaults(_longest(df, time), unit))
         else:  # one pass over only the columns the analysis needs
             clean = read_two_arm_file(args.file, time=time, event=event, group=args.group,
                                       reference=args.reference, strata=strata)
             res = analyze_two_arm(clean, time="time", event="event", group="group", reference=args.reference,
-                                  strata=strata, tau=args.tau, cox_engine=args.cox_engine)
+                                  strata=strata, tau=args.tau, cox_engine=args.cox_engine,
+                                  **analysis_defaults(_longest(clean, "time"), unit))
         recurrent = None
         if args.episodes is not None:
             from ..stats.recurrent import analyze_recurrent
@@ -93,6 +100,13 @@ def run(args: argparse.Namespace) -> int:
         if recurrent is not None:
             print(_recurrent_table(recurrent))
     return 0
+
+
+def _longest(df, column: str) -> float:
+    """The longest time in ``column`` (NaN when it is not numeric: the analysis then says what is wrong)."""
+    import pandas as pd
+
+    return float(pd.to_numeric(df[column], errors="coerce").max()) if column in df.columns and len(df) else float("nan")
 
 
 def _endpoint_columns(args) -> tuple[str, str]:

@@ -78,25 +78,20 @@ for name, figure in figures.items():
 print(f"wrote @VIEW@_numbers.json and {len(figures)} figure(s)")
 '''
 
-_RISK_TIMES = '''
-def risk_times(max_time):
-    """The page's risk-table times: every 6 months up to the end of follow-up."""
-    return tuple(t for t in DEFAULT_RISK_TIMES if t <= max_time + 1e-9) or (0.0,)
-'''
-
 _BODIES: dict[str, str] = {
     "trial": '''
 from analysis.model.expectation import expected_trial
 from analysis.plots import figures as F
 from analysis.simulate.engine import simulate_trial
-from analysis.stats.survival import DEFAULT_RISK_TIMES, cox, kaplan_meier, risk_table
+from analysis.stats.survival import cox, kaplan_meier, risk_table
+from analysis.stats.time_units import risk_times
 from analysis.io.export import export_files
-@RISK_TIMES@
+
 SEED = @SEED@
 cohort = simulate_trial(SCENARIO, seed=SEED)
 km = kaplan_meier(cohort, landmarks=())
 cox_model = cox(cohort)
-risks = risk_table(cohort, times=risk_times(float(cohort["time_days"].max())))
+risks = risk_table(cohort, times=risk_times(float(cohort["time_days"].max()), "days"))
 expected = expected_trial(SCENARIO)
 
 curves = {c.level: c for c in km.curves}
@@ -127,13 +122,14 @@ with open("adtte.csv", "wb") as fh:
 from analysis.model.expectation import expected_trial
 from analysis.plots import figures as F
 from analysis.simulate.engine import simulate_trial
-from analysis.stats.survival import DEFAULT_RISK_TIMES, analyze_two_arm
+from analysis.stats.survival import analyze_two_arm
+from analysis.stats.time_units import risk_times
 from analysis.io.export import export_files
-@RISK_TIMES@
+
 SEED = @SEED@
 cohort = simulate_trial(SCENARIO, seed=SEED)
 result = analyze_two_arm(cohort, strata=@STRATA@, covariates=@COVARIATES@, tau=@TAU@, landmarks=@LANDMARKS@,
-                         risk_times=risk_times(float(cohort["time_days"].max())))
+                         risk_times=risk_times(float(cohort["time_days"].max()), "days"))
 expected = expected_trial(SCENARIO)
 
 numbers = result.to_dict()
@@ -303,8 +299,8 @@ def _commands(view: str, params: dict) -> str:
     if view == "survival":
         strata = f" --strata {' '.join(params['strata'])}" if params.get("strata") else ""
         tau = f" --tau {params['tau']!r}" if params.get("tau") is not None else ""
-        note = ("# walkback analyze has no covariate adjustment or landmarks: the adjusted Cox model and the "
-                "landmark survival are in the Python script only.\n" if params.get("covariates") or params.get("landmarks")
+        note = ("# walkback analyze has no covariate adjustment and uses its own landmarks: the adjusted Cox model "
+                "and the page's landmark survival are in the Python script only.\n" if params.get("covariates") or params.get("landmarks")
                 else "")
         return head + note + (f"walkback simulate --scenario scenario.json --seed {seed} --out trial.csv\n"
                               f"walkback analyze trial.csv{strata}{tau}\n")
@@ -349,7 +345,7 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
     if view not in VIEWS:
         raise WalkBackInputError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
     scenario_json = scenario.to_json()
-    body = _BODIES[view].replace("@RISK_TIMES@", _RISK_TIMES)
+    body = _BODIES[view]
     if view in ("trial", "survival", "replicates", "estimands", "design"):
         _require(params, "seed")
     replacements: dict[str, str] = {"@SEED@": _literal(int(params["seed"])) if "seed" in params else ""}
