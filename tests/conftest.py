@@ -16,7 +16,7 @@ def walkback():
 
 
 #: R packages the R-running tests (marker ``r``) need.
-R_PACKAGES = ("survival", "jsonlite", "boot")
+R_PACKAGES = ("survival", "jsonlite", "boot", "rpact")
 
 
 @pytest.fixture(scope="session")
