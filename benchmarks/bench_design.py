@@ -127,7 +127,7 @@ def main() -> None:
     print(f"2. `walkback design --simulate {n}` (default settings, every core): {default:.2f} s (runs "
           f"{', '.join(f'{r:.2f}' for r in runs)}); looks at {sim['look_events']} recurrences; {n:,} trials under "
           f"the scenario (power {summary['power']['value']:.4f} +- {summary['power']['mc_se']:.4f}) and {n:,} "
-          f"under H0 (type I error {summary['type_i_error']['value']:.4f}); simulation itself "
+          f"under H0 (type I error {summary['type_i_error']['value']:.4f}); simulation itself (last run) "
           f"{sim['elapsed_seconds']:.2f} s; CPU (user + system, workers included) {statistics.median(CPU):.2f} s, "
           f"i.e. {statistics.median(CPU) / default_workers():.2f} s of wall on {default_workers()} idle cores")
     e = expected_trial(default_scenario())
