@@ -34,7 +34,7 @@ def warm_up() -> None:
     from analysis.model.costs import Economics
     from analysis.studies.power import CURVE_PARAMETERS
     from analysis.trial.scenario import with_changes
-    from app_support import shared, studies_cache as sc, survival_view as sv
+    from app_support import design_tests, shared, studies_cache as sc, survival_view as sv
     from app_support.jobs import registry
 
     with warnings.catch_warnings():
@@ -54,6 +54,7 @@ def warm_up() -> None:
         sc.cached_sample_size(scenario, d["power"], d["alpha"])
         sc.cached_curve(scenario, parameter, tuple(sc.POWER_GRIDS[parameter]), d["n_sims"], seed, d["alpha"])
         sc.cached_dilution(scenario, sc.DILUTION_SHARES, d["alpha"], d["power"])
+        design_tests.warm_up_panel(scenario, alpha=d["alpha"], seed=seed)
         from app_support import design_sequential as ds  # the Design page's group-sequential section
 
         ds.cached_group_sequential(scenario, ds.default_sequential_design(), ds.SEQUENTIAL_DEFAULTS["n_trials"], seed,

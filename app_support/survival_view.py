@@ -29,6 +29,7 @@ from analysis.stats.survival import (
     kaplan_meier,
     risk_table,
 )
+from analysis.stats import time_units as units
 from analysis.stats.time_units import risk_times, unit_or_days
 from analysis.trial.scenario import Scenario
 from app_support.shared import memo, cached_cohort, guarded, plot, plot_cached, plot_keyed
@@ -44,11 +45,9 @@ DEFAULT_LANDMARK_MONTHS = (6, 12, 24)
 
 def survival_defaults(max_time: float) -> dict:
     """What :func:`analysis_options` returns on the Survival page while nobody has touched it (warm-up uses it)."""
-    months_max = int(max_time // DAYS_PER_MONTH)
     return {"strata": STRATIFICATION, "covariates": DEFAULT_COVARIATES,
-            "tau": min(DEFAULT_TAU_MONTHS, months_max) * DAYS_PER_MONTH,
-            "landmarks": tuple(sorted(m * DAYS_PER_MONTH for m in DEFAULT_LANDMARK_MONTHS
-                                      if m * DAYS_PER_MONTH <= max_time))}
+            "tau": units.horizon(max_time, "days", DEFAULT_TAU_MONTHS),
+            "landmarks": units.landmarks(max_time, "days", DEFAULT_LANDMARK_MONTHS)}
 
 
 @memo(32, show_spinner="Analysing the simulated trial...")

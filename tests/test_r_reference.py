@@ -50,8 +50,8 @@ def test_the_json_comparison_sees_a_changed_number():
 def _rerun(command: list[str], script: str, tmp_path: Path) -> None:
     root = tmp_path / "repo"
     shutil.copytree(REFERENCE, root / "tests" / "r_reference")
-    (root / "analysis" / "data").mkdir(parents=True)
-    shutil.copy(ROOT / "analysis" / "data" / "example_cohort.csv", root / "analysis" / "data")  # episodes' input
+    # scripts run from the repository root and may read the package data (episodes: the example cohort)
+    shutil.copytree(ROOT / "analysis" / "data", root / "analysis" / "data")
     copy = root / "tests" / "r_reference"
     before = {p.relative_to(copy): p.stat().st_mtime_ns for p in copy.rglob("*") if p.is_file()}
     run = subprocess.run([*command, str(copy / script)], cwd=root, capture_output=True, text=True, timeout=600)

@@ -25,8 +25,6 @@ from analysis.io.scripts import VIEWS, view_script
 from analysis.stats.survival import analyze_two_arm
 from analysis.trial.scenario import Scenario
 
-pytestmark = pytest.mark.r
-
 SCENARIO = Scenario()
 SEED = 5
 
@@ -59,6 +57,7 @@ def _adtte_folder(tmp_path: Path, replicates=None) -> tuple[Path, object]:
     return folder, cohort
 
 
+@pytest.mark.r
 def test_adtte_reanalysis_script_gives_the_librarys_numbers(tmp_path, rscript):
     folder, cohort = _adtte_folder(tmp_path)
     printed = subprocess.run([rscript, "reanalysis.R"], cwd=folder, capture_output=True, text=True, timeout=300)
@@ -69,6 +68,7 @@ def test_adtte_reanalysis_script_gives_the_librarys_numbers(tmp_path, rscript):
                            cohort)
 
 
+@pytest.mark.r
 def test_adtte_reanalysis_script_of_several_replicates(tmp_path, rscript):
     folder, stacked = _adtte_folder(tmp_path, replicates=2)
     values = _values(rscript, folder, 'source("reanalysis.R")', "t(per_replicate)")
@@ -76,6 +76,7 @@ def test_adtte_reanalysis_script_of_several_replicates(tmp_path, rscript):
         _check_against_library(row, stacked[stacked.replicate == k].drop(columns="replicate"))
 
 
+@pytest.mark.r
 @pytest.mark.parametrize("view", [v for v in VIEWS if v in ("trial", "survival")])
 def test_every_views_r_script_gives_the_librarys_numbers(view, tmp_path, rscript):
     """Every view that offers an R script: it re-analyses the adtte.csv its Python script writes
@@ -109,6 +110,7 @@ def _params(view):
             "group_sequential": {"seed": 1, "design": GroupSequentialDesign("asOF"), "n_trials": 0}}[view]
 
 
+@pytest.mark.r
 def test_class_set_worksheet_r_steps_give_the_answer_key(tmp_path, rscript):
     """The worksheet's R blocks, run in order in the student's folder, reproduce the instructor's key."""
     class_set = build_class_set(SCENARIO, 1, seed=7)

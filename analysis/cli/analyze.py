@@ -47,6 +47,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--cox-engine", default="auto", choices=["auto", "lifelines", "exact-vectorised"],
                    help="Cox fitter: lifelines (the estimator of record) or the exact vectorised one; "
                         "auto (default) uses lifelines below 5,000 rows (the JSON says which ran)")
+    p.add_argument("--test", choices=["logrank", "fh", "fh01", "fh10", "maxcombo", "rmst"], default=None,
+                   help="also run this two-arm test (stratified by --strata, except rmst): logrank, fh "
+                        "(Fleming-Harrington with --rho and --gamma), fh01, fh10, maxcombo (the largest of FH(0,0), "
+                        "FH(0,1), FH(1,0) with its multiplicity-adjusted p) or rmst (the RMST difference at --tau); "
+                        "the JSON gives it under \"tests\" by its name, e.g. fh_0_1")
+    p.add_argument("--rho", type=float, default=None, metavar="R",
+                   help="--test fh: weight S(t-)^rho (1 - S(t-))^gamma, rho >= 0 (default 0)")
+    p.add_argument("--gamma", type=float, default=None, metavar="G", help="--test fh: gamma >= 0 (default 0)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(run=run)
     return p
@@ -64,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from ..stats.time_units import analysis_defaults, unit_or_days
 
     try:
+        choice = _test_choice(args)
         strata = tuple(args.strata or ())
         time, event = _endpoint_columns(args)
         unit = args.time_unit or unit_or_days(time)
@@ -75,12 +84,14 @@ def run(args: argparse.Namespace) -> int:
             res = analyze_two_arm(df, time=time, event=event, group=args.group, reference=args.reference,
                                   strata=strata, tau=args.tau, cox_engine=args.cox_engine,
                                   **analysis_defaults(_longest(df, time), unit))
+            tested = _run_test(choice, df, time, event, args.group, args.reference, strata)
         else:  # one pass over only the columns the analysis needs
             clean = read_two_arm_file(args.file, time=time, event=event, group=args.group,
                                       reference=args.reference, strata=strata)
             res = analyze_two_arm(clean, time="time", event="event", group="group", reference=args.reference,
                                   strata=strata, tau=args.tau, cox_engine=args.cox_engine,
                                   **analysis_defaults(_longest(clean, "time"), unit))
+            tested = _run_test(choice, clean, "time", "event", "group", args.reference, strata)
         recurrent = None
         if args.episodes is not None:
             from ..stats.recurrent import analyze_recurrent
@@ -91,15 +102,42 @@ def run(args: argparse.Namespace) -> int:
     except MemoryError:
         return _error(f"{args.file}: not enough memory to analyse this file")
     out = res.to_dict()
+    if tested is not None:
+        out["tests"] = {tested.test: tested.to_dict()}  # by name: "fh_0_1", "maxcombo", ...
     if recurrent is not None:
         out["recurrent"] = recurrent.to_dict()
     if args.json:
         print(json.dumps(out, indent=2, allow_nan=False))
     else:
         print(_table(out))
+        if tested is not None:
+            print(f"{tested.label}{' (stratified)' if tested.details.get('strata') else ''}: chi-square "
+                  f"{_fmt(tested.chisq)}, z {_fmt(tested.z, 2)}, {_p(tested.p)}, {tested.direction}")
         if recurrent is not None:
             print(_recurrent_table(recurrent))
     return 0
+
+
+def _test_choice(args):
+    """The ``--test`` asked for (None without one); settings checked before the file is read."""
+    if args.test is None:
+        if args.rho is not None or args.gamma is not None:
+            raise WalkBackInputError("--rho and --gamma go with --test fh")
+        return None
+    from ..stats.two_arm_tests import choose_test
+
+    if args.test == "rmst" and args.tau is None:
+        raise WalkBackInputError("--test rmst needs --tau, the RMST horizon in the file's time unit")
+    return choose_test(args.test, rho=args.rho, gamma=args.gamma, tau=args.tau if args.test == "rmst" else None)
+
+
+def _run_test(choice, df, time: str, event: str, group: str, reference: str, strata: tuple[str, ...]):
+    if choice is None:
+        return None
+    from ..stats.two_arm_tests import two_arm_test
+
+    # the RMST difference is not stratified; the log-rank family is, by --strata
+    return two_arm_test(df, choice, time, event, group, reference, strata=() if choice.kind == "rmst" else strata)
 
 
 def _longest(df, column: str) -> float:

@@ -33,7 +33,7 @@ from ..trial.scenario import Scenario
 from .cohort_files import read_cohort_file
 from .export import cohort_to_bytes, data_dictionary, zip_files
 
-__all__ = ["ClassSet", "build_class_set"]
+__all__ = ["ClassSet", "build_class_set", "student_trial_analysis"]
 
 
 def _json(obj: Any) -> bytes:
@@ -154,6 +154,27 @@ def _readme(n_students: int, seed: int, vary_name: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def student_trial_analysis(scenario: Scenario, trial_seed: int):
+    """One student's trial: ``(cohort, CSV bytes, TwoArmAnalysis)``, analysed as the answer key analyses it.
+
+    The analysis reads back the CSV the student gets, as ``walkback analyze trial.csv`` reads it, so the key, the
+    live class and the student's own R or Python agree to the last digit.
+
+    Examples
+    --------
+    >>> from analysis.simulate.seeds import replicate_seed
+    >>> cohort, data, result = student_trial_analysis(Scenario(), replicate_seed(7, 0))
+    >>> data[:9], bool(result.cox.hr == build_class_set(Scenario(), 1, seed=7).answer_key.cox_hr[0])
+    (b'participa', True)
+    """
+    cohort = simulate_trial(scenario, seed=trial_seed)
+    data = cohort_to_bytes(cohort, "csv")
+    frame = read_cohort_file(data, DATA_FILE)
+    longest = float(frame[ANALYZE_DEFAULTS["time"]].max())
+    return cohort, data, analyze_two_arm(frame, **ANALYZE_DEFAULTS,
+                                         **analysis_defaults(longest, unit_or_days(ANALYZE_DEFAULTS["time"])))
+
+
 def build_class_set(scenario: Scenario, n_students: int, seed: int | None = None,
                     vary: tuple[str, Sequence[Any]] | None = None) -> ClassSet:
     """Build a class set: per student a simulated trial, its data dictionary and a worksheet; an answer key.
@@ -194,13 +215,8 @@ def build_class_set(scenario: Scenario, n_students: int, seed: int | None = None
     rows, analyses, manifest = [], [], []
     for student, trial_seed, value, student_scenario in plan:
         folder = f"student_{student:02d}/"
-        cohort = simulate_trial(student_scenario, seed=trial_seed)
-        data = cohort_to_bytes(cohort, "csv")
-        # The key analyses the file the student gets, read as `walkback analyze` reads it.
-        frame = read_cohort_file(data, DATA_FILE)
-        longest = float(frame[ANALYZE_DEFAULTS["time"]].max())
-        analysis = analyze_two_arm(frame, **ANALYZE_DEFAULTS,
-                                   **analysis_defaults(longest, unit_or_days(ANALYZE_DEFAULTS["time"]))).to_dict()
+        cohort, data, result = student_trial_analysis(student_scenario, trial_seed)
+        analysis = result.to_dict()
         if student_scenario not in truths:
             truths[student_scenario] = expected_trial(student_scenario)
         variant = None if vary_name is None else (vary_name, value)
