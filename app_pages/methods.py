@@ -227,3 +227,47 @@ with power_tab:  # appended here (not inside the block above) so other sections 
                 "efficacy (and more often for futility) than the analytic design promises. The hazard ratio "
                 "estimated when a trial stops early for efficacy is biased away from 1, as in any "
                 "group-sequential trial; the page shows by how much.")
+
+st.subheader("Clinics, and how sure we are")
+st.markdown(
+    "**Clinics (assumptions).** WalkBack recruited through 25 physiotherapy clinics; clinic sizes and clustering "
+    "were not published, and the published analysis ignored clinics, so the calibrated scenario has no clinic "
+    "effect (ICC 0) and reproduces the published figures. A scenario can give clinics equal sizes or gamma-distributed "
+    "sizes with a stated coefficient of variation, and a shared clinic frailty: every participant of clinic $k$ has "
+    "their hazard multiplied by $e^{b_k}$, $b_k \\sim N(-\\sigma^2/2, \\sigma^2)$ (mean frailty 1). The intraclass "
+    "correlation is defined on the log-hazard scale, $\\mathrm{ICC} = \\sigma^2 / (\\sigma^2 + \\pi^2/6)$, "
+    "$\\pi^2/6$ being the variance of the log of a unit exponential (the error of a proportional-hazards model "
+    "written for the log cumulative hazard). Clinic labels and frailties come from a third random stream of each "
+    "trial's seed, so for a given seed every other column is unchanged. Randomisation is by participant (the "
+    "published stratified blocks) or by clinic (whole clinics in the design's ratio).")
+st.markdown(
+    "**Cluster-robust Cox.** With a cluster column (clinic), the Cox model's standard error is the sandwich "
+    "estimate of R's `coxph(... + cluster(clinic))`: the dfbeta residuals (score residuals, Efron-weighted for tied "
+    "recurrences, times the model variance) summed within clinics, $V = D^\\top D$. It equals R's to $10^{-6}$ "
+    "with and without strata (tests/r_reference/clinics_cox.R). With few clinics it tends to be too small.")
+st.markdown(
+    "**Design effect.** Randomising $K$ clinics of mean size $m$ instead of participants multiplies the variance "
+    "of the log hazard ratio by the design effect; the Design page simulates both designs with the same clinics "
+    "and participants (ratio of the variances of the estimates, delta-method Monte Carlo SE) and shows beside it "
+    "the formula for clinics of unequal size (Eldridge, Ashby and Kerry 2006), "
+    "$\\mathrm{DE} = 1 + ((1 + \\mathrm{CV}^2)\\,m - 1)\\,\\mathrm{ICC}$ ($1 + (m-1)\\,\\mathrm{ICC}$ for equal "
+    "sizes), derived for continuous outcomes and used here as an approximation with the log-hazard ICC; its power "
+    "is Schoenfeld's with the expected recurrences divided by DE.")
+st.markdown(
+    "**How sure are we.** The published HR 0.72 (0.60 to 0.85) is read as a normal likelihood for the log hazard "
+    "ratio $\\theta$: mean $\\log 0.72$, standard error $(\\log 0.85 - \\log 0.60)/(2 \\times 1.96) = 0.089$. A normal "
+    "prior $N(\\mu_0, s_0^2)$ gives the posterior with precision $1/s_0^2 + 1/\\mathrm{se}^2$ and the "
+    "precision-weighted mean (Spiegelhalter, Abrams and Myles 2004). A prior is set by its median hazard ratio "
+    "$m$ and the probability $q$ it gives to a benefit beyond the minimal important hazard ratio (MID, 0.85 by "
+    "default, an assumption): $s_0 = (\\log \\mathrm{MID} - \\log m)/\\Phi^{-1}(q)$. The sceptical prior is centred "
+    "on no effect with 5% beyond the MID; the enthusiastic one on HR 0.70 with 80% beyond it; the flat prior returns "
+    "the published result (0.605 to 0.857, the published bounds being rounded). The test suite reproduces the "
+    "GREAT-trial example of Pocock and Spiegelhalter (1992): posterior odds ratio 0.73 (0.58 to 0.93).")
+st.markdown(
+    "**Assurance** (O'Hagan, Stevens and Campbell 2005) is the probability that a follow-up trial succeeds (two-sided "
+    "log-rank $p < \\alpha$ with the estimated HR below 1), averaged over the posterior: "
+    "$\\int \\Phi\\big(-\\theta\\sqrt{D(\\theta)\\,p(1-p)} - z_{1-\\alpha/2}\\big)\\,\\pi(\\theta \\mid \\text{data})\\,d\\theta$, "
+    "$D(\\theta)$ the scenario's expected recurrences at that hazard ratio, computed by Gauss-Hermite quadrature. By "
+    "simulation, the posterior is cut into 20 equal-probability slices; at each slice's median the calibrated "
+    "model's walking effect is rescaled to that hazard ratio and whole trials are simulated. Assurance is below "
+    "the power at the posterior median because a smaller true effect costs more power than a larger one gains.")

@@ -151,8 +151,23 @@ def test_design_script_reproduces_sample_size_power_and_dilution(tmp_path):
                                          .to_dict("records"))
 
 
+def test_assurance_script_reproduces_the_page(tmp_path):
+    import math
+
+    from analysis.studies.assurance import Prior, assurance, bayes_reading
+
+    priors = [("flat", 1.0, math.inf), ("sceptical", 1.0, 0.0988), ("mine", 0.8, 0.2)]
+    params = dict(priors=priors, mid=0.85, n_total=500, n_sims=0, seed=2, alpha=0.05)
+    numbers = run_script(tmp_path, "assurance", **params)
+    reading = bayes_reading([Prior(*p) for p in priors], mid_hr=0.85)
+    assert numbers["bayes"] == _plain(reading.to_dict())
+    expected = assurance(SCENARIO, reading.posteriors, 500, seed=2).to_dict()
+    assert numbers["assurance"] == _plain(expected)
+
+
 def test_every_view_has_a_script_and_bad_requests_are_one_clear_error():
-    assert set(VIEWS) == {"trial", "survival", "adherence", "replicates", "estimands", "design", "group_sequential"}
+    assert set(VIEWS) == {"trial", "survival", "adherence", "replicates", "estimands", "design", "assurance",
+                          "group_sequential"}
     with pytest.raises(WalkBackInputError, match="unknown view"):
         view_script("nope", SCENARIO)
     with pytest.raises(WalkBackInputError, match="missing seed"):

@@ -36,6 +36,7 @@ VIEWS: dict[str, str] = {
     "replicates": "many simulated trials of the scenario: HR spread, power, coverage",
     "estimands": "ITT, per-protocol, as-treated and CACE estimates of one trial against their true values",
     "design": "sample size, the power curve (analytic and simulated) and the cost of lower adherence",
+    "assurance": "the Bayesian reading of the published HR under each prior and the assurance of a follow-up",
     "group_sequential": "a group-sequential design: boundaries, looks on the scenario, analytic and simulated "
                         "operating characteristics",
 }
@@ -246,7 +247,35 @@ print(study.operating.drop(columns="key").to_string(index=False))
 figures = {"boundaries": boundaries_figure(study.looks, hazard_ratio=study.hazard_ratio),
            "stopping": stopping_figure(study.looks)}
 ''',
+    "assurance": '''
+from analysis.plots.assurance import bayes_figure
+from analysis.studies.assurance import Prior, assurance, bayes_reading
+
+MID_HR, N_TOTAL, N_SIMS, SEED, ALPHA = @MID@, @N_TOTAL@, @N_SIMS@, @SEED@, @ALPHA@
+# (name, median HR, SD of the log HR; inf = flat)
+PRIORS = @PRIORS@
+reading = bayes_reading([Prior(name, median, sd) for name, median, sd in PRIORS], mid_hr=MID_HR)
+result = assurance(SCENARIO, reading.posteriors, N_TOTAL, n_sims=N_SIMS, seed=SEED, alpha=ALPHA)
+
+numbers = {"bayes": reading.to_dict(), "assurance": result.to_dict()}
+print(reading.summary.to_string(index=False))
+print(result.summary.to_string(index=False))
+figures = {"prior_likelihood_posterior": bayes_figure(reading.densities(), mid_hr=MID_HR)}
+''',
 }
+
+_ASSURANCE_R = '''# The Bayesian reading of WalkBack's primary result, HR 0.72 (0.60 to 0.85), in base R:
+# a normal likelihood for the log HR (SE from the CI's width) and a normal prior per row.
+# Reproduces the posterior table of the "How sure are we" page (made by walkback-explorer @VERSION@).
+mid <- @MID@
+est <- log(0.72); se <- (log(0.85) - log(0.60)) / (2 * qnorm(0.975))
+priors <- data.frame(name = c(@NAMES@), median_hr = c(@MEDIANS@), sd = c(@SDS@))  # sd Inf = flat
+w0 <- ifelse(is.finite(priors$sd), 1 / priors$sd^2, 0); w1 <- 1 / se^2
+m <- (w0 * log(priors$median_hr) + w1 * est) / (w0 + w1); s <- 1 / sqrt(w0 + w1)
+out <- data.frame(prior = priors$name, median_hr = exp(m), lower = exp(m - qnorm(0.975) * s),
+                  upper = exp(m + qnorm(0.975) * s), p_hr_below_1 = pnorm(0, m, s), p_hr_below_mid = pnorm(log(mid), m, s))
+print(out, digits = 4)
+'''
 
 
 @dataclass(frozen=True)
@@ -378,6 +407,13 @@ def _commands(view: str, params: dict) -> str:
                        "trials\n# (replicate i is seeded as on the page) for your own analysis:\n"
                        f"walkback simulate --scenario scenario.json --seed {seed} --replicates {params['n_replicates']} "
                        "--out replicates.csv\n")
+    if view == "assurance":
+        priors = "".join(f" --prior-sd {n} {m!r} {sd!r}" for n, m, sd in params["priors"] if sd != float("inf"))
+        return head + ("# The presets are replaced by the page's priors (the flat prior is always the first row "
+                       "of the page's table;\n# the command has no flat --prior-sd, so it is left out with --only).\n"
+                       f"walkback assurance --scenario scenario.json --only{priors} --mid {params['mid']!r} "
+                       f"--n {params['n_total']} --n-sims {params['n_sims']} --seed {params['seed']} "
+                       f"--alpha {params['alpha']!r}\n")
     if view == "design":
         text = head + ("# Analytic power at the trial's size (the Schoenfeld and Freedman columns); the page's simulated "
                        "power curve\n# uses common random numbers across its grid and is in the Python script only.\n"
@@ -410,7 +446,8 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
         ``landmarks``, optionally ``test`` (a :class:`~analysis.stats.two_arm_tests.TestChoice`); ``adherence``: ``whatif`` (a Scenario); ``replicates``: ``n_replicates``, ``seed``;
         ``estimands``: ``seed``, ``settings`` (EstimandSettings); ``design``: ``power``, ``alpha``,
         ``parameter``, ``values``, ``n_sims``, ``seed``, ``shares``, optionally ``power_by_test`` (the panel's
-        ``n_sims``, ``seed``, ``programme_weeks``, ``maintained_fraction``, ``n_total``).
+        ``n_sims``, ``seed``, ``programme_weeks``, ``maintained_fraction``, ``n_total``); ``assurance``: ``priors``
+        ((name, median HR, SD) each), ``mid``, ``n_total``, ``n_sims``, ``seed``, ``alpha``.
 
     Examples
     --------
@@ -427,7 +464,7 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
         raise WalkBackInputError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
     scenario_json = scenario.to_json()
     body = _BODIES[view]
-    if view in ("trial", "survival", "replicates", "estimands", "design", "group_sequential"):
+    if view in ("trial", "survival", "replicates", "estimands", "design", "assurance", "group_sequential"):
         _require(params, "seed")
     replacements: dict[str, str] = {"@SEED@": _literal(int(params["seed"])) if "seed" in params else ""}
     if view == "survival":
@@ -448,6 +485,12 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
 
         _require(params, "settings")
         replacements["@SETTINGS@"] = _literal(asdict(params["settings"]))
+    elif view == "assurance":
+        _require(params, "priors", "mid", "n_total", "n_sims", "alpha")
+        replacements.update({"@MID@": _literal(float(params["mid"])), "@N_TOTAL@": _literal(int(params["n_total"])),
+                             "@N_SIMS@": _literal(int(params["n_sims"])), "@ALPHA@": _literal(float(params["alpha"])),
+                             "@PRIORS@": _literal(tuple((str(n), float(m), float(sd)) for n, m, sd in params["priors"]))
+                             .replace(" inf,", " math.inf,")})
     elif view == "design":
         _require(params, "power", "alpha", "parameter", "values", "n_sims", "shares")
         replacements.update({"@POWER@": _literal(float(params["power"])), "@ALPHA@": _literal(float(params["alpha"])),
@@ -482,6 +525,12 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
               .replace("@SCENARIO@", scenario_json))
     python = header + body + _FOOTER.replace("@VIEW@", view)
     r = r_reanalysis_script("adtte.csv", version) if view in ("trial", "survival") else None
+    if view == "assurance":
+        priors = params["priors"]
+        r = (_ASSURANCE_R.replace("@VERSION@", version).replace("@MID@", repr(float(params["mid"])))
+             .replace("@NAMES@", ", ".join(json.dumps(str(n)) for n, _, _ in priors))
+             .replace("@MEDIANS@", ", ".join(repr(float(m)) for _, m, _ in priors))
+             .replace("@SDS@", ", ".join("Inf" if sd == float("inf") else repr(float(sd)) for _, _, sd in priors)))
     if r is not None and test is not None:
         r += _test_r(test, tuple(params.get("strata") or ()))
     r_name = "reanalysis.R"

@@ -82,6 +82,12 @@ PARAM_ALIASES: dict[str, str] = {
     "le1": "episodes.ae_lower_extremity_rate_intervention",
     "ae0": "episodes.ae_other_rate_control",
     "ae1": "episodes.ae_other_rate_intervention",
+    # clinics
+    "ncl": "clinics.n_clinics",
+    "csz": "clinics.size_distribution",
+    "ccv": "clinics.size_cv",
+    "icc": "clinics.icc",
+    "rand": "clinics.randomise",
     # top level
     "seed": "seed",
     "name": "name",
@@ -124,6 +130,11 @@ FIELD_LABELS: dict[str, str] = {
     "design.recruitment_start": "Recruitment start (date)",
     "design.recruitment_end": "Recruitment end (date)",
     "design.followup_end": "Follow-up end (date)",
+    "clinics.n_clinics": "Number of clinics",
+    "clinics.size_distribution": "Clinic sizes",
+    "clinics.size_cv": "Clinic size CV (gamma sizes)",
+    "clinics.icc": "Intraclass correlation (log-hazard scale)",
+    "clinics.randomise": "Randomise by",
     "seed": "Seed",
     "name": "Scenario name",
 }
@@ -133,6 +144,8 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
     "outcome.baseline": {"weibull": "Weibull", "exponential": "exponential (constant hazard)",
                          "piecewise_exponential": "piecewise exponential"},
     "dose_response.shape": {"log_linear": "log-linear", "emax": "saturating (Emax)", "none": "no walking effect"},
+    "clinics.size_distribution": {"equal": "equal", "gamma": "unequal (gamma)"},
+    "clinics.randomise": {"participant": "participant (stratified blocks)", "cluster": "clinic (cluster randomised)"},
 }
 
 
