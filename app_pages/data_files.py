@@ -103,7 +103,7 @@ with upload_tab:
                                        max_time=float(max_time) if pd.notna(max_time) else 1.0, time_unit=unit,
                                        cluster_choices=others)
             used = [c for c in (time_col, event_col, group_col, *options["strata"], *options["covariates"],
-                                *([options["cluster"]] if options.get("cluster") else []))]
+                                   *([options["cluster"]] if options.get("cluster") else []))]
             gaps = missing_report(frame, used if len(set(used[:3])) == 3 else [])
             if not gaps.empty:  # every problem at once, and a way on
                 st.warning("Missing values: " + "; ".join(
@@ -127,7 +127,7 @@ with upload_tab:
                 if result is not None:
                     render_analysis(result, key_prefix="up", time_unit=unit,
                                     title=f"{upload.name}: {group_col} (reference: {reference})")
-                    st.header("Test the two arms")
+                    st.subheader("Test the two arms")
                     choice = guarded(lambda: test_picker(key_prefix="up", max_tau=float(max_time), time_unit=unit,
                                                          default_tau=result.rmst.tau), "This test")
                     tested = None if choice is None else guarded(lambda: uploaded_test(

@@ -129,3 +129,7 @@ clinics_panel(scenario, alpha=float(alpha), seed=int(seed))
 from app_support.scripts import script_button  # noqa: E402 - the code behind this view
 script_button("design", scenario, power=float(target), alpha=float(alpha), parameter=parameter, values=GRIDS[parameter],
               n_sims=int(n_sims), seed=int(seed), shares=shares, power_by_test=tests_panel)
+
+from app_support.design_sequential import render_group_sequential  # noqa: E402 - its own section, its own module
+
+render_group_sequential(scenario, int(seed))

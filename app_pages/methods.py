@@ -201,6 +201,36 @@ with power_tab:  # tests for an effect that wanes (issue 20)
         "test is the one whose weights follow where the effect is (Fleming and Harrington 1991; Lin et al. 2020, "
         "Statistics in Biopharmaceutical Research 12:187-198).")
 
+with power_tab:  # appended here (not inside the block above) so other sections can grow without conflicts
+    st.markdown("**Group-sequential designs.** A trial with interim analyses looks at its data $K$ times and may stop "
+                "early for efficacy (the log-rank $z$ crosses an upper boundary) or for futility (it falls below a "
+                "lower one). Each look is placed by its *information fraction* $t_k$, the share of the final "
+                "recurrences seen by then: for the log-rank test the information is about $p(1-p)D$, so a look "
+                "at $t_k$ happens when $t_k D_{\\max}$ recurrences have been observed.")
+    st.markdown("An *alpha-spending function* $\\alpha(t)$ says how much of the type I error may be spent by "
+                "information $t$ (Lan and DeMets): the O'Brien-Fleming type $2 - 2\\Phi(z_{1-\\alpha/2}/\\sqrt t)$ "
+                "spends almost nothing early, so its first boundaries are very high and the last is close to the "
+                "fixed design's; the Pocock type $\\alpha \\log(1 + (e-1)t)$ spends evenly; Kim-DeMets ($\\alpha "
+                "t^\\gamma$) and Hwang-Shih-DeCani families sit in between. Each boundary solves "
+                "$P(\\text{cross first at look } k \\mid H_0) = \\alpha(t_k) - \\alpha(t_{k-1})$, computed exactly by "
+                "recursive numerical integration over the joint normal distribution of the $z$ statistics "
+                "(Armitage, McPherson and Rowe; Jennison and Turnbull, ch. 19), as rpact does. Futility bounds "
+                "come from a beta-spending function or fixed $z$ values; *non-binding* ones leave the efficacy "
+                "bounds as if futility were never obeyed, so ignoring them cannot inflate the type I error. Looking "
+                "more often costs information: the *inflation factor* is $D_{\\max}$ over the fixed design's events.")
+    st.markdown("**Event-driven looks on the model.** The Design page's simulation cuts each simulated trial on "
+                "the calendar day its $k$-th target number of recurrences is observed (or on a chosen date), with "
+                "recruitment still running: participants not yet randomised are not in the analysis, and everyone "
+                "else's follow-up ends that day. The one-sided log-rank $z$ (positive when walking + education has "
+                "fewer recurrences than expected) is compared with the boundaries; the type I error comes from the "
+                "same trials with the walking and education effects removed. The analytic column assumes "
+                "proportional hazards at the scenario's expected hazard ratio; under the calibrated model the "
+                "hazard falls over time and the walking effect builds up over 12 weeks and fades after the "
+                "26-week programme, so early looks see a weaker effect than the final one and stop less often for "
+                "efficacy (and more often for futility) than the analytic design promises. The hazard ratio "
+                "estimated when a trial stops early for efficacy is biased away from 1, as in any "
+                "group-sequential trial; the page shows by how much.")
+
 st.header("Clinics, and how sure we are")
 st.markdown(
     "**Clinics (assumptions).** WalkBack recruited through 25 physiotherapy clinics; clinic sizes and clustering "

@@ -98,7 +98,7 @@ def test_every_views_r_script_gives_the_librarys_numbers(view, tmp_path, rscript
 def test_views_without_r_script_are_the_ones_not_about_one_trials_survival():
     """... or about the posterior of the published HR, which is a few lines of base R."""
     with_r = {v for v in VIEWS if view_script(v, SCENARIO, **_params(v)).r is not None}
-    assert with_r == {"trial", "survival", "assurance"}
+    assert with_r == {"trial", "survival", "assurance", "group_sequential"}  # the last: rpact, checked in test_view_scripts.py
 
 
 def test_assurance_r_script_gives_the_librarys_posteriors(tmp_path, rscript):
@@ -114,6 +114,7 @@ def test_assurance_r_script_gives_the_librarys_posteriors(tmp_path, rscript):
 
 
 def _params(view):
+    from analysis.design.boundaries import GroupSequentialDesign
     from analysis.studies.estimands import EstimandSettings
 
     return {"trial": {"seed": 1}, "survival": {"seed": 1}, "adherence": {"whatif": SCENARIO},
@@ -121,7 +122,8 @@ def _params(view):
             "design": {"seed": 1, "power": 0.8, "alpha": 0.05, "parameter": "adherence.mean_adherence",
                        "values": (0.5,), "n_sims": 2, "shares": (0.1,)},
             "assurance": {"seed": 1, "priors": [("flat", 1.0, math.inf), ("sceptical", 1.0, 0.0988), ("mine", 0.8, 0.2)],
-                          "mid": 0.85, "n_total": 500, "n_sims": 0, "alpha": 0.05}}[view]
+                          "mid": 0.85, "n_total": 500, "n_sims": 0, "alpha": 0.05},
+            "group_sequential": {"seed": 1, "design": GroupSequentialDesign("asOF"), "n_trials": 0}}[view]
 
 
 @pytest.mark.r

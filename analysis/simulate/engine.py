@@ -175,6 +175,11 @@ class TrialBatch:
         Which endpoint ``time_days``/``recurrence`` hold: "primary", "any" or "care" (see :data:`ENDPOINTS`).
     clinic : ndarray of int, shape (R, n), or None
         Clinic of each participant, 0..K-1 (``simulate_trial``'s ``clinic`` minus 1), when asked for.
+    enrol_day : ndarray of int64, shape (R, n)
+        Calendar day of randomisation, days since the first possible randomisation (day 0 is
+        ``design.recruitment_start``; ``simulate_trial``'s ``enrol_date`` minus that date). With
+        ``time_days`` it places every recurrence on the calendar: day ``enrol_day + time_days - 1``
+        (:mod:`analysis.simulate.cuts` cuts the data at a look with it).
     """
 
     trial_seeds: np.ndarray
@@ -184,6 +189,7 @@ class TrialBatch:
     stratum: np.ndarray
     endpoint: str = "primary"
     clinic: np.ndarray | None = None
+    enrol_day: np.ndarray | None = None
 
     @property
     def n_replicates(self) -> int:
@@ -744,15 +750,16 @@ def simulate_trials(scenario: Scenario, trial_seeds, endpoint: str = "primary", 
     parts = []
     for lo in range(0, len(seeds), per_call):
         chunk = seeds[lo:lo + per_call]
-        got = _realise(scenario, _draw(scenario, chunk, details=False), episodes=endpoint != "primary",
-                       with_clinic=with_clinic)
+        draws = _draw(scenario, chunk, details=False)
+        got = _realise(scenario, draws, episodes=endpoint != "primary", with_clinic=with_clinic)
         parts.append([got[k].reshape(len(chunk), n) for k in ("is_int", time_key, event_key, "stratum")]
-                     + ([got["clinic"].reshape(len(chunk), n)] if with_clinic else []))
+                     + [draws.enrol_day] + ([got["clinic"].reshape(len(chunk), n)] if with_clinic else []))
     if not parts:
         return TrialBatch(seeds, np.zeros((0, n), bool), np.zeros((0, n)), np.zeros((0, n), bool),
-                          np.zeros((0, n), np.int8), endpoint, np.zeros((0, n), np.int64) if with_clinic else None)
+                          np.zeros((0, n), np.int8), endpoint, np.zeros((0, n), np.int64) if with_clinic else None,
+                          np.zeros((0, n), np.int64))
     columns = parts[0] if len(parts) == 1 else [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
-    return TrialBatch(seeds, *columns[:4], endpoint, columns[4] if with_clinic else None)
+    return TrialBatch(seeds, *columns[:4], endpoint, columns[5] if with_clinic else None, columns[4])
 
 
 def simulate_cohorts(scenario: Scenario, trial_seeds, *, potential_outcomes: bool = False) -> pd.DataFrame:

@@ -52,6 +52,11 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+
+def _bound(value) -> str:
+    """A range bound as a person reads it: whole numbers with thousands separators (not 9.22337e+18)."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+
 def _check_number(section: str, name: str, value: Any, lo: float, hi: float, *, integer: bool = False,
                   lo_open: bool = False, hi_open: bool = False) -> None:
     where = f"{section}.{name}"
@@ -61,15 +66,15 @@ def _check_number(section: str, name: str, value: Any, lo: float, hi: float, *, 
                 raise ScenarioError(f"{where} = {value!r} must be a whole number written without a decimal point")
             raise ScenarioError(f"{where} = {value!r} must be a whole number between {lo:g} and {hi:g}")
     elif not _is_number(value):
-        raise ScenarioError(f"{where} = {value!r} must be a number between {lo:g} and {hi:g}")
+        raise ScenarioError(f"{where} = {value!r} must be a number between {_bound(lo)} and {_bound(hi)}")
     if isinstance(value, float) and not math.isfinite(value):
-        raise ScenarioError(f"{where} = {value!r} must be a finite number between {lo:g} and {hi:g}")
+        raise ScenarioError(f"{where} = {value!r} must be a finite number between {_bound(lo)} and {_bound(hi)}")
     too_low = value <= lo if lo_open else value < lo
     too_high = value >= hi if hi_open else value > hi
     if too_low or too_high:
         left = "(" if lo_open else "["
         right = ")" if hi_open else "]"
-        raise ScenarioError(f"{where} = {value!r} is out of range: allowed {left}{lo:g}, {hi:g}{right}")
+        raise ScenarioError(f"{where} = {value!r} is out of range: allowed {left}{_bound(lo)}, {_bound(hi)}{right}")
 
 
 def _check_choice(section: str, name: str, value: Any, choices: tuple[str, ...]) -> None:
