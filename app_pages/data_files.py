@@ -127,7 +127,7 @@ with upload_tab:
                 if result is not None:
                     render_analysis(result, key_prefix="up", time_unit=unit,
                                     title=f"{upload.name}: {group_col} (reference: {reference})")
-                    st.subheader("Test the two arms")
+                    st.header("Test the two arms")
                     choice = guarded(lambda: test_picker(key_prefix="up", max_tau=float(max_time), time_unit=unit,
                                                          default_tau=result.rmst.tau), "This test")
                     tested = None if choice is None else guarded(lambda: uploaded_test(

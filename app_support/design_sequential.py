@@ -72,7 +72,7 @@ def _cell(key: str, value, se: bool = False) -> str:
 
 def render_group_sequential(scenario: Scenario, seed: int) -> None:
     """The section: design widgets, boundaries figure, operating characteristics, stopping probabilities, script."""
-    st.subheader("Group-sequential design: interim analyses")
+    st.header("Group-sequential design: interim analyses")
     st.caption("Plan looks at fixed numbers of recurrences (or on calendar days), with efficacy boundaries from an "
                "alpha-spending function and optional futility boundaries, as rpact or gsDesign do. The analytic "
                "column is what the design promises if hazards were proportional, at the scenario's expected hazard "
