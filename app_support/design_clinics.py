@@ -9,6 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app_support.tables import show_table  # static tables: headers for screen readers, cells wrap at 800 px
+
 from analysis.studies.clinics import clinic_design_effect
 from analysis.trial.scenario import Scenario
 from app_support.shared import guarded, memo
@@ -56,7 +58,7 @@ def clinics_panel(scenario: Scenario, *, alpha: float, seed: int) -> None:
     shown = pd.DataFrame({"Randomised by": s["design"], "Participants": s["n_total"], "Clinics": s["n_clinics"],
                           "Power, simulated": 100 * s["power_simulated"], "Monte Carlo SE": 100 * s["mc_se"],
                           "Power, analytic": 100 * s["power_analytic"], "Test": s["test"]})
-    st.dataframe(shown, hide_index=True, column_config={
+    show_table(shown, hide_index=True, column_config={
         name: st.column_config.NumberColumn(format="%.1f%%")
         for name in ("Power, simulated", "Monte Carlo SE", "Power, analytic")})
     st.caption(f"Analytic power: Schoenfeld's with the expected recurrences divided by the analytic design effect. "

@@ -12,6 +12,8 @@ import math
 import pandas as pd
 import streamlit as st
 
+from app_support.tables import show_table  # static tables: headers for screen readers, cells wrap at 800 px
+
 from analysis.design.boundaries import GroupSequentialDesign
 from analysis.errors import WalkBackInputError
 from analysis.formats import format_number
@@ -138,7 +140,7 @@ def _render(study, scenario, design, n_trials: int, seed: int, look_days) -> Non
             "Simulated": [_cell(k, v) for k, v in zip(part.key, part.simulated)],
             "MC SE": [_cell(k, v, se=True) for k, v in zip(part.key, part.mc_se)]})
         # the quantity column wide enough to read, narrow enough that the numbers stay in view at 800 px
-        st.dataframe(table, hide_index=True, height="content", column_config={
+        show_table(table, hide_index=True, height="content", column_config={
             title: st.column_config.TextColumn(width=260),
             **{c: st.column_config.TextColumn(width=70) for c in ("Analytic", "Simulated", "MC SE")}})
 
@@ -160,7 +162,7 @@ def _render(study, scenario, design, n_trials: int, seed: int, look_days) -> Non
             rows[f"P({what}), simulated"] = [f"{_cell('p_', v)} ± {_cell('p_', 1.96 * se)}"
                                               for v, se in zip(looks[f"p_{what}"], looks[f"p_{what}_se"])]
     per_look = pd.DataFrame(rows, index=[f"Look {k}" for k in looks.look]).T.rename_axis("At the look").reset_index()
-    st.dataframe(per_look, hide_index=True, height="content",
+    show_table(per_look, hide_index=True, height="content",
                  column_config={"At the look": st.column_config.TextColumn(width=170)})
     if look_days is not None:
         st.caption("Calendar looks: the boundaries keep the design's planned information rates; the recurrences "

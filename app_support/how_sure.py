@@ -12,6 +12,8 @@ import math
 import pandas as pd
 import streamlit as st
 
+from app_support.tables import show_table  # static tables: headers for screen readers, cells wrap at 800 px
+
 from analysis.design.boundaries import GroupSequentialDesign
 from analysis.plots.assurance import bayes_figure
 from analysis.studies.assurance import DEFAULT_MID_HR, Prior, assurance, bayes_reading
@@ -83,7 +85,7 @@ def render_reading(reading) -> None:
         "Posterior median HR": s["median_hr"], "95% credible interval": [
             f"{lo:.3f} to {hi:.3f}" for lo, hi in zip(s["lower"], s["upper"])],
         "P(HR < 1)": [prob(p) for p in s["p_hr_below_1"]], f"P(HR < {mid:g})": 100 * s["p_hr_below_mid"]})
-    st.dataframe(shown, hide_index=True, column_config={
+    show_table(shown, hide_index=True, column_config={
         "Posterior median HR": st.column_config.NumberColumn(format="%.3f"),
         f"P(HR < {mid:g})": st.column_config.NumberColumn(format="%.1f%%"),
     })
@@ -100,7 +102,7 @@ def render_assurance(result) -> None:
         shown["Assurance, group-sequential"] = s["assurance_group_sequential"]
         percent.append("Assurance, group-sequential")
     shown[list(percent)] = 100 * shown[list(percent)]
-    st.dataframe(shown, hide_index=True, column_config={
+    show_table(shown, hide_index=True, column_config={
         "Posterior median HR": st.column_config.NumberColumn(format="%.3f"),
         **{name: st.column_config.NumberColumn(format="%.1f%%") for name in percent}})
 

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.design.boundaries import GroupSequentialDesign
 from analysis.studies.sequential import group_sequential_study
-from app_support.shared import SCENARIO_KEY
+from app_support.url_state import SCENARIO_KEY
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -26,8 +26,8 @@ def app_on_design(query=None) -> AppTest:
 
 
 def section_tables(at):
-    ops = next(d.value for d in at.dataframe if "Under the scenario" in d.value.columns)
-    looks = next(d.value for d in at.dataframe if "At the look" in d.value.columns).set_index("At the look")
+    ops = next(d.value for d in at.table if "Under the scenario" in d.value.columns)
+    looks = next(d.value for d in at.table if "At the look" in d.value.columns).set_index("At the look")
     return ops, looks
 
 

@@ -137,7 +137,7 @@ def test_page_shows_posteriors_and_group_sequential_assurance():
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
-    frames = [df.value for df in at.dataframe]
+    frames = [t.value for t in at.table]  # show_table: static tables
     assert any("Assurance, group-sequential" in f.columns for f in frames)
     assert any(list(f.get("Prior", [])) == ["flat", "sceptical", "enthusiastic"] for f in frames)
     at.number_input(key="sure_sceptical_median").set_value(0.85)  # median at the MID: no SD -> one message
