@@ -139,7 +139,7 @@ def test_page_paints_interacts_and_passes_axe(server, browser, spec):
         wait_for_run(page, timeout_ms=120_000)
         assert_no_exception(page)
         try:  # a rerun that shows the same as before proves nothing: something outside the widget must change
-            page.wait_for_function(f"(before) => ({SHOWN_JS})() !== before", arg=before, timeout=30_000)
+            page.wait_for_function(f"(before) => ({SHOWN_JS})() !== before", arg=before, timeout=90_000)
         except Exception:
             raise AssertionError(f"/{spec.url_path}: '{done}' changed nothing shown besides the widget") from None
         left = _serious(results["violations"])
