@@ -34,8 +34,6 @@ AXE_REPORT = ROOT / "artifacts" / "axe"
 #: streamlit/streamlit#8399, "Basic accessibility web features"), which the app replaced by its own page links
 #: (app_support.pages.draw_navigation); the caption and code contrast findings are fixed by the app's style
 #: (app_support.widgets.STYLE). Moderate and minor findings are written to artifacts/axe/<page>.json, not failed on.
-#: Empty on purpose: the one Streamlit-owned serious finding (st.navigation's sidebar list: axe "list" and
-#: "listitem", 11 nodes per page; no upstream Streamlit issue found) went with the sidebar's own page links.
 STREAMLIT_ALLOWLIST: dict[str, list[tuple[str, str]]] = {}
 
 
