@@ -48,14 +48,21 @@ _EXPORTS = {
     "andersen_gill": "stats.recurrent", "negative_binomial_rate": "stats.recurrent",
     "km_on_grid_batch": "stats.kernels", "two_arm_batch": "stats.kernels",
     "build_risk_sets": "stats.counting", "km_from_counts": "stats.counting", "median_survival": "stats.counting",
+    "two_arm_test": "stats.two_arm_tests", "choose_test": "stats.two_arm_tests",
+    "two_arm_tests_batch": "stats.two_arm_tests",
     # studies
     "run_replicates": "studies.replicates", "simulate_replicates": "studies.replicates",
     "simulate_batch": "studies.replicates",
     "analytic_power": "studies.power", "simulated_power": "studies.power", "power_curve": "studies.power",
     "sample_size": "studies.power", "dilution_table": "studies.power",
+    "simulated_power_by_test": "studies.power_by_test", "power_by_test_table": "studies.power_by_test",
     "EstimandSettings": "studies.estimands", "estimate_estimands": "studies.estimands",
     "true_estimands": "studies.estimands", "estimand_replicates": "studies.estimands",
     "trial_outcomes": "studies.outcomes",
+    # design (group-sequential: boundaries, spending, events)
+    "GroupSequentialDesign": "design.boundaries", "compute_boundaries": "design.boundaries",
+    "sequential_probabilities": "design.boundaries", "SurvivalAssumptions": "design.events",
+    "sample_size_survival": "design.events", "power_survival": "design.events", "drift_for": "design.events",
     # io
     "read_cohort_file": "io.cohort_files", "export_files": "io.export", "export_bundle": "io.export",
     "cohort_to_adtte": "io.export", "write_export": "io.export", "export_episodes": "io.export",

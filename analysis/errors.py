@@ -6,7 +6,7 @@ message a user can act on; the message always says what is wrong and where.
 
 from __future__ import annotations
 
-__all__ = ["WalkBackInputError", "ScenarioError", "CohortFileError"]
+__all__ = ["WalkBackInputError", "ScenarioError", "CohortFileError", "LiveClassError", "ClassStoreUnavailable"]
 
 
 class WalkBackInputError(ValueError):
@@ -19,6 +19,14 @@ class ScenarioError(WalkBackInputError):
 
 class CohortFileError(WalkBackInputError):
     """A cohort file (CSV or Parquet) that cannot be analysed as a two-arm time-to-event data set."""
+
+
+class LiveClassError(WalkBackInputError):
+    """A live-class request that cannot be served: unknown or expired class code, wrong token, closed class."""
+
+
+class ClassStoreUnavailable(RuntimeError):
+    """The live class's database cannot be reached or used; ``str(err)`` says which and how to fix it."""
 
 
 def read_input_file(path, *, label: str, error: type[WalkBackInputError], max_bytes: int | None = None) -> bytes:

@@ -6,20 +6,9 @@ import streamlit as st
 
 from analysis.io.class_set import build_class_set
 from analysis.studies.classroom import MAX_STUDENTS
+from app_support.live_class import EXAMPLE_VALUES, VARIABLE  # the same choices as the live class
 from app_support.tables import show_table
 from app_support.shared import current_scenario, guarded, is_default, page_header
-
-VARIABLE = {
-    "": "Nothing: every student gets the same scenario",
-    "adherence.mean_adherence": "Mean adherence among starters",
-    "adherence.never_start": "Share who never start the programme",
-    "walking.target_minutes": "Weekly walking target (min/week)",
-    "design.annual_loss_to_followup": "Annual loss to follow-up",
-}
-
-#: Example values that fit each setting (shares as fractions, the walking target in minutes per week).
-EXAMPLE_VALUES = {"adherence.mean_adherence": "0.4, 0.6, 0.87", "adherence.never_start": "0.05, 0.2, 0.4",
-                  "walking.target_minutes": "90, 130, 180", "design.annual_loss_to_followup": "0.05, 0.15, 0.3"}
 
 
 @st.cache_data(max_entries=4, show_spinner="Simulating and analysing every student's trial...")

@@ -15,6 +15,7 @@ from analysis.simulate.engine import COHORT_COLUMNS
 from app_support.tables import show_table, wide_grid
 from app_support.shared import cached_cohort, current_scenario, guarded, page_header
 from app_support.survival_view import analysis_options, render_analysis, uploaded_analysis
+from app_support.test_view import render_test_result, test_picker, uploaded_test
 
 page_header(
     "Data",
@@ -124,3 +125,11 @@ with upload_tab:
                 if result is not None:
                     render_analysis(result, key_prefix="up", time_unit=unit,
                                     title=f"{upload.name}: {group_col} (reference: {reference})")
+                    st.subheader("Test the two arms")
+                    choice = guarded(lambda: test_picker(key_prefix="up", max_tau=float(max_time), time_unit=unit,
+                                                         default_tau=result.rmst.tau), "This test")
+                    tested = None if choice is None else guarded(lambda: uploaded_test(
+                        frame, time_col, event_col, group_col, reference, choice, options["strata"]),
+                        "Running the test", untrusted=True)
+                    if tested is not None:
+                        render_test_result(tested, time_unit=unit)

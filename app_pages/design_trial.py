@@ -11,6 +11,7 @@ from analysis.errors import WalkBackInputError
 from analysis.studies.power import CURVE_PARAMETERS, PowerCurve
 from analysis.plots.design import dilution_figure, power_curve_figure
 
+from app_support.design_tests import render_test_choice_panel
 from app_support.tables import show_table
 from app_support.shared import current_scenario, plot, plot_keyed, seed_input
 from app_support.studies_cache import (
@@ -101,6 +102,8 @@ show_table(shown, hide_index=True, column_config={
     **{name: st.column_config.NumberColumn(format="%.1f%%") for name in percent_columns},
 })
 
+tests_panel = render_test_choice_panel(scenario, alpha=float(alpha), seed=int(seed))
+
 st.subheader("What lower adherence costs")
 st.caption("Never-starters get no benefit, so the ITT hazard ratio moves towards 1 and more recurrences are "
            "needed. With p the share who never start and HR<sub>s</sub> the hazard ratio if everyone started, the "
@@ -123,4 +126,4 @@ show_table(show, hide_index=True, height="content", column_config={  # every row
 })
 from app_support.scripts import script_button  # noqa: E402 - the code behind this view
 script_button("design", scenario, power=float(target), alpha=float(alpha), parameter=parameter, values=GRIDS[parameter],
-              n_sims=int(n_sims), seed=int(seed), shares=shares)
+              n_sims=int(n_sims), seed=int(seed), shares=shares, power_by_test=tests_panel)

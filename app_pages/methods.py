@@ -183,3 +183,20 @@ with power_tab:
 with refs_tab:
     for key, citation in published_sources().items():
         st.markdown(f"- **{key}**: {citation}")
+
+with power_tab:  # tests for an effect that wanes (issue 20)
+    st.markdown(
+        "**Tests for an effect that wanes.** The Fleming-Harrington test FH($\\rho$, $\\gamma$) weights each "
+        "recurrence time by $\\hat S(t-)^{\\rho}\\,(1-\\hat S(t-))^{\\gamma}$, with $\\hat S$ the pooled Kaplan-Meier "
+        "curve just before $t$ (within each stratum; strata are summed): $U = \\sum w(t)\\,(d_1 - d\\,n_1/n)$, "
+        "$V = \\sum w(t)^2\\, d\\,(n_1/n)(1-n_1/n)(n-d)/(n-1)$, chi-square $U^2/V$. FH(0,0) is the log-rank test, "
+        "FH(1,0) weights early differences, FH(0,1) late ones; FH($\\rho$, 0) equals R's `survdiff(rho = )`. "
+        "**MaxCombo** takes the largest $|Z|$ of FH(0,0), FH(0,1) and FH(1,0); its p-value is the probability that "
+        "the largest of three correlated normal statistics exceeds it, with the correlation estimated from the same "
+        "sums. Because $1 = \\hat S + (1-\\hat S)$, $U_{00} = U_{10} + U_{01}$ exactly, so the three statistics lie "
+        "in a plane and the probability is a two-dimensional normal integral over a hexagon, computed by "
+        "Gauss-Legendre quadrature to about $10^{-11}$. The **RMST difference** compares the areas under the two "
+        "Kaplan-Meier curves up to a horizon. The Design page applies every test to the same simulated trials: "
+        "because the walking effect ramps up and fades, the hazard ratio is not constant and the most powerful "
+        "test is the one whose weights follow where the effect is (Fleming and Harrington 1991; Lin et al. 2020, "
+        "Statistics in Biopharmaceutical Research 12:187-198).")

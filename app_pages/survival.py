@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_support.test_view import render_test_result, simulated_test, test_picker
 from app_support.shared import cached_expected, current_scenario, guarded, page_header, seed_input
 from app_support.survival_view import (
     BASELINE_COVARIATES,
@@ -36,5 +37,12 @@ if result is not None:
     render_analysis(result, key_prefix="surv", overlay=expected,
                     title="Time to first activity-limiting recurrence (simulated trial)", ph_note=ph_note_for(scenario),
                     cache_key=("survival", scenario, int(seed), tuple(sorted(options.items()))))
+    st.subheader("Test the two arms")
+    choice = guarded(lambda: test_picker(key_prefix="surv", max_tau=scenario.design.max_followup_days,
+                                         default_tau=options["tau"] or 365.25), "This test")
+    tested = None if choice is None else guarded(
+        lambda: simulated_test(scenario, int(seed), choice, options["strata"]), "Running the test")
+    if tested is not None:
+        render_test_result(tested)
 from app_support.scripts import script_button  # noqa: E402 - the code behind this view
-script_button("survival", scenario, seed=int(seed), **options)
+script_button("survival", scenario, seed=int(seed), test=choice, **options)

@@ -44,6 +44,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("data_files.py", "Data", ":material/table_view:", "data", SETUP),
     PageSpec("methods.py", "Methods", ":material/menu_book:", "methods", SETUP),
     PageSpec("classroom.py", "Class set", ":material/school:", "classroom", SETUP),
+    PageSpec("live_class.py", "Live class", ":material/groups:", "live-class", SETUP),
 )
 
 

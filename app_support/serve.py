@@ -34,7 +34,7 @@ def warm_up() -> None:
     from analysis.model.costs import Economics
     from analysis.studies.power import CURVE_PARAMETERS
     from analysis.trial.scenario import with_changes
-    from app_support import shared, studies_cache as sc, survival_view as sv
+    from app_support import design_tests, shared, studies_cache as sc, survival_view as sv
     from app_support.jobs import registry
 
     with warnings.catch_warnings():
@@ -55,6 +55,7 @@ def warm_up() -> None:
         sc.cached_sample_size(scenario, d["power"], d["alpha"])
         sc.cached_curve(scenario, parameter, tuple(sc.POWER_GRIDS[parameter]), d["n_sims"], seed, d["alpha"])
         sc.cached_dilution(scenario, sc.DILUTION_SHARES, d["alpha"], d["power"])
+        design_tests.warm_up_panel(scenario, alpha=d["alpha"], seed=seed)
         sc.one_estimand_trial(scenario, seed, sc.estimand_settings(scenario, **sc.ESTIMAND_DEFAULTS))
         sc.cached_outcomes(scenario, seed)
         lesson = sc.LESSON_DEFAULTS  # the guided lesson's four studies (its 20,000-person trial takes seconds)

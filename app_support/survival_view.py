@@ -20,7 +20,6 @@ from analysis.model.expectation import ExpectedTrial
 from typing import NamedTuple
 
 from analysis.stats.survival import (
-    DEFAULT_RISK_TIMES,
     CoxModel,
     KaplanMeier,
     RiskTable,
@@ -30,6 +29,8 @@ from analysis.stats.survival import (
     kaplan_meier,
     risk_table,
 )
+from analysis.stats import time_units as units
+from analysis.stats.time_units import risk_times, unit_or_days
 from analysis.trial.scenario import Scenario
 from app_support.shared import memo, cached_cohort, guarded, plot, plot_cached, plot_keyed
 from app_support.tables import show_table
@@ -45,20 +46,17 @@ DEFAULT_LANDMARK_MONTHS = (6, 12, 24)
 
 def survival_defaults(max_time: float) -> dict:
     """What :func:`analysis_options` returns on the Survival page while nobody has touched it (warm-up uses it)."""
-    months_max = int(max_time // DAYS_PER_MONTH)
     return {"strata": STRATIFICATION, "covariates": DEFAULT_COVARIATES,
-            "tau": min(DEFAULT_TAU_MONTHS, months_max) * DAYS_PER_MONTH,
-            "landmarks": tuple(sorted(m * DAYS_PER_MONTH for m in DEFAULT_LANDMARK_MONTHS
-                                      if m * DAYS_PER_MONTH <= max_time))}
+            "tau": units.horizon(max_time, "days", DEFAULT_TAU_MONTHS),
+            "landmarks": units.landmarks(max_time, "days", DEFAULT_LANDMARK_MONTHS)}
 
 
 @memo(32, show_spinner="Analysing the simulated trial...")
 def simulated_analysis(scenario: Scenario, seed: int, strata: tuple[str, ...] = (), covariates: tuple[str, ...] = (),
                        tau: float | None = 365.25, landmarks: tuple[float, ...] = (182.625, 365.25, 730.5)) -> TwoArmAnalysis:
     cohort = cached_cohort(scenario, seed)
-    risk_times = _risk_times(float(cohort["time_days"].max()))
     return analyze_two_arm(cohort, strata=strata, covariates=covariates, tau=tau, landmarks=landmarks,
-                           risk_times=risk_times)
+                           risk_times=risk_times(float(cohort["time_days"].max()), "days"))
 
 
 class TrialHeadline(NamedTuple):
@@ -73,26 +71,16 @@ class TrialHeadline(NamedTuple):
 def simulated_headline(scenario: Scenario, seed: int) -> TrialHeadline:
     cohort = cached_cohort(scenario, seed)
     return TrialHeadline(km=kaplan_meier(cohort, landmarks=()), cox=cox(cohort),
-                         risk_table=risk_table(cohort, times=_risk_times(float(cohort["time_days"].max()))))
+                         risk_table=risk_table(cohort, times=risk_times(float(cohort["time_days"].max()), "days")))
 
 
 @memo(8, show_spinner="Analysing your file...")
 def uploaded_analysis(df: pd.DataFrame, time: str, event: str, group: str, reference: str,
                       strata: tuple[str, ...] = (), covariates: tuple[str, ...] = (), tau: float | None = None,
                       landmarks: tuple[float, ...] = ()) -> TwoArmAnalysis:
-    risk_times = _risk_times(float(pd.to_numeric(df[time], errors="coerce").max()))
     return analyze_two_arm(df, time=time, event=event, group=group, reference=reference, strata=strata,
-                           covariates=covariates, tau=tau, landmarks=landmarks, risk_times=risk_times)
-
-
-def _risk_times(max_time: float) -> tuple[float, ...]:
-    """Every 6 months for trial-like follow-up; 6 evenly spaced points for other time scales."""
-    if not math.isfinite(max_time) or max_time <= 0:
-        return (0.0,)
-    if max_time >= 365:
-        return tuple(t for t in DEFAULT_RISK_TIMES if t <= max_time + 1e-9) or (0.0,)
-    step = max_time / 6
-    return tuple(round(step * k, 6) for k in range(7))
+                           covariates=covariates, tau=tau, landmarks=landmarks,
+                           risk_times=risk_times(float(pd.to_numeric(df[time], errors="coerce").max()), unit_or_days(time)))
 
 
 def _arm_name(level: str) -> str:

@@ -6,6 +6,7 @@ Run from the repository root::
     python benchmarks/load_harness.py --users 30 --think 3 --duration 90
     python benchmarks/load_harness.py --users 1 --floor --json out.json
     python benchmarks/load_harness.py --url http://127.0.0.1:8501 --server-pid 1234 --users 10
+    python benchmarks/load_harness.py --class --users 60 --floor       # a live class on one process (SQLite)
 
 Unless ``--url`` is given it starts the app exactly as ``make app`` does
 (``streamlit run app_support/serve.py --server.headless true --server.port PORT``, cwd the repository,
@@ -35,6 +36,16 @@ Modes:
   default, ``--think-dist fixed`` for a constant), starting staggered over ``--ramp`` seconds,
   until ``--duration`` seconds have passed (and at most ``--max-visits`` visits per user);
   per page and overall p50/p95/max, errors, exceptions.
+
+* ``--class``: a live class. The harness creates a class in the app's database (a fresh SQLite file
+  for the server it starts, or ``--database-url``), then ``--users`` students each open the class link
+  (*join*: the page takes a seat and analyses the student's trial), think, and press "Submit my
+  numbers" (*submit*, which must answer with its confirmation), while the instructor's dashboard runs
+  every ``--poll`` seconds (*dashboard*). Each student sends its own ``walkback_route`` cookie, as a
+  browser would, so a sticky proxy spreads them over processes. Afterwards: rows in the database,
+  lost (students - rows), duplicates, the count the instructor's last poll showed and, per
+  ``--check-url``, the count the dashboard shows on that process. Exit status 1 unless every count is
+  complete and nothing failed. ``--floor`` runs the same students and polls against the one-chart app.
 
 Both modes also report the server's peak RSS (server process plus children, polled with psutil
 every 0.2 s; needs ``--server-pid`` with ``--url``). ``--floor`` repeats the same measurement on
@@ -99,12 +110,13 @@ def streamlit_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "streamlit"]
 
 
-def start_server(script: str, cwd: Path, port: int) -> subprocess.Popen:
+def start_server(script: str, cwd: Path, port: int, env: dict | None = None) -> subprocess.Popen:
     """``streamlit run SCRIPT --server.headless true --server.port PORT`` in its own process group."""
     cmd = [*streamlit_command(), "run", script, "--server.headless", "true", "--server.port", str(port)]
     # Log to a temporary file, not a pipe: an undrained pipe would block the server once full.
     log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            env=None if env is None else {**os.environ, **env})
     proc.log = log  # type: ignore[attr-defined]
     return proc
 
@@ -146,10 +158,10 @@ def wait_healthy(base_url: str, timeout: float, proc: subprocess.Popen | None = 
 
 
 @contextlib.contextmanager
-def served(script: str, cwd: Path, startup_timeout: float):
+def served(script: str, cwd: Path, startup_timeout: float, env: dict | None = None):
     """Start a server, yield (base_url, pid), always stop it."""
     port = free_port()
-    proc = start_server(script, cwd, port)
+    proc = start_server(script, cwd, port, env)
     try:
         base_url = f"http://{HOST}:{port}"
         waited = wait_healthy(base_url, startup_timeout, proc)
@@ -232,7 +244,7 @@ class VisitError(Exception):
 class Session:
     """One Streamlit session over one websocket, driven like the frontend drives it."""
 
-    def __init__(self, base_url: str, timeout: float, msg_cache: bool = True) -> None:
+    def __init__(self, base_url: str, timeout: float, msg_cache: bool = True, cookie: str | None = None) -> None:
         parsed = urllib.parse.urlsplit(base_url)
         if parsed.hostname != HOST:
             raise ValueError(f"only {HOST} is allowed, not {parsed.hostname!r}")
@@ -243,14 +255,20 @@ class Session:
         self.cached_hashes: set[str] = set()
         self.ws = None
         self.pages: list[Page] = []
+        self.cookie = cookie  # a browser's cookie: what a sticky reverse proxy routes on
+        self.query_string = ""  # as the page last set it (st.query_params), like the address bar
+        self.buttons: dict[str, str] = {}  # widget id by user key (the id ends with "-KEY"), from the last run
+        self.metrics: dict[str, str] = {}  # label -> value shown, from the last run
+        self.alerts: list[tuple[int, str]] = []  # (Alert.Format, body) from the last run
 
     async def connect(self) -> None:
         # The frontend sends Sec-WebSocket-Protocol "streamlit[, xsrf token[, previous session id]]";
         # the token only matters for auth cookies, and the server selects the first entry.
         # No client pings (browsers send none); frames can be large (Plotly figures).
+        headers = {"Cookie": self.cookie} if self.cookie else None
         self.ws = await asyncio.wait_for(
             websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None, ping_interval=None,
-                               open_timeout=self.timeout),
+                               open_timeout=self.timeout, additional_headers=headers),
             self.timeout)
         self.cached_hashes.clear()
 
@@ -260,10 +278,10 @@ class Session:
                 await asyncio.wait_for(self.ws.close(), 5)
             self.ws = None
 
-    def _rerun_msg(self, page: Page | None) -> bytes:
+    def _rerun_msg(self, page: Page | None, query: str = "", triggers: tuple[str, ...] = ()) -> bytes:
         back = BackMsg()
         state = back.rerun_script
-        state.query_string = ""
+        state.query_string = query
         if page is not None:
             state.page_script_hash = page.script_hash
             state.page_name = page.url_pathname
@@ -273,17 +291,27 @@ class Session:
         state.context_info.timezone = "UTC"
         state.context_info.locale = "en-GB"
         state.widget_states.SetInParent()
+        for widget_id in triggers:  # a button click (widgets left out keep their defaults)
+            state.widget_states.widgets.add(id=widget_id, trigger_value=True)
         return back.SerializeToString()
 
-    async def visit(self, page: Page | None) -> Visit:
-        """Run one page; never raises for protocol-level failures (they become ``Visit.error``)."""
-        label = page.label if page is not None else "/"
+    async def visit(self, page: Page | None, query: str = "", click: str | None = None, label: str | None = None) -> Visit:
+        """Run one page; never raises for protocol-level failures (they become ``Visit.error``).
+
+        ``query``: the address bar's query string; ``click``: the user key of a button (seen in the last run) to
+        press; ``label``: how the visit is reported (default the page's path).
+        """
+        label = label or (page.label if page is not None else "/")
         visit = Visit(page=label, seconds=float("nan"), started=time.monotonic())
         start = time.perf_counter()
+        triggers = (self.buttons[click],) if click is not None and click in self.buttons else ()
+        self.metrics, self.alerts = {}, []
         try:
+            if click is not None and not triggers:
+                raise VisitError(f"no button {click!r} in the last run")
             if self.ws is None:
                 await self.connect()
-            await self.ws.send(self._rerun_msg(page))
+            await self.ws.send(self._rerun_msg(page, query, triggers))
             deadline = start + self.timeout
             while True:
                 remaining = deadline - time.perf_counter()
@@ -314,10 +342,20 @@ class Session:
         elif kind == "delta":
             if msg.metadata.cacheable and msg.hash and self.msg_cache:
                 self.cached_hashes.add(msg.hash)
-            if msg.delta.WhichOneof("type") == "new_element" and msg.delta.new_element.WhichOneof("type") == "exception":
+            element = msg.delta.new_element if msg.delta.WhichOneof("type") == "new_element" else None
+            kind_of = element.WhichOneof("type") if element is not None else None
+            if kind_of == "exception":
                 visit.exceptions += 1
-                exc = msg.delta.new_element.exception
+                exc = element.exception
                 visit.exception_kinds = (*visit.exception_kinds, f"{exc.type}: {exc.message}"[:160])
+            elif kind_of == "button":
+                self.buttons[element.button.id.rsplit("-", 1)[-1]] = element.button.id
+            elif kind_of == "metric":
+                self.metrics[element.metric.label] = element.metric.body
+            elif kind_of == "alert":
+                self.alerts.append((element.alert.format, element.alert.body))
+        elif kind == "page_info_changed":
+            self.query_string = msg.page_info_changed.query_string
         elif kind == "navigation":
             self.pages = [Page(p.page_name, p.page_script_hash, p.url_pathname) for p in msg.navigation.app_pages]
         elif kind == "new_session" and not self.pages:
@@ -415,6 +453,207 @@ async def many_users(base_url: str, pages: list[Page], args: argparse.Namespace)
     if pending:
         visits.append(Visit(page="(harness)", seconds=float("nan"), error=f"{len(pending)} users cancelled"))
     return visits
+
+
+# --------------------------------------------------------------------------------------------
+# A live class: students join and submit, the instructor polls (--class)
+# --------------------------------------------------------------------------------------------
+
+CLASS_PAGE = "live-class"
+#: The cookie a sticky reverse proxy routes on (deploy/nginx-lecture-hall.conf); a browser keeps one per student.
+ROUTE_COOKIE = "walkback_route"
+SUCCESS_ALERT = 4  # Alert.Format.SUCCESS
+
+
+def create_class(database_url: str, seed: int) -> tuple[str, str]:
+    """Start a class in the app's database, as the instructor's "Start the class" does: (code, instructor token)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from analysis.io.live_class import ClassStore
+    from analysis.model.default import default_scenario
+    from analysis.studies.live_class import LiveClassPlan
+
+    store = ClassStore(database_url)
+    try:
+        new = store.create_class(LiveClassPlan(default_scenario(), seed, ("adherence.never_start", (0.05, 0.2, 0.4))))
+        return new.code, new.instructor_token
+    finally:
+        store.dispose()
+
+
+def stored_count(database_url: str, code: str, token: str) -> int:
+    from analysis.io.live_class import ClassStore
+
+    store = ClassStore(database_url)
+    try:
+        return store.count(code, token)
+    finally:
+        store.dispose()
+
+
+async def class_student(index: int, base_url: str, page: Page, code: str, args: argparse.Namespace,
+                        visits: list[Visit], floor: bool) -> bool:
+    """Open the class link (join: a seat and a trial), think, press "Submit my numbers"; True when it says so."""
+    rng = random.Random(args.seed * 1000 + index)
+    await asyncio.sleep(rng.uniform(0, args.ramp))
+    session = Session(base_url, args.timeout, not args.no_msg_cache, cookie=f"{ROUTE_COOKIE}=student-{index}")
+    try:
+        join = await session.visit(page, query=f"class={code}", label="join")
+        join.user = index
+        errors = [body for kind, body in session.alerts if kind == 1]
+        if join.error is None and errors:
+            join.error = f"the page said: {errors[0][:120]}"
+        visits.append(join)
+        if join.error is not None:
+            return False
+        await asyncio.sleep(rng.uniform(0, 2 * args.think) if args.think else 0)
+        submit = await session.visit(page, query=session.query_string or f"class={code}",
+                                     click=None if floor else "live_submit", label="submit")
+        submit.user = index
+        if submit.error is None and not floor and not any(kind == SUCCESS_ALERT for kind, _ in session.alerts):
+            submit.error = f"no confirmation (alerts: {[body[:80] for _, body in session.alerts]})"
+        visits.append(submit)
+        return submit.error is None
+    finally:
+        await session.close()
+
+
+async def instructor_view(base_url: str, page: Page, code: str, token: str, timeout: float,
+                          cookie: str = f"{ROUTE_COOKIE}=instructor") -> tuple[Visit, int | None]:
+    """One run of the dashboard: (visit, the "Submitted" count it shows)."""
+    session = Session(base_url, timeout, cookie=cookie)
+    try:
+        visit = await session.visit(page, query=f"class={code}&teach={token}", label="dashboard")
+        shown = session.metrics.get("Submitted")
+        return visit, int(shown) if shown is not None and shown.isdigit() else None
+    finally:
+        await session.close()
+
+
+async def class_load(base_url: str, page: Page, code: str, token: str, args: argparse.Namespace,
+                     floor: bool = False) -> tuple[list[Visit], int, int | None]:
+    """``args.users`` students join and submit while the instructor polls every ``args.poll`` s.
+
+    Returns (visits, students whose submission was confirmed, the count on the instructor's last poll).
+    """
+    visits: list[Visit] = []
+    done = asyncio.Event()
+
+    async def instructor() -> int | None:
+        shown = None
+        while True:
+            finished = done.is_set()
+            if floor:
+                session = Session(base_url, args.timeout)
+                visit = await session.visit(page, label="dashboard")
+                await session.close()
+            else:
+                visit, shown = await instructor_view(base_url, page, code, token, args.timeout)
+            visits.append(visit)
+            if finished:
+                return shown
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(done.wait(), args.poll)
+
+    poller = asyncio.create_task(instructor())
+    students = [asyncio.create_task(class_student(i, base_url, page, code, args, visits, floor))
+                for i in range(args.users)]
+    confirmed = await asyncio.gather(*students)
+    done.set()
+    shown = await poller
+    return visits, sum(confirmed), shown
+
+
+def class_summary(visits: list[Visit], label: str, wall: float, rss: float | None) -> dict:
+    summary = summarise(visits, ["join", "submit", "dashboard"])
+    summary.update(label=label, pages_discovered=1, pages_visited=1, wall_seconds=wall, peak_rss_mib=rss, visits=[
+        {"user": v.user, "page": v.page, "t": round(v.started, 4), "seconds": None if v.error else round(v.seconds, 4),
+         "error": v.error} for v in visits])
+    return summary
+
+
+def measure_class(base_url: str, pid: int | None, args: argparse.Namespace, database_url: str | None,
+                  label: str = "app") -> dict:
+    """The class load against a server; with ``database_url`` also the rows the database holds afterwards."""
+    pages = asyncio.run(discover_pages(base_url, args.timeout))
+    floor = database_url is None
+    page = pages[0] if floor else next((p for p in pages if p.url_pathname == CLASS_PAGE), None)
+    if page is None:
+        raise SystemExit(f"the app has no page /{CLASS_PAGE}")
+    code, token = ("", "") if floor else create_class(database_url, args.seed)
+    started = time.monotonic()
+    with RssSampler(pid) as rss:
+        visits, confirmed, shown = asyncio.run(class_load(base_url, page, code, token, args, floor))
+    summary = class_summary(visits, label, time.monotonic() - started, rss.peak_mib)
+    if not floor:
+        stored = stored_count(database_url, code, token)
+        checks = {}
+        for url in args.check_url or []:  # every process of a lecture hall must show the whole class
+            checks[url] = asyncio.run(instructor_view(url.rstrip("/"), page, code, token, args.timeout))[1]
+        summary["class"] = {"students": args.users, "confirmed": confirmed, "stored": stored,
+                            "lost": args.users - stored, "duplicates": max(0, stored - args.users),
+                            "instructor_count": shown, "instructor_counts_by_url": checks}
+    return summary
+
+
+def class_markdown(app: dict, floor: dict | None) -> str:
+    head = "| page run | n | p50 s | p95 s | max s | errors |" + (" p50 / floor | p95 / floor |" if floor else "")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for name, s in [*app["pages"].items(), ("**all**", {**app["overall"], "errors": app["errors"]})]:
+        row = f"| {name} | {s['n']} | {_fmt(s['p50'])} | {_fmt(s['p95'])} | {_fmt(s['max'])} | {s['errors']} |"
+        if floor:
+            f = floor["overall"]
+            row += (f" {s['p50'] / f['p50']:.1f}x |" if s["p50"] and f["p50"] else " - |")
+            row += (f" {s['p95'] / f['p95']:.1f}x |" if s["p95"] and f["p95"] else " - |")
+        lines.append(row)
+    c = app["class"]
+    lines += ["", f"students {c['students']}, confirmed {c['confirmed']}, rows in the database {c['stored']}, "
+                  f"lost {c['lost']}, duplicates {c['duplicates']}, the instructor's last poll showed "
+                  f"{c['instructor_count']}; errors {app['errors']}"
+              + (f" ({'; '.join(app['error_kinds'][:3])})" if app["error_kinds"] else "")
+              + f", exceptions {app['exceptions']}, wall {app['wall_seconds']:.0f} s, server peak RSS "
+              + ("n/a" if app["peak_rss_mib"] is None else f"{app['peak_rss_mib']:.0f} MiB")]
+    for url, count in c["instructor_counts_by_url"].items():
+        lines.append(f"instructor view at {url}: {count}")
+    if floor:
+        f = floor["overall"]
+        lines += ["", f"floor (a one-chart app, same students and polls): p50 {_fmt(f['p50'])} s, p95 {_fmt(f['p95'])} s, "
+                      f"max {_fmt(f['max'])} s, errors {floor['errors']}"]
+    return "\n".join(lines)
+
+
+def class_failed(app: dict) -> bool:
+    c = app["class"]
+    return bool(app["errors"] or app["exceptions"] or c["lost"] or c["duplicates"] or c["confirmed"] != c["students"]
+                or c["instructor_count"] != c["students"]
+                or any(v != c["students"] for v in c["instructor_counts_by_url"].values()))
+
+
+def run_class(args: argparse.Namespace) -> dict:
+    if args.url:
+        wait_healthy(args.url.rstrip("/"), args.startup_timeout)
+        app = measure_class(args.url.rstrip("/"), args.server_pid, args, args.database_url)
+    else:
+        data_dir = Path(tempfile.mkdtemp(prefix="walkback-class-"))
+        database_url = args.database_url or f"sqlite:///{data_dir / 'live_class.sqlite3'}"
+        try:
+            with served(APP_SCRIPT, ROOT, args.startup_timeout, env={"WALKBACK_DATABASE_URL": database_url}) as (
+                    base_url, pid):
+                app = measure_class(base_url, pid, args, database_url)
+        finally:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    result = {"scenario": f"live class: {args.users} students join and submit (think up to {2 * args.think:g} s, "
+                          f"ramp {args.ramp:g} s), the instructor polls every {args.poll:g} s",
+              "load_average": os.getloadavg(), "app": app}
+    if args.floor:
+        floor_dir = Path(tempfile.mkdtemp(prefix="walkback-floor-"))
+        try:
+            (floor_dir / "floor_app.py").write_text(FLOOR_APP)
+            with served("floor_app.py", floor_dir, args.startup_timeout) as (base_url, pid):
+                result["floor"] = measure_class(base_url, pid, args, None, label="floor")
+        finally:
+            shutil.rmtree(floor_dir, ignore_errors=True)
+    return result
 
 
 def measure(base_url: str, pid: int | None, args: argparse.Namespace, label: str) -> dict:
@@ -530,7 +769,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--think", type=float, default=3.0, help="mean think time between visits, seconds")
     p.add_argument("--think-dist", choices=("exp", "fixed"), default="exp")
     p.add_argument("--duration", type=float, default=60.0, help="--users N: seconds during which visits start")
-    p.add_argument("--ramp", type=float, default=5.0, help="--users N: users start uniformly within this many s")
+    p.add_argument("--ramp", type=float, default=None,
+                   help="--users N: users start uniformly within this many s (default 5; --class: 30, a class "
+                        "opening the link over half a minute)")
     p.add_argument("--max-visits", type=int, default=1000, help="--users N: cap on visits per user")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--timeout", type=float, default=120.0, help="per page run (and connect), seconds")
@@ -541,11 +782,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--server-pid", type=int, help="with --url: the server PID whose RSS to sample")
     p.add_argument("--floor", action="store_true", help="also measure a one-chart Streamlit app the same way")
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the summary as JSON")
+    p.add_argument("--class", dest="live_class", action="store_true",
+                   help="a live class: --users students join and submit on the Live class page, the instructor polls")
+    p.add_argument("--poll", type=float, default=2.0, help="--class: seconds between the instructor's dashboard runs")
+    p.add_argument("--database-url", help="--class: the app's class database (needed with --url; default: a new "
+                                          "SQLite file for the server the harness starts)")
+    p.add_argument("--check-url", action="append", metavar="URL",
+                   help="--class: after the load, the instructor view on this server must count every student "
+                        "(repeatable: each process of a lecture hall)")
     args = p.parse_args(argv)
     if args.users < 1 or args.repeats < 1 or args.duration <= 0 or args.timeout <= 0:
         p.error("--users, --repeats, --duration and --timeout must be positive")
     if args.url and urllib.parse.urlsplit(args.url).hostname != HOST:
         p.error(f"--url must point at {HOST}")
+    if args.live_class and args.url and not args.database_url:
+        p.error("--class with --url needs --database-url (the class is created in the app's database)")
+    if args.poll <= 0:
+        p.error("--poll must be positive")
+    if args.ramp is None:
+        args.ramp = 30.0 if args.live_class else 5.0
     return args
 
 
@@ -595,13 +850,20 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM as KeyboardInterrupt, so the `finally` blocks stop the server then too.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        result = run(args)
+        result = run_class(args) if args.live_class else run(args)
     except KeyboardInterrupt:
         print("interrupted; server stopped", file=sys.stderr)
         return 130
-    print(report(result))
+    if args.live_class:
+        print(f"## Server time per page run: {result['scenario']}\n"
+              f"load average at the end: {', '.join(f'{x:.2f}' for x in result['load_average'])}\n\n"
+              + class_markdown(result["app"], result.get("floor")))
+    else:
+        print(report(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, default=str))
+    if args.live_class:
+        return 1 if class_failed(result["app"]) else 0
     return 1 if result["app"]["errors"] else 0
 
 

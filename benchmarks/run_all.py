@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["bench_simulate.py", "bench_analyze.py", "bench_power.py", "bench_app.py"]
+BENCHMARKS = ["bench_simulate.py", "bench_analyze.py", "bench_power.py", "bench_kernels.py", "bench_app.py"]
 
 
 def main() -> int:

@@ -105,7 +105,6 @@ def cluster(tmp_path):
 
 def test_power_on_a_dask_cluster_is_bit_identical_to_one_process(cluster):
     common = ["power", "--n-sims", "200", "--seed", "20240611", "--json"]
-    began = time.monotonic()
     remote = subprocess.run([*WALKBACK, *common, "--scheduler", cluster], capture_output=True, text=True,
                             timeout=300, env=_env(), cwd=ROOT)
     assert remote.returncode == 0, remote.stderr
@@ -115,7 +114,6 @@ def test_power_on_a_dask_cluster_is_bit_identical_to_one_process(cluster):
     a, b = json.loads(remote.stdout), json.loads(local.stdout)
     assert _without_timings(a) == _without_timings(b)  # every number, to the last bit (JSON repr)
     assert a["rows"][0]["power_simulated"] is not None
-    assert time.monotonic() - began < 300
 
 
 def test_unreachable_scheduler_is_one_line_and_exit_2():

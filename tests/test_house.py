@@ -25,10 +25,11 @@ ALLOWED = {
     "model": {"trial", "errors"},
     "simulate": {"model", "trial", "errors"},
     "stats": {"errors", "formats"},
-    "studies": {"trial", "model", "simulate", "stats", "errors"},
+    "design": {"errors"},  # pure computations (boundaries, spending, events): no simulator, no model
+    "studies": {"trial", "model", "simulate", "stats", "errors", "design"},
     "io": {"trial", "model", "simulate", "stats", "studies", "errors"},
-    "plots": {"trial", "model", "stats", "studies", "errors", "formats"},
-    "cli": {"trial", "model", "simulate", "stats", "studies", "io", "plots", "errors", "formats"},
+    "plots": {"trial", "model", "stats", "studies", "design", "errors", "formats"},
+    "cli": {"trial", "model", "simulate", "stats", "studies", "design", "io", "plots", "errors", "formats"},
 }
 
 

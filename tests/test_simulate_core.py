@@ -5,14 +5,11 @@ the permuted-block allocation (including the rare pool extension to earlier bloc
 requested arm sizes exactly; event times do not depend on how many rows are computed at once.
 """
 
-import inspect
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-import analysis
 from analysis.simulate import engine as S
 from analysis.errors import ScenarioError
 from analysis.model.default import default_scenario
@@ -141,19 +138,32 @@ def test_event_times_do_not_depend_on_the_number_of_rows_in_the_call():
             assert np.array_equal(small_chunks, whole)
 
 
-def test_week12_walking_lookup_is_written_once():
-    pieces = dose_pieces(Walking())
-    assert week12_fraction(pieces) == float(pieces.fraction[pieces.piece_of(11 * 7.0 + 0.5)])
-    root = Path(analysis.__file__).parent
-    for path in root.rglob("*.py"):
-        text = path.read_text(encoding="utf-8")
-        if path.name != "hazard.py":
-            assert "11 * 7.0" not in text, path.name
+@pytest.mark.parametrize("ramp_weeks, programme_weeks", [(8, 26), (24, 26)])
+def test_simulated_and_expected_week12_walking_read_the_same_week(ramp_weeks, programme_weeks):
+    """Week 12 is where the walking ramp is read out by the simulator and by the exact expectation alike:
+    with a ramp that ends before week 12 (fraction 1) and one still halfway up (fraction 0.5), the mean
+    simulated week-12 walking of the intervention arm is the expected one. 200,000 participants; the
+    tolerance is 4 Monte Carlo standard errors of that mean (sample sd / sqrt(n))."""
+    from analysis.model.expectation import expected_trial
+    from analysis.simulate.engine import scenario_for_size
+
+    scenario = with_changes(default_scenario(), {"walking.ramp_weeks": ramp_weeks,
+                                                 "walking.programme_weeks": programme_weeks})
+    frac = week12_fraction(dose_pieces(scenario.walking))
+    assert frac == (1.0 if ramp_weeks < 12 else 0.5)
+    cohort = simulate_trial(scenario_for_size(scenario, 200_000), seed=12)
+    walk = cohort.loc[cohort.arm == "intervention", "walking_minutes_week12"].to_numpy(float)
+    expected = expected_trial(scenario).walking_week12_intervention
+    assert abs(walk.mean() - expected) <= 4 * walk.std(ddof=1) / np.sqrt(len(walk)), (walk.mean(), expected)
 
 
-def test_simulate_trial_has_no_allocation_of_its_own():
-    source = inspect.getsource(S.simulate_trial)
-    assert "simulate_cohorts(" in source and "rng" not in source
+def test_simulate_trial_is_the_batch_core_with_one_seed(walkback):
+    """simulate_trial draws nothing of its own: it is simulate_cohorts (and simulate_trials) with one seed."""
+    one = simulate_trial(walkback, seed=77)
+    pd.testing.assert_frame_equal(one, simulate_cohorts(walkback, [77]))
+    batch = simulate_trials(walkback, [5, 77])
+    assert np.array_equal(batch.time_days[1], one.time_days.to_numpy())
+    assert np.array_equal(batch.intervention[1], (one.arm == "intervention").to_numpy())
 
 
 def test_a_hazard_too_high_for_episodes_is_refused_with_one_message():

@@ -33,8 +33,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--reference", default="control", metavar="LEVEL", help="reference arm (default: control)")
     p.add_argument("--strata", nargs="+", default=[], metavar="COL",
                    help="stratification column(s): adds stratified log-rank and Cox")
-    p.add_argument("--tau", type=float, default=None, metavar="DAYS",
-                   help="RMST horizon (default: the smaller of the arms' longest follow-up)")
+    p.add_argument("--tau", type=float, default=None, metavar="TIME",
+                   help="RMST horizon, in the file's time unit (default: the smaller of the arms' longest follow-up)")
+    p.add_argument("--time-unit", choices=["days", "weeks", "months", "years"], default=None,
+                   help="unit of the time column, for the landmarks (6, 12, 24 months) and risk-table times "
+                        "(default: the unit the column's name announces, e.g. 'weeks', else days)")
     p.add_argument("--endpoint", choices=["primary", "any", "care", "recovery"], default=None,
                    help="a simulator file's endpoint: primary (time_days), any, care (time_any_days, time_care_days) "
                         "or recovery from the first recurrence (participants with one); sets --time and --event")
@@ -44,6 +47,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--cox-engine", default="auto", choices=["auto", "lifelines", "exact-vectorised"],
                    help="Cox fitter: lifelines (the estimator of record) or the exact vectorised one; "
                         "auto (default) uses lifelines below 5,000 rows (the JSON says which ran)")
+    p.add_argument("--test", choices=["logrank", "fh", "fh01", "fh10", "maxcombo", "rmst"], default=None,
+                   help="also run this two-arm test (stratified by --strata, except rmst): logrank, fh "
+                        "(Fleming-Harrington with --rho and --gamma), fh01, fh10, maxcombo (the largest of FH(0,0), "
+                        "FH(0,1), FH(1,0) with its multiplicity-adjusted p) or rmst (the RMST difference at --tau); "
+                        "the JSON gives it under \"tests\" by its name, e.g. fh_0_1")
+    p.add_argument("--rho", type=float, default=None, metavar="R",
+                   help="--test fh: weight S(t-)^rho (1 - S(t-))^gamma, rho >= 0 (default 0)")
+    p.add_argument("--gamma", type=float, default=None, metavar="G", help="--test fh: gamma >= 0 (default 0)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(run=run)
     return p
@@ -58,22 +69,29 @@ def run(args: argparse.Namespace) -> int:
     """Run ``walkback analyze`` with parsed arguments; return the exit status (0 or 2)."""
     from ..io.cohort_files import read_cohort_file, read_two_arm_file
     from ..stats.survival import analyze_two_arm
+    from ..stats.time_units import analysis_defaults, unit_or_days
 
     try:
+        choice = _test_choice(args)
         strata = tuple(args.strata or ())
         time, event = _endpoint_columns(args)
+        unit = args.time_unit or unit_or_days(time)
         if args.endpoint == "recovery":  # a subset of participants: read the whole file, keep those with a recurrence
             df = read_cohort_file(args.file)
             if "recurrence_any" not in df.columns:
                 raise WalkBackInputError("--endpoint recovery needs the column recurrence_any (a simulator file)")
             df = df[df["recurrence_any"] == 1].reset_index(drop=True)
             res = analyze_two_arm(df, time=time, event=event, group=args.group, reference=args.reference,
-                                  strata=strata, tau=args.tau, cox_engine=args.cox_engine)
+                                  strata=strata, tau=args.tau, cox_engine=args.cox_engine,
+                                  **analysis_defaults(_longest(df, time), unit))
+            tested = _run_test(choice, df, time, event, args.group, args.reference, strata)
         else:  # one pass over only the columns the analysis needs
             clean = read_two_arm_file(args.file, time=time, event=event, group=args.group,
                                       reference=args.reference, strata=strata)
             res = analyze_two_arm(clean, time="time", event="event", group="group", reference=args.reference,
-                                  strata=strata, tau=args.tau, cox_engine=args.cox_engine)
+                                  strata=strata, tau=args.tau, cox_engine=args.cox_engine,
+                                  **analysis_defaults(_longest(clean, "time"), unit))
+            tested = _run_test(choice, clean, "time", "event", "group", args.reference, strata)
         recurrent = None
         if args.episodes is not None:
             from ..stats.recurrent import analyze_recurrent
@@ -84,15 +102,49 @@ def run(args: argparse.Namespace) -> int:
     except MemoryError:
         return _error(f"{args.file}: not enough memory to analyse this file")
     out = res.to_dict()
+    if tested is not None:
+        out["tests"] = {tested.test: tested.to_dict()}  # by name: "fh_0_1", "maxcombo", ...
     if recurrent is not None:
         out["recurrent"] = recurrent.to_dict()
     if args.json:
         print(json.dumps(out, indent=2, allow_nan=False))
     else:
         print(_table(out))
+        if tested is not None:
+            print(f"{tested.label}{' (stratified)' if tested.details.get('strata') else ''}: chi-square "
+                  f"{_fmt(tested.chisq)}, z {_fmt(tested.z, 2)}, {_p(tested.p)}, {tested.direction}")
         if recurrent is not None:
             print(_recurrent_table(recurrent))
     return 0
+
+
+def _test_choice(args):
+    """The ``--test`` asked for (None without one); settings checked before the file is read."""
+    if args.test is None:
+        if args.rho is not None or args.gamma is not None:
+            raise WalkBackInputError("--rho and --gamma go with --test fh")
+        return None
+    from ..stats.two_arm_tests import choose_test
+
+    if args.test == "rmst" and args.tau is None:
+        raise WalkBackInputError("--test rmst needs --tau, the RMST horizon in the file's time unit")
+    return choose_test(args.test, rho=args.rho, gamma=args.gamma, tau=args.tau if args.test == "rmst" else None)
+
+
+def _run_test(choice, df, time: str, event: str, group: str, reference: str, strata: tuple[str, ...]):
+    if choice is None:
+        return None
+    from ..stats.two_arm_tests import two_arm_test
+
+    # the RMST difference is not stratified; the log-rank family is, by --strata
+    return two_arm_test(df, choice, time, event, group, reference, strata=() if choice.kind == "rmst" else strata)
+
+
+def _longest(df, column: str) -> float:
+    """The longest time in ``column`` (NaN when it is not numeric: the analysis then says what is wrong)."""
+    import pandas as pd
+
+    return float(pd.to_numeric(df[column], errors="coerce").max()) if column in df.columns and len(df) else float("nan")
 
 
 def _endpoint_columns(args) -> tuple[str, str]:

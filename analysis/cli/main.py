@@ -14,6 +14,7 @@ from typing import Sequence
 from . import analyze as cli_analyze
 from . import cea as cli_cea
 from . import classroom as cli_classroom
+from . import design as cli_design
 from . import power as cli_power
 from ..errors import WalkBackInputError
 from .common import Parser, load_scenario, positive_int, seed
@@ -200,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_power.add_parser(sub)
     cli_cea.add_parser(sub)
     cli_classroom.add_parser(sub)
+    cli_design.add_parser(sub)
     return parser
 
 

@@ -10,10 +10,15 @@ import argparse
 import json
 import sys
 import time
+from typing import NamedTuple
 
 from ..errors import WalkBackInputError
 from ..formats import format_number
 from .common import add_execution_options, executor_for, fraction, load_scenario, whole
+
+#: ``--test`` choices (the names of :data:`analysis.stats.two_arm_tests.POWER_TEST_NAMES`; not imported: the
+#: parser is built without numerical libraries).
+POWER_TESTS = ("logrank", "fh01", "fh10", "maxcombo", "rmst")
 
 __all__ = ["add_parser", "run", "MAX_SIMULATED_PARTICIPANTS"]
 
@@ -37,6 +42,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=fraction, default=0.05, help="two-sided significance level (default 0.05)")
     p.add_argument("--endpoint", choices=["primary", "any", "care"], default="primary",
                    help="time to first activity-limiting (primary, default), any or care-seeking recurrence")
+    p.add_argument("--test", choices=list(POWER_TESTS), default="logrank",
+                   help="the test whose simulated power is counted: logrank (default), fh01 (Fleming-Harrington "
+                        "FH(0,1), late differences weighted up), fh10 (FH(1,0), early ones), maxcombo (the largest of "
+                        "FH(0,0), FH(0,1), FH(1,0), multiplicity-adjusted) or rmst (restricted mean at --tau); the "
+                        "analytic columns stay those of the log-rank test")
+    p.add_argument("--tau", type=float, default=None, metavar="DAYS",
+                   help="RMST horizon for --test rmst (default 365.25 days, 12 months, or the longest follow-up if shorter)")
     add_execution_options(p)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(run=run)
@@ -50,8 +62,22 @@ def analytic_records(scenario, sizes, alpha: float, endpoint: str) -> list[dict]
     return analytic_power(scenario, sizes, alpha=alpha, endpoint=endpoint).to_dict(orient="records")
 
 
+class _Simulated(NamedTuple):
+    power: float
+    mc_se: float
+    events_mean: float
+    elapsed_seconds: float
+
+
+def _test_words(test: str, tau: float) -> str:
+    return {"logrank": "two-sided log-rank (unstratified)", "fh01": "two-sided Fleming-Harrington FH(0,1)",
+            "fh10": "two-sided Fleming-Harrington FH(1,0)", "maxcombo": "two-sided MaxCombo (FH(0,0), FH(0,1), FH(1,0))",
+            "rmst": f"two-sided RMST difference at {tau:g} days"}[test]
+
+
 def run(args) -> int:
     from ..studies.power import simulated_power
+    from ..studies.power_by_test import simulated_power_by_test
     from ..studies.replicates import chunk_size_for
     from ..simulate.engine import scenario_for_size
 
@@ -68,6 +94,13 @@ def run(args) -> int:
     if len(sizes) > 50:
         raise WalkBackInputError(f"--n has {len(sizes)} sizes; give at most 50")
     work = sum(sizes) * args.n_sims
+    if args.tau is not None and args.test != "rmst":
+        raise WalkBackInputError("--tau is the RMST horizon: give it with --test rmst")
+    # the library's default horizon: 12 months, or the longest follow-up when that is shorter
+    tau = min(365.25, scenario.design.max_followup_days) if args.tau is None else args.tau
+    if args.test == "rmst" and not 0 < tau <= scenario.design.max_followup_days:
+        raise WalkBackInputError(f"--tau {tau:g} must be above 0 and at most the longest follow-up, "
+                                 f"{scenario.design.max_followup_days:g} days")
     if work > MAX_SIMULATED_PARTICIPANTS:
         raise WalkBackInputError(f"--n x --n-sims asks for {work:,} simulated participants; the limit is "
                                  f"{MAX_SIMULATED_PARTICIPANTS:,} (lower --n-sims or use --n-sims 0)")
@@ -80,9 +113,16 @@ def run(args) -> int:
         # points and pandas, a second of imports) while the others start on the simulated trials.
         pending = None if executor is None else executor.submit(analytic_records, *analytic_args)
         for n in sizes if args.n_sims else ():
-            simulated.append(simulated_power(scenario_for_size(scenario, n), args.n_sims, seed, executor=executor,
-                                             alpha=args.alpha, endpoint=args.endpoint,
-                                             chunk_size=chunk_size_for(args.n_sims, args.parallel_workers)))
+            chunk = chunk_size_for(args.n_sims, args.parallel_workers)
+            if args.test == "logrank":  # the log-rank kernel, which also gives the Cox HR of each trial
+                simulated.append(simulated_power(scenario_for_size(scenario, n), args.n_sims, seed, executor=executor,
+                                                 alpha=args.alpha, endpoint=args.endpoint, chunk_size=chunk))
+            else:
+                by_test = simulated_power_by_test(scenario_for_size(scenario, n), args.n_sims, seed, (args.test,),
+                                                  tau_days=tau, alpha=args.alpha, executor=executor,
+                                                  chunk_size=chunk, endpoint=args.endpoint)
+                simulated.append(_Simulated(by_test.power[0], by_test.mc_se[0], by_test.events_mean,
+                                            by_test.elapsed_seconds))
         analytic = analytic_records(*analytic_args) if pending is None else pending.result()
     rows = []
     for i, (n, a) in enumerate(zip(sizes, analytic)):
@@ -98,14 +138,16 @@ def run(args) -> int:
 
     if args.json:
         out = {"scenario": scenario.name, "alpha": args.alpha, "n_sims": args.n_sims, "seed": seed,
-               "test": "two-sided log-rank (unstratified)", "endpoint": args.endpoint, "rows": rows, "wall_seconds": wall}
+               "test": args.test, "test_label": _test_words(args.test, tau),
+               "analytic_test": "two-sided log-rank (unstratified)", "endpoint": args.endpoint, "rows": rows, "wall_seconds": wall}
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
         return 0
 
     def fmt(value, spec):
         return format_number(value, int(spec[1]), missing="-")
 
-    lines = [f"Power of the two-sided log-rank test at alpha {args.alpha:g}; endpoint {args.endpoint}; scenario '{scenario.name}'"
+    lines = [f"Simulated power of the {_test_words(args.test, tau)} test"
+             + ("" if args.test == "logrank" else " (analytic columns: the log-rank test)") + f" at alpha {args.alpha:g}; endpoint {args.endpoint}; scenario '{scenario.name}'"
              + (f"; {args.n_sims} simulated trials per size, seed {seed}" if args.n_sims else "; analytic only"),
              f"{'n':>9} {'exp. HR':>8} {'exp. events':>12} {'Schoenfeld':>11} {'Freedman':>9} "
              f"{'simulated':>10} {'MC SE':>7} {'sim. events':>12} {'seconds':>8}"]

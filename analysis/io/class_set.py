@@ -26,13 +26,14 @@ import pandas as pd
 from ..model.expectation import expected_trial
 from ..simulate.engine import simulate_trial
 from ..stats.survival import analyze_two_arm
+from ..stats.time_units import analysis_defaults, unit_or_days
 from ..studies.classroom import (ANALYZE_DEFAULTS, DATA_FILE, DICTIONARY_FILE, student_plan, worksheet_html,
                                  worksheet_markdown)
 from ..trial.scenario import Scenario
 from .cohort_files import read_cohort_file
 from .export import cohort_to_bytes, data_dictionary, zip_files
 
-__all__ = ["ClassSet", "build_class_set"]
+__all__ = ["ClassSet", "build_class_set", "student_trial_analysis"]
 
 
 def _json(obj: Any) -> bytes:
@@ -153,6 +154,27 @@ def _readme(n_students: int, seed: int, vary_name: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def student_trial_analysis(scenario: Scenario, trial_seed: int):
+    """One student's trial: ``(cohort, CSV bytes, TwoArmAnalysis)``, analysed as the answer key analyses it.
+
+    The analysis reads back the CSV the student gets, as ``walkback analyze trial.csv`` reads it, so the key, the
+    live class and the student's own R or Python agree to the last digit.
+
+    Examples
+    --------
+    >>> from analysis.simulate.seeds import replicate_seed
+    >>> cohort, data, result = student_trial_analysis(Scenario(), replicate_seed(7, 0))
+    >>> data[:9], bool(result.cox.hr == build_class_set(Scenario(), 1, seed=7).answer_key.cox_hr[0])
+    (b'participa', True)
+    """
+    cohort = simulate_trial(scenario, seed=trial_seed)
+    data = cohort_to_bytes(cohort, "csv")
+    frame = read_cohort_file(data, DATA_FILE)
+    longest = float(frame[ANALYZE_DEFAULTS["time"]].max())
+    return cohort, data, analyze_two_arm(frame, **ANALYZE_DEFAULTS,
+                                         **analysis_defaults(longest, unit_or_days(ANALYZE_DEFAULTS["time"])))
+
+
 def build_class_set(scenario: Scenario, n_students: int, seed: int | None = None,
                     vary: tuple[str, Sequence[Any]] | None = None) -> ClassSet:
     """Build a class set: per student a simulated trial, its data dictionary and a worksheet; an answer key.
@@ -193,18 +215,17 @@ def build_class_set(scenario: Scenario, n_students: int, seed: int | None = None
     rows, analyses, manifest = [], [], []
     for student, trial_seed, value, student_scenario in plan:
         folder = f"student_{student:02d}/"
-        cohort = simulate_trial(student_scenario, seed=trial_seed)
-        data = cohort_to_bytes(cohort, "csv")
-        # The key analyses the file the student gets, read as `walkback analyze` reads it.
-        analysis = analyze_two_arm(read_cohort_file(data, DATA_FILE), **ANALYZE_DEFAULTS).to_dict()
+        cohort, data, result = student_trial_analysis(student_scenario, trial_seed)
+        analysis = result.to_dict()
         if student_scenario not in truths:
             truths[student_scenario] = expected_trial(student_scenario)
         variant = None if vary_name is None else (vary_name, value)
         n = student_scenario.design.n_total
         student_files[folder + DATA_FILE] = data
         student_files[folder + DICTIONARY_FILE] = _json(data_dictionary(cohort, "csv"))
-        student_files[folder + "worksheet.md"] = worksheet_markdown(student, variant, n).encode("utf-8")
-        student_files[folder + "worksheet.html"] = worksheet_html(student, variant, n).encode("utf-8")
+        follow_up = student_scenario.design.max_followup_days
+        student_files[folder + "worksheet.md"] = worksheet_markdown(student, variant, n, follow_up).encode("utf-8")
+        student_files[folder + "worksheet.html"] = worksheet_html(student, variant, n, follow_up).encode("utf-8")
         rows.append(_key_row(student, trial_seed, value, analysis, truths[student_scenario]))
         analyses.append(analysis)
         manifest.append({"student": student, "seed": trial_seed, "variant": value, "folder": folder})
@@ -215,7 +236,8 @@ def build_class_set(scenario: Scenario, n_students: int, seed: int | None = None
                      "replicate_seed(class_seed, i - 1))",
         "vary": None if vary is None else {"field": vary[0], "values": list(vary[1]),
                                            "rule": "student i gets values[(i - 1) % len(values)]"},
-        "analysis": "analysis.stats.survival.analyze_two_arm with walkback analyze's defaults",
+        "analysis": "analysis.stats.survival.analyze_two_arm with walkback analyze's defaults (landmarks and risk "
+                    "times from analysis.stats.time_units)",
         "students": manifest, "scenario": scenario.to_dict(),
     }
     files = {"README.md": _readme(n_students, int(seed), vary_name).encode("utf-8"),

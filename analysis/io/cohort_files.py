@@ -22,6 +22,7 @@ from typing import NamedTuple
 import pandas as pd
 
 from ..errors import CohortFileError, read_input_file
+from ..stats.time_units import time_unit_of
 from ..stats.validation import DEFAULT_MAX_ROWS, FIRST_DATA_ROW, require_column, validate_two_arm
 
 __all__ = ["read_cohort_file", "read_two_arm_file", "validate_two_arm", "guess_columns", "time_unit_of", "ColumnGuess",
@@ -344,7 +345,6 @@ _TIME_HINTS = ("time_days", "time", "days", "futime", "stime", "duration", "week
                "year", "t")
 _EVENT_HINTS = ("recurrence", "event", "status", "censor", "dead", "fail", "e")
 _GROUP_HINTS = ("arm", "group", "treatment", "trt", "rx", "allocation", "x")
-_UNITS = (("day", "days"), ("week", "weeks"), ("month", "months"), ("year", "years"))
 
 
 class ColumnGuess(NamedTuple):
@@ -385,18 +385,3 @@ def guess_columns(columns: Sequence[str]) -> ColumnGuess:
     event = _guess(columns, _EVENT_HINTS, {time})
     group = _guess(columns, _GROUP_HINTS, {time, event})
     return ColumnGuess(time, event, group)
-
-
-def time_unit_of(column: str) -> str:
-    """The time unit a column's name announces ("days", "weeks", "months", "years"), else "time units".
-
-    Examples
-    --------
-    >>> [time_unit_of(c) for c in ("time_days", "weeks", "FU_months", "t")]
-    ['days', 'weeks', 'months', 'time units']
-    """
-    name = str(column).lower()
-    for stem, unit in _UNITS:
-        if stem in name:
-            return unit
-    return "time units"

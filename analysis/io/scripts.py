@@ -87,12 +87,6 @@ for name, figure in figures.items():
 print(f"wrote @VIEW@_numbers.json and {len(figures)} figure(s)")
 '''
 
-_RISK_TIMES = '''
-def risk_times(max_time):
-    """The page's risk-table times: every 6 months up to the end of follow-up."""
-    return tuple(t for t in DEFAULT_RISK_TIMES if t <= max_time + 1e-9) or (0.0,)
-'''
-
 _BODIES: dict[str, str] = {
     "outcomes": '''
 from analysis.plots.outcomes import forest_figure, km_endpoint_figure, mcf_figure
@@ -138,14 +132,15 @@ figures = {"plane": ce_plane_figure(result, wtp=THRESHOLD),
 from analysis.model.expectation import expected_trial
 from analysis.plots import figures as F
 from analysis.simulate.engine import simulate_trial
-from analysis.stats.survival import DEFAULT_RISK_TIMES, cox, kaplan_meier, risk_table
+from analysis.stats.survival import cox, kaplan_meier, risk_table
+from analysis.stats.time_units import risk_times
 from analysis.io.export import export_files
-@RISK_TIMES@
+
 SEED = @SEED@
 cohort = simulate_trial(SCENARIO, seed=SEED)
 km = kaplan_meier(cohort, landmarks=())
 cox_model = cox(cohort)
-risks = risk_table(cohort, times=risk_times(float(cohort["time_days"].max())))
+risks = risk_table(cohort, times=risk_times(float(cohort["time_days"].max()), "days"))
 expected = expected_trial(SCENARIO)
 
 curves = {c.level: c for c in km.curves}
@@ -176,13 +171,14 @@ with open("adtte.csv", "wb") as fh:
 from analysis.model.expectation import expected_trial
 from analysis.plots import figures as F
 from analysis.simulate.engine import simulate_trial
-from analysis.stats.survival import DEFAULT_RISK_TIMES, analyze_two_arm
+from analysis.stats.survival import analyze_two_arm
+from analysis.stats.time_units import risk_times
 from analysis.io.export import export_files
-@RISK_TIMES@
+
 SEED = @SEED@
 cohort = simulate_trial(SCENARIO, seed=SEED)
 result = analyze_two_arm(cohort, strata=@STRATA@, covariates=@COVARIATES@, tau=@TAU@, landmarks=@LANDMARKS@,
-                         risk_times=risk_times(float(cohort["time_days"].max())))
+                         risk_times=risk_times(float(cohort["time_days"].max()), "days"))
 expected = expected_trial(SCENARIO)
 
 numbers = result.to_dict()
@@ -330,6 +326,53 @@ class ViewScript:
         return zip_files(self.files())
 
 
+#: Appended to the survival view's script when the page has a two-arm test picked (``test=`` a TestChoice).
+_TEST_BODY = '''
+# The two-arm test picked on the page (log-rank, Fleming-Harrington, MaxCombo or RMST)
+from analysis.stats.two_arm_tests import TestChoice, two_arm_test
+TEST = TestChoice(@TEST_KIND@, rho=@RHO@, gamma=@GAMMA@, tau=@TEST_TAU@)
+tested = two_arm_test(cohort, TEST, strata=() if TEST.kind == "rmst" else @STRATA@)
+numbers["tests"] = {tested.test: tested.to_dict()}
+print(f"{tested.label}: chi-square {tested.chisq:.4f}, p = {tested.p:.4g}, {tested.direction}")
+'''
+
+
+#: Appended to the design view's script when the page's panel "Which test should the follow-up trial pre-specify?"
+#: was shown (``power_by_test=`` a dict of its settings).
+_POWER_BY_TEST_BODY = '''
+# "Which test should the follow-up trial pre-specify?": simulated power of each test, the scenario and two what-ifs
+from analysis.plots.power_tests import power_by_test_figure
+from analysis.studies.power_by_test import power_by_test_table
+
+by_test = power_by_test_table(SCENARIO, @BT_N_SIMS@, @BT_SEED@, alpha=ALPHA, programme_weeks=@BT_WEEKS@,
+                              maintained_fraction=@BT_KEPT@, n_total=@BT_N@)
+numbers["power_by_test"] = by_test.summary.to_dict(orient="records")
+print(by_test.wide().to_string(index=False))
+figures["power_by_test"] = power_by_test_figure(by_test.summary)
+'''
+
+
+def _test_flags(test) -> str:
+    """``walkback analyze`` flags for a :class:`~analysis.stats.two_arm_tests.TestChoice`."""
+    if test.kind == "fh":
+        return f" --test fh --rho {test.rho!r} --gamma {test.gamma!r}"
+    if test.kind == "rmst":
+        return f" --test rmst --tau {test.tau!r}"
+    return f" --test {test.kind}"
+
+
+def _test_r(test, strata: tuple) -> str:
+    """R lines for the picked test where R's survival package computes it (FH(rho, 0) is survdiff's rho)."""
+    if test.kind not in ("logrank", "fh") or test.gamma != 0:
+        return (f"\n# The page's {test.label} has no function in R's survival package (FH(0, gamma) and MaxCombo are in "
+                "the nph package, e.g. nph::logrank.maxtest);\n# the Python script computes it.\n")
+    terms = {(): "", ("history_gt2_episodes", "referral"): " + strata(STRAT1R, STRAT2R)"}
+    if tuple(strata) not in terms:
+        return "\n# The page's test is stratified by other columns than the ADTTE strata: see the Python script.\n"
+    return (f"\n# The page's {test.label}{' (stratified)' if strata else ''}: Fleming-Harrington G(rho)\n"
+            f"print(survdiff(Surv(AVAL, EVENT) ~ TRTP{terms[tuple(strata)]}, data = tte, rho = {test.rho!r}))\n")
+
+
 def _literal(value: Any) -> str:
     """A Python literal that reads back as exactly ``value`` (floats by repr: every digit)."""
     if isinstance(value, tuple):
@@ -352,20 +395,32 @@ def _commands(view: str, params: dict) -> str:
     if view == "survival":
         strata = f" --strata {' '.join(params['strata'])}" if params.get("strata") else ""
         tau = f" --tau {params['tau']!r}" if params.get("tau") is not None else ""
-        note = ("# walkback analyze has no covariate adjustment or landmarks: the adjusted Cox model and the "
-                "landmark survival are in the Python script only.\n" if params.get("covariates") or params.get("landmarks")
+        note = ("# walkback analyze has no covariate adjustment and uses its own landmarks: the adjusted Cox model "
+                "and the page's landmark survival are in the Python script only.\n" if params.get("covariates") or params.get("landmarks")
                 else "")
+        test = params.get("test")
+        if test is not None and test.kind == "rmst":  # analyze's --tau serves both the RMST table and the test
+            tau = f" --tau {test.tau!r}"
+        flags = "" if test is None else _test_flags(test)
         return head + note + (f"walkback simulate --scenario scenario.json --seed {seed} --out trial.csv\n"
-                              f"walkback analyze trial.csv{strata}{tau}\n")
+                              f"walkback analyze trial.csv{strata}{tau}{flags}\n")
     if view == "replicates":
         return head + ("# No walkback command summarises replicates; the Python script does. This writes the same "
                        "trials\n# (replicate i is seeded as on the page) for your own analysis:\n"
                        f"walkback simulate --scenario scenario.json --seed {seed} --replicates {params['n_replicates']} "
                        "--out replicates.csv\n")
     if view == "design":
-        return head + ("# Analytic power at the trial's size (the Schoenfeld and Freedman columns); the page's simulated "
+        text = head + ("# Analytic power at the trial's size (the Schoenfeld and Freedman columns); the page's simulated "
                        "power curve\n# uses common random numbers across its grid and is in the Python script only.\n"
                        f"walkback power --scenario scenario.json --n-sims 0 --alpha {params['alpha']!r}\n")
+        by_test = params.get("power_by_test")
+        if by_test is not None:  # the panel's first row (the scenario as it is); the what-ifs are in the Python script
+            text += "# Simulated power of each test on the same trials (the panel's first row):\n"
+            for name in ("logrank", "fh01", "fh10", "maxcombo", "rmst"):
+                text += (f"walkback power --scenario scenario.json --n {int(by_test['n_total'])} --n-sims "
+                         f"{int(by_test['n_sims'])} --seed {int(by_test['seed'])} --alpha {params['alpha']!r} "
+                         f"--test {name}\n")
+        return text
     return head + f"# No walkback command computes the '{view}' view; run: python walkback_{view}.py\n"
 
 
@@ -380,9 +435,10 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
         The scenario the page analyses (embedded in the script as JSON).
     **params
         The page's settings: ``trial``: ``seed``; ``survival``: ``seed``, ``strata``, ``covariates``, ``tau``,
-        ``landmarks``; ``adherence``: ``whatif`` (a Scenario); ``replicates``: ``n_replicates``, ``seed``;
+        ``landmarks``, optionally ``test`` (a :class:`~analysis.stats.two_arm_tests.TestChoice`); ``adherence``: ``whatif`` (a Scenario); ``replicates``: ``n_replicates``, ``seed``;
         ``estimands``: ``seed``, ``settings`` (EstimandSettings); ``design``: ``power``, ``alpha``,
-        ``parameter``, ``values``, ``n_sims``, ``seed``, ``shares``; ``outcomes``: ``seed``;
+        ``parameter``, ``values``, ``n_sims``, ``seed``, ``shares``, optionally ``power_by_test`` (the panel's
+        ``n_sims``, ``seed``, ``programme_weeks``, ``maintained_fraction``, ``n_total``); ``outcomes``: ``seed``;
         ``cost_effectiveness``: ``seed``, ``economics`` (Economics), ``bootstrap``, ``threshold``, ``thresholds``,
         ``expected_trials``.
 
@@ -400,7 +456,7 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
     if view not in VIEWS:
         raise WalkBackInputError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
     scenario_json = scenario.to_json()
-    body = _BODIES[view].replace("@RISK_TIMES@", _RISK_TIMES)
+    body = _BODIES[view]
     if view in ("trial", "survival", "replicates", "estimands", "design", "outcomes", "cost_effectiveness"):
         _require(params, "seed")
     replacements: dict[str, str] = {"@SEED@": _literal(int(params["seed"])) if "seed" in params else ""}
@@ -435,6 +491,18 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
                              "@THRESHOLD@": _literal(float(params["threshold"])),
                              "@THRESHOLDS@": _literal(tuple(float(v) for v in params["thresholds"])),
                              "@EXPECTED_TRIALS@": _literal(int(params["expected_trials"]))})
+    by_test = params.get("power_by_test") if view == "design" else None
+    if by_test is not None:
+        body += _POWER_BY_TEST_BODY
+        replacements.update({"@BT_N_SIMS@": _literal(int(by_test["n_sims"])), "@BT_SEED@": _literal(int(by_test["seed"])),
+                             "@BT_WEEKS@": _literal(int(by_test["programme_weeks"])),
+                             "@BT_KEPT@": _literal(float(by_test["maintained_fraction"])),
+                             "@BT_N@": _literal(int(by_test["n_total"]))})
+    test = params.get("test") if view == "survival" else None
+    if test is not None:
+        body += _TEST_BODY
+        replacements.update({"@TEST_KIND@": _literal(test.kind), "@RHO@": _literal(test.rho),
+                             "@GAMMA@": _literal(test.gamma), "@TEST_TAU@": _literal(test.tau)})
     for token, text in replacements.items():
         body = body.replace(token, text)
     version = package_version()
@@ -442,4 +510,6 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
               .replace("@SCENARIO@", scenario_json))
     python = header + body + _FOOTER.replace("@VIEW@", view)
     r = r_reanalysis_script("adtte.csv", version) if view in ("trial", "survival") else None
+    if r is not None and test is not None:
+        r += _test_r(test, tuple(params.get("strata") or ()))
     return ViewScript(view=view, python=python, command=_commands(view, params), r=r, scenario_json=scenario_json)

@@ -18,6 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..formats import format_cell
+from ..stats.time_units import axis_ticks
 
 __all__ = [
     "ARM_COLOURS",
@@ -149,16 +150,15 @@ def arm_label(arm: str) -> str:
 
 
 def day_ticks(max_days: float) -> list[float]:
-    """Tick positions every 6 months (182.625 days) rounded to whole days, up to ``max_days``.
+    """Tick positions every 6 months (182.625 days) rounded to whole days, up to ``max_days``
+    (:func:`analysis.stats.time_units.axis_ticks`, the one policy for time axes).
 
     Examples
     --------
     >>> day_ticks(400)
     [0, 183, 365]
     """
-    step = 365.25 / 2
-    n = int(math.floor(max_days / step + 1e-9))
-    return [int(round(k * step)) for k in range(n + 1)]
+    return axis_ticks(max_days, "days")
 
 
 def _vline(x: float, **line) -> dict:
@@ -368,9 +368,10 @@ def km_figure(curves: Sequence[ArmCurve], *, risk_table: pd.DataFrame | None = N
     fig.update_yaxes(range=[0, 101], ticksuffix="%", title_text=f"% {what}", row=1, col=1)
     # A little room left of day 0 so the risk table's first column is not under the row labels.
     fig.update_xaxes(range=[-0.03 * end, end * 1.02], row=1, col=1)
-    if days:
-        ticks = day_ticks(end)
-        fig.update_xaxes(tickvals=ticks, ticktext=_month_ticktext(ticks), row=1, col=1)
+    ticks = axis_ticks(end, time_unit)
+    if ticks:  # whole units of a known unit; otherwise Plotly chooses
+        fig.update_xaxes(tickvals=ticks, ticktext=_month_ticktext(ticks) if days else [f"{v:g}" for v in ticks],
+                         row=1, col=1)
     if with_table:
         _add_risk_table(fig, risk_table, [c.arm for c in curves], end, days)
         fig.update_xaxes(title_text=x_title, row=2, col=1)

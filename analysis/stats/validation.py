@@ -20,7 +20,8 @@ import pandas as pd
 
 from ..errors import CohortFileError
 
-__all__ = ["validate_two_arm", "require_column", "missing_mask", "DEFAULT_MAX_ROWS", "FIRST_DATA_ROW"]
+__all__ = ["validate_two_arm", "two_arm_input", "strata_codes", "require_column", "missing_mask", "DEFAULT_MAX_ROWS",
+           "FIRST_DATA_ROW"]
 
 #: Largest number of rows accepted by default (the simulator's own maximum cohort).
 DEFAULT_MAX_ROWS = 10_000_000
@@ -224,3 +225,33 @@ def _as_text(s: pd.Series) -> np.ndarray:
     else:
         text = pd.Index(uniques).astype(str).str.strip()
     return np.asarray(text, dtype=object)[codes]
+
+
+def two_arm_input(df, time, event, group, reference, strata=(), covariates=()):
+    """(clean frame, reference level, other level): what every estimator starts from.
+
+    Accepts an already clean frame too.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"t": [3.0, 5.5], "e": [1, 0], "arm": ["control", "walk"]})
+    >>> two_arm_input(raw, "t", "e", "arm", "control")[1:]
+    ('control', 'walk')
+    """
+    strata = (strata,) if isinstance(strata, str) else tuple(strata)
+    covariates = (covariates,) if isinstance(covariates, str) else tuple(covariates)
+    clean = validate_two_arm(df, time=time, event=event, group=group, reference=reference,
+                             strata=strata, covariates=covariates)
+    reference = str(reference)
+    other = next(v for v in pd.unique(clean["group"]) if v != reference)
+    return clean, reference, other
+
+
+def strata_codes(clean: pd.DataFrame, strata: Sequence[str]) -> np.ndarray:
+    """One integer code per row for the combination of its strata levels (all zero without strata)."""
+    if not strata:
+        return np.zeros(len(clean), dtype=np.int64)
+    if len(strata) == 1:
+        return pd.factorize(clean[strata[0]], sort=True)[0].astype(np.int64)
+    # one code per combination of levels (a groupby, not a Python join per row)
+    return clean.groupby(list(strata), sort=True).ngroup().to_numpy(np.int64)

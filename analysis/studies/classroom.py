@@ -32,6 +32,7 @@ from ..errors import WalkBackInputError
 from ..trial.scenario import Scenario, with_changes
 from .limits import MAX_STUDENTS  # a module without imports, so the CLI parser can show it cheaply
 from ..simulate.seeds import check_seed, replicate_seed
+from ..stats.time_units import landmarks, month_length
 
 __all__ = [
     "MAX_STUDENTS",
@@ -181,7 +182,8 @@ def weibull_ph_curves(median_control: float, hazard_ratio: float, weibull_shape:
 
 
 # --------------------------------------------------------------------------- the worksheet
-def _worksheet_sections(student: int, variant: tuple[str, Any] | None, n_participants: int) -> list[tuple[str, list]]:
+def _worksheet_sections(student: int, variant: tuple[str, Any] | None, n_participants: int,
+                        max_followup_days: float = 1095.75) -> list[tuple[str, list]]:
     """(heading, blocks) with blocks ``("p", text)`` or ``("code", language, text)``: one source, two renderings."""
     about = (f"Your file `{DATA_FILE}` is one simulated trial of {n_participants} adults who had recently recovered "
              "from low back pain, randomised to a walking programme with education (`arm = intervention`) or to no "
@@ -191,6 +193,7 @@ def _worksheet_sections(student: int, variant: tuple[str, Any] | None, n_partici
     if variant is not None:
         about += (f" In your trial the setting `{variant[0]}` is **{variant[1]}**; other students may have another "
                   "value. Report it with your results.")
+    marks = landmarks(max_followup_days, "days")
     return [
         (f"WalkBack class exercise: student {student:02d}", [("p", about)]),
         ("1. Read the data", [
@@ -223,6 +226,9 @@ def _worksheet_sections(student: int, variant: tuple[str, Any] | None, n_partici
                   "`time_days` at which it reaches 0.5 or less."),
             ("p", "Python users: lifelines gives the same medians; its confidence interval for a median can differ "
                   "slightly from R's log-log interval, which the answer key uses."),
+            *([("p", f"Then read each arm's recurrence-free proportion at {_months_text(marks)} (days "
+                     f"{', '.join(f'{d:g}' for d in marks)}; a month is 365.25 / 12 days): the answer key's landmarks."),
+               ("code", "r", f"summary(km, times = c({', '.join(f'{d:g}' for d in marks)}))")] if marks else []),
         ]),
         ("4. Log-rank test", [
             ("p", "Do the two curves differ by more than chance would explain? Report the chi-square and the p-value."),
@@ -252,7 +258,13 @@ def _worksheet_sections(student: int, variant: tuple[str, Any] | None, n_partici
     ]
 
 
-def worksheet_markdown(student: int, variant: tuple[str, Any] | None = None, n_participants: int = 701) -> str:
+def _months_text(days) -> str:
+    months = [f"{d / month_length('days'):g}" for d in days]
+    return (", ".join(months[:-1]) + " and " + months[-1] if len(months) > 1 else months[0]) + " months"
+
+
+def worksheet_markdown(student: int, variant: tuple[str, Any] | None = None, n_participants: int = 701,
+                       max_followup_days: float = 1095.75) -> str:
     """The worksheet as Markdown.
 
     Examples
@@ -261,7 +273,8 @@ def worksheet_markdown(student: int, variant: tuple[str, Any] | None = None, n_p
     '# WalkBack class exercise: student 03'
     """
     out = []
-    for i, (heading, blocks) in enumerate(_worksheet_sections(student, variant, n_participants)):
+    for i, (heading, blocks) in enumerate(_worksheet_sections(student, variant, n_participants,
+                                                                        max_followup_days)):
         out.append(("# " if i == 0 else "## ") + heading + "\n")
         for block in blocks:
             if block[0] == "p":
@@ -279,7 +292,8 @@ def _inline_html(text: str) -> str:
     return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
 
 
-def worksheet_html(student: int, variant: tuple[str, Any] | None = None, n_participants: int = 701) -> str:
+def worksheet_html(student: int, variant: tuple[str, Any] | None = None, n_participants: int = 701,
+                   max_followup_days: float = 1095.75) -> str:
     """The worksheet as a standalone HTML page (the same text as :func:`worksheet_markdown`).
 
     Examples
@@ -287,7 +301,7 @@ def worksheet_html(student: int, variant: tuple[str, Any] | None = None, n_parti
     >>> "<h1>WalkBack class exercise: student 03</h1>" in worksheet_html(3)
     True
     """
-    sections = _worksheet_sections(student, variant, n_participants)
+    sections = _worksheet_sections(student, variant, n_participants, max_followup_days)
     body = []
     for i, (heading, blocks) in enumerate(sections):
         tag = "h1" if i == 0 else "h2"

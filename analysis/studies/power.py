@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..model.expectation import expected_trial
+from ..design.events import events_for
 from ..errors import WalkBackInputError
 from ..trial.scenario import MAX_PARTICIPANTS, Scenario, with_changes
 from ..simulate.engine import scenario_for_size
@@ -123,8 +124,8 @@ def schoenfeld_events(hr: float, alpha: float = 0.05, power: float = 0.9, alloca
     hr = _check_hr(hr)
     alpha, power = _check_prob("alpha", alpha), _check_prob("power", power)
     p = _check_prob("allocation", allocation)
-    try:
-        return _z(alpha, power) ** 2 / (p * (1 - p) * math.log(hr) ** 2)
+    try:  # the group-sequential designs' formula, with the fixed design's drift
+        return events_for(_z(alpha, power), hr, p / (1 - p))
     except (OverflowError, ZeroDivisionError):  # a hazard ratio a rounding error away from 1
         return math.inf
 

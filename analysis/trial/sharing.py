@@ -184,7 +184,8 @@ def describe_value(path: str, value: Any) -> str:
 CALIBRATE_PARAM = "cal"
 
 #: Query parameters that belong to Streamlit or to pages, never to the scenario; decoding skips them.
-IGNORED_PARAMS = frozenset({"embed", "embed_options", "page", "tab"})
+IGNORED_PARAMS = frozenset({"embed", "embed_options", "page", "tab",
+                            "class", "teach", "seat"})  # the live class's link: class code and the two tokens
 
 MAX_VALUE_CHARS = 400
 MAX_PARAMS = 60
