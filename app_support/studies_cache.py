@@ -9,7 +9,7 @@ from __future__ import annotations
 from analysis.model.costs import Economics
 from analysis.simulate.engine import scenario_for_size, simulate_trial
 from analysis.stats.survival import cox, kaplan_meier
-from analysis.studies.economics import CEASettings, cea_study
+from analysis.studies.economics import CEASettings, cea_expectation, cea_study, with_expectation
 from analysis.studies.outcomes import trial_outcomes
 from analysis.studies.estimands import EstimandSettings, estimand_replicates, estimate_estimands
 from analysis.studies.power import dilution_table, power_curve, sample_size, scenario_with_hr
@@ -87,12 +87,20 @@ CEA_THRESHOLDS = (10_000.0, 20_000.0, 28_000.0, 50_000.0, 75_000.0, 100_000.0)
 CEA_EXPECTED_TRIALS = 200
 
 
+@memo(16, show_spinner="Costing many simulated trials for the expected column...")
+def cached_cea_expectation(scenario: Scenario, economics: Economics):
+    """The pooled trials' expectation: it does not depend on the seed, so a new seed leaves it in the cache."""
+    return cea_expectation(scenario, economics, CEA_THRESHOLDS, CEA_EXPECTED_TRIALS)
+
+
 @memo(16, show_spinner="Simulating, costing and bootstrapping the trial...")
 def cached_cea_study(scenario: Scenario, economics: Economics, seed: int, bootstrap: int):
     """The Cost-effectiveness page: one costed trial, its bootstrap, the expected column and the tornado, at every
-    threshold of :data:`CEA_THRESHOLDS` (the willingness-to-pay slider reads, never recomputes)."""
+    threshold of :data:`CEA_THRESHOLDS` (the willingness-to-pay slider reads, never recomputes; a new seed
+    recomputes only the one trial)."""
     settings = CEASettings(bootstrap=bootstrap, thresholds=CEA_THRESHOLDS)
-    return cea_study(scenario, economics, seed, settings, expected_trials=CEA_EXPECTED_TRIALS)
+    return with_expectation(cea_study(scenario, economics, seed, settings),
+                            cached_cea_expectation(scenario, economics))
 
 
 # --------------------------------------------------------------------------- the guided lesson

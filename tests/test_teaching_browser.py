@@ -45,8 +45,9 @@ def test_student_reads_the_lesson_and_draws_another_trial(server, page):
 def test_trial_page_script_reproduces_the_page(server, page, tmp_path):
     page.goto(f"{server}/")
     wait_for_run(page, timeout_ms=120_000)
-    # the second card table (published, then simulated): its "Hazard ratio" row's value cell
-    shown_hr = page.locator("tr", has_text="Hazard ratio").nth(1).locator("td").nth(1).inner_text().strip()
+    # the third card table (published, the model's expectation, then one simulated trial): its "Hazard ratio" cell
+    shown_hr = page.locator("tr", has_text="Hazard ratio").nth(2).locator("td").nth(1).inner_text().strip()
+    expected_hr = page.locator("tr", has_text="Hazard ratio").nth(1).locator("td").nth(1).inner_text().strip()
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Download as script").click()
     with zipfile.ZipFile(info.value.path()) as archive:
@@ -56,3 +57,4 @@ def test_trial_page_script_reproduces_the_page(server, page, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     numbers = json.loads((tmp_path / "trial_numbers.json").read_text())
     assert f"{numbers['cox']['hr']:.2f}" == shown_hr
+    assert f"{numbers['expected']['cox_hr']:.2f}" == expected_hr

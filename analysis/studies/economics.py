@@ -33,8 +33,8 @@ from .limits import MAX_BOOTSTRAP  # a module without imports, so the CLI parser
 
 __all__ = ["CEASettings", "CostEffectiveness", "cost_effectiveness", "bootstrap_increments", "quadrants",
            "describe_increments", "fieller_interval", "acceptability_normal", "one_way_sensitivity",
-           "trial_cost_effectiveness", "stacked_trials", "cea_study", "CEAStudy", "pooled_icer_se", "QUADRANTS", "MAX_BOOTSTRAP",
-           "CEAError"]
+           "trial_cost_effectiveness", "stacked_trials", "cea_study", "CEAStudy", "pooled_icer_se", "cea_expectation",
+           "CEAExpectation", "with_expectation", "QUADRANTS", "MAX_BOOTSTRAP", "CEAError"]
 
 
 @dataclass(frozen=True)
@@ -357,7 +357,6 @@ def cea_study(scenario, economics: Economics | None = None, seed: int | None = N
     >>> sorted(study.expected), study.expected_at(28000.0).wtp, study.expected_icer_se > 0
     ([28000.0, 50000.0], 28000.0, True)
     """
-    from ..model.costs import expected_cost_effectiveness
     from ..simulate.engine import simulate_episodes
 
     economics = economics if economics is not None else Economics()
@@ -367,16 +366,49 @@ def cea_study(scenario, economics: Economics | None = None, seed: int | None = N
     result = cost_effectiveness(table, settings)
     tornados = {float(w): one_way_sensitivity(participants, episodes, economics, wtp=float(w))
                 for w in settings.thresholds}
-    expected, absence, icer_se = None, None, None
+    study = CEAStudy(table=table, result=result, tornados=tornados)
     if expected_trials:
-        big, big_episodes = stacked_trials(scenario, expected_trials, seed=1_000_000)
-        big_table = participant_costs(big, big_episodes, economics)
-        expected = {float(w): expected_cost_effectiveness(big_table, float(w), scenario.design.n_intervention,
-                                                          scenario.design.n_control) for w in settings.thresholds}
-        absence = _absence_ratio(big_table)
-        icer_se = pooled_icer_se(big_table, scenario.design.n_total)
-    return CEAStudy(table=table, result=result, tornados=tornados, expected=expected, expected_absence_ratio=absence,
-                    expected_icer_se=icer_se, expected_trials=int(expected_trials))
+        study = with_expectation(study, cea_expectation(scenario, economics, settings.thresholds, expected_trials))
+    return study
+
+
+@dataclass(frozen=True)
+class CEAExpectation:
+    """What ``trials`` pooled trials of a scenario say on average: ``expected`` (threshold -> the expected ICER and
+    probability), the work absence ratio and the expected ICER's Monte Carlo standard error. No seed of the one
+    trial enters it, so a page can keep it while the seed changes."""
+
+    expected: dict
+    absence_ratio: float
+    icer_se: float
+    trials: int
+
+
+def cea_expectation(scenario, economics: Economics | None, thresholds, trials: int) -> CEAExpectation:
+    """The expectation part of :func:`cea_study`: ``trials`` pooled trials (replicates of seed 1,000,000), costed.
+
+    Examples
+    --------
+    >>> from analysis.trial.scenario import Scenario
+    >>> part = cea_expectation(Scenario(), None, (28000.0,), 3)
+    >>> list(part.expected), part.trials
+    ([28000.0], 3)
+    """
+    from ..model.costs import expected_cost_effectiveness
+
+    economics = economics if economics is not None else Economics()
+    big, big_episodes = stacked_trials(scenario, trials, seed=1_000_000)
+    big_table = participant_costs(big, big_episodes, economics)
+    expected = {float(w): expected_cost_effectiveness(big_table, float(w), scenario.design.n_intervention,
+                                                      scenario.design.n_control) for w in thresholds}
+    return CEAExpectation(expected=expected, absence_ratio=_absence_ratio(big_table),
+                          icer_se=pooled_icer_se(big_table, scenario.design.n_total), trials=int(trials))
+
+
+def with_expectation(study: CEAStudy, part: CEAExpectation) -> CEAStudy:
+    """``study`` with the pooled trials' expectation beside it (see :func:`cea_expectation`)."""
+    return replace(study, expected=part.expected, expected_absence_ratio=part.absence_ratio,
+                   expected_icer_se=part.icer_se, expected_trials=part.trials)
 
 
 def pooled_icer_se(table: pd.DataFrame, trial_size: int) -> float:
