@@ -39,8 +39,14 @@ def baseline_scenario() -> Scenario:
     return default_scenario()
 
 
-@memo(64, show_spinner=False)
 def cached_expected(scenario: Scenario) -> ExpectedTrial:
+    """The scenario's expectation; keyed on the model without its seed (a new seed draws another trial of the same
+    model, whose expectation is already here)."""
+    return _cached_expected(scenario.without_seed())
+
+
+@memo(64, show_spinner=False)
+def _cached_expected(scenario: Scenario) -> ExpectedTrial:
     return expected_trial(scenario)
 
 

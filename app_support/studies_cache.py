@@ -89,7 +89,8 @@ CEA_EXPECTED_TRIALS = 200
 
 @memo(16, show_spinner="Costing many simulated trials for the expected column...")
 def cached_cea_expectation(scenario: Scenario, economics: Economics):
-    """The pooled trials' expectation: it does not depend on the seed, so a new seed leaves it in the cache."""
+    """The pooled trials' expectation: it does not depend on the seed, so callers key it on the scenario without its
+    seed (:meth:`~analysis.trial.scenario.Scenario.without_seed`) and a new seed leaves it in the cache."""
     return cea_expectation(scenario, economics, CEA_THRESHOLDS, CEA_EXPECTED_TRIALS)
 
 
@@ -100,7 +101,7 @@ def cached_cea_study(scenario: Scenario, economics: Economics, seed: int, bootst
     recomputes only the one trial)."""
     settings = CEASettings(bootstrap=bootstrap, thresholds=CEA_THRESHOLDS)
     return with_expectation(cea_study(scenario, economics, seed, settings),
-                            cached_cea_expectation(scenario, economics))
+                            cached_cea_expectation(scenario.without_seed(), economics))
 
 
 # --------------------------------------------------------------------------- the guided lesson
