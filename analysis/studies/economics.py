@@ -508,10 +508,9 @@ def one_way_sensitivities(participants: pd.DataFrame, episodes: pd.DataFrame, ec
 
     Examples
     --------
-    >>> people = pd.DataFrame({"participant_id": [1, 2, 3, 4], "arm": ["control", "intervention"] * 2,
-    ...                        "started_programme": [0, 1, 0, 1]})
-    >>> eps = pd.DataFrame({"participant_id": [1, 3], "onset_day": [10.0, 50.0], "recovery_day": [14.0, 53.0],
-    ...                     "activity_limiting": [1, 1], "care_seeking": [1, 0]})
+    >>> people = pd.DataFrame({"participant_id": [1, 2], "arm": ["control", "intervention"], "started_programme": [0, 1]})
+    >>> eps = pd.DataFrame({"participant_id": [1], "onset_day": [10.0], "recovery_day": [20.0],
+    ...                     "activity_limiting": [1], "care_seeking": [1]})
     >>> tables = one_way_sensitivities(people, eps, thresholds=(20000.0, 50000.0), parameters=("materials",))
     >>> sorted(tables), len(tables[50000.0])
     ([20000.0, 50000.0], 1)
