@@ -6,8 +6,8 @@ import streamlit as st
 
 from analysis.io.class_set import build_class_set
 from analysis.studies.classroom import MAX_STUDENTS
-from app_support.live_class import EXAMPLE_VALUES, VARIABLE  # the same choices as the live class
 from app_support.tables import show_table
+from app_support.live_class import EXAMPLE_VALUES, VARIABLE  # the same choices as the live class
 from app_support.shared import current_scenario, guarded, is_default, page_header
 
 

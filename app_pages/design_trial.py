@@ -11,8 +11,8 @@ from analysis.errors import WalkBackInputError
 from analysis.studies.power import CURVE_PARAMETERS, PowerCurve
 from analysis.plots.design import dilution_figure, power_curve_figure
 
-from app_support.design_tests import render_test_choice_panel
 from app_support.tables import show_table
+from app_support.design_tests import render_test_choice_panel
 from app_support.shared import current_scenario, plot, plot_keyed, seed_input
 from app_support.studies_cache import (
     DESIGN_DEFAULTS, DILUTION_SHARES, POWER_GRIDS, cached_curve, cached_curve_point, cached_dilution, cached_sample_size,

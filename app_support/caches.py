@@ -39,15 +39,20 @@ def baseline_scenario() -> Scenario:
     return default_scenario()
 
 
-def cached_expected(scenario: Scenario) -> ExpectedTrial:
-    """The scenario's expectation; keyed on the model without its seed (a new seed draws another trial of the same
-    model, whose expectation is already here)."""
-    return _cached_expected(scenario.without_seed())
+def seedless(scenario: Scenario) -> Scenario:
+    """The key for what does not depend on the seed (expectations, pooled trials), so a new seed finds them in the
+    cache: :meth:`~analysis.trial.scenario.Scenario.without_seed`, the key the library's own expectation caches use."""
+    return scenario.without_seed()
 
 
 @memo(64, show_spinner=False)
-def _cached_expected(scenario: Scenario) -> ExpectedTrial:
+def _expected(scenario: Scenario) -> ExpectedTrial:
     return expected_trial(scenario)
+
+
+def cached_expected(scenario: Scenario) -> ExpectedTrial:
+    """The scenario's exact expectation (no chance: the seed does not enter it, nor the cache key)."""
+    return _expected(seedless(scenario))
 
 
 @memo(64, show_spinner=False)

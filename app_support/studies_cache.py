@@ -14,7 +14,7 @@ from analysis.studies.outcomes import trial_outcomes
 from analysis.studies.estimands import EstimandSettings, estimand_replicates, estimate_estimands
 from analysis.studies.power import dilution_table, power_curve, sample_size, scenario_with_hr
 from analysis.trial.scenario import Scenario, with_changes
-from app_support.shared import cached_cohort, memo
+from app_support.caches import cached_cohort, cached_expected, memo, seedless
 
 #: Values the Design page's power curve steps through, per varied parameter.
 POWER_GRIDS = {
@@ -73,10 +73,18 @@ def estimand_settings(scenario: Scenario, *, adherence_threshold: float, dose_th
                             complier=complier)
 
 
+@memo(16, show_spinner=False)
+def _outcome_expectation(scenario: Scenario):
+    from analysis.model.episodes import expected_episodes
+
+    return cached_expected(scenario), expected_episodes(scenario)
+
+
 @memo(16, show_spinner="Simulating the trial and its episodes...")
 def cached_outcomes(scenario: Scenario, seed: int):
-    """The Outcomes page: one trial with its episodes, every published outcome and the expectation."""
-    return trial_outcomes(scenario, seed)
+    """The Outcomes page: one trial with its episodes, every published outcome and the expectation (kept across
+    seeds)."""
+    return trial_outcomes(scenario, seed, expected=_outcome_expectation(seedless(scenario)))
 
 
 #: The Cost-effectiveness page's defaults (also warmed at server start).
@@ -88,10 +96,13 @@ CEA_EXPECTED_TRIALS = 200
 
 
 @memo(16, show_spinner="Costing many simulated trials for the expected column...")
-def cached_cea_expectation(scenario: Scenario, economics: Economics):
-    """The pooled trials' expectation: it does not depend on the seed, so callers key it on the scenario without its
-    seed (:meth:`~analysis.trial.scenario.Scenario.without_seed`) and a new seed leaves it in the cache."""
+def _cea_expectation(scenario: Scenario, economics: Economics):
     return cea_expectation(scenario, economics, CEA_THRESHOLDS, CEA_EXPECTED_TRIALS)
+
+
+def cached_cea_expectation(scenario: Scenario, economics: Economics):
+    """The pooled trials' expectation: it does not depend on the seed, so a new seed finds it in the cache."""
+    return _cea_expectation(seedless(scenario), economics)
 
 
 @memo(16, show_spinner="Simulating, costing and bootstrapping the trial...")
@@ -101,7 +112,7 @@ def cached_cea_study(scenario: Scenario, economics: Economics, seed: int, bootst
     recomputes only the one trial)."""
     settings = CEASettings(bootstrap=bootstrap, thresholds=CEA_THRESHOLDS)
     return with_expectation(cea_study(scenario, economics, seed, settings),
-                            cached_cea_expectation(scenario.without_seed(), economics))
+                            cached_cea_expectation(scenario, economics))
 
 
 # --------------------------------------------------------------------------- the guided lesson

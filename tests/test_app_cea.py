@@ -103,3 +103,27 @@ def test_a_bad_cost_input_in_the_link_is_reported_and_the_default_kept():
     assert at.slider(key="cea_price").value == int(Economics().session_price)
     assert at.select_slider(key="cea_threshold").value == 28000
     assert any("price=banana" in w.value and "wtp=12345" in w.value for w in at.warning)
+
+
+def test_the_page_caches_keep_expectations_across_seeds_and_give_the_library_numbers():
+    """Issue #23 (interactions): a new seed must not recompute the seed-free expectations, and the caches that keep
+    them give exactly what the library gives for that seed."""
+    import warnings
+
+    from analysis.model.costs import Economics
+    from analysis.model.default import default_scenario
+    from analysis.studies.economics import CEASettings, cea_study
+    from analysis.studies.outcomes import trial_outcomes
+    from analysis.trial.scenario import with_changes
+    from app_support.studies_cache import CEA_EXPECTED_TRIALS, CEA_THRESHOLDS, cached_cea_study, cached_outcomes
+
+    scenario = with_changes(default_scenario(), {"seed": 5})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "no script run context": the caches used outside a session
+        page = cached_cea_study(scenario, Economics(), 5, 1000)
+        outcomes = cached_outcomes(scenario, 5)
+    direct = cea_study(scenario, Economics(), 5, CEASettings(bootstrap=1000, thresholds=CEA_THRESHOLDS),
+                       expected_trials=CEA_EXPECTED_TRIALS)
+    assert page.expected == direct.expected and page.expected_icer_se == direct.expected_icer_se
+    assert page.result.to_dict() == direct.result.to_dict()
+    assert outcomes.to_dict() == trial_outcomes(scenario, 5).to_dict()

@@ -20,8 +20,8 @@ import pandas as pd
 
 from ..errors import CohortFileError
 
-__all__ = ["validate_two_arm", "two_arm_input", "strata_codes", "require_column", "missing_mask", "DEFAULT_MAX_ROWS",
-           "FIRST_DATA_ROW"]
+__all__ = ["validate_two_arm", "two_arm_input", "strata_codes", "require_column", "missing_mask",
+           "DEFAULT_MAX_ROWS", "FIRST_DATA_ROW"]
 
 #: Largest number of rows accepted by default (the simulator's own maximum cohort).
 DEFAULT_MAX_ROWS = 10_000_000

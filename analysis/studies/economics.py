@@ -33,9 +33,9 @@ from .limits import MAX_BOOTSTRAP  # a module without imports, so the CLI parser
 
 __all__ = ["CEASettings", "CostEffectiveness", "cost_effectiveness", "bootstrap_increments", "quadrants",
            "describe_increments", "fieller_interval", "acceptability_normal", "one_way_sensitivity",
-           "one_way_sensitivities",
-           "trial_cost_effectiveness", "stacked_trials", "cea_study", "CEAStudy", "pooled_icer_se", "cea_expectation",
-           "CEAExpectation", "with_expectation", "QUADRANTS", "MAX_BOOTSTRAP", "CEAError"]
+           "one_way_sensitivities", "trial_cost_effectiveness", "stacked_trials", "cea_study", "CEAStudy",
+           "QUADRANTS", "MAX_BOOTSTRAP", "CEAError", "pooled_icer_se", "cea_expectation", "CEAExpectation",
+           "with_expectation"]
 
 
 @dataclass(frozen=True)

@@ -66,8 +66,11 @@ _LABELS = {"primary": "Activity-limiting recurrence (primary)", "any": "Any recu
 _PUBLISHED_HR = {"primary": "hazard_ratio", "care": "care_seeking_hr", "recovery": "recovery_hr"}
 
 
-def trial_outcomes(scenario: Scenario, seed: int | None = None) -> TrialOutcomes:
+def trial_outcomes(scenario: Scenario, seed: int | None = None, *, expected: tuple | None = None) -> TrialOutcomes:
     """Simulate one trial of ``scenario`` and set every outcome beside the published and expected figures.
+
+    ``expected``: ``(expected_trial(scenario), expected_episodes(scenario))`` when the caller has them (they do not
+    depend on the seed, so an app keeps them while the seed changes); computed here otherwise.
 
     Examples
     --------
@@ -78,7 +81,7 @@ def trial_outcomes(scenario: Scenario, seed: int | None = None) -> TrialOutcomes
     """
     cohort, episodes = simulate_episodes(scenario, seed=seed)
     figs = published_figures()
-    exp_primary, exp_ep = expected_trial(scenario), expected_episodes(scenario)
+    exp_primary, exp_ep = expected if expected is not None else (expected_trial(scenario), expected_episodes(scenario))
     expected_hr = {"primary": exp_primary.cox_hr, "any": exp_ep.any_hr, "care": exp_ep.care_hr,
                    "recovery": exp_ep.recovery_hr}
     z = special.ndtri(0.975)
