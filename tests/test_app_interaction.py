@@ -386,3 +386,18 @@ def test_survival_fits_its_stratified_and_adjusted_models_when_their_tabs_open()
     assert not at.exception, [e.value for e in at.exception]
     zph = next(t.value for t in at.table if "Term" in t.value.columns)
     assert len(zph) == len(full.ph.summary)  # the adjusted model's terms and the global test, not the arm's alone
+
+
+def test_outcomes_tabs_render_lazily_each_with_its_chart():
+    """Only the open tab runs (a new seed builds one curve, not five): each tab, opened, shows its own chart."""
+    at = app_on("outcomes.py")
+    assert len(at.get("plotly_chart")) == 2  # the forest plot and the open tab's curve
+    seen = set()
+    for tab in ["Any recurrence", "Care-seeking", "Recovery", "All episodes", "Activity-limiting (primary)"]:
+        at.session_state["outcomes_tabs"] = tab
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        charts = at.get("plotly_chart")
+        assert len(charts) == 2, tab
+        seen.add(charts[1].proto.spec)
+    assert len(seen) == 5  # five different charts
