@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import WalkBackInputError
-from ..model.costs import Economics, participant_costs, price_resource_use, resource_use
+from ..model.costs import Economics, participant_costs, priced_columns, resource_use
 from ..simulate.seeds import check_seed, replicate_seeds
 from ..stats.increments import (BLOCK_CELLS, QUADRANTS, CEAError, acceptability_normal, arm_values,
                                 bootstrap_increments, describe_increments, fieller_interval, quadrants)
@@ -528,9 +528,10 @@ def one_way_sensitivities(participants: pd.DataFrame, episodes: pd.DataFrame, ec
     treated, control = arm == "intervention", arm == "control"
 
     def increments(e: Economics) -> tuple[float, float, str]:
-        table = price_resource_use(use, e)
-        d_cost = table["cost"][treated].mean() - table["cost"][control].mean()
-        d_qaly = table["qaly"][treated].mean() - table["qaly"][control].mean()
+        priced = priced_columns(use, e)
+        cost, qaly = priced["cost"], priced["qaly"]
+        d_cost = cost[treated].mean() - cost[control].mean()
+        d_qaly = qaly[treated].mean() - qaly[control].mean()
         return d_cost, d_qaly, describe_increments(d_cost, d_qaly)[2]
 
     base = increments(economics)  # resource use counted once above, priced for each move
