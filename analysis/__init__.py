@@ -27,7 +27,7 @@ _EXPORTS = {
     # trial
     "Scenario": "trial.scenario", "Design": "trial.scenario", "Outcome": "trial.scenario",
     "Adherence": "trial.scenario", "Walking": "trial.scenario", "DoseResponse": "trial.scenario",
-    "Episodes": "trial.scenario",
+    "Episodes": "trial.scenario", "Clinics": "trial.scenario",
     "scenario_from_dict": "trial.scenario", "scenario_from_json": "trial.scenario", "with_changes": "trial.scenario",
     "load_scenario_file": "trial.scenario", "ASSUMPTIONS": "trial.scenario",
     "published_figures": "trial.published", "published_value": "trial.published",
@@ -59,6 +59,8 @@ _EXPORTS = {
     "EstimandSettings": "studies.estimands", "estimate_estimands": "studies.estimands",
     "true_estimands": "studies.estimands", "estimand_replicates": "studies.estimands",
     "trial_outcomes": "studies.outcomes",
+    "Prior": "studies.assurance", "bayes_reading": "studies.assurance", "assurance": "studies.assurance",
+    "posterior_average": "studies.assurance", "clinic_design_effect": "studies.clinics",
     # design (group-sequential: boundaries, spending, events)
     "GroupSequentialDesign": "design.boundaries", "compute_boundaries": "design.boundaries",
     "sequential_probabilities": "design.boundaries", "SurvivalAssumptions": "design.events",

@@ -100,8 +100,10 @@ with upload_tab:
             unit = time_unit_of(time_col)
             max_time = pd.to_numeric(frame[time_col], errors="coerce").max()
             options = analysis_options(key_prefix="up", strata_choices=others, covariate_choices=others,
-                                       max_time=float(max_time) if pd.notna(max_time) else 1.0, time_unit=unit)
-            used = [c for c in (time_col, event_col, group_col, *options["strata"], *options["covariates"])]
+                                       max_time=float(max_time) if pd.notna(max_time) else 1.0, time_unit=unit,
+                                       cluster_choices=others)
+            used = [c for c in (time_col, event_col, group_col, *options["strata"], *options["covariates"],
+                                   *([options["cluster"]] if options.get("cluster") else []))]
             gaps = missing_report(frame, used if len(set(used[:3])) == 3 else [])
             if not gaps.empty:  # every problem at once, and a way on
                 st.warning("Missing values: " + "; ".join(
@@ -121,7 +123,7 @@ with upload_tab:
             if clean is not None:
                 result = guarded(lambda: uploaded_analysis(
                     frame, time_col, event_col, group_col, reference, options["strata"], options["covariates"],
-                    options["tau"], options["landmarks"]), "Analysing the file", untrusted=True)
+                    options["tau"], options["landmarks"], options.get("cluster")), "Analysing the file", untrusted=True)
                 if result is not None:
                     render_analysis(result, key_prefix="up", time_unit=unit,
                                     title=f"{upload.name}: {group_col} (reference: {reference})")

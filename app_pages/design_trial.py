@@ -124,6 +124,12 @@ show_table(show, hide_index=True, height="content", column_config={  # every row
     **{name: st.column_config.NumberColumn(format="%.2f") for name in ("Inflation (model)", "Inflation, textbook 1/(1−p)²")},
     **{name: st.column_config.NumberColumn(format="%.0f") for name in ("Events (model)", "Participants (model)")},
 })
+from app_support.design_clinics import clinics_panel  # noqa: E402
+clinics_panel(scenario, alpha=float(alpha), seed=int(seed))
 from app_support.scripts import script_button  # noqa: E402 - the code behind this view
 script_button("design", scenario, power=float(target), alpha=float(alpha), parameter=parameter, values=GRIDS[parameter],
               n_sims=int(n_sims), seed=int(seed), shares=shares, power_by_test=tests_panel)
+
+from app_support.design_sequential import render_group_sequential  # noqa: E402 - its own section, its own module
+
+render_group_sequential(scenario, int(seed))

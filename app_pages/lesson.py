@@ -128,7 +128,7 @@ if small is not None:
                    title="A trial of 40 people: steps are recurrences, ticks are censored people", key="lesson_small_km")
     with right:
         shown = cohort[["arm", "time_days", "recurrence", "censor_reason"]].head(10).copy()
-        shown["arm"] = shown["arm"].map({"intervention": "walking", "control": "control"})
+        shown["arm"] = shown["arm"].map({"intervention": "Walking + education", "control": "Control"})  # as everywhere
         shown["time_days"] = shown["time_days"].round(0).astype(int)
         shown["recurrence"] = shown["recurrence"].map({1: "recurrence", 0: "censored"})
         shown["censor_reason"] = shown["censor_reason"].astype(str).map(

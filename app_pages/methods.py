@@ -200,3 +200,77 @@ with power_tab:  # tests for an effect that wanes (issue 20)
         "because the walking effect ramps up and fades, the hazard ratio is not constant and the most powerful "
         "test is the one whose weights follow where the effect is (Fleming and Harrington 1991; Lin et al. 2020, "
         "Statistics in Biopharmaceutical Research 12:187-198).")
+
+with power_tab:  # appended here (not inside the block above) so other sections can grow without conflicts
+    st.markdown("**Group-sequential designs.** A trial with interim analyses looks at its data $K$ times and may stop "
+                "early for efficacy (the log-rank $z$ crosses an upper boundary) or for futility (it falls below a "
+                "lower one). Each look is placed by its *information fraction* $t_k$, the share of the final "
+                "recurrences seen by then: for the log-rank test the information is about $p(1-p)D$, so a look "
+                "at $t_k$ happens when $t_k D_{\\max}$ recurrences have been observed.")
+    st.markdown("An *alpha-spending function* $\\alpha(t)$ says how much of the type I error may be spent by "
+                "information $t$ (Lan and DeMets): the O'Brien-Fleming type $2 - 2\\Phi(z_{1-\\alpha/2}/\\sqrt t)$ "
+                "spends almost nothing early, so its first boundaries are very high and the last is close to the "
+                "fixed design's; the Pocock type $\\alpha \\log(1 + (e-1)t)$ spends evenly; Kim-DeMets ($\\alpha "
+                "t^\\gamma$) and Hwang-Shih-DeCani families sit in between. Each boundary solves "
+                "$P(\\text{cross first at look } k \\mid H_0) = \\alpha(t_k) - \\alpha(t_{k-1})$, computed exactly by "
+                "recursive numerical integration over the joint normal distribution of the $z$ statistics "
+                "(Armitage, McPherson and Rowe; Jennison and Turnbull, ch. 19), as rpact does. Futility bounds "
+                "come from a beta-spending function or fixed $z$ values; *non-binding* ones leave the efficacy "
+                "bounds as if futility were never obeyed, so ignoring them cannot inflate the type I error. Looking "
+                "more often costs information: the *inflation factor* is $D_{\\max}$ over the fixed design's events.")
+    st.markdown("**Event-driven looks on the model.** The Design page's simulation cuts each simulated trial on "
+                "the calendar day its $k$-th target number of recurrences is observed (or on a chosen date), with "
+                "recruitment still running: participants not yet randomised are not in the analysis, and everyone "
+                "else's follow-up ends that day. The one-sided log-rank $z$ (positive when walking + education has "
+                "fewer recurrences than expected) is compared with the boundaries; the type I error comes from the "
+                "same trials with the walking and education effects removed. The analytic column assumes "
+                "proportional hazards at the scenario's expected hazard ratio; under the calibrated model the "
+                "hazard falls over time and the walking effect builds up over 12 weeks and fades after the "
+                "26-week programme, so early looks see a weaker effect than the final one and stop less often for "
+                "efficacy (and more often for futility) than the analytic design promises. The hazard ratio "
+                "estimated when a trial stops early for efficacy is biased away from 1, as in any "
+                "group-sequential trial; the page shows by how much.")
+
+st.subheader("Clinics, and how sure we are")
+st.markdown(
+    "**Clinics (assumptions).** WalkBack recruited through 25 physiotherapy clinics; clinic sizes and clustering "
+    "were not published, and the published analysis ignored clinics, so the calibrated scenario has no clinic "
+    "effect (ICC 0) and reproduces the published figures. A scenario can give clinics equal sizes or gamma-distributed "
+    "sizes with a stated coefficient of variation, and a shared clinic frailty: every participant of clinic $k$ has "
+    "their hazard multiplied by $e^{b_k}$, $b_k \\sim N(-\\sigma^2/2, \\sigma^2)$ (mean frailty 1). The intraclass "
+    "correlation is defined on the log-hazard scale, $\\mathrm{ICC} = \\sigma^2 / (\\sigma^2 + \\pi^2/6)$, "
+    "$\\pi^2/6$ being the variance of the log of a unit exponential (the error of a proportional-hazards model "
+    "written for the log cumulative hazard). Clinic labels and frailties come from a third random stream of each "
+    "trial's seed, so for a given seed every other column is unchanged. Randomisation is by participant (the "
+    "published stratified blocks) or by clinic (whole clinics in the design's ratio).")
+st.markdown(
+    "**Cluster-robust Cox.** With a cluster column (clinic), the Cox model's standard error is the sandwich "
+    "estimate of R's `coxph(... + cluster(clinic))`: the dfbeta residuals (score residuals, Efron-weighted for tied "
+    "recurrences, times the model variance) summed within clinics, $V = D^\\top D$. It equals R's to $10^{-6}$ "
+    "with and without strata (tests/r_reference/clinics_cox.R). With few clinics it tends to be too small.")
+st.markdown(
+    "**Design effect.** Randomising $K$ clinics of mean size $m$ instead of participants multiplies the variance "
+    "of the log hazard ratio by the design effect; the Design page simulates both designs with the same clinics "
+    "and participants (ratio of the variances of the estimates, delta-method Monte Carlo SE) and shows beside it "
+    "the formula for clinics of unequal size (Eldridge, Ashby and Kerry 2006), "
+    "$\\mathrm{DE} = 1 + ((1 + \\mathrm{CV}^2)\\,m - 1)\\,\\mathrm{ICC}$ ($1 + (m-1)\\,\\mathrm{ICC}$ for equal "
+    "sizes), derived for continuous outcomes and used here as an approximation with the log-hazard ICC; its power "
+    "is Schoenfeld's with the expected recurrences divided by DE.")
+st.markdown(
+    "**How sure are we.** The published HR 0.72 (0.60 to 0.85) is read as a normal likelihood for the log hazard "
+    "ratio $\\theta$: mean $\\log 0.72$, standard error $(\\log 0.85 - \\log 0.60)/(2 \\times 1.96) = 0.089$. A normal "
+    "prior $N(\\mu_0, s_0^2)$ gives the posterior with precision $1/s_0^2 + 1/\\mathrm{se}^2$ and the "
+    "precision-weighted mean (Spiegelhalter, Abrams and Myles 2004). A prior is set by its median hazard ratio "
+    "$m$ and the probability $q$ it gives to a benefit beyond the minimal important hazard ratio (MID, 0.85 by "
+    "default, an assumption): $s_0 = (\\log \\mathrm{MID} - \\log m)/\\Phi^{-1}(q)$. The sceptical prior is centred "
+    "on no effect with 5% beyond the MID; the enthusiastic one on HR 0.70 with 80% beyond it; the flat prior returns "
+    "the published result (0.605 to 0.857, the published bounds being rounded). The test suite reproduces the "
+    "GREAT-trial example of Pocock and Spiegelhalter (1992): posterior odds ratio 0.73 (0.58 to 0.93).")
+st.markdown(
+    "**Assurance** (O'Hagan, Stevens and Campbell 2005) is the probability that a follow-up trial succeeds (two-sided "
+    "log-rank $p < \\alpha$ with the estimated HR below 1), averaged over the posterior: "
+    "$\\int \\Phi\\big(-\\theta\\sqrt{D(\\theta)\\,p(1-p)} - z_{1-\\alpha/2}\\big)\\,\\pi(\\theta \\mid \\text{data})\\,d\\theta$, "
+    "$D(\\theta)$ the scenario's expected recurrences at that hazard ratio, computed by Gauss-Hermite quadrature. By "
+    "simulation, the posterior is cut into 20 equal-probability slices; at each slice's median the calibrated "
+    "model's walking effect is rescaled to that hazard ratio and whole trials are simulated. Assurance is below "
+    "the power at the posterior median because a smaller true effect costs more power than a larger one gains.")

@@ -47,10 +47,13 @@ SECTIONS = {
     "adherence": "Adherence",
     "walking": "Walking",
     "dose_response": "Dose-response",
+    "clinics": "Clinics",
 }
 CHOICES = {
     "outcome.baseline": ("weibull", "exponential", "piecewise_exponential"),
     "dose_response.shape": ("log_linear", "emax", "none"),
+    "clinics.size_distribution": ("equal", "gamma"),
+    "clinics.randomise": ("participant", "cluster"),
 }
 CALIBRATED = set(calibrated_fields(scenario))
 

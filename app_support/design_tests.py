@@ -14,6 +14,7 @@ from analysis.plots.power_tests import power_by_test_figure
 from analysis.studies.power_by_test import WHAT_IF_DEFAULTS, power_by_test_table
 from analysis.trial.scenario import Scenario
 from app_support.shared import memo, plot_keyed
+from app_support.tables import show_table
 
 #: Simulated trials per scenario the panel offers (the first is the default: seconds, not minutes).
 PANEL_SIMS = (200, 500, 1000, 2000)
@@ -66,7 +67,7 @@ def render_test_choice_panel(scenario: Scenario, *, alpha: float, seed: int) -> 
     wide = table.wide()
     percent = [c for c in wide.columns if c not in ("what_if", "Expected HR")]
     wide[percent] = 100 * wide[percent]
-    st.dataframe(wide.rename(columns={"what_if": "Scenario"}), hide_index=True, column_config={
+    show_table(wide.rename(columns={"what_if": "Scenario"}), hide_index=True, column_config={
         "Expected HR": st.column_config.NumberColumn(format="%.3f"),
         **{c: st.column_config.NumberColumn(format="%.1f%%") for c in percent}})
     best = table.summary.loc[table.summary.groupby("what_if", sort=False)["power"].idxmax()]

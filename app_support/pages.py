@@ -38,6 +38,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("replicates.py", "Replicates", ":material/stacked_line_chart:", "replicates", EXPLORE),
     PageSpec("estimands.py", "Estimands", ":material/target:", "estimands", EXPLORE),
     PageSpec("design_trial.py", "Design a trial", ":material/calculate:", "design", EXPLORE),
+    PageSpec("how_sure.py", "How sure are we", ":material/balance:", "how-sure", EXPLORE),
     PageSpec("cost_effectiveness.py", "Cost-effectiveness", ":material/payments:", "cost-effectiveness", EXPLORE),
     PageSpec("lesson.py", "Guided lesson", ":material/cast_for_education:", "lesson", EXPLORE),
     PageSpec("scenario_editor.py", "Scenario", ":material/tune:", "scenario", SETUP),

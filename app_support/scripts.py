@@ -15,7 +15,10 @@ from analysis.io.scripts import view_script
 
 def script_button(view: str, scenario, **params: Any) -> None:
     """Offer the Python script (+ walkback command, + R for survival views) that reproduces this view."""
-    r_note = " and an R script (survival package) re-analysing the exported data" if view in ("trial", "survival") else ""
+    r_note = (" and an R script (survival package) re-analysing the exported data" if view in ("trial", "survival")
+              else " and a base-R script giving the same posterior table" if view == "assurance" else "")
+    if view == "group_sequential":
+        r_note = " and an R script (rpact) reproducing the boundaries and recurrences"
     st.download_button(
         "Download as script", data=lambda: view_script(view, scenario, **params).to_zip(),
         file_name=f"walkback-{view}-script.zip", mime="application/zip", on_click="ignore", icon=":material/code:",

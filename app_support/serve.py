@@ -58,6 +58,10 @@ def warm_up() -> None:
         sc.cached_curve(scenario, parameter, tuple(sc.POWER_GRIDS[parameter]), d["n_sims"], seed, d["alpha"])
         sc.cached_dilution(scenario, sc.DILUTION_SHARES, d["alpha"], d["power"])
         design_tests.warm_up_panel(scenario, alpha=d["alpha"], seed=seed)
+        from app_support import design_sequential as ds  # the Design page's group-sequential section
+
+        ds.cached_group_sequential(scenario, ds.default_sequential_design(), ds.SEQUENTIAL_DEFAULTS["n_trials"], seed,
+                                   None)
         sc.one_estimand_trial(scenario, seed, sc.estimand_settings(scenario, **sc.ESTIMAND_DEFAULTS))
         sc.cached_outcomes(scenario, seed)
         lesson = sc.LESSON_DEFAULTS  # the guided lesson's four studies (its 20,000-person trial takes seconds)

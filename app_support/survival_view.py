@@ -83,9 +83,9 @@ def simulated_headline(scenario: Scenario, seed: int) -> TrialHeadline:
 @memo(8, show_spinner="Analysing your file...")
 def uploaded_analysis(df: pd.DataFrame, time: str, event: str, group: str, reference: str,
                       strata: tuple[str, ...] = (), covariates: tuple[str, ...] = (), tau: float | None = None,
-                      landmarks: tuple[float, ...] = ()) -> TwoArmAnalysis:
+                      landmarks: tuple[float, ...] = (), cluster: str | None = None) -> TwoArmAnalysis:
     return analyze_two_arm(df, time=time, event=event, group=group, reference=reference, strata=strata,
-                           covariates=covariates, tau=tau, landmarks=landmarks,
+                           covariates=covariates, tau=tau, landmarks=landmarks, cluster=cluster,
                            risk_times=risk_times(float(pd.to_numeric(df[time], errors="coerce").max()), unit_or_days(time)))
 
 
@@ -241,6 +241,9 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
                              result.logrank_stratified.chisq, math.nan, math.nan, math.nan, result.logrank_stratified.p))
             models = [("Cox, unadjusted", result.cox), ("Cox, stratified", result.cox_stratified),
                       ("Cox, adjusted", result.cox_adjusted)]
+            if result.cox_cluster is not None:
+                c = result.cox_cluster
+                models.append((f"Cox, robust SE by {_variable_label(c.cluster)} ({c.n_clusters} clusters)", c))
             for name, m in models:
                 if m is None:
                     continue
@@ -321,8 +324,10 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
 
 def analysis_options(*, key_prefix: str, strata_choices: Sequence[str], covariate_choices: Sequence[str],
                      default_strata: Sequence[str] = (), default_covariates: Sequence[str] = (),
-                     max_time: float = 36 * DAYS_PER_MONTH, time_unit: str = "days") -> dict:
-    """Widgets for the analysis inputs (strata, covariates, RMST horizon, landmarks)."""
+                     max_time: float = 36 * DAYS_PER_MONTH, time_unit: str = "days",
+                     cluster_choices: Sequence[str] = ()) -> dict:
+    """Widgets for the analysis inputs (strata, covariates, RMST horizon, landmarks; a cluster column when
+    ``cluster_choices`` are given)."""
     with st.expander("Analysis options: stratification, adjustment, RMST horizon, landmarks", icon=":material/tune:"):
         a, b = st.columns(2)
         strata = a.multiselect("Stratify the log-rank test and a Cox model by", list(strata_choices),
@@ -347,7 +352,15 @@ def analysis_options(*, key_prefix: str, strata_choices: Sequence[str], covariat
                                  help="Up to the longest follow-up time in the file.")
             tau = tau if tau > 0 else None
             landmarks = ()
-    return {"strata": tuple(strata), "covariates": tuple(covariates), "tau": tau, "landmarks": landmarks}
+        options = {"strata": tuple(strata), "covariates": tuple(covariates), "tau": tau, "landmarks": landmarks}
+        if cluster_choices:
+            guess = next((i + 1 for i, c in enumerate(cluster_choices) if "clinic" in str(c).lower()), 0)
+            options["cluster"] = a.selectbox("Cluster-robust standard errors by (e.g. clinic)",
+                                             [None, *cluster_choices], index=guess, key=f"{key_prefix}_cluster",
+                                             format_func=lambda c: "none" if c is None else _variable_label(c),
+                                             help="Adds a Cox model whose standard errors allow for outcomes that are "
+                                                  "alike within a cluster, as R's coxph(... + cluster(clinic)).")
+    return options
 
 
 km_panel_fragment = st.fragment(km_panel)

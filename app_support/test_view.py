@@ -17,6 +17,7 @@ from analysis.trial.scenario import Scenario
 from analysis.plots.figures import ARM_LABELS
 from app_support.shared import cached_cohort, memo
 from app_support.survival_view import VARIABLE_LABELS
+from app_support.tables import show_table
 
 #: What the picker offers -> the name :func:`choose_test` takes.
 TEST_OPTIONS = {"Log-rank": "logrank", "Fleming-Harrington FH(ρ, γ)": "fh", "MaxCombo": "maxcombo",
@@ -103,7 +104,7 @@ def render_test_result(result: TwoArmTest, *, time_unit: str = "days") -> None:
         parts = pd.DataFrame([{"Statistic": f"FH({c['rho']:g}, {c['gamma']:g})", "z": format_number(c["z"], 3),
                                "Variance": format_number(c["variance"], 2)} for c in result.details["components"]])
         corr = result.details["correlation"]
-        st.dataframe(parts, hide_index=True, width=420, column_config={
+        show_table(parts, hide_index=True, width=420, column_config={
             name: st.column_config.TextColumn(alignment="right") for name in ("z", "Variance")})
         st.caption(f"Estimated correlations: FH(0,0) with FH(0,1) {corr[0][1]:.2f}, with FH(1,0) {corr[0][2]:.2f}; "
                    f"FH(0,1) with FH(1,0) {corr[1][2]:.2f}. The largest is {_fh_words(result.details['max_component'])}.")

@@ -56,6 +56,6 @@ def test_data_page_tests_an_uploaded_file_and_refuses_a_horizon_beyond_follow_up
 def test_design_page_compares_the_tests():
     at = _page("design_trial.py")
     assert any("Which test should" in s.value for s in at.subheader)
-    frames = [f.value for f in at.dataframe]
+    frames = [f.value for f in at.table]
     table = next(f for f in frames if "Scenario" in f.columns)
     assert len(table) == 3 and "MaxCombo" in table.columns and "FH(0,1)" in table.columns

@@ -105,3 +105,17 @@ def test_missing_values_are_all_reported_and_incomplete_rows_can_go():
     box.check().run()
     assert not at.exception and not _errors(at), _errors(at)
     assert "Hazard ratio (Cox)" in [m.label for m in at.metric]
+
+
+def test_clinic_column_gives_cluster_robust_cox():
+    """An uploaded file with a clinic column: the cluster selector guesses it and the Cox table gains the
+    cluster-robust model (R's numbers: tests/test_cox_cluster.py)."""
+    data = (ROOT / "tests" / "r_reference" / "data" / "clinics_cox.csv").read_bytes()
+    at = _upload("clinics.csv", data.replace(b"time,status,", b"time_days,recurrence,"))
+    assert not at.exception, [e.value for e in at.exception]
+    assert not _errors(at), _errors(at)
+    assert at.selectbox(key="up_cluster").value == "clinic"
+    at.session_state["up_tabs"] = "Log-rank and Cox"  # tabs render lazily: open the models' tab
+    at.run()
+    tables = [str(df.value) for df in at.table]
+    assert any("robust SE by" in t and "(23 clusters)" in t for t in tables), tables

@@ -60,6 +60,18 @@ def test_events_participants_and_look_days_with_hr(capsys):
     assert text.count("\n") >= 8
 
 
+def test_piecewise_recruitment(capsys):
+    base = ["design", "--hr", "0.72", "--median-control", "600", "--follow-up", "365", "--json"]
+    assert main([*base, "--accrual", "180", "730", "--accrual-intensity", "1", "3"]) == 0
+    piecewise = json.loads(capsys.readouterr().out)["survival"]
+    assert main([*base, "--accrual", "730"]) == 0
+    uniform = json.loads(capsys.readouterr().out)["survival"]
+    # the same events; later recruitment (slow start) leaves less follow-up, so more participants are needed
+    assert piecewise["max_events"] == pytest.approx(uniform["max_events"])
+    assert piecewise["max_participants"] > uniform["max_participants"]
+    assert piecewise["analysis_times"][-1] == pytest.approx(730 + 365)
+
+
 def test_given_participants_gives_the_follow_up(capsys):
     assert main(["design", "--hr", "0.72", "--median-control", "600", "--n", "701", "--json"]) == 0
     s = json.loads(capsys.readouterr().out)["survival"]
@@ -89,6 +101,9 @@ def test_human_output_is_a_table(capsys):
     (["--spending", "OF", "--futility", "asOF"], "needs an alpha-spending design"),
     (["--binding"], "--binding needs a futility rule"),
     (["--alpha", "nan"], "must be a finite number"),
+    (["--hr", "0.7", "--median-control", "300", "--accrual", "200", "100"], "must increase"),
+    (["--hr", "0.7", "--median-control", "300", "--accrual", "200", "--accrual-intensity", "1", "2"],
+     "2 accrual intensities for 1 accrual pieces"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message):
     out = run(*args)

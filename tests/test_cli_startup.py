@@ -39,7 +39,7 @@ def loaded_heavy_modules(argv, heavy=HEAVY):
 @pytest.mark.parametrize("argv", [None, ["--help"], ["simulate", "--help"], ["power", "--help"],
                                   ["calibrate", "--help"], ["analyze", "--help"], ["cea", "--help"],
                                   ["classroom", "--help"], ["scenario", "--help"],
-                                  ["design", "--help"]],
+                                  ["assurance", "--help"], ["design", "--help"]],
                          ids=lambda a: "build_parser" if a is None else " ".join(a))
 def test_parser_and_help_load_no_numerical_library(argv):
     assert loaded_heavy_modules(argv) == []

@@ -108,3 +108,31 @@ def test_no_events_in_one_arm_is_flagged():
     res = logrank_cox_batch(t[None], e[None], x[None])
     assert not res.converged[0]
     assert res.log_hr[0] < -5
+
+
+@pytest.mark.parametrize("tie_unit", [None, 30.0])
+def test_signed_logrank_z_is_observed_minus_expected_over_its_sd(tie_unit):
+    # Plain loop over distinct event times (survdiff's definition): O1 - E1 and the hypergeometric variance.
+    rows = [_data(seed, n=300, tie_unit=tie_unit) for seed in (3, 4)]
+    res = logrank_cox_batch(np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows]),
+                            np.stack([r[2] for r in rows]))
+    for i, (t, e, x, _) in enumerate(rows):
+        o_minus_e, var = 0.0, 0.0
+        for u in np.unique(t[e == 1]):
+            at_risk = t >= u
+            n, n1 = at_risk.sum(), (at_risk & (x == 1)).sum()
+            d, d1 = ((t == u) & (e == 1)).sum(), ((t == u) & (e == 1) & (x == 1)).sum()
+            o_minus_e += d1 - d * n1 / n
+            var += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1) if n > 1 else 0.0
+        assert res.logrank_z[i] == pytest.approx(o_minus_e / np.sqrt(var), rel=REL)
+        assert res.logrank_z[i] ** 2 == pytest.approx(res.logrank_chisq[i], rel=REL)
+
+
+def test_logrank_z_alone_equals_the_full_kernels():
+    from analysis.stats.kernels import logrank_z_batch
+
+    rows = [_data(seed, n=250, tie_unit=10.0, n_strata=3) for seed in (5, 6, 7)]
+    t, e, x, s = (np.stack([r[i] for r in rows]) for i in range(4))
+    for strata in (None, s):
+        full = logrank_cox_batch(t, e, x, strata)
+        assert np.array_equal(logrank_z_batch(t, e, x, strata), full.logrank_z)

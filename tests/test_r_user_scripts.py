@@ -12,6 +12,7 @@ and R's coxph agree to that, tests/test_cox_engines.py). Marker ``r``: fails in 
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 from pathlib import Path
@@ -95,17 +96,34 @@ def test_every_views_r_script_gives_the_librarys_numbers(view, tmp_path, rscript
 
 
 def test_views_without_r_script_are_the_ones_not_about_one_trials_survival():
+    """... or about the posterior of the published HR, which is a few lines of base R."""
     with_r = {v for v in VIEWS if view_script(v, SCENARIO, **_params(v)).r is not None}
-    assert with_r == {"trial", "survival"}
+    assert with_r == {"trial", "survival", "assurance", "group_sequential"}  # the last: rpact, checked in test_view_scripts.py
+
+
+def test_assurance_r_script_gives_the_librarys_posteriors(tmp_path, rscript):
+    from analysis.studies.assurance import Prior, bayes_reading
+
+    params = _params("assurance")
+    (tmp_path / "reanalysis.R").write_text(view_script("assurance", SCENARIO, **params).r)
+    values = _values(rscript, tmp_path, 'source("reanalysis.R")',
+                     "t(as.matrix(out[, c('median_hr', 'lower', 'upper', 'p_hr_below_1', 'p_hr_below_mid')]))")
+    reading = bayes_reading([Prior(*p) for p in params["priors"]], mid_hr=params["mid"])
+    for row, p in zip(np.reshape(values, (-1, 5)), reading.posteriors):
+        assert row == pytest.approx([p.median_hr, p.lower, p.upper, p.p_benefit, p.p_beyond_mid], rel=1e-12)
 
 
 def _params(view):
+    from analysis.design.boundaries import GroupSequentialDesign
     from analysis.studies.estimands import EstimandSettings
 
     return {"trial": {"seed": 1}, "survival": {"seed": 1}, "adherence": {"whatif": SCENARIO},
             "replicates": {"seed": 1, "n_replicates": 2}, "estimands": {"seed": 1, "settings": EstimandSettings()},
             "design": {"seed": 1, "power": 0.8, "alpha": 0.05, "parameter": "adherence.mean_adherence",
-                       "values": (0.5,), "n_sims": 2, "shares": (0.1,)}}[view]
+                       "values": (0.5,), "n_sims": 2, "shares": (0.1,)},
+            "assurance": {"seed": 1, "priors": [("flat", 1.0, math.inf), ("sceptical", 1.0, 0.0988), ("mine", 0.8, 0.2)],
+                          "mid": 0.85, "n_total": 500, "n_sims": 0, "alpha": 0.05},
+            "group_sequential": {"seed": 1, "design": GroupSequentialDesign("asOF"), "n_trials": 0}}[view]
 
 
 @pytest.mark.r

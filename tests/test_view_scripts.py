@@ -153,9 +153,23 @@ def test_design_script_reproduces_sample_size_power_and_dilution(tmp_path):
                                          .to_dict("records"))
 
 
+def test_assurance_script_reproduces_the_page(tmp_path):
+    import math
+
+    from analysis.studies.assurance import Prior, assurance, bayes_reading
+
+    priors = [("flat", 1.0, math.inf), ("sceptical", 1.0, 0.0988), ("mine", 0.8, 0.2)]
+    params = dict(priors=priors, mid=0.85, n_total=500, n_sims=0, seed=2, alpha=0.05)
+    numbers = run_script(tmp_path, "assurance", **params)
+    reading = bayes_reading([Prior(*p) for p in priors], mid_hr=0.85)
+    assert numbers["bayes"] == _plain(reading.to_dict())
+    expected = assurance(SCENARIO, reading.posteriors, 500, seed=2).to_dict()
+    assert numbers["assurance"] == _plain(expected)
+
+
 def test_every_view_has_a_script_and_bad_requests_are_one_clear_error():
-    assert set(VIEWS) == {"trial", "survival", "adherence", "replicates", "estimands", "design", "outcomes",
-                          "cost_effectiveness"}
+    assert set(VIEWS) == {"trial", "survival", "adherence", "replicates", "estimands", "design", "assurance",
+                          "group_sequential", "outcomes", "cost_effectiveness"}
     with pytest.raises(WalkBackInputError, match="unknown view"):
         view_script("nope", SCENARIO)
     with pytest.raises(WalkBackInputError, match="missing seed"):
@@ -201,3 +215,41 @@ def test_scripts_say_they_need_the_analysis_package(tmp_path):
                           text=True, timeout=60)
     assert proc.returncode != 0 and "needs the `analysis` package" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def _sequential_params():
+    from analysis.design.boundaries import GroupSequentialDesign
+
+    return dict(design=GroupSequentialDesign("asOF", (0.4, 0.7, 1.0), futility="asOF"), n_trials=30, seed=4)
+
+
+@pytest.mark.slow
+def test_group_sequential_script_reproduces_the_study(tmp_path):
+    from analysis.studies.sequential import group_sequential_study
+
+    params = _sequential_params()
+    numbers = run_script(tmp_path, "group_sequential", **params)
+    study = group_sequential_study(SCENARIO, params["design"], 30, 4).to_dict()
+    for part in (numbers, study):
+        part["simulation"].pop("elapsed_seconds")
+    assert numbers == json.loads(json.dumps(_plain(study)))
+    command = (tmp_path / "walkback_command.sh").read_text()
+    assert "walkback design --information 0.4 0.7 1.0" in command and "--futility asOF --scenario scenario.json" in command
+
+
+@pytest.mark.r
+def test_group_sequential_rpact_script_gives_the_boundaries_and_recurrences(tmp_path, rscript):
+    from analysis.design.boundaries import compute_boundaries
+    from analysis.studies.sequential import look_recurrences
+
+    params = _sequential_params()
+    zipfile.ZipFile(io.BytesIO(view_script("group_sequential", SCENARIO, **params).to_zip())).extractall(tmp_path)
+    proc = subprocess.run([rscript, "rpact_design.R"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = {line.split(":")[0]: line.split(":")[1].split() for line in proc.stdout.splitlines() if ":" in line}
+    b = compute_boundaries(params["design"])
+    assert np.allclose([float(v) for v in lines["efficacy z"]], b.efficacy_z, atol=1e-6)
+    assert np.allclose([float(v) for v in lines["futility z"]], b.futility_z[:-1], atol=1e-6)
+    # rpact's maximum recurrences at the scenario's HR and allocation: the page's looks round them up
+    _, max_events, _ = look_recurrences(SCENARIO, b)
+    assert float(lines["maximum recurrences"][0]) == pytest.approx(max_events, rel=1e-6)

@@ -17,7 +17,9 @@ import json
 import math
 import sys
 
-__all__ = ["add_parser", "run", "parse_futility", "add_simulation_options", "simulation_report"]
+from .common import add_execution_options, executor_for, load_scenario, whole
+
+__all__ = ["add_parser", "run", "parse_futility", "add_simulation_options", "simulation_report", "simulation_text"]
 
 SPENDING = ("OF", "P", "WT", "asOF", "asP", "asKD", "asHSD")
 DAYS_PER_YEAR = 365.25
@@ -99,8 +101,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     s.add_argument("--hr", type=_number, help="hazard ratio, intervention : control, under H1")
     s.add_argument("--median-control", type=_number, metavar="DAYS",
                    help="median time to recurrence in the control arm (exponential)")
-    s.add_argument("--accrual", type=_number, default=DAYS_PER_YEAR, metavar="DAYS",
-                   help="recruitment period, uniform (default 365.25)")
+    s.add_argument("--accrual", type=_number, nargs="+", default=[DAYS_PER_YEAR], metavar="DAYS",
+                   help="recruitment period, uniform (default 365.25); or the ends of its pieces (rpact's accrualTime "
+                        "without the 0), with --accrual-intensity")
+    s.add_argument("--accrual-intensity", type=_number, nargs="+", metavar="RATE",
+                   help="relative recruitment rate of each --accrual piece (default equal)")
     s.add_argument("--follow-up", type=_number, metavar="DAYS",
                    help="follow-up after recruitment ends (default 365.25, unless --n is given)")
     s.add_argument("--n", type=_number, metavar="N", help="participants (the follow-up is then what the events take)")
@@ -117,14 +122,109 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def add_simulation_options(p: argparse.ArgumentParser) -> argparse._ArgumentGroup:
-    """The design simulated on the calibrated model: ``--simulate N``, ``--workers``/``--scheduler``,
-    ``--scenario`` go here (gsd-simulate)."""
-    return p.add_argument_group("the design simulated on the calibrated model")
+    """The design simulated on the calibrated model: ``--simulate N``, ``--scenario``, ``--seed``, ``--look-days``,
+    ``--workers``/``--scheduler`` (``--n`` is shared with the events and participants)."""
+    g = p.add_argument_group("the design simulated on the calibrated model (with --simulate)")
+    g.add_argument("--simulate", type=whole, default=0, metavar="N",
+                   help="simulate N trials of the scenario and N under H0 (no walking or education effect), "
+                        "analysed by log-rank at each look; operating characteristics with Monte Carlo SEs "
+                        "(default 0: boundaries only)")
+    g.add_argument("--scenario", metavar="FILE.json", help="scenario JSON (default: the calibrated WalkBack trial)")
+    g.add_argument("--seed", type=whole, metavar="INT", help="random seed (default: the scenario's seed)")
+    g.add_argument("--look-days", type=_number, nargs="+", metavar="DAY",
+                   help="looks on calendar days D1 ... DK since the first randomisation instead of at numbers of "
+                        "recurrences (default: look k at information F_k times the design's maximum recurrences, "
+                        "sized with --hr or else the scenario's expected hazard ratio)")
+    add_execution_options(g)
+    return g
+
+
+#: Simulated participants in one call (trials x 2 hypotheses x participants), as ``walkback power``.
+MAX_SIMULATED_PARTICIPANTS = 200_000_000
+
+
+def _look_events(args, boundaries, survival, scenario) -> tuple[tuple[int, ...], float, str]:
+    """Recurrences at the looks: the design's maximum (from --hr, else the scenario's expected HR) times F_k."""
+    from ..studies.sequential import look_recurrences
+
+    hr = None if survival is None else args.hr
+    events, max_events, used = look_recurrences(scenario, boundaries, hr)
+    return events, max_events, f"--hr {hr:g}" if hr is not None else f"the scenario's expected hazard ratio {used:.3f}"
 
 
 def simulation_report(args, boundaries, survival, report: dict) -> dict:
-    """Add the simulated operating characteristics to ``report`` (gsd-simulate); unchanged without them."""
+    """Add the simulated operating characteristics to ``report`` (unchanged without ``--simulate``)."""
+    from ..errors import WalkBackInputError
+
+    if not args.simulate:
+        for flag in ("scenario", "seed", "look_days", "workers", "scheduler"):
+            if getattr(args, flag, None) is not None:
+                raise WalkBackInputError(f"--{flag.replace('_', '-')} is for the simulation: add --simulate N")
+        return report
+    from ..simulate.engine import scenario_for_size
+    from ..studies.replicates import MAX_REPLICATES, chunk_size_for
+    from ..studies.sequential import simulate_design
+
+    if not 1 <= args.simulate <= MAX_REPLICATES:
+        raise WalkBackInputError(f"--simulate {args.simulate} must be between 1 and {MAX_REPLICATES:,}")
+    scenario = load_scenario(args.scenario)
+    if args.n is not None:
+        if args.n != int(args.n):
+            raise WalkBackInputError(f"--n {args.n:g} must be a whole number of participants for --simulate")
+        scenario = scenario_for_size(scenario, int(args.n))
+    seed = scenario.seed if args.seed is None else args.seed
+    if not 0 <= seed < 2**63:
+        raise WalkBackInputError(f"--seed {seed} must be between 0 and 2^63 - 1")
+    work = 2 * args.simulate * scenario.design.n_total
+    if work > MAX_SIMULATED_PARTICIPANTS:
+        raise WalkBackInputError(f"--simulate x --n asks for {work:,} simulated participants (both hypotheses); the "
+                                 f"limit is {MAX_SIMULATED_PARTICIPANTS:,}")
+    if args.look_days is not None:
+        if len(args.look_days) != boundaries.design.looks:
+            raise WalkBackInputError(f"--look-days gives {len(args.look_days)} days but the design has "
+                                     f"{boundaries.design.looks} looks")
+        looks = {"look_days": tuple(args.look_days)}
+        plan = {"look_days": list(args.look_days)}
+    else:
+        events, max_events, source = _look_events(args, boundaries, survival, scenario)
+        looks = {"look_events": events}
+        plan = {"look_events": list(events), "max_events": max_events, "sized_for": source}
+    with executor_for(args) as executor:
+        sim = simulate_design(scenario, boundaries, args.simulate, seed, executor=executor,
+                              chunk_size=chunk_size_for(args.simulate, args.parallel_workers), **looks)
+    report["simulation"] = {"scenario": scenario.name, **plan, **sim.to_dict()}
     return report
+
+
+def simulation_text(simulation: dict) -> str:
+    """The simulated operating characteristics as a table (simulated +- MC SE beside the analytic PH value)."""
+    from ..formats import format_number
+
+    def f(value, digits):
+        return format_number(value, digits, missing="–")
+
+    by = (f"looks at {', '.join(str(e) for e in simulation['look_events'])} recurrences"
+          if "look_events" in simulation else
+          f"looks on days {', '.join(f'{d:g}' for d in simulation['look_days'])}")
+    lines = ["", f"Simulated on scenario '{simulation['scenario']}': {simulation['n_trials']:,} trials under the "
+                 f"scenario and under H0, {simulation['n_participants']} participants, {by}, seed {simulation['seed']}",
+             f"{'quantity':<58} {'simulated':>10} {'MC SE':>8} {'analytic PH':>12}"]
+    for row in simulation["summary"]:
+        digits = 1 if row["key"].split("_at_stop")[0] in ("recurrences", "participants", "day") else 4
+        lines.append(f"{row['quantity'] + (' (H0)' if row['key'].endswith('_null') else ''):<58.58} "
+                     f"{f(row['value'], digits):>10} {f(row['mc_se'], digits):>8} {f(row['analytic'], digits):>12}")
+    calendar = "look_days" in simulation
+    lines.append(f"{'look':>4} {'P(efficacy)':>12} {'analytic':>9} {'P(futility)':>12} {'analytic':>9} "
+                 f"{'P(eff.) H0':>11} {'recurrences':>12} {'exp. rec.' if calendar else 'exp. day':>9} {'day':>7} "
+                 f"{'participants':>13}")
+    for row in simulation["looks"]:
+        lines.append(f"{row['look']:>4} {f(row['p_efficacy'], 4):>12} {f(row['p_efficacy_analytic'], 4):>9} "
+                     f"{f(row['p_futility'], 4):>12} {f(row['p_futility_analytic'], 4):>9} "
+                     f"{f(row['p_efficacy_null'], 4):>11} {f(row['recurrences_mean'], 1):>12} "
+                     f"{f(row['expected_recurrences'], 1) if calendar else f(row['expected_day'], 0):>9} "
+                     f"{f(row['day_mean'], 0):>7} {f(row['participants_mean'], 0):>13}")
+    lines.append(f"simulation {simulation['elapsed_seconds']:.2f} s")
+    return "\n".join(lines)
 
 
 def design_from_args(args):
@@ -151,7 +251,9 @@ def survival_from_args(args, boundaries):
     from ..design.events import SurvivalAssumptions, sample_size_survival
     from ..errors import WalkBackInputError
 
-    survival_flags = ("median_control", "follow_up", "n")
+    # --n alone sizes the simulated trial (--simulate); with --hr it also gives the follow-up
+    survival_flags = ("median_control", "follow_up", "accrual_intensity") + (
+        () if getattr(args, "simulate", 0) else ("n",))
     if args.hr is None:
         given = [f"--{f.replace('_', '-')}" for f in survival_flags if getattr(args, f) is not None]
         if given:
@@ -165,7 +267,8 @@ def survival_from_args(args, boundaries):
         raise WalkBackInputError("give --follow-up or --n, not both: one determines the other")
     follow_up = DAYS_PER_YEAR if args.n is None and args.follow_up is None else args.follow_up
     assumptions = SurvivalAssumptions(
-        hazard_ratio=args.hr, control_hazards=(math.log(2) / args.median_control,), accrual_time=args.accrual,
+        hazard_ratio=args.hr, control_hazards=(math.log(2) / args.median_control,), accrual_time=tuple(args.accrual),
+        accrual_intensity=None if args.accrual_intensity is None else tuple(args.accrual_intensity),
         follow_up=follow_up, max_participants=args.n, dropout_rate=args.dropout, dropout_time=args.dropout_time,
         allocation_ratio=args.allocation)
     return sample_size_survival(boundaries, assumptions)
@@ -235,4 +338,6 @@ def run(args) -> int:
         sys.stdout.write("\n")
     else:
         sys.stdout.write(_text(boundaries, survival) + "\n")
+        if "simulation" in report:
+            sys.stdout.write(simulation_text(report["simulation"]) + "\n")
     return 0

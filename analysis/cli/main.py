@@ -12,6 +12,7 @@ import sys
 from typing import Sequence
 
 from . import analyze as cli_analyze
+from . import assurance as cli_assurance
 from . import cea as cli_cea
 from . import classroom as cli_classroom
 from . import design as cli_design
@@ -201,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_power.add_parser(sub)
     cli_cea.add_parser(sub)
     cli_classroom.add_parser(sub)
+    cli_assurance.add_parser(sub)
     cli_design.add_parser(sub)
     return parser
 

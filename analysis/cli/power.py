@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from ..errors import WalkBackInputError
 from ..formats import format_number
+from . import clinics as cli_clinics
 from .common import add_execution_options, executor_for, fraction, load_scenario, whole
 
 #: ``--test`` choices (the names of :data:`analysis.stats.two_arm_tests.POWER_TEST_NAMES`; not imported: the
@@ -50,6 +51,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--tau", type=float, default=None, metavar="DAYS",
                    help="RMST horizon for --test rmst (default 365.25 days, 12 months, or the longest follow-up if shorter)")
     add_execution_options(p)
+    cli_clinics.add_options(p)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(run=run)
     return p
@@ -105,6 +107,9 @@ def run(args) -> int:
         raise WalkBackInputError(f"--n x --n-sims asks for {work:,} simulated participants; the limit is "
                                  f"{MAX_SIMULATED_PARTICIPANTS:,} (lower --n-sims or use --n-sims 0)")
 
+    if args.clinics is not None:
+        with executor_for(args, needed=True) as executor:
+            return cli_clinics.run(args, scenario, seed, executor)
     began = time.perf_counter()
     analytic_args = (scenario, sizes, args.alpha, args.endpoint)
     simulated = []

@@ -1,6 +1,6 @@
 """Recurrences, participants and calendar times of the looks of a group-sequential survival design, as rpact's
 ``getSampleSizeSurvival`` and ``getPowerSurvival`` compute them (Schoenfeld's events, exponential or piecewise
-exponential hazards, uniform recruitment, exponential loss to follow-up).
+exponential hazards, uniform or piecewise uniform recruitment, exponential loss to follow-up).
 
 Place in the pipeline: after :mod:`analysis.design.boundaries` (the drift and the information rates of a solved
 design) and before any simulation. Time is in whatever unit the hazards are (the CLI uses days).
@@ -95,8 +95,11 @@ class SurvivalAssumptions:
         Control hazard per piece (one value: exponential).
     piece_starts : tuple of float
         Start of each piece, from 0 (rpact's piecewiseSurvivalTime).
-    accrual_time : float
-        Length of uniform recruitment.
+    accrual_time : float or tuple of float
+        Length of uniform recruitment, or the ends of its pieces (rpact's accrualTime without the leading 0).
+    accrual_intensity : tuple of float, optional
+        Relative recruitment rate per piece (default equal rates: uniform). rpact's absolute intensities are
+        ``max_participants = sum(intensity x piece length)`` with these as the relative rates.
     follow_up : float, optional
         Follow-up after recruitment ends (gives the participants); or
     max_participants : float, optional
@@ -109,13 +112,14 @@ class SurvivalAssumptions:
 
     hazard_ratio: float
     control_hazards: tuple
-    accrual_time: float
+    accrual_time: Any
     follow_up: float | None = None
     max_participants: float | None = None
     piece_starts: tuple = (0.0,)
     dropout_rate: float = 0.0
     dropout_time: float = 12.0
     allocation_ratio: float = 1.0
+    accrual_intensity: tuple | None = None
 
     def __post_init__(self) -> None:
         hr = _positive("hazard ratio", self.hazard_ratio)
@@ -131,7 +135,22 @@ class SurvivalAssumptions:
                                      f"{len(hazards)} control hazard(s)")
         object.__setattr__(self, "control_hazards", hazards)
         object.__setattr__(self, "piece_starts", starts)
-        _positive("accrual time", self.accrual_time)
+        ends = self.accrual_time if isinstance(self.accrual_time, (tuple, list)) else (self.accrual_time,)
+        try:
+            ends = tuple(_positive("accrual time", e) for e in ends)
+        except TypeError:
+            raise WalkBackInputError("accrual time must be a number or a list of piece ends") from None
+        if any(b <= a for a, b in zip(ends, ends[1:])):
+            raise WalkBackInputError(f"accrual piece ends {self.accrual_time!r} must increase")
+        object.__setattr__(self, "accrual_time", ends[0] if len(ends) == 1 else ends)
+        rates = (1.0,) * len(ends) if self.accrual_intensity is None else self.accrual_intensity
+        try:
+            rates = tuple(_positive("accrual intensity", r) for r in rates)
+        except TypeError:
+            raise WalkBackInputError("accrual intensity must be a list of numbers") from None
+        if len(rates) != len(ends):
+            raise WalkBackInputError(f"{len(rates)} accrual intensities for {len(ends)} accrual pieces")
+        object.__setattr__(self, "accrual_intensity", None if self.accrual_intensity is None else rates)
         if (self.follow_up is None) == (self.max_participants is None):
             raise WalkBackInputError("give either the follow-up after recruitment or the number of participants")
         if self.follow_up is not None:
@@ -143,6 +162,24 @@ class SurvivalAssumptions:
             raise WalkBackInputError(f"dropout rate = {rate!r} must be from 0 to below 1")
         _positive("dropout time", self.dropout_time)
         _positive("allocation ratio", self.allocation_ratio)
+
+    @property
+    def accrual_pieces(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Start, end and share of the participants of each recruitment piece."""
+        ends = np.atleast_1d(np.asarray(self.accrual_time, dtype=float))
+        starts = np.concatenate(([0.0], ends[:-1]))
+        rates = np.ones(ends.size) if self.accrual_intensity is None else np.asarray(self.accrual_intensity)
+        weight = rates * (ends - starts)
+        return starts, ends, weight / weight.sum()
+
+    @property
+    def accrual_end(self) -> float:
+        return float(np.atleast_1d(self.accrual_time)[-1])
+
+    def recruited(self, calendar_time: float) -> float:
+        """Share of the participants recruited by ``calendar_time``."""
+        starts, ends, shares = self.accrual_pieces
+        return float(shares @ np.clip((calendar_time - starts) / (ends - starts), 0.0, 1.0))
 
     @property
     def dropout_hazard(self) -> float:
@@ -189,18 +226,22 @@ def expected_events(assumptions: SurvivalAssumptions, participants: float, calen
     hr = a.hazard_ratio if hazard_ratio is None else hazard_ratio
     t = np.asarray(calendar_time, dtype=float)
     total = np.zeros_like(t)
+    starts, ends, shares = a.accrual_pieces
     for hazards, share in _arm_hazards(a, hr):
-        g = _integrated_incidence(hazards, a.piece_starts, a.dropout_hazard, np.stack([t, np.maximum(t - a.accrual_time, 0)]))
-        total += share * (g[0] - g[1])
-    out = participants / a.accrual_time * total
+        # entries uniform within each recruitment piece: events = N share / length x [G(T - start) - G(T - end)]
+        for start, end, piece in zip(starts, ends, shares):
+            g = _integrated_incidence(hazards, a.piece_starts, a.dropout_hazard,
+                                      np.stack([np.maximum(t - start, 0), np.maximum(t - end, 0)]))
+            total += share * piece / (end - start) * (g[0] - g[1])
+    out = participants * total
     return float(out) if out.ndim == 0 else out
 
 
 def _time_of(a: SurvivalAssumptions, participants: float, events: float) -> float:
     """Calendar time at which ``events`` recurrences are expected under H1."""
-    hi = a.accrual_time
+    hi = a.accrual_end
     while expected_events(a, participants, hi) < events:
-        if hi > 1e4 * a.accrual_time:
+        if hi > 1e4 * a.accrual_end:
             raise WalkBackInputError(f"{events:.1f} recurrences are never reached with {participants:.0f} "
                                      "participants: recruit more or follow them longer")
         hi *= 2
@@ -242,7 +283,7 @@ class SurvivalDesign:
     @property
     def participants_per_look(self) -> tuple:
         a = self.assumptions
-        return tuple(self.max_participants * min(1.0, t / a.accrual_time) for t in self.analysis_times)
+        return tuple(self.max_participants * a.recruited(t) for t in self.analysis_times)
 
     def _hr_scale(self, z) -> tuple:
         r = self.assumptions.allocation_ratio
@@ -298,11 +339,11 @@ class SurvivalDesign:
 def _complete(b: GroupSequentialBoundaries, a: SurvivalAssumptions, max_events: float, participants: float,
               participants_fixed, follow_up: float, drift: float) -> SurvivalDesign:
     rates = b.information_rates
-    times = tuple(_time_of(a, participants, t * max_events) for t in rates[:-1]) + (a.accrual_time + follow_up,)
+    times = tuple(_time_of(a, participants, t * max_events) for t in rates[:-1]) + (a.accrual_end + follow_up,)
     at = sequential_probabilities(b, drift)
     stop = at.stop
     weights = {"h0": b.expected_information_h0, "h01": b.expected_information_h01, "h1": at.expected_information}
-    n_look = [participants * min(1.0, t / a.accrual_time) for t in times]
+    n_look = [participants * a.recruited(t) for t in times]
     fixed_events = events_for(b.fixed_drift, a.hazard_ratio, a.allocation_ratio)
     return SurvivalDesign(
         b, a, fixed_events, participants_fixed, max_events, participants, follow_up, times,
@@ -311,15 +352,15 @@ def _complete(b: GroupSequentialBoundaries, a: SurvivalAssumptions, max_events: 
 
 
 def _participants_for(a: SurvivalAssumptions, events: float, follow_up: float) -> float:
-    return events / expected_events(a, 1.0, a.accrual_time + follow_up)
+    return events / expected_events(a, 1.0, a.accrual_end + follow_up)
 
 
 def _follow_up_for(a: SurvivalAssumptions, participants: float, events: float) -> float:
     end = _time_of(a, participants, events)
-    if end < a.accrual_time:
+    if end < a.accrual_end:
         raise WalkBackInputError(f"{events:.1f} recurrences are expected before recruitment of {participants:.0f} "
                                  "ends: recruit fewer participants or over a shorter time")
-    return end - a.accrual_time
+    return end - a.accrual_end
 
 
 def sample_size_survival(boundaries: GroupSequentialBoundaries, assumptions: SurvivalAssumptions) -> SurvivalDesign:

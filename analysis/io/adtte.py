@@ -66,6 +66,7 @@ ADTTE_COLUMNS: dict[str, tuple[str, str]] = {
     "STRATAR": ("text", "Randomisation stratum (factor 1 / factor 2)"),
     "AGE": ("number", "Age at randomisation (years)"),
     "SEX": ("text", "Sex: F or M"),
+    "SITEID": ("text", "Study Site Identifier: the clinic (C01..CK; an assumption of the simulation, not published)"),
 }
 
 
@@ -217,12 +218,15 @@ def cohort_to_adtte(cohort: pd.DataFrame, study_id: str = STUDY_ID) -> pd.DataFr
             "AGE": cohort["age_years"].to_numpy(dtype=float)[rows],
             "SEX": np.array(["M", "F"], dtype=object)[(cohort["sex"].astype(str).to_numpy() == "female")[rows].astype(np.int64)],
         })
+        if "clinic" in cohort.columns:  # simulated cohorts have it; an uploaded file may not
+            columns["SITEID"] = cohort["clinic"].astype(np.int64).map("C{:02d}".format).to_numpy(dtype=object)[rows]
         parts.append(pd.DataFrame(columns, index=pd.RangeIndex(len(rows))))
     table = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     # Low-cardinality text as categoricals: far less memory and faster CSV for large exports.
     for col in ("STUDYID", "PARAMCD", "PARAM", "AVALU", "EVNTDESC", "CNSDTDSC", "TRTP", "ITTFL", "STRAT1R", "STRAT2R",
-                "STRATAR", "SEX"):
-        table[col] = table[col].astype("category")
+                "STRATAR", "SEX", "SITEID"):
+        if col in table:
+            table[col] = table[col].astype("category")
     return table
 
 

@@ -39,6 +39,9 @@ VIEWS: dict[str, str] = {
     "outcomes": "one simulated trial's episodes: every published outcome beside the published and expected figures",
     "cost_effectiveness": "one costed trial: ICER, bootstrap, acceptability, tornado and the expectation of pooled "
                           "trials",
+    "assurance": "the Bayesian reading of the published HR under each prior and the assurance of a follow-up",
+    "group_sequential": "a group-sequential design: boundaries, looks on the scenario, analytic and simulated "
+                        "operating characteristics",
 }
 
 _HEADER = '''"""Reproduces the WalkBack Explorer view '@VIEW@': @WHAT@.
@@ -278,7 +281,50 @@ print(curve.summary.to_string(index=False))
 figures = {"power_curve": power_curve_figure(curve.summary, x_title=CURVE_PARAMETERS[PARAMETER], target_power=POWER),
            "dilution": dilution_figure(dilution)}
 ''',
+    "group_sequential": '''
+from analysis.design.boundaries import GroupSequentialDesign
+from analysis.plots.sequential import boundaries_figure, stopping_figure
+from analysis.studies.sequential import group_sequential_study
+
+DESIGN = GroupSequentialDesign(**@DESIGN@)
+N_TRIALS, SEED, LOOK_DAYS = @N_TRIALS@, @SEED@, @LOOK_DAYS@
+study = group_sequential_study(SCENARIO, DESIGN, N_TRIALS, SEED, look_days=LOOK_DAYS)
+
+numbers = study.to_dict()
+print(study.looks.to_string(index=False))
+print(study.operating.drop(columns="key").to_string(index=False))
+figures = {"boundaries": boundaries_figure(study.looks, hazard_ratio=study.hazard_ratio),
+           "stopping": stopping_figure(study.looks)}
+''',
+    "assurance": '''
+from analysis.plots.assurance import bayes_figure
+from analysis.studies.assurance import Prior, assurance, bayes_reading
+
+MID_HR, N_TOTAL, N_SIMS, SEED, ALPHA = @MID@, @N_TOTAL@, @N_SIMS@, @SEED@, @ALPHA@
+# (name, median HR, SD of the log HR; inf = flat)
+PRIORS = @PRIORS@
+reading = bayes_reading([Prior(name, median, sd) for name, median, sd in PRIORS], mid_hr=MID_HR)
+result = assurance(SCENARIO, reading.posteriors, N_TOTAL, n_sims=N_SIMS, seed=SEED, alpha=ALPHA)
+
+numbers = {"bayes": reading.to_dict(), "assurance": result.to_dict()}
+print(reading.summary.to_string(index=False))
+print(result.summary.to_string(index=False))
+figures = {"prior_likelihood_posterior": bayes_figure(reading.densities(), mid_hr=MID_HR)}
+''',
 }
+
+_ASSURANCE_R = '''# The Bayesian reading of WalkBack's primary result, HR 0.72 (0.60 to 0.85), in base R:
+# a normal likelihood for the log HR (SE from the CI's width) and a normal prior per row.
+# Reproduces the posterior table of the "How sure are we" page (made by walkback-explorer @VERSION@).
+mid <- @MID@
+est <- log(0.72); se <- (log(0.85) - log(0.60)) / (2 * qnorm(0.975))
+priors <- data.frame(name = c(@NAMES@), median_hr = c(@MEDIANS@), sd = c(@SDS@))  # sd Inf = flat
+w0 <- ifelse(is.finite(priors$sd), 1 / priors$sd^2, 0); w1 <- 1 / se^2
+m <- (w0 * log(priors$median_hr) + w1 * est) / (w0 + w1); s <- 1 / sqrt(w0 + w1)
+out <- data.frame(prior = priors$name, median_hr = exp(m), lower = exp(m - qnorm(0.975) * s),
+                  upper = exp(m + qnorm(0.975) * s), p_hr_below_1 = pnorm(0, m, s), p_hr_below_mid = pnorm(log(mid), m, s))
+print(out, digits = 4)
+'''
 
 
 @dataclass(frozen=True)
@@ -302,6 +348,7 @@ class ViewScript:
     command: str
     r: str | None = field(default=None, repr=False)
     scenario_json: str = field(default="", repr=False)
+    r_name: str = "reanalysis.R"
 
     @property
     def summary(self) -> dict[str, str]:
@@ -317,7 +364,7 @@ class ViewScript:
                "scenario.json": (self.scenario_json + "\n").encode("utf-8"),
                "walkback_command.sh": self.command.encode("utf-8")}
         if self.r is not None:
-            out["reanalysis.R"] = self.r.encode("utf-8")
+            out[self.r_name] = self.r.encode("utf-8")
         return out
 
     def to_zip(self) -> bytes:
@@ -409,6 +456,13 @@ def _commands(view: str, params: dict) -> str:
                        "trials\n# (replicate i is seeded as on the page) for your own analysis:\n"
                        f"walkback simulate --scenario scenario.json --seed {seed} --replicates {params['n_replicates']} "
                        "--out replicates.csv\n")
+    if view == "assurance":
+        priors = "".join(f" --prior-sd {n} {m!r} {sd!r}" for n, m, sd in params["priors"] if sd != float("inf"))
+        return head + ("# The presets are replaced by the page's priors (the flat prior is always the first row "
+                       "of the page's table;\n# the command has no flat --prior-sd, so it is left out with --only).\n"
+                       f"walkback assurance --scenario scenario.json --only{priors} --mid {params['mid']!r} "
+                       f"--n {params['n_total']} --n-sims {params['n_sims']} --seed {params['seed']} "
+                       f"--alpha {params['alpha']!r}\n")
     if view == "design":
         text = head + ("# Analytic power at the trial's size (the Schoenfeld and Freedman columns); the page's simulated "
                        "power curve\n# uses common random numbers across its grid and is in the Python script only.\n"
@@ -421,6 +475,9 @@ def _commands(view: str, params: dict) -> str:
                          f"{int(by_test['n_sims'])} --seed {int(by_test['seed'])} --alpha {params['alpha']!r} "
                          f"--test {name}\n")
         return text
+    if view == "group_sequential":
+        return head + (f"walkback design {params['design_flags']} --scenario scenario.json --seed {seed} "
+                       f"--simulate {max(int(params['n_trials']), 1)}{params['look_flags']}\n")
     return head + f"# No walkback command computes the '{view}' view; run: python walkback_{view}.py\n"
 
 
@@ -438,7 +495,8 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
         ``landmarks``, optionally ``test`` (a :class:`~analysis.stats.two_arm_tests.TestChoice`); ``adherence``: ``whatif`` (a Scenario); ``replicates``: ``n_replicates``, ``seed``;
         ``estimands``: ``seed``, ``settings`` (EstimandSettings); ``design``: ``power``, ``alpha``,
         ``parameter``, ``values``, ``n_sims``, ``seed``, ``shares``, optionally ``power_by_test`` (the panel's
-        ``n_sims``, ``seed``, ``programme_weeks``, ``maintained_fraction``, ``n_total``); ``outcomes``: ``seed``;
+        ``n_sims``, ``seed``, ``programme_weeks``, ``maintained_fraction``, ``n_total``); ``assurance``: ``priors``
+        ((name, median HR, SD) each), ``mid``, ``n_total``, ``n_sims``, ``seed``, ``alpha``; ``outcomes``: ``seed``;
         ``cost_effectiveness``: ``seed``, ``economics`` (Economics), ``bootstrap``, ``threshold``, ``thresholds``,
         ``expected_trials``.
 
@@ -457,7 +515,8 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
         raise WalkBackInputError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
     scenario_json = scenario.to_json()
     body = _BODIES[view]
-    if view in ("trial", "survival", "replicates", "estimands", "design", "outcomes", "cost_effectiveness"):
+    if view in ("trial", "survival", "replicates", "estimands", "design", "assurance", "group_sequential", "outcomes",
+                "cost_effectiveness"):
         _require(params, "seed")
     replacements: dict[str, str] = {"@SEED@": _literal(int(params["seed"])) if "seed" in params else ""}
     if view == "survival":
@@ -478,6 +537,12 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
 
         _require(params, "settings")
         replacements["@SETTINGS@"] = _literal(asdict(params["settings"]))
+    elif view == "assurance":
+        _require(params, "priors", "mid", "n_total", "n_sims", "alpha")
+        replacements.update({"@MID@": _literal(float(params["mid"])), "@N_TOTAL@": _literal(int(params["n_total"])),
+                             "@N_SIMS@": _literal(int(params["n_sims"])), "@ALPHA@": _literal(float(params["alpha"])),
+                             "@PRIORS@": _literal(tuple((str(n), float(m), float(sd)) for n, m, sd in params["priors"]))
+                             .replace(" inf,", " math.inf,")})
     elif view == "design":
         _require(params, "power", "alpha", "parameter", "values", "n_sims", "shares")
         replacements.update({"@POWER@": _literal(float(params["power"])), "@ALPHA@": _literal(float(params["alpha"])),
@@ -491,6 +556,15 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
                              "@THRESHOLD@": _literal(float(params["threshold"])),
                              "@THRESHOLDS@": _literal(tuple(float(v) for v in params["thresholds"])),
                              "@EXPECTED_TRIALS@": _literal(int(params["expected_trials"]))})
+    elif view == "group_sequential":
+        from dataclasses import asdict
+
+        _require(params, "design", "n_trials")
+        design, look_days = params["design"], params.get("look_days")
+        replacements.update({"@DESIGN@": _literal(asdict(design)), "@N_TRIALS@": _literal(int(params["n_trials"])),
+                             "@LOOK_DAYS@": _literal(None if look_days is None else tuple(float(d) for d in look_days))})
+        params = {**params, "design_flags": _design_flags(design),
+                  "look_flags": "" if look_days is None else " --look-days " + " ".join(f"{d:g}" for d in look_days)}
     by_test = params.get("power_by_test") if view == "design" else None
     if by_test is not None:
         body += _POWER_BY_TEST_BODY
@@ -510,6 +584,101 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
               .replace("@SCENARIO@", scenario_json))
     python = header + body + _FOOTER.replace("@VIEW@", view)
     r = r_reanalysis_script("adtte.csv", version) if view in ("trial", "survival") else None
+    if view == "assurance":
+        priors = params["priors"]
+        r = (_ASSURANCE_R.replace("@VERSION@", version).replace("@MID@", repr(float(params["mid"])))
+             .replace("@NAMES@", ", ".join(json.dumps(str(n)) for n, _, _ in priors))
+             .replace("@MEDIANS@", ", ".join(repr(float(m)) for _, m, _ in priors))
+             .replace("@SDS@", ", ".join("Inf" if sd == float("inf") else repr(float(sd)) for _, _, sd in priors)))
     if r is not None and test is not None:
         r += _test_r(test, tuple(params.get("strata") or ()))
-    return ViewScript(view=view, python=python, command=_commands(view, params), r=r, scenario_json=scenario_json)
+    r_name = "reanalysis.R"
+    if view == "group_sequential":
+        r, r_name = _rpact_script(scenario, params["design"], params.get("look_days")), "rpact_design.R"
+    return ViewScript(view=view, python=python, command=_commands(view, params), r=r, scenario_json=scenario_json,
+                      r_name=r_name)
+
+
+def _design_flags(design) -> str:
+    """``walkback design`` flags for a :class:`~analysis.design.boundaries.GroupSequentialDesign` (rpact's names)."""
+    flags = [f"--information {' '.join(repr(float(t)) for t in design.information_rates)}",
+             f"--alpha {design.alpha!r}", f"--beta {design.beta!r}", f"--spending {design.kind}"]
+    if design.sided != 1:
+        flags.append(f"--sided {design.sided}")
+    if design.gamma is not None:
+        flags.append(f"--gamma {design.gamma!r}")
+    if design.delta is not None:
+        flags.append(f"--delta {design.delta!r}")
+    if isinstance(design.futility, str):
+        flags.append(f"--futility {design.futility}")
+        if design.futility_gamma is not None:
+            flags.append(f"--futility-gamma {design.futility_gamma!r}")
+    elif design.futility is not None:
+        flags.append("--futility z:" + ",".join(repr(float(z)) for z in design.futility))
+    if design.futility is not None and design.binding_futility:
+        flags.append("--binding")
+    return " ".join(flags)
+
+
+def _r_vector(values) -> str:
+    return "c(" + ", ".join(repr(float(v)) for v in values) + ")"
+
+
+def _rpact_script(scenario, design, look_days) -> str:
+    """An R script (rpact) reproducing the design's boundaries and, for event-driven looks, its recurrences.
+
+    rpact assumes exponential hazards: its calendar times and participants are an exponential approximation of
+    the scenario (the control median and recruitment below); the Python script's simulation gives the model's.
+    """
+    from ..model.expectation import expected_trial
+
+    args = [f"kMax = {design.looks}", f"alpha = {design.alpha!r}", f"beta = {design.beta!r}",
+            f"sided = {design.sided}", f"typeOfDesign = \"{design.kind}\"",
+            f"informationRates = {_r_vector(design.information_rates)}"]
+    if design.gamma is not None:
+        args.append(f"gammaA = {design.gamma!r}")
+    if design.delta is not None:
+        args.append(f"deltaWT = {design.delta!r}")
+    if isinstance(design.futility, str):
+        args.append(f"typeBetaSpending = \"bs{design.futility[2:]}\"")
+        if design.futility_gamma is not None:
+            args.append(f"gammaB = {design.futility_gamma!r}")
+    elif design.futility is not None:
+        args.append(f"futilityBounds = {_r_vector(design.futility)}")
+    if design.futility is not None:
+        args.append(f"bindingFutility = {'TRUE' if design.binding_futility else 'FALSE'}")
+    e = expected_trial(scenario)
+    d = scenario.design
+    ratio = d.n_intervention / d.n_control
+    lines = [
+        "# rpact (https://www.rpact.org) reproduces the boundaries of the WalkBack Explorer group-sequential view,",
+        "# and the recurrences at the looks, sized for the scenario's expected hazard ratio (Schoenfeld).",
+        "# Run: Rscript rpact_design.R   (install.packages(\"rpact\") first)",
+        "suppressPackageStartupMessages(library(rpact))",
+        "design <- getDesignGroupSequential(" + ", ".join(args) + ")",
+        "print(summary(design))",
+        "cat(\"efficacy z:\", format(design$criticalValues, digits = 10), \"\\n\")",
+        "cat(\"futility z:\", format(design$futilityBounds, digits = 10), \"\\n\")",
+        f"hr <- {e.cox_hr!r}  # the scenario's expected ITT Cox hazard ratio",
+        "# Exponential approximation of the scenario for rpact's calendar times (the model's hazard is not constant):",
+        f"median_control <- {e.latent_median_control!r}  # days",
+        f"accrual_days <- {float(d.recruitment_days + 1)!r}",
+        f"participants <- {d.n_total}",
+        f"dropout <- {d.annual_loss_to_followup!r}  # lost to follow-up within a year",
+        "size <- getSampleSizeSurvival(design, hazardRatio = hr, lambda2 = log(2) / median_control,",
+        "                              accrualTime = c(0, accrual_days), maxNumberOfSubjects = participants,",
+        f"                              allocationRatioPlanned = {ratio!r}, dropoutRate1 = dropout,",
+        "                              dropoutRate2 = dropout, dropoutTime = 365.25)",
+        "cat(\"maximum recurrences:\", format(size$maxNumberOfEvents, digits = 10), \"\\n\")",
+        "cat(\"recurrences at the looks:\", format(size$eventsPerStage, digits = 10), \"\\n\")",
+        "cat(\"efficacy boundaries, hazard-ratio scale:\", format(size$criticalValuesEffectScale, digits = 6), \"\\n\")",
+        "cat(\"expected calendar day of each look (exponential approximation):\", format(size$analysisTime, digits = 6),",
+        "    \"\\n\")",
+    ]
+    if look_days is None:
+        lines.append("# The page's looks are at ceiling(information rate x maximum recurrences) (the Python script "
+                     "prints them).")
+    else:
+        lines.append("# The page looks on calendar days " + ", ".join(f"{x:g}" for x in look_days)
+                     + " (days since the first randomisation); rpact's looks are event-driven.")
+    return "\n".join(lines) + "\n"

@@ -19,7 +19,7 @@ are the same code, so row r of a batch is exactly ``simulate_trial(scenario, see
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -65,8 +65,8 @@ COHORT_COLUMNS: dict[str, str] = {
     "history_gt2_episodes": "Stratification factor: more than two previous episodes of low back pain (1 yes, 0 no)",
     "referral": "Stratification factor: 'clinician' (referred by a health professional) or 'self_referred'",
     "stratum": "Randomisation stratum: history and referral combined",
-    "block_id": "Permuted block the participant was randomised in (unique across strata)",
-    "block_size": "Planned size of that block (4, 6 or 8 by default)",
+    "block_id": "Permuted block the participant was randomised in (unique across strata; 0 under clinic randomisation)",
+    "block_size": "Planned size of that block (4, 6 or 8 by default; 0 under clinic randomisation)",
     "enrol_date": "Date of randomisation (ISO 8601)",
     "age_years": "Age at randomisation in years",
     "sex": "'female' or 'male'",
@@ -89,6 +89,7 @@ COHORT_COLUMNS: dict[str, str] = {
     "lower_extremity_ae_12m": "Number of lower-extremity adverse events in the first 12 months",
     "followup_days": "Days from randomisation to the end of the participant's follow-up (the last day of follow-up, the randomisation day being day 1)",
     "followup_end": "Why the participant's follow-up ended (every endpoint still open then is censored there): 'end_of_study', 'max_followup' or 'lost_to_follow_up'",
+    "clinic": "Clinic the participant was recruited and treated at, 1..K (an assumption: clinic sizes and clustering were not published; under clinic randomisation the arm is the clinic's)",
 }
 FOLLOWUP_END_REASONS = CENSOR_REASONS[1:]
 
@@ -172,6 +173,13 @@ class TrialBatch:
         Randomisation stratum code (history * 2 + referral), as ``simulate_trial``'s ``stratum`` codes.
     endpoint : str
         Which endpoint ``time_days``/``recurrence`` hold: "primary", "any" or "care" (see :data:`ENDPOINTS`).
+    clinic : ndarray of int, shape (R, n), or None
+        Clinic of each participant, 0..K-1 (``simulate_trial``'s ``clinic`` minus 1), when asked for.
+    enrol_day : ndarray of int64, shape (R, n)
+        Calendar day of randomisation, days since the first possible randomisation (day 0 is
+        ``design.recruitment_start``; ``simulate_trial``'s ``enrol_date`` minus that date). With
+        ``time_days`` it places every recurrence on the calendar: day ``enrol_day + time_days - 1``
+        (:mod:`analysis.simulate.cuts` cuts the data at a look with it).
     """
 
     trial_seeds: np.ndarray
@@ -180,6 +188,8 @@ class TrialBatch:
     recurrence: np.ndarray
     stratum: np.ndarray
     endpoint: str = "primary"
+    clinic: np.ndarray | None = None
+    enrol_day: np.ndarray | None = None
 
     @property
     def n_replicates(self) -> int:
@@ -382,12 +392,24 @@ def _allocate(design, draws: _Draws, details: bool) -> tuple[np.ndarray, np.ndar
 
 
 def _realise(scenario: Scenario, draws: _Draws, *, details: bool = False, potential_outcomes: bool = False,
-             episodes: bool = False) -> dict:
+             episodes: bool = False, with_clinic: bool = False) -> dict:
     """Turn the draws of R trials into their cohorts, all trials at once (flat (R * n,) arrays)."""
     design, walking, dose = scenario.design, scenario.walking, scenario.dose_response
     reps, n = draws.stratum.shape
     is_int, block_id, block_size = _allocate(design, draws, details)
     latent = latent_from_uniforms(scenario, draws.u.reshape(reps * n, N_LATENT_COLUMNS))
+    clinics = scenario.clinics
+    clinic = None
+    if details or clinics.icc > 0 or clinics.randomise == "cluster" or with_clinic:
+        clinic, frailty, clinic_arm = _clinic_draws(scenario, draws.seeds, n)
+        if clinics.icc > 0:
+            latent = replace(latent, risk=latent.risk * frailty[clinic])
+        if clinics.randomise == "cluster":
+            is_int = clinic_arm[clinic]
+            if details:
+                block_id = np.zeros_like(block_id)
+                block_size = np.zeros_like(block_size)
+        clinic = clinic - (np.repeat(np.arange(reps), n) * clinics.n_clinics)  # 0..K-1 within each trial
 
     # Follow-up allowed by the dates, and loss to follow-up.
     admin = np.minimum(design.max_followup_days, (design.study_days - draws.enrol_day.ravel()).astype(float))
@@ -423,7 +445,7 @@ def _realise(scenario: Scenario, draws: _Draws, *, details: bool = False, potent
     observed = event <= censor_at
     time_days = np.where(observed, event, censor_at)
     out.update(is_int=is_int, time_days=time_days, observed=observed, stratum=draws.stratum.ravel(),
-               censor_at=censor_at)
+               censor_at=censor_at, clinic=clinic)
     if episodes:
         out.update(_realise_episodes(scenario, draws.seeds, n, is_int, started, latent, target, event, observed,
                                      censor_at, off_programme_mult, baseline, pieces))
@@ -485,6 +507,43 @@ def _in_whole_days(out: dict) -> dict:
         if key in out:
             out[key] = _day(out[key])
     return out
+
+
+#: Third stream of each trial (``SeedSequence(seed, spawn_key=(2,))``): clinic labels, clinic frailties and the
+#: clinic randomisation, so adding clinics left every earlier draw, and so every column of a trial, unchanged.
+_CLINIC_STREAM = (2,)
+
+
+def _clinic_draws(scenario: Scenario, seeds: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clinic of every participant, frailty and arm of every clinic, for the trials ``seeds``.
+
+    Per trial, from its clinic stream and in this order (always all three, so changing the ICC or
+    the randomisation unit never changes the labels): the labels (equal sizes: a random
+    permutation of ``0, 1, ..., K-1`` repeated; gamma sizes: K Gamma shares, then one uniform
+    per participant), K standard normals for the log-frailties, and a permutation of the clinics
+    whose first ``rint(K * ratio)`` get the intervention under clinic randomisation.
+
+    Returns flat (R * n,) clinic indices numbered across trials (trial r's clinics are
+    ``r * K .. r * K + K - 1``), and (R * K,) frailties (mean 1) and intervention flags.
+    """
+    c, design = scenario.clinics, scenario.design
+    k = c.n_clinics
+    sigma = c.sigma
+    k1 = min(max(int(np.rint(k * design.n_intervention / design.n_total)), 1), k - 1)
+    labels = np.empty((len(seeds), n), dtype=np.int64)
+    frailty = np.empty((len(seeds), k))
+    arm = np.empty((len(seeds), k), dtype=bool)
+    for r, seed in enumerate(seeds):
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=_CLINIC_STREAM)))
+        if c.size_distribution == "equal" or c.size_cv == 0:
+            labels[r] = rng.permutation(n) % k
+        else:
+            shares = np.cumsum(rng.gamma(1.0 / c.size_cv ** 2, size=k))
+            labels[r] = np.minimum(np.searchsorted(shares / shares[-1], rng.random(n), side="right"), k - 1)
+        frailty[r] = np.exp(sigma * rng.standard_normal(k) - sigma * sigma / 2.0)
+        arm[r] = rng.permutation(k) < k1
+    labels += (np.arange(len(seeds)) * k)[:, None]
+    return labels.ravel(), frailty.ravel(), arm.ravel()
 
 
 #: Second stream of each trial (``SeedSequence(seed, spawn_key=(1,))``, independent of the first): the episodes and
@@ -656,7 +715,8 @@ _BATCH_ENDPOINTS = {"primary": ("time_days", "observed"), "any": ("time_any", "o
                     "care": ("time_care", "observed_care")}
 
 
-def simulate_trials(scenario: Scenario, trial_seeds, endpoint: str = "primary") -> TrialBatch:
+def simulate_trials(scenario: Scenario, trial_seeds, endpoint: str = "primary", *,
+                    with_clinic: bool = False) -> TrialBatch:
     """Simulate one trial per seed: the arrays the Monte Carlo studies analyse.
 
     Row r is exactly the trial ``simulate_trial(scenario, seed=trial_seeds[r])`` (same draws,
@@ -668,6 +728,8 @@ def simulate_trials(scenario: Scenario, trial_seeds, endpoint: str = "primary") 
         The time-to-event endpoint returned in ``time_days``/``recurrence``: the first
         activity-limiting recurrence, the first of any kind, or the first care-seeking one (the
         columns ``time_days``, ``time_any_days`` or ``time_care_days`` of ``simulate_trial``).
+    with_clinic : bool
+        Also return each participant's clinic (``TrialBatch.clinic``), for cluster analyses.
 
     Examples
     --------
@@ -688,14 +750,16 @@ def simulate_trials(scenario: Scenario, trial_seeds, endpoint: str = "primary") 
     parts = []
     for lo in range(0, len(seeds), per_call):
         chunk = seeds[lo:lo + per_call]
-        got = _realise(scenario, _draw(scenario, chunk, details=False), episodes=endpoint != "primary")
-        parts.append([got[k].reshape(len(chunk), n) for k in ("is_int", time_key, event_key, "stratum")])
+        draws = _draw(scenario, chunk, details=False)
+        got = _realise(scenario, draws, episodes=endpoint != "primary", with_clinic=with_clinic)
+        parts.append([got[k].reshape(len(chunk), n) for k in ("is_int", time_key, event_key, "stratum")]
+                     + [draws.enrol_day] + ([got["clinic"].reshape(len(chunk), n)] if with_clinic else []))
     if not parts:
         return TrialBatch(seeds, np.zeros((0, n), bool), np.zeros((0, n)), np.zeros((0, n), bool),
-                          np.zeros((0, n), np.int8), endpoint)
-    if len(parts) == 1:
-        return TrialBatch(seeds, *parts[0], endpoint)
-    return TrialBatch(seeds, *(np.concatenate([p[i] for p in parts]) for i in range(4)), endpoint)
+                          np.zeros((0, n), np.int8), endpoint, np.zeros((0, n), np.int64) if with_clinic else None,
+                          np.zeros((0, n), np.int64))
+    columns = parts[0] if len(parts) == 1 else [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
+    return TrialBatch(seeds, *columns[:4], endpoint, columns[5] if with_clinic else None, columns[4])
 
 
 def simulate_cohorts(scenario: Scenario, trial_seeds, *, potential_outcomes: bool = False) -> pd.DataFrame:
@@ -782,6 +846,7 @@ def _cohorts(scenario: Scenario, trial_seeds, potential_outcomes: bool, episodes
         "lower_extremity_ae_12m": got["n_lower_extremity"],
         "followup_days": got["censor_at"],
         "followup_end": pd.Categorical.from_codes(got["end_reason"] - 1, categories=list(FOLLOWUP_END_REASONS)),
+        "clinic": (got["clinic"] + 1).astype(np.int32),
     })
     if potential_outcomes:
         cohort["recurrence_day_if_control"] = got["time_if_control"]

@@ -425,6 +425,12 @@ class LogRankTerms(NamedTuple):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(self.variance > 0, (self.observed - self.expected) ** 2 / self.variance, np.nan)
 
+    @property
+    def z(self) -> np.ndarray:
+        """Signed statistic ``(O - E) / sqrt(V)`` of the flagged group: negative when it has fewer events."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.variance > 0, (self.observed - self.expected) / np.sqrt(self.variance), np.nan)
+
 
 def logrank_from_counts(n_risk, n_risk1, n_event, n_event1, where) -> LogRankTerms:
     """Observed minus expected and its variance from risk-set counts (``survdiff``).

@@ -83,6 +83,11 @@ class CoxFit:
         ``"efron"`` or ``"breslow"``.
     messages : tuple of str
         R's warnings for this fit (did not converge; coefficient may be infinite), if any.
+    robust_var, robust_se : numpy.ndarray or None
+        Cluster-robust (sandwich) variance and standard errors (R's ``fit$var`` and
+        ``robust se`` with ``cluster()``), when ``cluster`` was given.
+    n_clusters : int
+        Clusters used for the robust variance (0 without ``cluster``).
     """
 
     coef: np.ndarray
@@ -102,6 +107,9 @@ class CoxFit:
     n_strata: int
     ties: str
     messages: tuple[str, ...] = ()
+    robust_var: np.ndarray | None = None
+    robust_se: np.ndarray | None = None
+    n_clusters: int = 0
 
     @property
     def hr(self) -> np.ndarray:
@@ -185,6 +193,7 @@ class _Problem:
             s = strata[order]
         t = time[order]
         e = event[order]
+        self.order = order
         Xt = np.ascontiguousarray(X[order].T)
         if weights is None:
             wt = None
@@ -267,6 +276,44 @@ class _Problem:
         info = (rc * Xt) @ Xt.T - (b_ev * Xev) @ Xev.T - (mw[:, None] * xbar).T @ xbar
         return float(ll), u, (info + info.T) / 2
 
+    def score_residuals(self, beta) -> np.ndarray:
+        """Score residuals ``(n, p)`` at ``beta``, rows in the sorted order (R's ``residuals(fit, "score")``).
+
+        Row i's contribution to the score: its event term minus its share of every risk set it is
+        in. With Efron ties a death shares the k-th of its own tie group's d terms with weight
+        ``1 - k/d`` (as R's ``coxscore2``), so the full-weight compensator is computed for every
+        row by reversed cumulative sums over tie groups, then the ``k/d`` part is given back to
+        the deaths of each group. Summed over rows the residuals are the score itself.
+        """
+        Xt, sst, ev, egs, d = self.Xt, self.sstarts, self.ev, self.ev_gstart, self.d
+        eta = beta @ Xt
+        eta -= np.repeat(np.maximum.reduceat(eta, sst), self.slens)
+        r = np.exp(eta)
+        rX = r * Xt
+        S0 = _seg_cumsum(r, sst)[self.at]
+        S1 = _seg_cumsum(rX.T, sst)[self.at]
+        E0 = np.add.reduceat(r[ev], egs)
+        E1 = np.add.reduceat(rX[:, ev], egs, axis=1).T
+        f = self.f
+        den = np.repeat(S0, d) - f * np.repeat(E0, d)
+        xbar = (np.repeat(S1, d, axis=0) - f[:, None] * np.repeat(E1, d, axis=0)) / den[:, None]
+        h = 1.0 / den  # hazard increment of each Efron term (unweighted)
+        group_h = np.zeros(self.G)
+        group_hx = np.zeros((self.G, self.p))
+        group_h[self.dgroups] = np.add.reduceat(h, egs)
+        group_hx[self.dgroups] = np.add.reduceat(h[:, None] * xbar, egs, axis=0)
+        # each row's risk sets are the event groups at or before it in the sorted order of its stratum
+        cum_h = np.repeat(_seg_cumsum(group_h[::-1], self.rev_gstarts)[::-1], self.glens)
+        cum_hx = np.repeat(_seg_cumsum(group_hx[::-1], self.rev_gstarts)[::-1], self.glens, axis=0)
+        X = Xt.T
+        resid = -r[:, None] * (X * cum_h[:, None] - cum_hx)
+        mean_xbar = np.repeat(np.add.reduceat(xbar, egs, axis=0) / d[:, None], d, axis=0)
+        back_h = np.repeat(np.add.reduceat(f * h, egs), d)
+        back_hx = np.repeat(np.add.reduceat((f * h)[:, None] * xbar, egs, axis=0), d, axis=0)
+        x_ev = X[ev]
+        resid[ev] += (x_ev - mean_xbar) + r[ev][:, None] * (x_ev * back_h[:, None] - back_hx)
+        return resid
+
 
 def _as_vector(name, a, n=None, dtype=float):
     a = np.asarray(a)
@@ -278,7 +325,7 @@ def _as_vector(name, a, n=None, dtype=float):
 
 
 def fit_cox(time, event, X, strata=None, ties: str = "efron", weights=None, max_iter: int = 50,
-            tol: float = 1e-10) -> CoxFit:
+            tol: float = 1e-10, cluster=None) -> CoxFit:
     """Fit a Cox proportional-hazards model by exact Newton-Raphson, as R's ``coxph``.
 
     Equivalent to R ``coxph(Surv(time, event) ~ X [+ strata(strata)], ties = ties,
@@ -306,6 +353,11 @@ def fit_cox(time, event, X, strata=None, ties: str = "efron", weights=None, max_
         Maximum Newton-Raphson iterations (R's ``iter.max``).
     tol : float
         Convergence when ``|1 - loglik_old / loglik_new| <= tol`` (R's ``eps``).
+    cluster : array_like, shape (n,), optional
+        Cluster labels (e.g. the clinic). Adds the cluster-robust (sandwich) variance of R's
+        ``coxph(... + cluster(cluster))``: ``V = D' D`` with ``D`` the dfbeta residuals (score
+        residuals times ``var``) summed within clusters (no small-sample factor, as R). Not
+        combined with ``weights``.
 
     Returns
     -------
@@ -333,6 +385,11 @@ def fit_cox(time, event, X, strata=None, ties: str = "efron", weights=None, max_
     3.38 3.42 True
     >>> fit_cox(time, event, nonmaintained, ties="breslow").coef.round(4)
     array([0.9042])
+
+    Each participant their own cluster gives R's ``coxph(..., robust = TRUE)`` (robust se 0.4645):
+
+    >>> print(f"{fit_cox(time, event, nonmaintained, cluster=range(23)).robust_se[0]:.4f}")
+    0.4645
     """
     if ties not in ("efron", "breslow"):
         raise ValueError(f'ties must be "efron" or "breslow", not {ties!r}')
@@ -374,6 +431,10 @@ def fit_cox(time, event, X, strata=None, ties: str = "efron", weights=None, max_
                          "constant and hazard ratios cannot be estimated")
     if max_iter < 1:
         raise ValueError("max_iter must be >= 1")
+    if cluster is not None:
+        if weights is not None:
+            raise ValueError("cluster-robust variance with case weights is not supported")
+        cluster = np.unique(_as_vector("cluster", cluster, n), return_inverse=True)[1].reshape(-1)
 
     prob = _Problem(time, event, X, strata, weights, ties)
     p = prob.p
@@ -423,9 +484,20 @@ def fit_cox(time, event, X, strata=None, ties: str = "efron", weights=None, max_
             cols = ",".join(str(j + 1) for j in np.flatnonzero(infinite))
             messages.append(f"Loglik converged before variable {cols}; "
                             "coefficient may be infinite.")
+    robust_var = robust_se = None
+    n_clusters = 0
+    if cluster is not None:
+        dfbeta = prob.score_residuals(coef) @ var
+        n_clusters = int(cluster.max()) + 1
+        per_cluster = np.zeros((n_clusters, p))
+        np.add.at(per_cluster, cluster[prob.order], dfbeta)
+        robust_var = per_cluster.T @ per_cluster
+        robust_se = _frozen(np.sqrt(np.clip(np.diag(robust_var), 0, None)))
+        robust_var = _frozen(robust_var)
     chi = lambda x: ChiSquareTest(float(x), p, float(stats.chi2.sf(x, p)))  # noqa: E731
     return CoxFit(coef=_frozen(coef), var=_frozen(var), se=_frozen(se), z=_frozen(z),
                   p=_frozen(pz), loglik=(float(ll0), float(ll)), iterations=it,
                   converged=converged, score_test=chi(score), wald_test=chi(wald),
                   lr_test=chi(lr), infinite=_frozen(infinite), n=n, n_events=n_events,
-                  n_strata=int(prob.sstarts.size), ties=ties, messages=tuple(messages))
+                  n_strata=int(prob.sstarts.size), ties=ties, messages=tuple(messages),
+                  robust_var=robust_var, robust_se=robust_se, n_clusters=n_clusters)

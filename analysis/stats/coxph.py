@@ -21,7 +21,7 @@ from .records import frame_records, json_float
 from .validation import strata_codes, two_arm_input
 
 __all__ = ["CoxModel", "CoxFitted", "cox", "COX_EXACT_MIN_ROWS", "COX_ENGINES", "design_matrix", "cox_engine_for",
-           "fit_cox_model", "cox_from_clean"]
+           "fit_cox_model", "cox_from_clean", "two_arm_input_with_cluster"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,13 @@ class CoxModel:
         ``z``, ``p`` (covariates included).
     engine : str
         Which fitter ran: ``"lifelines"`` or ``"exact-vectorised"`` (:func:`analysis.stats.cox.fit_cox`).
+    cluster : str or None
+        Column whose levels are clusters (e.g. ``"clinic"``). Then ``se``, the CI and ``p`` are
+        cluster-robust (sandwich), as R's ``summary(coxph(... + cluster(clinic)))``, and
+        ``naive_se`` is the model-based standard error.
+    naive_se : float or None
+    n_clusters : int
+        Clusters behind the robust variance (0 without ``cluster``).
     """
 
     hr: float
@@ -61,11 +68,18 @@ class CoxModel:
     events: int
     summary: pd.DataFrame = field(repr=False)
     engine: str = "lifelines"
+    cluster: str | None = None
+    naive_se: float | None = None
+    n_clusters: int = 0
 
     def to_dict(self) -> dict:
-        return {"hr": json_float(self.hr), "ci": [json_float(self.lower), json_float(self.upper)], "p": json_float(self.p), "coef": json_float(self.coef),
-                "se": json_float(self.se), "kind": self.kind, "strata": list(self.strata), "covariates": list(self.covariates),
-                "n": self.n, "events": self.events, "terms": frame_records(self.summary), "cox_engine": self.engine}
+        out = {"hr": json_float(self.hr), "ci": [json_float(self.lower), json_float(self.upper)], "p": json_float(self.p), "coef": json_float(self.coef),
+               "se": json_float(self.se), "kind": self.kind, "strata": list(self.strata), "covariates": list(self.covariates),
+               "n": self.n, "events": self.events, "terms": frame_records(self.summary), "cox_engine": self.engine}
+        if self.cluster is not None:
+            out.update(cluster=self.cluster, robust_se=json_float(self.se), naive_se=json_float(self.naive_se),
+                       n_clusters=self.n_clusters)
+        return out
 
 
 def design_matrix(clean, other, covariates):
@@ -96,7 +110,7 @@ COX_ENGINES = ("lifelines", "exact-vectorised")
 
 
 class CoxFitted(NamedTuple):
-    """A fitted Cox model, whichever engine fitted it."""
+    """A fitted Cox model, whichever engine fitted it (``se`` robust when fitted with clusters)."""
 
     coef: np.ndarray
     se: np.ndarray
@@ -105,6 +119,8 @@ class CoxFitted(NamedTuple):
     assign: dict
     strata_codes: np.ndarray
     engine: str
+    naive_se: np.ndarray | None = None
+    n_clusters: int = 0
 
 
 def cox_engine_for(n_rows: int, engine: str) -> str:
@@ -115,23 +131,36 @@ def cox_engine_for(n_rows: int, engine: str) -> str:
     return engine
 
 
-def fit_cox_model(clean, other, strata, covariates, engine: str = "auto") -> CoxFitted:
-    """Fit the Cox model (Efron ties) with lifelines or the exact vectorised fitter."""
+def fit_cox_model(clean, other, strata, covariates, engine: str = "auto", cluster: str | None = None) -> CoxFitted:
+    """Fit the Cox model (Efron ties) with lifelines or the exact vectorised fitter.
+
+    With ``cluster`` the exact fitter always runs: it is the one implementation of the
+    cluster-robust variance (lifelines' own ``cluster_col`` is not used, so there is one).
+    """
     X, assign = design_matrix(clean, other, covariates)
     time = clean["time"].to_numpy(float)
     event = clean["event"].to_numpy(np.int64)
     s = strata_codes(clean, strata)
     if not event.any():
         raise CohortFileError("no events in the file: a hazard ratio cannot be estimated")
-    engine = cox_engine_for(len(clean), engine)
+    engine = "exact-vectorised" if cluster is not None else cox_engine_for(len(clean), engine)
     if engine == "exact-vectorised":
         from .cox import fit_cox
 
+        clusters = None
+        if cluster is not None:
+            clusters = pd.factorize(clean[cluster])[0]
+            if clusters.max(initial=0) < 1:
+                raise CohortFileError(f"column '{cluster}' has a single cluster: robust standard errors need at "
+                                      "least two clusters")
         try:
             fit = fit_cox(time, event, X.to_numpy(float), strata=s if strata else None, ties="efron", max_iter=100,
-                          tol=1e-12)
+                          tol=1e-12, cluster=clusters)
         except ValueError as exc:
             raise CohortFileError(f"the Cox model cannot be fitted: {exc}") from None
+        if cluster is not None:
+            return CoxFitted(np.asarray(fit.coef), np.asarray(fit.robust_se), fit.loglik[1], X, assign, s, engine,
+                             np.asarray(fit.se), fit.n_clusters)
         return CoxFitted(np.asarray(fit.coef), np.asarray(fit.se), fit.loglik[1], X, assign, s, engine)
 
     from lifelines import CoxPHFitter
@@ -161,7 +190,7 @@ def fit_cox_model(clean, other, strata, covariates, engine: str = "auto") -> Cox
 
 def cox(df: pd.DataFrame, time: str = "time_days", event: str = "recurrence", group: str = "arm",
         reference: str = "control", *, strata: Sequence[str] = (), covariates: Sequence[str] = (),
-        cox_engine: str = "auto") -> CoxModel:
+        cox_engine: str = "auto", cluster: str | None = None) -> CoxModel:
     """Hazard ratio of the non-reference arm from a Cox model with Efron ties.
 
     Matches R ``coxph(Surv(t, e) ~ arm [+ strata(s)] [+ covariates], ties = "efron")``. Text
@@ -198,22 +227,39 @@ def cox(df: pd.DataFrame, time: str = "time_days", event: str = "recurrence", gr
     ----------
     cox_engine : {"auto", "lifelines", "exact-vectorised"}
         Which fitter to use (default: by size, as above).
+    cluster : str, optional
+        A column of cluster labels (e.g. ``"clinic"``): standard errors, CI and p become
+        cluster-robust, equal to R's ``coxph(Surv(t, e) ~ arm + cluster(clinic))`` robust se
+        (tests/test_cox_cluster.py); the exact fitter runs.
 
     Examples
     --------
     >>> d = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6, 7, 8], "e": [1, 1, 1, 0, 1, 1, 1, 0],
-    ...                   "arm": ["control", "intervention"] * 4})
+    ...                   "arm": ["control", "intervention"] * 4, "clinic": list("aabbccdd")})
     >>> round(cox(d, "t", "e").hr, 4)
     0.4205
+    >>> m = cox(d, "t", "e", cluster="clinic")
+    >>> round(m.hr, 4), m.n_clusters, m.se < m.naive_se
+    (0.4205, 4, True)
     """
     strata = (strata,) if isinstance(strata, str) else tuple(strata)
     covariates = (covariates,) if isinstance(covariates, str) else tuple(covariates)
-    clean, ref, other = two_arm_input(df, time, event, group, reference, strata, covariates)
-    return cox_from_clean(clean, ref, other, strata, covariates, cox_engine=cox_engine)
+    clean, ref, other = two_arm_input_with_cluster(df, time, event, group, reference, strata, covariates, cluster)
+    return cox_from_clean(clean, ref, other, strata, covariates, cox_engine=cox_engine, cluster=cluster)
 
 
-def cox_from_clean(clean, ref, other, strata, covariates, fitted=None, cox_engine="auto") -> CoxModel:
-    fitted = fitted if fitted is not None else fit_cox_model(clean, other, strata, covariates, cox_engine)
+def two_arm_input_with_cluster(df, time, event, group, reference, strata, covariates, cluster):
+    """:func:`~analysis.stats.validation.two_arm_input`, the cluster column checked and kept as text like a stratum."""
+    if cluster is None:
+        return two_arm_input(df, time, event, group, reference, strata, covariates)
+    if not isinstance(cluster, str) or not cluster:
+        raise CohortFileError(f"cluster = {cluster!r} must be the name of a column")
+    extra = () if cluster in strata else (cluster,)
+    return two_arm_input(df, time, event, group, reference, (*strata, *extra), covariates)
+
+
+def cox_from_clean(clean, ref, other, strata, covariates, fitted=None, cox_engine="auto", cluster=None) -> CoxModel:
+    fitted = fitted if fitted is not None else fit_cox_model(clean, other, strata, covariates, cox_engine, cluster)
     X = fitted.X
     z = stats.norm.ppf(0.975)
     beta = fitted.coef
@@ -230,4 +276,6 @@ def cox_from_clean(clean, ref, other, strata, covariates, fitted=None, cox_engin
     return CoxModel(hr=float(r.hr), lower=float(r.lower), upper=float(r.upper), p=float(r.p), coef=float(r.coef),
                     se=float(r.se), kind=kind, strata=tuple(strata), covariates=tuple(covariates),
                     loglik=float(fitted.loglik), n=int(len(clean)), events=int(clean["event"].sum()),
-                    summary=table, engine=fitted.engine)
+                    summary=table, engine=fitted.engine, cluster=cluster,
+                    naive_se=None if fitted.naive_se is None else float(fitted.naive_se[0]),
+                    n_clusters=fitted.n_clusters)

@@ -50,7 +50,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .coxph import COX_ENGINES, COX_EXACT_MIN_ROWS, CoxModel, cox, cox_engine_for, cox_from_clean, fit_cox_model
+from .coxph import (COX_ENGINES, COX_EXACT_MIN_ROWS, CoxModel, cox, cox_engine_for, cox_from_clean, fit_cox_model,
+                    two_arm_input_with_cluster)
 from .km import (DEFAULT_LANDMARKS, DEFAULT_RISK_TIMES, FollowUp, KaplanMeier, KMCurve, RiskTable,
                  followup_from_clean, kaplan_meier, kaplan_meier_from_clean, median_followup, risk_table,
                  risk_table_from_clean)
@@ -81,6 +82,9 @@ class TwoArmAnalysis:
     cox : CoxModel
         Unadjusted.
     cox_stratified, cox_adjusted : CoxModel or None
+    cox_cluster : CoxModel or None
+        The unadjusted (stratified, when strata are given) model with cluster-robust standard
+        errors, when a cluster column is given.
     ph : PHCheck
         For the unadjusted model (or the adjusted one when covariates are given).
     rmst : RMST
@@ -98,6 +102,7 @@ class TwoArmAnalysis:
     rmst: RMST
     followup: FollowUp
     risk_table: RiskTable
+    cox_cluster: CoxModel | None = None
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -113,7 +118,7 @@ class TwoArmAnalysis:
             if lr is not None:
                 rows.append((name, other, nan, nan, nan, lr.chisq, lr.p))
         for name, m in (("Cox HR", self.cox), ("stratified Cox HR", self.cox_stratified),
-                        ("adjusted Cox HR", self.cox_adjusted)):
+                        ("adjusted Cox HR", self.cox_adjusted), ("cluster-robust Cox HR", self.cox_cluster)):
             if m is not None:
                 rows.append((name, other, m.hr, m.lower, m.upper, m.coef / m.se, m.p))
         for lv, m, s in zip(self.rmst.levels, self.rmst.rmst, self.rmst.se):
@@ -136,6 +141,7 @@ class TwoArmAnalysis:
             "logrank_stratified": None if self.logrank_stratified is None else self.logrank_stratified.to_dict(),
             "cox_stratified": None if self.cox_stratified is None else self.cox_stratified.to_dict(),
             "cox_adjusted": None if self.cox_adjusted is None else self.cox_adjusted.to_dict(),
+            **({} if self.cox_cluster is None else {"cox_cluster": self.cox_cluster.to_dict()}),
             "ph_check": self.ph.to_dict(),
             "rmst_detail": self.rmst.to_dict(),
             "landmarks": frame_records(self.km.landmarks),
@@ -147,7 +153,8 @@ class TwoArmAnalysis:
 def analyze_two_arm(df: pd.DataFrame, time: str = "time_days", event: str = "recurrence", group: str = "arm",
                     reference: str = "control", strata: Sequence[str] = (), covariates: Sequence[str] = (),
                     tau: float | None = None, landmarks: Sequence[float] = DEFAULT_LANDMARKS,
-                    risk_times: Sequence[float] = DEFAULT_RISK_TIMES, cox_engine: str = "auto") -> TwoArmAnalysis:
+                    risk_times: Sequence[float] = DEFAULT_RISK_TIMES, cox_engine: str = "auto",
+                    cluster: str | None = None) -> TwoArmAnalysis:
     """Run every two-arm analysis on a cohort: KM, log-rank, Cox, PH check, RMST, follow-up.
 
     Parameters
@@ -171,6 +178,9 @@ def analyze_two_arm(df: pd.DataFrame, time: str = "time_days", event: str = "rec
     cox_engine : {"auto", "lifelines", "exact-vectorised"}
         The Cox fitter (see :func:`cox`: by default lifelines below 5,000 rows, the exact
         vectorised fitter from there on); every model of the analysis uses the same one.
+    cluster : str, optional
+        Column of cluster labels (e.g. ``"clinic"``): adds ``cox_cluster``, the Cox model (stratified
+        when strata are given) with cluster-robust standard errors (see :func:`cox`).
 
     Returns
     -------
@@ -191,7 +201,7 @@ def analyze_two_arm(df: pd.DataFrame, time: str = "time_days", event: str = "rec
     """
     strata = (strata,) if isinstance(strata, str) else tuple(strata)
     covariates = (covariates,) if isinstance(covariates, str) else tuple(covariates)
-    clean, ref, other = two_arm_input(df, time, event, group, reference, strata, covariates)
+    clean, ref, other = two_arm_input_with_cluster(df, time, event, group, reference, strata, covariates, cluster)
     km = kaplan_meier_from_clean(clean, ref, other, tuple(landmarks))
     engine = cox_engine_for(len(clean), cox_engine)
     fitted = fit_cox_model(clean, other, (), (), engine)
@@ -208,4 +218,5 @@ def analyze_two_arm(df: pd.DataFrame, time: str = "time_days", event: str = "rec
         rmst=rmst_from_clean(clean, ref, other, tau),
         followup=followup_from_clean(clean, ref, other),
         risk_table=risk_table_from_clean(clean, ref, other, tuple(risk_times)),
+        cox_cluster=cox_from_clean(clean, ref, other, strata, (), cluster=cluster) if cluster is not None else None,
     )

@@ -27,6 +27,8 @@ __all__ = [
     "Walking",
     "DoseResponse",
     "Episodes",
+    "Clinics",
+    "icc_to_sigma",
     "Scenario",
     "ASSUMPTIONS",
     "MAX_PARTICIPANTS",
@@ -40,6 +42,8 @@ __all__ = [
 MAX_PARTICIPANTS = 10_000_000
 
 BASELINE_FAMILIES = ("weibull", "exponential", "piecewise_exponential")
+CLINIC_SIZE_DISTRIBUTIONS = ("equal", "gamma")
+RANDOMISATION_UNITS = ("participant", "cluster")
 DOSE_SHAPES = ("log_linear", "emax", "none")
 
 
@@ -47,6 +51,11 @@ DOSE_SHAPES = ("log_linear", "emax", "none")
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
+
+
+def _bound(value) -> str:
+    """A range bound as a person reads it: whole numbers with thousands separators (not 9.22337e+18)."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 def _check_number(section: str, name: str, value: Any, lo: float, hi: float, *, integer: bool = False,
                   lo_open: bool = False, hi_open: bool = False) -> None:
@@ -57,15 +66,15 @@ def _check_number(section: str, name: str, value: Any, lo: float, hi: float, *, 
                 raise ScenarioError(f"{where} = {value!r} must be a whole number written without a decimal point")
             raise ScenarioError(f"{where} = {value!r} must be a whole number between {lo:g} and {hi:g}")
     elif not _is_number(value):
-        raise ScenarioError(f"{where} = {value!r} must be a number between {lo:g} and {hi:g}")
+        raise ScenarioError(f"{where} = {value!r} must be a number between {_bound(lo)} and {_bound(hi)}")
     if isinstance(value, float) and not math.isfinite(value):
-        raise ScenarioError(f"{where} = {value!r} must be a finite number between {lo:g} and {hi:g}")
+        raise ScenarioError(f"{where} = {value!r} must be a finite number between {_bound(lo)} and {_bound(hi)}")
     too_low = value <= lo if lo_open else value < lo
     too_high = value >= hi if hi_open else value > hi
     if too_low or too_high:
         left = "(" if lo_open else "["
         right = ")" if hi_open else "]"
-        raise ScenarioError(f"{where} = {value!r} is out of range: allowed {left}{lo:g}, {hi:g}{right}")
+        raise ScenarioError(f"{where} = {value!r} is out of range: allowed {left}{_bound(lo)}, {_bound(hi)}{right}")
 
 
 def _check_choice(section: str, name: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -444,6 +453,79 @@ class Episodes:
             _check_number(s, name, getattr(self, name), 0, 20)
 
 
+def icc_to_sigma(icc: float) -> float:
+    """SD of the clinic log-frailty for an intraclass correlation on the log-hazard scale.
+
+    ``ICC = sigma^2 / (sigma^2 + pi^2 / 6)``: ``pi^2 / 6`` is the variance of the log of a unit
+    exponential (the extreme-value error of a proportional-hazards model written as a linear
+    model for the log cumulative hazard), as the logistic ``pi^2 / 3`` is for binary outcomes.
+
+    Examples
+    --------
+    >>> round(icc_to_sigma(0.05), 4), icc_to_sigma(0.0)
+    (0.2942, 0.0)
+    """
+    return math.sqrt(icc / (1.0 - icc) * math.pi ** 2 / 6.0)
+
+
+@dataclass(frozen=True)
+class Clinics:
+    """Clinics that recruit and treat participants (assumptions: the trial published none of these).
+
+    WalkBack recruited through 25 private physiotherapy clinics; the published analysis ignored
+    them (no clinic term, no cluster-robust errors), so the calibrated scenario has no clinic
+    effect (``icc = 0``) and reproduces the published figures unchanged. Every participant still
+    gets a clinic label, drawn from its own random stream (a spawned child of the trial seed), so
+    the other columns of a trial do not change with the clinic settings.
+
+    Parameters
+    ----------
+    n_clinics : int
+        Number of clinics (published: 25), at least 2.
+    size_distribution : {"equal", "gamma"}
+        ``"equal"``: clinic sizes differ by at most one participant. ``"gamma"``: each clinic's
+        expected share is Gamma distributed with coefficient of variation ``size_cv`` (then each
+        participant's clinic is drawn with those shares).
+    size_cv : float
+        Coefficient of variation of the clinic sizes under ``"gamma"`` (ignored under ``"equal"``).
+    icc : float
+        Intraclass correlation on the log-hazard scale, in [0, 1): a shared clinic frailty
+        ``exp(b_k)`` multiplies the hazard of every participant of clinic k, with
+        ``b_k ~ Normal(-sigma^2 / 2, sigma^2)`` (mean frailty 1) and
+        ``ICC = sigma^2 / (sigma^2 + pi^2 / 6)`` (see :func:`icc_to_sigma`). 0 = no clinic effect.
+    randomise : {"participant", "cluster"}
+        ``"participant"``: the trial's stratified permuted blocks (by history and referral, as
+        published; clinic is not a stratum). ``"cluster"``: whole clinics are randomised, in the
+        design's ratio (``rint(n_clinics * n_intervention / n)`` clinics get the intervention), so
+        the arm sizes follow the clinics' sizes and ``design.n_intervention``/``n_control`` only
+        fix the total.
+    """
+
+    n_clinics: int = 25
+    size_distribution: str = "equal"
+    size_cv: float = 0.5
+    icc: float = 0.0
+    randomise: str = "participant"
+
+    def __post_init__(self) -> None:
+        s = "clinics"
+        if isinstance(self.n_clinics, int) and not isinstance(self.n_clinics, bool) and self.n_clinics < 2:
+            raise ScenarioError(f"clinics.n_clinics = {self.n_clinics!r}: a clustered trial needs at least 2 clinics")
+        _check_number(s, "n_clinics", self.n_clinics, 2, 100_000, integer=True)
+        _check_choice(s, "size_distribution", self.size_distribution, CLINIC_SIZE_DISTRIBUTIONS)
+        _check_number(s, "size_cv", self.size_cv, 0, 5)
+        if _is_number(self.icc) and not 0 <= self.icc < 1:
+            raise ScenarioError(f"clinics.icc = {self.icc!r} is out of range: an intraclass correlation is in "
+                                "[0, 1) (0 = no clinic effect)")
+        _check_number(s, "icc", self.icc, 0, 1, hi_open=True)
+        _check_choice(s, "randomise", self.randomise, RANDOMISATION_UNITS)
+
+    @property
+    def sigma(self) -> float:
+        """SD of the clinic log-frailty (:func:`icc_to_sigma`)."""
+        return icc_to_sigma(self.icc)
+
+
 SECTIONS: dict[str, type] = {
     "design": Design,
     "outcome": Outcome,
@@ -451,6 +533,7 @@ SECTIONS: dict[str, type] = {
     "walking": Walking,
     "dose_response": DoseResponse,
     "episodes": Episodes,
+    "clinics": Clinics,
 }
 
 
@@ -475,6 +558,7 @@ class Scenario:
     walking: Walking = field(default_factory=Walking)
     dose_response: DoseResponse = field(default_factory=DoseResponse)
     episodes: Episodes = field(default_factory=Episodes)
+    clinics: Clinics = field(default_factory=Clinics)
     seed: int = 20240704
     name: str = "WalkBack"
 
@@ -483,6 +567,10 @@ class Scenario:
             if not isinstance(getattr(self, key), cls):
                 raise ScenarioError(f"scenario.{key} must be a {cls.__name__} section")
         _check_number("scenario", "seed", self.seed, 0, 2**63 - 1, integer=True)
+        if self.clinics.randomise == "cluster" and self.clinics.n_clinics > self.design.n_total:
+            raise ScenarioError(
+                f"clinics.n_clinics = {self.clinics.n_clinics} is more than the {self.design.n_total} participants: "
+                "randomising clinics needs at least one participant per clinic")
         if not isinstance(self.name, str) or len(self.name) > 200:
             raise ScenarioError("scenario.name must be text of at most 200 characters")
 
@@ -650,4 +738,8 @@ ASSUMPTIONS: dict[str, str] = {
     "episodes.ae_lower_extremity_rate_intervention": "Solved from the published 100 lower-extremity adverse events (Poisson counts assumed).",
     "episodes.ae_other_rate_control": "Solved from the published 54% with any adverse event (Poisson counts assumed).",
     "episodes.ae_other_rate_intervention": "Solved from the published 52% with any adverse event (Poisson counts assumed).",
+    "clinics.size_distribution": "Clinic sizes not published (25 clinics recruited).",
+    "clinics.size_cv": "Spread of clinic sizes not published.",
+    "clinics.icc": "Clustering by clinic not published; the published analysis ignored clinics, so the calibrated value is 0.",
+    "clinics.randomise": "WalkBack randomised participants; clinic randomisation is a what-if for a follow-up trial.",
 }

@@ -82,6 +82,12 @@ PARAM_ALIASES: dict[str, str] = {
     "le1": "episodes.ae_lower_extremity_rate_intervention",
     "ae0": "episodes.ae_other_rate_control",
     "ae1": "episodes.ae_other_rate_intervention",
+    # clinics
+    "ncl": "clinics.n_clinics",
+    "csz": "clinics.size_distribution",
+    "ccv": "clinics.size_cv",
+    "icc": "clinics.icc",
+    "rand": "clinics.randomise",
     # top level
     "seed": "seed",
     "name": "name",
@@ -140,6 +146,11 @@ FIELD_LABELS: dict[str, str] = {
     "episodes.ae_lower_extremity_rate_intervention": "Lower-limb adverse events per person, walking + education",
     "episodes.ae_other_rate_control": "Other adverse events per person, control",
     "episodes.ae_other_rate_intervention": "Other adverse events per person, walking + education",
+    "clinics.n_clinics": "Number of clinics",
+    "clinics.size_distribution": "Clinic sizes",
+    "clinics.size_cv": "Clinic size CV (gamma sizes)",
+    "clinics.icc": "Intraclass correlation (log-hazard scale)",
+    "clinics.randomise": "Randomise by",
     "seed": "Seed",
     "name": "Scenario name",
 }
@@ -149,6 +160,8 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
     "outcome.baseline": {"weibull": "Weibull", "exponential": "exponential (constant hazard)",
                          "piecewise_exponential": "piecewise exponential"},
     "dose_response.shape": {"log_linear": "log-linear", "emax": "saturating (Emax)", "none": "no walking effect"},
+    "clinics.size_distribution": {"equal": "equal", "gamma": "unequal (gamma)"},
+    "clinics.randomise": {"participant": "participant (stratified blocks)", "cluster": "clinic (cluster randomised)"},
 }
 
 
