@@ -45,18 +45,22 @@ if result is not None:
     st.table(styled, hide_index=True)
     st.caption("Worst pain: walking + education minus control, on the 0-10 numeric rating scale (below 0: less pain "
                "with walking + education). Counts of participants and events are for a trial of the simulated size.")
-    tabs = st.tabs(["Activity-limiting (primary)", "Any recurrence", "Care-seeking", "Recovery", "All episodes"])
+    # Tabs render lazily: only the open one runs, so a new seed builds and sends one curve, not five hidden ones.
+    tabs = st.tabs(["Activity-limiting (primary)", "Any recurrence", "Care-seeking", "Recovery", "All episodes"],
+                   key="outcomes_tabs", on_change="rerun")
     titles = {"primary": "First activity-limiting recurrence", "any": "First recurrence of any kind",
               "care": "First care-seeking recurrence", "recovery": "Recovery from the first recurrence"}
     for tab, endpoint in zip(tabs, titles):
-        with tab:
-            plot_keyed((built, endpoint), km_endpoint_figure, result.km[endpoint], titles[endpoint],
-                       "days since onset" if endpoint == "recovery" else "days since randomisation",
-                       key=f"outcomes_km_{endpoint}")
-    with tabs[-1]:
-        plot_keyed(built, mcf_figure, result.recurrent.mcf.curves, key="outcomes_mcf")
-        show_table(result.recurrent.summary, hide_index=True)
-        if result.recurrent.adverse_events is not None:
-            show_table(result.recurrent.adverse_events.summary, hide_index=True)
+        if tab.open:
+            with tab:
+                plot_keyed((built, endpoint), km_endpoint_figure, result.km[endpoint], titles[endpoint],
+                           "days since onset" if endpoint == "recovery" else "days since randomisation",
+                           key=f"outcomes_km_{endpoint}")
+    if tabs[-1].open:
+        with tabs[-1]:
+            plot_keyed(built, mcf_figure, result.recurrent.mcf.curves, key="outcomes_mcf")
+            show_table(result.recurrent.summary, hide_index=True)
+            if result.recurrent.adverse_events is not None:
+                show_table(result.recurrent.adverse_events.summary, hide_index=True)
 from app_support.scripts import script_button  # noqa: E402 - the code behind this view
 script_button("outcomes", scenario, seed=int(seed))

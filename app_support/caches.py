@@ -14,7 +14,7 @@ from analysis.model.default import default_scenario
 from analysis.model.expectation import ExpectedTrial, expected_trial
 from analysis.model.costs import Economics
 from analysis.simulate.engine import simulate_trial
-from analysis.trial.scenario import Scenario, with_changes
+from analysis.trial.scenario import Scenario
 
 #: Frozen scenarios are cache keys everywhere; their repr names every field exactly and is far cheaper to hash than
 #: Streamlit's generic object walk.
@@ -40,9 +40,9 @@ def baseline_scenario() -> Scenario:
 
 
 def seedless(scenario: Scenario) -> Scenario:
-    """``scenario`` with seed 0: the key for what does not depend on the seed (expectations, pooled trials), so a
-    new seed finds them in the cache."""
-    return scenario if scenario.seed == 0 else with_changes(scenario, {"seed": 0})
+    """The key for what does not depend on the seed (expectations, pooled trials), so a new seed finds them in the
+    cache: :meth:`~analysis.trial.scenario.Scenario.without_seed`, the key the library's own expectation caches use."""
+    return scenario.without_seed()
 
 
 @memo(64, show_spinner=False)

@@ -49,7 +49,9 @@ def warm_up() -> None:
         headline = sv.simulated_headline(scenario, seed)
         cache_key, builder, args, options = sv.trial_km_figure_args(scenario, headline)
         shared.prebuild_keyed(cache_key, builder, *args, **options)  # the landing page's main figure
-        sv.simulated_analysis(scenario, seed, **sv.survival_defaults(scenario.design.max_followup_days))
+        survival = sv.survival_defaults(scenario.design.max_followup_days)
+        sv.simulated_analysis(scenario, seed, **sv.without_models(survival))  # what the Survival page shows first
+        sv.simulated_analysis(scenario, seed, **survival)  # and behind its models' tabs
         d = sc.DESIGN_DEFAULTS
         parameter = next(iter(CURVE_PARAMETERS))
         sc.cached_sample_size(scenario, d["power"], d["alpha"])

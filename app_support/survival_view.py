@@ -8,7 +8,7 @@ check and RMST. Display toggles only re-draw; they never re-simulate or re-analy
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -49,6 +49,12 @@ def survival_defaults(max_time: float) -> dict:
     return {"strata": STRATIFICATION, "covariates": DEFAULT_COVARIATES,
             "tau": units.horizon(max_time, "days", DEFAULT_TAU_MONTHS),
             "landmarks": units.landmarks(max_time, "days", DEFAULT_LANDMARK_MONTHS)}
+
+
+def without_models(options: dict) -> dict:
+    """The analysis options without stratification or adjustment: what the Survival page shows before its models'
+    tab opens (one Cox fit instead of three; the stratified and adjusted models follow when asked for)."""
+    return {**options, "strata": (), "covariates": ()}
 
 
 @memo(32, show_spinner="Analysing the simulated trial...")
@@ -189,8 +195,20 @@ def _term_label(term: str) -> str:
     return f"{label}: {level.rstrip(']')}" if level else label
 
 
-def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "days", ph_note: str | None = None) -> None:
-    """Medians and landmarks, tests and models, the PH check, RMST and follow-up."""
+def _with_models(result: TwoArmAnalysis, models: Callable[[], TwoArmAnalysis | None] | None) -> TwoArmAnalysis:
+    full = models() if models is not None else result
+    if full is None:  # the models could not be fitted: the error is on the page already
+        st.stop()
+    return full
+
+
+def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "days", ph_note: str | None = None,
+                models: Callable[[], TwoArmAnalysis] | None = None) -> None:
+    """Medians and landmarks, tests and models, the PH check, RMST and follow-up.
+
+    ``models`` (optional) gives the analysis with the stratified and adjusted models, computed only when a tab that
+    shows them (or the PH check of the adjusted model) opens; ``result`` then needs only the unadjusted analysis.
+    """
     # Tabs render lazily: only the open one runs, so the figures behind the others cost nothing.
     t1, t2, t3, t4, t5 = st.tabs(["Medians and landmarks", "Log-rank and Cox", "Proportional hazards",
                                   "Restricted mean", "Follow-up"], key=f"{key_prefix}_tabs", on_change="rerun")
@@ -215,6 +233,7 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
             st.caption("Kaplan-Meier with log-log 95% intervals (R survfit conf.type = \"log-log\"). "
                        "NR: the bound is not reached within follow-up.")
     if t2.open:
+        result = _with_models(result, models)
         with t2:
             rows = [("Log-rank", result.logrank.chisq, math.nan, math.nan, math.nan, result.logrank.p)]
             if result.logrank_stratified is not None:
@@ -263,6 +282,7 @@ def detail_tabs(result: TwoArmAnalysis, *, key_prefix: str, time_unit: str = "da
                     st.caption("Each hazard ratio is for one unit more of its variable (a year of age, for "
                                "example) with the others held fixed; the arm's is walking + education against control.")
     if t3.open:
+        result = _with_models(result, models)
         with t3:
             # A wrapping row: beside each other when both fit, the test's table under the plot otherwise (in fixed
             # columns the table lost its p column, even at 1400 px).
@@ -349,12 +369,13 @@ detail_tabs_fragment = st.fragment(detail_tabs)
 
 def render_analysis(result: TwoArmAnalysis, *, key_prefix: str, overlay: ExpectedTrial | None = None,
                     time_unit: str = "days", title: str | None = None, ph_note: str | None = None,
-                    cache_key: object = None) -> None:
+                    cache_key: object = None, models: Callable[[], TwoArmAnalysis] | None = None) -> None:
+    """Headline numbers, the KM panel and the detail tabs; ``models`` as in :func:`detail_tabs`."""
     headline_metrics(result, time_unit=time_unit)
     # Fragments: a display toggle or a tab re-runs only its own part of the page, not the whole analysis page.
     km_panel_fragment(result, key_prefix=key_prefix, overlay=overlay, title=title, time_unit=time_unit,
                       cache_key=cache_key)
-    detail_tabs_fragment(result, key_prefix=key_prefix, time_unit=time_unit, ph_note=ph_note)
+    detail_tabs_fragment(result, key_prefix=key_prefix, time_unit=time_unit, ph_note=ph_note, models=models)
 
 
 def simulated_km_panel(scenario: Scenario, *, key_prefix: str, overlay: ExpectedTrial | None = None) -> None:

@@ -14,7 +14,8 @@ f. Design: "Simulated trials per point" 100 <-> 200 (arrow key on the select-sli
 g. Trial: "Draw another trial" (moves the app's seed on by one: a fresh trial each repeat);
 h. Outcomes: trial seed typed + Enter (a fresh seed each repeat: a new trial with its episodes);
 i. Cost-effectiveness: trial seed typed + Enter (a fresh seed: a new costed trial, its bootstrap, the tornado);
-j. Cost-effectiveness: willingness-to-pay slider, one step (reads the study; nothing is re-simulated).
+j. Cost-effectiveness: willingness-to-pay slider, one step (reads the study; nothing is re-simulated);
+k. Design: seed typed + Enter with "Simulated trials per point" at 1,000 (a fresh seed each repeat: 8,000 trials).
 
 Issue #23's target: every interaction's median within 0.3 s of the floor's median from the same run (the
 "over floor" column).
@@ -170,9 +171,9 @@ def click_text(selector: str, texts: tuple[str, ...]):
     return act
 
 
-def type_seed(base: int):
+def type_seed(base: int, label: str = "Trial seed"):
     def act(page, i: int) -> None:
-        box = page.locator("[data-testid='stNumberInput']", has_text="Trial seed").locator("input")
+        box = page.locator("[data-testid='stNumberInput']", has_text=label).locator("input")
         box.fill(str(base + i))
         box.press("Enter")
     return act
@@ -201,6 +202,13 @@ def nothing(page) -> None:
     return None
 
 
+def design_at_most_sims(page) -> None:
+    """Trials per point to its largest value (1,000), once, before the timed seed changes."""
+    thumb = slider_thumb(page, "Simulated trials per point")
+    thumb.focus()
+    measure(page, lambda: thumb.press("End"), start_timeout_ms=3000, timeout_ms=600_000, quiet_ms=600)
+
+
 INTERACTIONS = [
     # Always one step right: never-start 5% -> 6% -> ... -> 10%, every value new to the server's caches (moving
     # back and forth would time cache hits after the first two)
@@ -219,6 +227,10 @@ INTERACTIONS = [
     # 28k -> 50k -> 28k ...: two values, so repeats after the first two are the page's own work at cached inputs
     Interaction("j", "Cost-effectiveness: willingness-to-pay slider, one step", "cost-effectiveness", nothing,
                 key_on_thumb("Willingness to pay", ("ArrowRight", "ArrowLeft"))),
+    # 1,000 simulated trials at each of the curve's 8 sample sizes (4.5 million simulated participants) for a fresh
+    # seed each repeat: the Monte Carlo itself, which no cache can serve
+    Interaction("k", "Design: new seed at 1,000 trials per point", "design", design_at_most_sims,
+                type_seed(7_300_001, "Seed")),
 ]
 FLOOR = Interaction("floor", "Floor: 1 slider -> 1 st.plotly_chart", "", nothing,
                     key_on_thumb("Slope", ("ArrowRight", "ArrowLeft")))
@@ -250,12 +262,12 @@ WITHIN_FLOOR = 0.3
 
 def markdown(results: list[dict], repeats: int) -> str:
     floor = next((r["median"] for r in results if r["key"] == "floor"), float("nan"))
-    lines = [f"| interaction | median s | over floor s (target <= {WITHIN_FLOOR}) | min s | max s | first s | "
-             f"runs seen / plots redrawn (of {repeats}) |", "|---|---:|---:|---:|---:|---:|---|"]
+    lines = [f"| interaction | median s | floor s | over floor s (target <= {WITHIN_FLOOR}) | min s | max s | first s | "
+             f"runs seen / plots redrawn (of {repeats}) |", "|---|---:|---:|---:|---:|---:|---:|---|"]
     for r in results:
         over = r["median"] - floor
         verdict = "" if r["key"] == "floor" else (" ok" if over <= WITHIN_FLOOR else " OVER")
-        lines.append(f"| {r['key']}. {r['label']} | {r['median']:.2f} | {over:+.2f}{verdict} | {r['min']:.2f} | "
+        lines.append(f"| {r['key']}. {r['label']} | {r['median']:.2f} | {floor:.2f} | {over:+.2f}{verdict} | {r['min']:.2f} | "
                      f"{r['max']:.2f} | {r['first']:.2f} | {r['runs_seen']} / {r['plots_redrawn']}"
                      + (f" · {r['exceptions_on_page']} exception(s) shown!" if r["exceptions_on_page"] else "") + " |")
     return "\n".join(lines)
@@ -266,7 +278,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", type=Path, help="also write the samples here")
     parser.add_argument("--url", help="attach to a running app (e.g. http://127.0.0.1:8501) instead of starting one")
-    parser.add_argument("--only", help="comma-separated interaction keys (a-j)")
+    parser.add_argument("--only", help="comma-separated interaction keys (a-k)")
     parser.add_argument("--quiet-ms", type=int, default=600, help="settled = no run and no Plotly drawing this long")
     parser.add_argument("--start-timeout", type=int, default=3000, help="ms to wait for a run to show 'running'")
     parser.add_argument("--timeout", type=int, default=240, help="s per interaction before giving up")
@@ -275,6 +287,7 @@ def main() -> None:
         sys.exit(f"needs Debian's chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
+    load_before = os.getloadavg()
     chosen = [i for i in INTERACTIONS if not args.only or i.key in args.only.split(",")]
     results = []
     with tempfile.TemporaryDirectory(prefix="walkback-bench-") as tmp, contextlib.ExitStack() as servers:
@@ -293,11 +306,12 @@ def main() -> None:
                 browser.close()
     load = os.getloadavg()
     print(f"Widget change -> script finished and Plotly charts drawn, chromium {CHROMIUM} at 1400x1000, "
-          f"{args.repeats} repeats each; load average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} "
+          f"{args.repeats} repeats each; load average at the start {load_before[0]:.2f} / {load_before[1]:.2f}, "
+          f"at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} "
           f"on {os.cpu_count()} cores; server: {args.url or 'started here (app_support/serve.py)'}\n")
     print(markdown(results, args.repeats))
     if args.json:
-        args.json.write_text(json.dumps({"repeats": args.repeats, "load": load, "results": results}, indent=2))
+        args.json.write_text(json.dumps({"repeats": args.repeats, "load_before": load_before, "load": load, "results": results}, indent=2))
 
 
 if __name__ == "__main__":

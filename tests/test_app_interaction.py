@@ -358,3 +358,46 @@ def test_long_design_run_goes_point_by_point_and_equals_the_whole_curve():
     # same seed per point: exact (the page shows power in percent, one decimal)
     assert shown["Power, simulated"].tolist() == [f"{100 * v:.1f}%" for v in whole["power_simulated"]]
     assert shown["Monte Carlo SE"].tolist() == [f"{100 * v:.1f}%" for v in whole["mc_se"]]
+
+
+def test_survival_fits_its_stratified_and_adjusted_models_when_their_tabs_open():
+    """The page's first view needs only the unadjusted analysis (a new seed costs one Cox fit); the models' tab and
+    the PH tab show the full analysis's numbers, exactly those of analyze_two_arm with the page's default options."""
+    from analysis.stats.survival import analyze_two_arm
+    from analysis.stats.time_units import risk_times
+    from app_support.survival_view import survival_defaults
+
+    at = app_on("survival.py")
+    seed = next(n for n in at.number_input if n.label == "Trial seed").value
+    scenario = at.session_state[SCENARIO_KEY]
+    cohort = simulate_trial(scenario, seed=int(seed))
+    full = analyze_two_arm(cohort, **survival_defaults(scenario.design.max_followup_days),
+                           risk_times=risk_times(float(cohort["time_days"].max()), "days"))
+    at.session_state["surv_tabs"] = "Log-rank and Cox"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    models = next(t.value for t in at.table if "Analysis" in t.value.columns)
+    shown = dict(zip(models["Analysis"].str.split(" [(f]").str[0], models["Hazard ratio"]))
+    for name, model in (("Cox, unadjusted", full.cox), ("Cox, stratified", full.cox_stratified),
+                        ("Cox, adjusted", full.cox_adjusted)):
+        assert shown[name] == f"{model.hr:.3f}", (name, shown)
+    at.session_state["surv_tabs"] = "Proportional hazards"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    zph = next(t.value for t in at.table if "Term" in t.value.columns)
+    assert len(zph) == len(full.ph.summary)  # the adjusted model's terms and the global test, not the arm's alone
+
+
+def test_outcomes_tabs_render_lazily_each_with_its_chart():
+    """Only the open tab runs (a new seed builds one curve, not five): each tab, opened, shows its own chart."""
+    at = app_on("outcomes.py")
+    assert len(at.get("plotly_chart")) == 2  # the forest plot and the open tab's curve
+    seen = set()
+    for tab in ["Any recurrence", "Care-seeking", "Recovery", "All episodes", "Activity-limiting (primary)"]:
+        at.session_state["outcomes_tabs"] = tab
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        charts = at.get("plotly_chart")
+        assert len(charts) == 2, tab
+        seen.add(charts[1].proto.spec)
+    assert len(seen) == 5  # five different charts

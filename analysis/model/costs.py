@@ -37,7 +37,7 @@ from ..errors import WalkBackInputError
 from ..trial.published import published_value
 
 __all__ = ["Economics", "ECONOMICS_ASSUMPTIONS", "ECONOMICS_SHORT_LABELS", "COST_TABLE_COLUMNS", "EconomicsError",
-           "economics_from_dict", "participant_costs", "resource_use", "price_resource_use", "ResourceUse",
+           "economics_from_dict", "participant_costs", "resource_use", "price_resource_use", "priced_columns", "ResourceUse",
            "EconomicsCalibration", "calibrate_economics", "expected_cost_effectiveness", "DAYS_PER_YEAR"]
 
 DAYS_PER_YEAR = 365.25
@@ -317,6 +317,22 @@ def resource_use(participants: pd.DataFrame, episodes: pd.DataFrame, horizon_day
 
 def price_resource_use(use: ResourceUse, economics: Economics | None = None) -> pd.DataFrame:
     """The cost/QALY table (:data:`COST_TABLE_COLUMNS`) of :func:`resource_use` at these unit costs and utilities."""
+    return pd.DataFrame(priced_columns(use, economics))
+
+
+def priced_columns(use: ResourceUse, economics: Economics | None = None) -> dict[str, np.ndarray]:
+    """The columns of :func:`price_resource_use` as arrays, without building the table (the one-way sensitivity
+    prices the same resource use a few dozen times and reads only ``cost`` and ``qaly``).
+
+    Examples
+    --------
+    >>> people = pd.DataFrame({"participant_id": [1, 2], "arm": ["control", "intervention"], "started_programme": [0, 1]})
+    >>> eps = pd.DataFrame({"participant_id": [1], "onset_day": [10.0], "recovery_day": [20.0],
+    ...                     "activity_limiting": [1], "care_seeking": [1]})
+    >>> columns = priced_columns(resource_use(people, eps))
+    >>> bool(columns["cost"][0] > 0), bool(columns["qaly"][0] < columns["qaly"][1])
+    (True, True)
+    """
     e = economics if economics is not None else Economics()
     if e.horizon_days != use.horizon_days:
         raise EconomicsError(f"resource use was counted over {use.horizon_days:g} days, the economics' horizon is "
@@ -330,7 +346,7 @@ def price_resource_use(use: ResourceUse, economics: Economics | None = None) -> 
     qaly = (e.baseline_utility * horizon - e.utility_decrement_activity_limiting * use.activity_limiting_days
             - e.utility_decrement_other_episode * (use.episode_days - use.activity_limiting_days)
             - e.utility_decrement_after_recurrence * use.days_after_recurrence) / DAYS_PER_YEAR
-    return pd.DataFrame({
+    return {
         "participant_id": use.participant_id, "arm": use.arm, "sessions_attended": sessions.astype(np.int64),
         "programme_started": use.started.astype(np.int64), "observed_days": use.observed_days,
         "care_seeking_episodes": use.care_seeking_episodes, "episode_days": use.episode_days,
@@ -338,7 +354,7 @@ def price_resource_use(use: ResourceUse, economics: Economics | None = None) -> 
         "recurrence": use.recurrence.astype(np.int64), "intervention_cost": intervention_cost,
         "healthcare_cost": healthcare_cost, "medication_cost": medication_cost, "productivity_cost": productivity_cost,
         "cost": intervention_cost + healthcare_cost + medication_cost + productivity_cost, "qaly": qaly,
-    })
+    }
 
 
 def participant_costs(participants: pd.DataFrame, episodes: pd.DataFrame, economics: Economics | None = None) -> pd.DataFrame:

@@ -508,9 +508,8 @@ def _expected_from_basis(basis: _Basis, scenario: Scenario) -> ExpectedEpisodes:
     )
 
 
-@lru_cache(maxsize=16)
 def expected_episodes(scenario: Scenario) -> ExpectedEpisodes:
-    """The scenario's expected secondary outcomes (deterministic; cached per scenario).
+    """The scenario's expected secondary outcomes (deterministic; cached per scenario, whatever its seed).
 
     Examples
     --------
@@ -519,6 +518,11 @@ def expected_episodes(scenario: Scenario) -> ExpectedEpisodes:
     >>> round(e.any_events_total), round(e.care_hr, 2), round(e.recovery_hr, 2)
     (596, 0.57, 1.3)
     """
+    return _expected_episodes(scenario.without_seed())
+
+
+@lru_cache(maxsize=16)
+def _expected_episodes(scenario: Scenario) -> ExpectedEpisodes:
     return _expected_from_basis(_basis(scenario), scenario)
 
 

@@ -293,6 +293,12 @@ def expected_trial(scenario: Scenario) -> ExpectedTrial:
     >>> round(e.median_control), round(e.median_intervention), round(e.cox_hr, 2)
     (112, 208, 0.72)
     """
+    return _expected_trial(scenario.without_seed())
+
+
+@lru_cache(maxsize=16)
+def _expected_trial(scenario: Scenario) -> ExpectedTrial:
+    # Cached on the model without its seed: a page that draws a new trial (a new seed) reads its expectation here.
     latent = latent_from_uniforms(scenario, quasi_uniforms())
     dose = scenario.dose_response
     pieces = dose_pieces(scenario.walking)

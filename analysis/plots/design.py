@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .figures import ARM_COLOURS, FONT, NEUTRAL
+from .figures import ARM_COLOURS, FONT, NEUTRAL, TEMPLATE
 
 __all__ = ["power_curve_figure", "dilution_figure", "estimands_figure", "coverage_figure"]
 
@@ -24,7 +24,7 @@ _TRUTH = "#222222"
 
 
 def _layout(fig: go.Figure, title: str | None, height: int) -> go.Figure:
-    fig.update_layout(title=title, height=height, font=FONT, template="plotly_white", paper_bgcolor="rgba(0,0,0,0)",
+    fig.update_layout(title=title, height=height, font=FONT, template=TEMPLATE, paper_bgcolor="rgba(0,0,0,0)",
                       margin=dict(l=60, r=20, t=50 if title else 20, b=50),
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     return fig

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .figures import ARM_COLOURS, FONT, NEUTRAL, PUBLISHED_COLOUR
+from .figures import ARM_COLOURS, FONT, NEUTRAL, PUBLISHED_COLOUR, TEMPLATE
 
 __all__ = ["ce_plane_figure", "acceptability_figure", "net_benefit_figure", "tornado_figure"]
 
@@ -22,7 +22,7 @@ _NORMAL = ARM_COLOURS["control"]
 
 
 def _layout(fig: go.Figure, title: str | None, height: int, x_title: str, y_title: str) -> go.Figure:
-    fig.update_layout(title=title, height=height, font=FONT, template="plotly_white", paper_bgcolor="rgba(0,0,0,0)",
+    fig.update_layout(title=title, height=height, font=FONT, template=TEMPLATE, paper_bgcolor="rgba(0,0,0,0)",
                       margin=dict(l=70, r=20, t=50 if title else 20, b=55),
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
                       xaxis_title=x_title, yaxis_title=y_title)

@@ -59,7 +59,7 @@ PUBLISHED_COLOUR = "#222222"
 FONT = dict(family="Inter, 'Source Sans Pro', Helvetica, Arial, sans-serif", size=13, color="#1f2933")
 _AXIS = dict(gridcolor="#EBF0F8", linecolor="#D5DDE8", zerolinecolor="#EBF0F8", zeroline=False, ticks="",
              automargin=True, title=dict(standoff=12))
-# A small template in the spirit of "plotly_white": assigning the full built-in template costs about
+# The one template of every figure, small, in the spirit of "plotly_white": assigning the full built-in template costs about
 # 0.1 s per figure (it is re-validated every time), more than drawing the figure itself.
 # Transparent paper: the app draws a figure's title just above the chart, and a white paper would cut the title's
 # descenders ("p", "y", ","); the page behind is white anyway.

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .figures import ARM_COLOURS, NEUTRAL, PUBLISHED_COLOUR, arm_band_colour, arm_colour, arm_label
+from .figures import ARM_COLOURS, NEUTRAL, PUBLISHED_COLOUR, TEMPLATE, arm_band_colour, arm_colour, arm_label
 
 __all__ = ["forest_figure", "km_endpoint_figure", "mcf_figure"]
 
@@ -38,7 +38,7 @@ def forest_figure(forest: pd.DataFrame, title: str = "Hazard ratios: published, 
             customdata=np.stack([part.outcome, part.note], axis=1),
             hovertemplate="%{customdata[0]}<br>" + _SOURCE_NAMES[source] + " HR %{x:.3f}<br>%{customdata[1]}<extra></extra>"))
     fig.add_vline(x=1.0, line=dict(color="#888", dash="dot"))
-    fig.update_layout(title=title, height=150 + 60 * len(outcomes), template="plotly_white", paper_bgcolor="rgba(0,0,0,0)",
+    fig.update_layout(title=title, height=150 + 60 * len(outcomes), template=TEMPLATE, paper_bgcolor="rgba(0,0,0,0)",
                       # two short lines, not one long one (cut at both ends in a narrow column)
                       xaxis=dict(type="log", title="Hazard ratio<br><sub>walking + education vs control: below 1 "
                                                    "favours<br>walking + education (for recovery, above 1 does)</sub>"),
@@ -57,7 +57,7 @@ def km_endpoint_figure(km, title: str, x_title: str = "days") -> go.Figure:
         fig.add_trace(go.Scatter(x=t, y=s, mode="lines", line=dict(shape="hv", color=arm_colour(curve.level, i)),
                                  name=arm_label(curve.level),
                                  hovertemplate=f"{arm_label(curve.level)}: day %{{x:.0f}}, %{{y:.1f}}%<extra></extra>"))
-    fig.update_layout(title=title, height=340, template="plotly_white", paper_bgcolor="rgba(0,0,0,0)",
+    fig.update_layout(title=title, height=340, template=TEMPLATE, paper_bgcolor="rgba(0,0,0,0)",
                       yaxis=dict(range=[0, 102], ticksuffix="%", title="% without the event"),
                       xaxis=dict(title=x_title[:1].upper() + x_title[1:]), legend=dict(orientation="h", y=-0.25),
                       margin=dict(l=10, r=10, t=40, b=40))
@@ -75,7 +75,7 @@ def mcf_figure(curves: pd.DataFrame, title: str = "Mean cumulative number of epi
                                      fillcolor=arm_band_colour(str(arm), index=i), showlegend=False, hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=t, y=np.concatenate([[0.0], c.mcf]), mode="lines", name=arm_label(str(arm)),
                                  line=dict(shape="hv", color=arm_colour(str(arm), i))))
-    fig.update_layout(title=title, height=360, template="plotly_white", paper_bgcolor="rgba(0,0,0,0)",
+    fig.update_layout(title=title, height=360, template=TEMPLATE, paper_bgcolor="rgba(0,0,0,0)",
                       xaxis=dict(title="Days since randomisation"), yaxis=dict(title="Episodes per participant"), legend=dict(orientation="h", y=-0.25),
                       margin=dict(l=10, r=10, t=40, b=40))
     return fig

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .figures import ARM_COLOURS, FONT, NEUTRAL
+from .figures import ARM_COLOURS, FONT, NEUTRAL, TEMPLATE
 
 __all__ = ["power_by_test_figure"]
 
@@ -50,7 +50,7 @@ def power_by_test_figure(summary: pd.DataFrame, *, height: int = 420) -> go.Figu
     if "power_logrank_analytic" in summary:
         lowest = min(lowest, float(summary["power_logrank_analytic"].min()))
     left = max(0.0, 100 * lowest - 3)  # the scale starts near the lowest power, so close values stay apart
-    fig.update_layout(height=height, font=FONT, template="plotly_white", paper_bgcolor="rgba(0,0,0,0)",
+    fig.update_layout(height=height, font=FONT, template=TEMPLATE, paper_bgcolor="rgba(0,0,0,0)",
                       scattermode="group", margin=dict(l=10, r=20, t=10, b=50),
                       legend=dict(orientation="h", yanchor="top", y=-0.18, x=0),
                       xaxis=dict(title="Simulated power, 95% Monte Carlo interval", ticksuffix="%", range=[left, 100.8]),

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import WalkBackInputError
-from ..model.costs import Economics, participant_costs, price_resource_use, resource_use
+from ..model.costs import Economics, participant_costs, priced_columns, resource_use
 from ..simulate.seeds import check_seed, replicate_seeds
 from ..stats.increments import (BLOCK_CELLS, QUADRANTS, CEAError, acceptability_normal, arm_values,
                                 bootstrap_increments, describe_increments, fieller_interval, quadrants)
@@ -33,9 +33,9 @@ from .limits import MAX_BOOTSTRAP  # a module without imports, so the CLI parser
 
 __all__ = ["CEASettings", "CostEffectiveness", "cost_effectiveness", "bootstrap_increments", "quadrants",
            "describe_increments", "fieller_interval", "acceptability_normal", "one_way_sensitivity",
-           "trial_cost_effectiveness", "stacked_trials", "cea_study", "CEAStudy", "QUADRANTS", "MAX_BOOTSTRAP",
-           "CEAError", "pooled_icer_se", "cea_expectation", "CEAExpectation", "with_expectation"]
-
+           "one_way_sensitivities", "trial_cost_effectiveness", "stacked_trials", "cea_study", "CEAStudy",
+           "QUADRANTS", "MAX_BOOTSTRAP", "CEAError", "pooled_icer_se", "cea_expectation", "CEAExpectation",
+           "with_expectation"]
 
 
 @dataclass(frozen=True)
@@ -365,8 +365,7 @@ def cea_study(scenario, economics: Economics | None = None, seed: int | None = N
     participants, episodes = simulate_episodes(scenario, seed=scenario.seed if seed is None else seed)
     table = participant_costs(participants, episodes, economics)
     result = cost_effectiveness(table, settings)
-    tornados = {float(w): one_way_sensitivity(participants, episodes, economics, wtp=float(w))
-                for w in settings.thresholds}
+    tornados = one_way_sensitivities(participants, episodes, economics, thresholds=settings.thresholds)
     study = CEAStudy(table=table, result=result, tornados=tornados)
     if expected_trials:
         study = with_expectation(study, cea_expectation(scenario, economics, settings.thresholds, expected_trials))
@@ -483,6 +482,7 @@ def one_way_sensitivity(participants: pd.DataFrame, episodes: pd.DataFrame, econ
     Each parameter goes to ``(1 - spread)`` and ``(1 + spread)`` times its value (clipped to what
     :class:`Economics` allows; ``sessions`` is rounded). Point estimates only (no bootstrap): the
     tornado shows what the result depends on, not its sampling error. Rows are sorted by swing.
+    :func:`one_way_sensitivities` gives the tables at several thresholds for the price of one.
 
     Examples
     --------
@@ -494,6 +494,27 @@ def one_way_sensitivity(participants: pd.DataFrame, episodes: pd.DataFrame, econ
     >>> list(tornado["parameter"])
     ['sessions', 'materials']
     """
+    return one_way_sensitivities(participants, episodes, economics, thresholds=(wtp,), spread=spread,
+                                 parameters=parameters)[float(wtp)]
+
+
+def one_way_sensitivities(participants: pd.DataFrame, episodes: pd.DataFrame, economics: Economics | None = None, *,
+                          thresholds: tuple[float, ...] = (28000.0,), spread: float = 0.5,
+                          parameters: tuple[str, ...] | None = None) -> dict[float, pd.DataFrame]:
+    """:func:`one_way_sensitivity` at every willingness to pay in ``thresholds``: ``{wtp: table}``.
+
+    The increments do not depend on the threshold (INMB = wtp x dQALY - dcost), so resource use is counted once
+    and priced once per moved assumption, then read at each threshold.
+
+    Examples
+    --------
+    >>> people = pd.DataFrame({"participant_id": [1, 2], "arm": ["control", "intervention"], "started_programme": [0, 1]})
+    >>> eps = pd.DataFrame({"participant_id": [1], "onset_day": [10.0], "recovery_day": [20.0],
+    ...                     "activity_limiting": [1], "care_seeking": [1]})
+    >>> tables = one_way_sensitivities(people, eps, thresholds=(20000.0, 50000.0), parameters=("materials",))
+    >>> sorted(tables), len(tables[50000.0])
+    ([20000.0, 50000.0], 1)
+    """
     from dataclasses import fields as dc_fields
 
     economics = economics if economics is not None else Economics()
@@ -503,16 +524,18 @@ def one_way_sensitivity(participants: pd.DataFrame, episodes: pd.DataFrame, econ
         raise CEAError(f"spread = {spread!r} must be strictly between 0 and 1")
 
     use = resource_use(participants, episodes, economics.horizon_days)
+    arm = np.asarray(use.arm)
+    treated, control = arm == "intervention", arm == "control"
 
-    def inmb(e: Economics) -> tuple[float, str]:
-        table = price_resource_use(use, e)
-        arm = table["arm"].to_numpy()
-        d_cost = table["cost"][arm == "intervention"].mean() - table["cost"][arm == "control"].mean()
-        d_qaly = table["qaly"][arm == "intervention"].mean() - table["qaly"][arm == "control"].mean()
-        return float(wtp * d_qaly - d_cost), describe_increments(d_cost, d_qaly)[2]
+    def increments(e: Economics) -> tuple[float, float, str]:
+        priced = priced_columns(use, e)
+        cost, qaly = priced["cost"], priced["qaly"]
+        d_cost = cost[treated].mean() - cost[control].mean()
+        d_qaly = qaly[treated].mean() - qaly[control].mean()
+        return d_cost, d_qaly, describe_increments(d_cost, d_qaly)[2]
 
-    base, base_text = inmb(economics)  # resource use counted once below, priced for each move
-    rows = []
+    base = increments(economics)  # resource use counted once above, priced for each move
+    moves = []
     for name in names:  # one row per assumption (a dozen), not per participant or replicate
         value = getattr(economics, name)
         moved = []
@@ -524,10 +547,21 @@ def one_way_sensitivity(participants: pd.DataFrame, episodes: pd.DataFrame, econ
             except WalkBackInputError:
                 e = economics
                 new = value
-            moved.append((new, *inmb(e)))
-        rows.append({"parameter": name, "base_value": value, "low_value": moved[0][0], "high_value": moved[1][0],
-                     "inmb_low": moved[0][1], "inmb_high": moved[1][1], "inmb_base": base,
-                     "statement_low": moved[0][2], "statement_high": moved[1][2]})
-    out = pd.DataFrame(rows)
-    out["swing"] = (out["inmb_high"] - out["inmb_low"]).abs()
-    return out.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
+            moved.append((new, *increments(e)))
+        moves.append((name, value, moved))
+
+    def inmb(wtp: float, d_cost: float, d_qaly: float) -> float:
+        return float(wtp * d_qaly - d_cost)
+
+    tables = {}
+    for wtp in thresholds:
+        wtp = float(wtp)
+        base_inmb = inmb(wtp, base[0], base[1])
+        rows = [{"parameter": name, "base_value": value, "low_value": low[0], "high_value": high[0],
+                 "inmb_low": inmb(wtp, low[1], low[2]), "inmb_high": inmb(wtp, high[1], high[2]),
+                 "inmb_base": base_inmb, "statement_low": low[3], "statement_high": high[3]}
+                for name, value, (low, high) in moves]
+        out = pd.DataFrame(rows)
+        out["swing"] = (out["inmb_high"] - out["inmb_low"]).abs()
+        tables[wtp] = out.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
+    return tables

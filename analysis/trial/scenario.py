@@ -574,6 +574,20 @@ class Scenario:
         if not isinstance(self.name, str) or len(self.name) > 200:
             raise ScenarioError("scenario.name must be text of at most 200 characters")
 
+    def without_seed(self) -> "Scenario":
+        """The model alone: this scenario with the default seed (which trial is drawn set aside).
+
+        Whatever does not depend on the draw (expectations, the pooled trials of a fixed seed) is cached on this
+        key, so a new seed finds it computed.
+
+        Examples
+        --------
+        >>> Scenario(seed=5).without_seed() == Scenario(seed=7).without_seed() == Scenario()
+        True
+        """
+        default = type(self).__dataclass_fields__["seed"].default
+        return self if self.seed == default else replace(self, seed=default)
+
     def to_dict(self) -> dict:
         """Plain JSON-compatible dict (tuples become lists)."""
         raw = asdict(self)
