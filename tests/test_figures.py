@@ -51,7 +51,7 @@ def test_km_figure_has_bands_curves_censor_marks_and_risk_table(analysed):
     assert colours["Control"] == {F.ARM_COLOURS["control"]}
     text_traces = [t for t in fig.data if t.mode == "text"]
     assert len(text_traces) == 6  # at risk, events, censored for each arm
-    at_risk = [t for t in text_traces if t.textfont.color == F.ARM_COLOURS["control"]][0]
+    at_risk = [t for t in text_traces if t.textfont.color == F.ARM_TEXT_COLOURS["control"]][0]  # small text at AA contrast
     assert at_risk.text[0] == str(analysed.km.curve("control").n)
     assert fig.layout.xaxis2.title.text == "Days since randomisation"
 

@@ -117,7 +117,12 @@ def _params(view):
     from analysis.design.boundaries import GroupSequentialDesign
     from analysis.studies.estimands import EstimandSettings
 
+    from analysis.model.costs import Economics
+
     return {"trial": {"seed": 1}, "survival": {"seed": 1}, "adherence": {"whatif": SCENARIO},
+            "outcomes": {"seed": 1},
+            "cost_effectiveness": {"seed": 1, "economics": Economics(), "bootstrap": 10, "threshold": 28000.0,
+                                   "thresholds": (28000.0,), "expected_trials": 1},
             "replicates": {"seed": 1, "n_replicates": 2}, "estimands": {"seed": 1, "settings": EstimandSettings()},
             "design": {"seed": 1, "power": 0.8, "alpha": 0.05, "parameter": "adherence.mean_adherence",
                        "values": (0.5,), "n_sims": 2, "shares": (0.1,)},
