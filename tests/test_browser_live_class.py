@@ -22,13 +22,6 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
-
-if not os.path.exists(CHROMIUM):
-    pytest.skip(f"real-browser tests need Debian's chromium at {CHROMIUM}", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
 
 
 @pytest.fixture(scope="module")
@@ -66,14 +59,9 @@ def served(tmp_path_factory):
             proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+# The browser is conftest's session fixture: a second sync_playwright() in the same process while the first
+# is running fails ("Sync API inside the asyncio loop"), which is what happened when this module ran after
+# test_browser.py.
 
 
 def _settled(page, timeout_ms: int = 90_000) -> None:
