@@ -242,7 +242,10 @@ st.markdown(
     "$\\pi^2/6$ being the variance of the log of a unit exponential (the error of a proportional-hazards model "
     "written for the log cumulative hazard). Clinic labels and frailties come from a third random stream of each "
     "trial's seed, so for a given seed every other column is unchanged. Randomisation is by participant (the "
-    "published stratified blocks) or by clinic (whole clinics in the design's ratio).")
+    "published stratified blocks, with the arms balanced within every clinic as stratifying by clinic does) or by "
+    "clinic (whole clinics in the design's ratio). With a clinic effect the expected curves average over the frailty "
+    "(Gauss-Hermite quadrature): they are the population curves an analysis that ignores clinics estimates, so "
+    "their hazard ratio is closer to 1 than the hazard ratio within a clinic.")
 st.markdown(
     "**Cluster-robust Cox.** With a cluster column (clinic), the Cox model's standard error is the sandwich "
     "estimate of R's `coxph(... + cluster(clinic))`: the dfbeta residuals (score residuals, Efron-weighted for tied "

@@ -37,7 +37,7 @@ from .hazard import (
 from ..trial.scenario import Scenario
 
 __all__ = ["ExpectedTrial", "expected_trial", "censoring_survival", "cox_limit_hr", "time_grid", "quasi_uniforms",
-           "grid_median", "whole_day_median", "day_grid"]
+           "grid_median", "whole_day_median", "day_grid", "clinic_frailty_nodes"]
 
 _N_LATENT = 2048
 _LATENT_SEED = 20240704
@@ -283,6 +283,26 @@ def cox_limit_hr(survival0: np.ndarray, survival1: np.ndarray, censoring: np.nda
     return math.exp(optimize.brentq(score, lo, hi, xtol=1e-12))
 
 
+#: Gauss-Hermite nodes for the clinic frailty: 20 nodes integrate the lognormal mixture of the curves to better than
+#: 1e-6 for ICC up to 0.3 (checked against 60 nodes in the tests).
+_FRAILTY_NODES = 20
+
+
+def clinic_frailty_nodes(sigma: float, nodes: int = _FRAILTY_NODES) -> tuple[np.ndarray, np.ndarray]:
+    """Quadrature of a clinic frailty ``exp(b)``, ``b ~ Normal(-sigma^2 / 2, sigma^2)`` (mean 1): values, weights.
+
+    ``sigma = 0`` (no clinic effect) is the single node 1 with weight 1.
+
+    >>> f, w = clinic_frailty_nodes(0.5)
+    >>> round(float(w.sum()), 12), round(float((w * f).sum()), 12)
+    (1.0, 1.0)
+    """
+    if sigma <= 0:
+        return np.ones(1), np.ones(1)
+    x, w = np.polynomial.hermite.hermgauss(nodes)
+    return np.exp(-sigma * sigma / 2.0 + np.sqrt(2.0) * sigma * x), w / np.sqrt(np.pi)
+
+
 def expected_trial(scenario: Scenario) -> ExpectedTrial:
     """The scenario's expected curves, medians, Cox HR and events (deterministic).
 
@@ -306,16 +326,25 @@ def _expected_trial(scenario: Scenario) -> ExpectedTrial:
     times = time_grid(scenario.design.max_followup_days)
     starters = latent.starts
 
+    frailties, frailty_weights = clinic_frailty_nodes(scenario.clinics.sigma)
+
     def curves(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Population survival of each arm at times ``t`` (exact mixture over the latent sample)."""
-        surv_off = np.exp(-cumulative_hazard_on_grid(t, latent.risk, None, 1.0, dose, pieces, baseline,
-                                                     constant_extra=latent.spontaneous_extra))
-        total = surv_off[~starters].sum(axis=0)
-        if starters.any():
-            h_on = cumulative_hazard_on_grid(t, latent.risk[starters], latent.plateau_extra[starters],
-                                             dose.education_hr, dose, pieces, baseline)
-            total = total + np.exp(-h_on).sum(axis=0)
-        return surv_off.mean(axis=0), total / len(latent.risk)
+        """Population survival of each arm at times ``t`` (exact mixture over the latent sample and, with a clinic
+        effect, over the clinic frailty by Gauss-Hermite quadrature: the marginal curves an unadjusted analysis sees)."""
+        s0 = np.zeros(len(t))
+        s1 = np.zeros(len(t))
+        for frailty, weight in zip(frailties, frailty_weights):
+            risk = latent.risk * frailty
+            surv_off = np.exp(-cumulative_hazard_on_grid(t, risk, None, 1.0, dose, pieces, baseline,
+                                                         constant_extra=latent.spontaneous_extra))
+            total = surv_off[~starters].sum(axis=0)
+            if starters.any():
+                h_on = cumulative_hazard_on_grid(t, risk[starters], latent.plateau_extra[starters],
+                                                 dose.education_hr, dose, pieces, baseline)
+                total = total + np.exp(-h_on).sum(axis=0)
+            s0 += weight * surv_off.mean(axis=0)
+            s1 += weight * total / len(latent.risk)
+        return s0, s1
 
     s0, s1 = curves(times)  # at whole days d, S(d) is also the expected whole-day KM curve
     g = censoring_survival(scenario, times)

@@ -401,7 +401,7 @@ def _realise(scenario: Scenario, draws: _Draws, *, details: bool = False, potent
     clinics = scenario.clinics
     clinic = None
     if details or clinics.icc > 0 or clinics.randomise == "cluster" or with_clinic:
-        clinic, frailty, clinic_arm = _clinic_draws(scenario, draws.seeds, n)
+        clinic, frailty, clinic_arm = _clinic_draws(scenario, draws.seeds, n, is_int.reshape(reps, n))
         if clinics.icc > 0:
             latent = replace(latent, risk=latent.risk * frailty[clinic])
         if clinics.randomise == "cluster":
@@ -514,14 +514,23 @@ def _in_whole_days(out: dict) -> dict:
 _CLINIC_STREAM = (2,)
 
 
-def _clinic_draws(scenario: Scenario, seeds: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _clinic_draws(scenario: Scenario, seeds: np.ndarray, n: int,
+                  is_int: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Clinic of every participant, frailty and arm of every clinic, for the trials ``seeds``.
 
-    Per trial, from its clinic stream and in this order (always all three, so changing the ICC or
-    the randomisation unit never changes the labels): the labels (equal sizes: a random
-    permutation of ``0, 1, ..., K-1`` repeated; gamma sizes: K Gamma shares, then one uniform
-    per participant), K standard normals for the log-frailties, and a permutation of the clinics
-    whose first ``rint(K * ratio)`` get the intervention under clinic randomisation.
+    Per trial, from its clinic stream and in this order (always all of them, so changing the ICC or
+    the randomisation unit never changes the sizes, frailties or clinic arms): the clinic sizes
+    (equal: a random permutation of ``0, 1, ..., K-1`` repeated; gamma: K Gamma shares, then one
+    uniform per participant, counted per clinic), K standard normals for the log-frailties, a
+    permutation of the clinics whose first ``rint(K * ratio)`` get the intervention under clinic
+    randomisation, and two permutations that seat each arm's participants in the clinics.
+
+    Under participant randomisation the arms are balanced within every clinic, as randomising
+    stratified by clinic does: clinic k's ``m_k`` seats are split between the arms in the trial's
+    ratio (largest remainders, so each clinic is within one participant of it and the arm totals
+    stay those of the published strata's blocks), and each arm's participants fill their arm's
+    seats in random order. Under clinic randomisation a participant's clinic is the seat drawn for
+    them (``is_int`` is then replaced by the clinic's arm by the caller).
 
     Returns flat (R * n,) clinic indices numbered across trials (trial r's clinics are
     ``r * K .. r * K + K - 1``), and (R * K,) frailties (mean 1) and intervention flags.
@@ -542,8 +551,37 @@ def _clinic_draws(scenario: Scenario, seeds: np.ndarray, n: int) -> tuple[np.nda
             labels[r] = np.minimum(np.searchsorted(shares / shares[-1], rng.random(n), side="right"), k - 1)
         frailty[r] = np.exp(sigma * rng.standard_normal(k) - sigma * sigma / 2.0)
         arm[r] = rng.permutation(k) < k1
+        if c.randomise == "participant":
+            labels[r] = _clinics_balanced_by_arm(labels[r], is_int[r], k, rng)
     labels += (np.arange(len(seeds)) * k)[:, None]
     return labels.ravel(), frailty.ravel(), arm.ravel()
+
+
+def _clinics_balanced_by_arm(labels: np.ndarray, is_int: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Clinic labels with the same clinic sizes as ``labels`` and each clinic's seats split between the arms.
+
+    Clinic j's intervention seats are its share ``m_j * n1 / n`` of the ``n1`` intervention
+    participants, rounded by largest remainders (ties to the lower clinic index), so they sum to
+    ``n1`` and no clinic gets more seats than it has; the intervention participants take the
+    intervention seats in a random order, the control participants the rest.
+
+    >>> rng = np.random.default_rng(1)
+    >>> arm = np.array([True, False] * 5)
+    >>> out = _clinics_balanced_by_arm(np.repeat([0, 1], 5), arm, 2, rng)
+    >>> np.bincount(out[arm]).tolist(), np.bincount(out[~arm]).tolist()
+    ([3, 2], [2, 3])
+    """
+    n, n1 = len(labels), int(is_int.sum())
+    sizes = np.bincount(labels, minlength=k)
+    quota = sizes * (n1 / n) if n else np.zeros(k)
+    seats1 = np.floor(quota).astype(np.int64)
+    spare = n1 - int(seats1.sum())
+    if spare > 0:
+        seats1[np.argsort(-(quota - seats1), kind="stable")[:spare]] += 1
+    out = np.empty(n, dtype=np.int64)
+    out[is_int] = rng.permutation(np.repeat(np.arange(k), seats1))
+    out[~is_int] = rng.permutation(np.repeat(np.arange(k), sizes - seats1))
+    return out
 
 
 #: Second stream of each trial (``SeedSequence(seed, spawn_key=(1,))``, independent of the first): the episodes and

@@ -495,7 +495,8 @@ class Clinics:
         ``ICC = sigma^2 / (sigma^2 + pi^2 / 6)`` (see :func:`icc_to_sigma`). 0 = no clinic effect.
     randomise : {"participant", "cluster"}
         ``"participant"``: the trial's stratified permuted blocks (by history and referral, as
-        published; clinic is not a stratum). ``"cluster"``: whole clinics are randomised, in the
+        published), with the arms balanced within every clinic as randomising stratified by clinic
+        does (each clinic within one participant of the trial's ratio). ``"cluster"``: whole clinics are randomised, in the
         design's ratio (``rint(n_clinics * n_intervention / n)`` clinics get the intervention), so
         the arm sizes follow the clinics' sizes and ``design.n_intervention``/``n_control`` only
         fix the total.
