@@ -105,19 +105,27 @@ st.caption(f"Expected: {CEA_EXPECTED_TRIALS} simulated trials pooled, {expected_
            "Φ(E[INMB] / SE) for a trial of the published size, the median over trials of each trial's own "
            "probability; that is what the calibration matches.")
 
-charts = st.container(horizontal=True, gap="small")  # side by side at 1400 px, stacked at 800 px
-left, right, left2, right2 = (charts.container(width=450) for _ in range(4))
-with left:
-    plot_keyed((built, threshold), ce_plane_figure, result, wtp=float(threshold), title="Cost-effectiveness plane", key="cea_plane")
-with right:
-    plot_keyed((built, threshold), acceptability_figure, result.acceptability, published=(published_wtp, published_p),
-               thresholds=(float(threshold),), title="Cost-effectiveness acceptability curve", key="cea_ceac")
-with left2:
-    plot_keyed(built, net_benefit_figure, result.acceptability, confidence=result.settings.confidence,
-               title="Incremental net monetary benefit", key="cea_inmb")
-with right2:
-    plot_keyed((built, threshold), tornado_figure, study.tornado_at(float(threshold)), labels=ECONOMICS_SHORT_LABELS, wtp=float(threshold),
-               title="One-way sensitivity (each assumption -50% / +50%)", key="cea_tornado")
+# The four charts in tabs that render lazily (only the open one runs): a new seed or a new threshold builds, sends and
+# draws one chart, not four (the browser's drawing of four Plotly charts was most of a click's time).
+tabs = st.tabs(["Cost-effectiveness plane", "Acceptability", "Net benefit", "One-way sensitivity"], key="cea_tabs",
+               on_change="rerun")
+charts = {
+    "cea_plane": lambda: plot_keyed((built, threshold), ce_plane_figure, result, wtp=float(threshold),
+                                    title="Cost-effectiveness plane", key="cea_plane"),
+    "cea_ceac": lambda: plot_keyed((built, threshold), acceptability_figure, result.acceptability,
+                                   published=(published_wtp, published_p), thresholds=(float(threshold),),
+                                   title="Cost-effectiveness acceptability curve", key="cea_ceac"),
+    "cea_inmb": lambda: plot_keyed(built, net_benefit_figure, result.acceptability,
+                                   confidence=result.settings.confidence, title="Incremental net monetary benefit",
+                                   key="cea_inmb"),
+    "cea_tornado": lambda: plot_keyed((built, threshold), tornado_figure, study.tornado_at(float(threshold)),
+                                      labels=ECONOMICS_SHORT_LABELS, wtp=float(threshold),
+                                      title="One-way sensitivity (each assumption -50% / +50%)", key="cea_tornado"),
+}
+for tab, draw in zip(tabs, charts.values()):
+    if tab.open:
+        with tab, st.container(width=720):  # a readable width at 1920 px; the full width at 800 px
+            draw()
 
 with st.expander("Assumptions: unit costs and utilities", icon=":material/tune:"):
     show_table(pd.DataFrame([{"Assumption": label, "Value": getattr(economics, name), "Source": source}

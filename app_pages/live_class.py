@@ -206,7 +206,9 @@ def student_view(store, code: str, seat_token: str | None) -> None:
     curves = {c.level: c for c in result.km.curves}
     cache_key, builder, args, options = live.seat_figure(trial, result)
     plot_keyed(cache_key, builder, *args, key="live_km", **options)
-    c = st.columns(4)
+    # A wrapping row (two per line at 800 px beside the sidebar, where four columns cut the labels to 'Control me…').
+    row = st.container(horizontal=True, gap="small")
+    c = [row.container(width=150) for _ in range(4)]
     c[0].metric("Control median", _number(curves["control"].median), help="Kaplan-Meier median, days")
     c[1].metric("Walking median", _number(curves["intervention"].median), help="Kaplan-Meier median, days")
     c[2].metric("Log-rank p", f"{result.logrank.p:.3g}", help=f"chi-square {result.logrank.chisq:.2f}")
