@@ -50,7 +50,9 @@ def main() -> None:
     print("| scenario | expected HR | " + " | ".join(labels) + " | log-rank, Schoenfeld |")
     print("|---" * (len(labels) + 3) + "|")
     for what_if, rows in s.groupby("what_if", sort=False):
-        cells = [f"{100 * r.power:.1f} ({100 * r.mc_se:.1f})" for r in rows.itertuples()]
+        # an MC SE below 0.05 points reads "< 0.1", never "0.0"
+        cells = [f"{100 * r.power:.1f} ({100 * r.mc_se:.1f})" if 100 * r.mc_se >= 0.05 else
+                 f"{100 * r.power:.1f} (< 0.1)" for r in rows.itertuples()]
         first = rows.iloc[0]
         print(f"| {what_if} | {first.hr_expected:.3f} | " + " | ".join(cells)
               + f" | {100 * first.power_logrank_analytic:.1f} |")
