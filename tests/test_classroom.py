@@ -72,7 +72,13 @@ def test_seeds_variants_and_true_values(class_zip):
         assert files[f"student_{i:02d}/trial.csv"] == cohort_to_bytes(simulate_trial(student_scenario, seed=row["seed"]))
         truth = expected_trial(student_scenario)
         assert row["true_cox_hr"] == truth.cox_hr and row["true_median_intervention"] == truth.median_intervention
-    assert "adherence.mean_adherence" in files["student_02/worksheet.md"].decode()
+    # the worksheet names the setting in words (never the raw field name) with the student's value
+    sheet = files["student_02/worksheet.md"].decode()
+    assert "mean adherence among starters (share of target) is **0.87**" in sheet.lower()
+    assert "adherence.mean_adherence" not in sheet
+    key = files["instructor/answer_key.md"].decode()
+    assert "| Mean adherence among starters (share of target) |" in key and "log-rank chi-square" in key
+    assert ".0 (" not in key  # whole-day medians as whole numbers: '102 (89 to 124)', not '102.0 (89.0 to 124.0)'
     assert files["student_01/worksheet.html"].startswith(b"<!DOCTYPE html>")
 
 

@@ -30,6 +30,7 @@ from ..stats.time_units import analysis_defaults, unit_or_days
 from ..studies.classroom import (ANALYZE_DEFAULTS, DATA_FILE, DICTIONARY_FILE, student_plan, worksheet_html,
                                  worksheet_markdown)
 from ..trial.scenario import Scenario
+from ..trial.sharing import describe_value, field_label
 from .cohort_files import read_cohort_file
 from .export import cohort_to_bytes, data_dictionary, zip_files
 
@@ -71,22 +72,29 @@ def _fmt(value: Any, digits: int) -> str:
     return f"{value:.{digits}f}"
 
 
+def _days(value: Any) -> str:
+    """A median in days: whole days as whole numbers (the trial's times are whole days), else one decimal."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "NR"
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
 def _key_markdown(key: pd.DataFrame, vary_name: str | None, scenario: Scenario, seed: int) -> str:
     lines = ["# Answer key (instructor only)", "",
              f"Scenario '{scenario.name}', class seed {seed}. Every number comes from `walkback analyze trial.csv` "
              "(Kaplan-Meier medians with log-log 95% CIs, log-rank test, Cox model with Efron ties); the 'true' columns "
              "are the scenario's expected values without sampling error. NR = not reached.", ""]
-    variant_col = f" {vary_name} |" if vary_name else ""
-    lines.append(f"| student |{variant_col} events C / W | median C (95% CI) | median W (95% CI) | log-rank p | "
-                 "HR (95% CI) | true medians C / W | true HR |")
-    lines.append("|---|" + ("---|" if vary_name else "") + "---|---|---|---|---|---|---|")
+    variant_col = f" {field_label(vary_name)} |" if vary_name else ""
+    lines.append(f"| student |{variant_col} events C / W | median C, days (95% CI) | median W, days (95% CI) | "
+                 "log-rank chi-square | log-rank p | HR (95% CI) | true medians C / W | true HR |")
+    lines.append("|---|" + ("---|" if vary_name else "") + "---|---|---|---|---|---|---|---|")
     for r in key.itertuples():
-        variant = f" {r.variant} |" if vary_name else ""
+        variant = f" {describe_value(vary_name, r.variant)} |" if vary_name else ""
         lines.append(
             f"| {r.student:02d} |{variant} {r.events_control} / {r.events_intervention} | "
-            f"{_fmt(r.median_control, 1)} ({_fmt(r.median_control_lower, 1)} to {_fmt(r.median_control_upper, 1)}) | "
-            f"{_fmt(r.median_intervention, 1)} ({_fmt(r.median_intervention_lower, 1)} to "
-            f"{_fmt(r.median_intervention_upper, 1)}) | {r.logrank_p:.3g} | "
+            f"{_days(r.median_control)} ({_days(r.median_control_lower)} to {_days(r.median_control_upper)}) | "
+            f"{_days(r.median_intervention)} ({_days(r.median_intervention_lower)} to "
+            f"{_days(r.median_intervention_upper)}) | {r.logrank_chisq:.2f} | {r.logrank_p:.3g} | "
             f"{r.cox_hr:.3f} ({r.cox_hr_lower:.3f} to {r.cox_hr_upper:.3f}) | "
             f"{_fmt(r.true_median_control, 0)} / {_fmt(r.true_median_intervention, 0)} | {r.true_cox_hr:.3f} |")
     return "\n".join(lines) + "\n"
@@ -150,7 +158,8 @@ def _readme(n_students: int, seed: int, vary_name: str | None) -> str:
         "The answer key is what `walkback analyze student_NN/trial.csv --json` prints for each file.",
     ]
     if vary_name:
-        lines += ["", f"Students differ in `{vary_name}` (see each worksheet and the answer key's `variant` column)."]
+        lines += ["", f"Students differ in one setting: {field_label(vary_name)}, scenario field `{vary_name}`. Each "
+                      "worksheet says its student's value; the answer key's `variant` column gives them all."]
     return "\n".join(lines) + "\n"
 
 

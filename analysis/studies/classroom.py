@@ -30,6 +30,7 @@ import pandas as pd
 
 from ..errors import WalkBackInputError
 from ..trial.scenario import Scenario, with_changes
+from ..trial.sharing import describe_value, field_label
 from .limits import MAX_STUDENTS  # a module without imports, so the CLI parser can show it cheaply
 from ..simulate.seeds import check_seed, replicate_seed
 from ..stats.time_units import landmarks, month_length
@@ -191,8 +192,8 @@ def _worksheet_sections(student: int, variant: tuple[str, Any] | None, n_partici
              "different trial, so your numbers will differ from your neighbour's. The columns are described in "
              f"`{DICTIONARY_FILE}`.")
     if variant is not None:
-        about += (f" In your trial the setting `{variant[0]}` is **{variant[1]}**; other students may have another "
-                  "value. Report it with your results.")
+        about += (f" In your trial, {field_label(variant[0]).lower()} is **{describe_value(variant[0], variant[1])}**; "
+                  "other students may have another value. Report it with your results.")
     marks = landmarks(max_followup_days, "days")
     return [
         (f"WalkBack class exercise: student {student:02d}", [("p", about)]),
