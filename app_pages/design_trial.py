@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.errors import WalkBackInputError
-from analysis.studies.power import CURVE_PARAMETERS, PowerCurve
+from analysis.studies.power import CURVE_PARAMETERS, CURVE_SHARES, PowerCurve
 from analysis.plots.design import dilution_figure, power_curve_figure
 
 from app_support.tables import show_table
@@ -76,7 +76,7 @@ try:
             if time.perf_counter() - began > 0.25:  # computed now, not from the cache: show the point at once
                 with chart.container():
                     plot(power_curve_figure(shown_so_far, x_title=CURVE_PARAMETERS[parameter],
-                                            target_power=float(target)))
+                                            target_power=float(target), x_is_share=parameter in CURVE_SHARES))
         bar.empty()
         curve = PowerCurve(shown_so_far, parameter, int(n_sims), int(seed), float(alpha))
 except WalkBackInputError as exc:
@@ -84,7 +84,8 @@ except WalkBackInputError as exc:
     st.stop()
 with chart.container():
     plot_keyed(("design_curve", scenario, parameter, int(n_sims), int(seed), float(alpha)), power_curve_figure,
-               curve.summary, x_title=CURVE_PARAMETERS[parameter], target_power=float(target), key="design_curve")
+               curve.summary, x_title=CURVE_PARAMETERS[parameter], target_power=float(target),
+               x_is_share=parameter in CURVE_SHARES, key="design_curve")
 columns = ["n_total", "hr", "events_expected", "power_schoenfeld", "power_freedman", "power_simulated", "mc_se"]
 if parameter != "n":  # the varied value is its own column only when it is not the sample size
     columns = ["value", *columns]

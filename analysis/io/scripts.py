@@ -263,7 +263,7 @@ figures = {"forest": estimands_figure(result.summary)}
 ''',
     "design": '''
 from analysis.plots.design import dilution_figure, power_curve_figure
-from analysis.studies.power import CURVE_PARAMETERS, dilution_table, power_curve, sample_size
+from analysis.studies.power import CURVE_PARAMETERS, CURVE_SHARES, dilution_table, power_curve, sample_size
 
 POWER, ALPHA = @POWER@, @ALPHA@
 PARAMETER, VALUES, N_SIMS, SEED = @PARAMETER@, @VALUES@, @N_SIMS@, @SEED@
@@ -278,7 +278,8 @@ ss = needed.set_index("method")
 print(f"Expected ITT hazard ratio {ss.loc['schoenfeld', 'hr']:.3f}; recurrences needed (Schoenfeld) "
       f"{int(ss.loc['schoenfeld', 'events'])}; participants needed {int(ss.loc['schoenfeld', 'n_total'])}")
 print(curve.summary.to_string(index=False))
-figures = {"power_curve": power_curve_figure(curve.summary, x_title=CURVE_PARAMETERS[PARAMETER], target_power=POWER),
+figures = {"power_curve": power_curve_figure(curve.summary, x_title=CURVE_PARAMETERS[PARAMETER], target_power=POWER,
+                                            x_is_share=PARAMETER in CURVE_SHARES),
            "dilution": dilution_figure(dilution)}
 ''',
     "group_sequential": '''

@@ -21,6 +21,8 @@ __all__ = ["power_curve_figure", "dilution_figure", "estimands_figure", "coverag
 _SIM = ARM_COLOURS["intervention"]
 _ANALYTIC = ARM_COLOURS["control"]
 _TRUTH = "#222222"
+_COVERAGE_OK = "#7A7A7A"  # grey: as it should be
+_COVERAGE_OFF = "#6A3D9A"  # purple, hatched: a colour no arm uses, and a pattern for greyscale
 
 
 def _layout(fig: go.Figure, title: str | None, height: int) -> go.Figure:
@@ -31,7 +33,7 @@ def _layout(fig: go.Figure, title: str | None, height: int) -> go.Figure:
 
 
 def power_curve_figure(summary: pd.DataFrame, *, x_title: str | None = None, target_power: float | None = 0.9,
-                       title: str | None = None, height: int = 420) -> go.Figure:
+                       title: str | None = None, height: int = 420, x_is_share: bool = False) -> go.Figure:
     """Schoenfeld and Freedman curves with simulated power and its 95% Monte Carlo interval.
 
     Parameters
@@ -63,7 +65,8 @@ def power_curve_figure(summary: pd.DataFrame, *, x_title: str | None = None, tar
         fig.add_hline(y=target_power, line=dict(color="#bbb", width=1, dash="dot"),
                       annotation_text=f"{target_power:.0%} power", annotation_position="bottom right")
     fig.update_yaxes(title="Power", range=[0, 1.02], tickformat=".0%")
-    fig.update_xaxes(title=x_title or "Value")
+    # shares (never-starters, adherence) in percent, as on the dilution figure beside it
+    fig.update_xaxes(title=x_title or "Value", tickformat=".0%" if x_is_share else None)
     return _layout(fig, title, height)
 
 
@@ -191,15 +194,24 @@ def coverage_figure(summary: pd.DataFrame, *, level: float = 0.95, title: str | 
     Examples
     --------
     >>> s = pd.DataFrame({"label": ["a"], "coverage": [.94], "coverage_mcse": [.01]})
-    >>> fig = coverage_figure(s); fig.data[0].type
-    'bar'
+    >>> fig = coverage_figure(s); fig.data[0].type, fig.data[0].name
+    ('bar', 'Near nominal (within MC error)')
     """
     cov = summary["coverage"].to_numpy(dtype=float)
     err = 1.96 * summary["coverage_mcse"].to_numpy(dtype=float)
-    colours = [_SIM if abs(c - level) <= max(e, 0.01) else _ANALYTIC for c, e in zip(cov, err)]
-    fig = go.Figure(go.Bar(x=cov, y=summary["label"], orientation="h", marker_color=colours,
-                           error_x=dict(type="data", array=err, color="#333"),
-                           hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
+    # Two named series (not the arms' blue and orange, which mean walking and control everywhere else): coverage
+    # within Monte Carlo error of the nominal level, and coverage off it (the estimator's CI is too narrow or too wide).
+    near = np.array([abs(c - level) <= max(e, 0.01) for c, e in zip(cov, err)], dtype=bool)
+    fig = go.Figure()
+    for mask, name, colour, pattern in ((near, "Near nominal (within MC error)", _COVERAGE_OK, ""),
+                                        (~near, "Off nominal", _COVERAGE_OFF, "/")):
+        if mask.any():
+            fig.add_trace(go.Bar(x=cov[mask], y=summary["label"].to_numpy()[mask], orientation="h", name=name,
+                                 marker=dict(color=colour, pattern_shape=pattern),
+                                 error_x=dict(type="data", array=err[mask], color="#333"),
+                                 hovertemplate="%{y}: %{x:.1%}<extra>" + name + "</extra>"))
+    fig.update_layout(showlegend=True, barmode="overlay")
+    fig.update_yaxes(categoryorder="array", categoryarray=list(summary["label"]))  # the estimators' order, not by series
     fig.add_vline(x=level, line=dict(color=_TRUTH, width=1.5, dash="dash"),
                   annotation_text=f"nominal {level:.0%}", annotation_position="top")
     fig.update_xaxes(title="Share of replicate CIs containing the true value", range=[0, 1.0], tickformat=".0%")

@@ -59,7 +59,8 @@ def ce_plane_figure(result, *, wtp: float = 28000.0, max_points: int = 5000, tit
     for name, (x, y, xa, ya) in {"NE": (1, 1, "right", "top"), "SE": (1, 0, "right", "bottom"),
                                  "SW": (0, 0, "left", "bottom"), "NW": (0, 1, "left", "top")}.items():
         fig.add_annotation(x=x, y=y, xref="paper", yref="paper", xanchor=xa, yanchor=ya, showarrow=False,
-                           text=f"{name} {result.quadrant_shares[name]:.1%}", font=dict(color=NEUTRAL, size=13))
+                           text=f"{name} {result.quadrant_shares[name]:.1%}", font=dict(color=NEUTRAL, size=13),
+                           bgcolor="rgba(255,255,255,0.9)")  # legible where the threshold line passes the corner
     fig.add_hline(y=0, line=dict(color="#999999", width=1))
     fig.add_vline(x=0, line=dict(color="#999999", width=1))
     fig.update_xaxes(range=[-span, span])

@@ -72,6 +72,7 @@ __all__ = [
     "PowerCurve",
     "power_curve",
     "CURVE_PARAMETERS",
+    "CURVE_SHARES",
 ]
 
 #: What a power curve can vary -> label.
@@ -81,6 +82,8 @@ CURVE_PARAMETERS: dict[str, str] = {
     "mean_adherence": "Mean adherence among starters",
     "hr": "Expected ITT hazard ratio",
 }
+#: The curve parameters that are shares (drawn and printed in percent).
+CURVE_SHARES = frozenset({"never_start", "mean_adherence"})
 
 
 # --------------------------------------------------------------------------- checks
