@@ -29,7 +29,7 @@ def _layout(fig: go.Figure, title: str | None, height: int, x_title: str, y_titl
     return fig
 
 
-def ce_plane_figure(result, *, wtp: float = 28000.0, max_points: int = 5000, title: str | None = None,
+def ce_plane_figure(result, *, wtp: float = 28000.0, max_points: int = 500, title: str | None = None,
                     height: int = 460) -> go.Figure:
     """Bootstrap replicates on the cost-effectiveness plane, the point estimate, the threshold line
     ``cost = wtp x QALY`` and each quadrant's share of the replicates.
@@ -43,9 +43,15 @@ def ce_plane_figure(result, *, wtp: float = 28000.0, max_points: int = 5000, tit
     ['Bootstrap replicates (200)', 'Threshold AU$28,000 per QALY', 'Point estimate']
     """
     dq, dc = result.bootstrap_qaly, result.bootstrap_cost
-    shown = slice(0, min(max_points, len(dq)))  # the first replicates: an unbiased subset, drawn as they came
+    n_shown = min(max_points, len(dq))
+    shown = slice(0, n_shown)  # the first replicates: an unbiased subset, drawn as they came
+    name = f"Bootstrap replicates ({len(dq):,})" if n_shown == len(dq) else \
+        f"Bootstrap replicates (first {n_shown:,} of {len(dq):,} drawn)"
     fig = go.Figure()
-    fig.add_trace(go.Scattergl(x=dq[shown], y=dc[shown], mode="markers", name=f"Bootstrap replicates ({len(dq):,})",
+    # SVG, not WebGL, and at most 500 markers: in chromium without a GPU a WebGL redraw cost ~0.4 s and each
+    # 1,000 SVG markers ~0.15 s (benchmarks/bench_interactions.py, i and j); 500 show the cloud's shape, while
+    # the axes, the point estimate and the quadrant shares use every replicate.
+    fig.add_trace(go.Scatter(x=dq[shown], y=dc[shown], mode="markers", name=name,
                                marker=dict(color=_BOOT, size=4, opacity=0.35),
                                hovertemplate="ΔQALY %{x:.4f}<br>Δcost AU$%{y:,.0f}<extra></extra>"))
     span = max(float(np.max(np.abs(dq))) if len(dq) else 0.0, abs(result.delta_qaly), 1e-6) * 1.1
