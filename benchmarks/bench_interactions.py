@@ -19,8 +19,8 @@ k. Design: seed typed + Enter with "Simulated trials per point" at 1,000 (a fres
 
 Issue #23's target: every interaction's median within 0.3 s of the floor's median from the same run (the
 "over floor" column), except k: a Monte Carlo run of 8,000 fresh trials, compute-bound (~0.5 ms per simulated
-trial of 701 participants, about rpact's getSimulationSurvival per trial, see bench_design.py), which is timed to
-show its cost; its page answers at once with the formulas' curve and a progress bar.
+trial of 701 participants with adherence and walking dose; rpact's getSimulationSurvival, exponential times only,
+~0.3 ms per trial in bench_design.py), which is timed to show its cost; its page answers at once with the formulas' curve and a progress bar.
 
 Floor, measured in the same run with the same clock: a one-slider, one-``st.plotly_chart`` Streamlit app
 (Streamlit + Plotly + chromium on this machine, nothing of ours).
