@@ -121,7 +121,10 @@ small_seed = st.columns([0.25, 0.75])[0].number_input("Trial number", 1, 1000, L
 small = guarded(lambda: small_trial(scenario, LESSON_DEFAULTS["small_n"], int(small_seed)), "The small trial")
 if small is not None:
     cohort, km_small = small
-    left, right = st.columns([0.55, 0.45], gap="medium")
+    # A wrapping row, not st.columns: at 800 px columns squeezed the chart to ~240 px and its day labels ran into
+    # each other; here the table moves under the chart when there is no room beside it.
+    row = st.container(horizontal=True, gap="medium")
+    left, right = row.container(width=480), row.container(width=400)
     with left:
         plot_keyed(("lesson_small", scenario, int(small_seed)), F.km_figure, F.arm_curves_from_km(km_small),
                    show_bands=False, show_censors=True, height=420,

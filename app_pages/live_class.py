@@ -158,7 +158,8 @@ def class_board(store, code: str, token: str) -> None:
         st.info("Waiting for the first submission. This view refreshes by itself.", icon=":material/hourglass_top:")
         return
     version = (code, n, float(table.submitted_at.max()), int(table.revision.sum()), current.revealed)
-    left, right = st.columns(2)
+    row = st.container(horizontal=True, gap="medium")  # side by side at 1400 px, one under the other at 800 px
+    left, right = row.container(width=440), row.container(width=440)
     with left:
         plot_keyed(("live-hist", version), class_histogram_figure, summary.rows, key="live_hist", truths=truths,
                    published=PUBLISHED_HR)

@@ -149,6 +149,22 @@ def test_page_paints_interacts_and_passes_axe(server, browser, spec):
         context.close()
 
 
+#: Axis labels that run into each other in any chart on the page (finding 10 of issue #23: the Adherence chart's
+#: "0%" and "0" overlapped at the origin): pairs of tick labels, across and along each axis, whose boxes intersect.
+TICK_OVERLAP_JS = """() => {
+  const hits = [];
+  const box = (el) => el.getBoundingClientRect();
+  const cross = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  document.querySelectorAll('.js-plotly-plot').forEach((plot, k) => {
+    const labels = [...plot.querySelectorAll('.xtick text, .ytick text, .x2tick text, .y2tick text')]
+      .filter(t => t.textContent.trim() && box(t).width > 0);
+    for (let i = 0; i < labels.length; i++) for (let j = i + 1; j < labels.length; j++)
+      if (cross(box(labels[i]), box(labels[j]))) hits.push(`chart ${k + 1}: '${labels[i].textContent}' / '${labels[j].textContent}'`);
+  });
+  return hits;
+}"""
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("spec", PAGES, ids=[s.url_path for s in PAGES])
 def test_page_fits_800_px(server, browser, spec):
@@ -166,10 +182,12 @@ def test_page_fits_800_px(server, browser, spec):
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{spec.url_path}_800x900.png"))
         cut = page.evaluate(WIDTHS_JS)
+        crowded = page.evaluate(TICK_OVERLAP_JS)
         page.set_viewport_size({"width": 1920, "height": 1080})
         page.wait_for_timeout(800)
         page.screenshot(path=str(SHOTS / f"{spec.url_path}_1920x1080.png"))
         assert not cut, f"cut at 800 px on /{spec.url_path}: {cut}"
+        assert not crowded, f"axis labels overlap at 800 px on /{spec.url_path}: {crowded}"
     finally:
         context.close()
 

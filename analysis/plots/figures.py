@@ -66,7 +66,9 @@ _AXIS = dict(gridcolor="#EBF0F8", linecolor="#D5DDE8", zerolinecolor="#EBF0F8", 
 TEMPLATE = go.layout.Template(layout=dict(
     paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="white", font=FONT, colorway=[ARM_COLOURS["intervention"], ARM_COLOURS["control"],
                                                                        "#009E73", "#CC79A7", "#E69F00", "#56B4E9"],
-    xaxis=_AXIS, yaxis=_AXIS, hovermode="closest", hoverlabel=dict(bgcolor="white", font_size=12)))
+    # tick labels stand off both axes, so the y axis's "0%" does not run into the x axis's "0" / "0 mo" where both
+    # start at zero (tests/test_browser.py checks every chart's tick labels for overlaps)
+    xaxis=dict(_AXIS, ticklabelstandoff=6), yaxis=dict(_AXIS, ticklabelstandoff=8), hovermode="closest", hoverlabel=dict(bgcolor="white", font_size=12)))
 
 
 def arm_colour(arm: str, index: int = 0) -> str:
