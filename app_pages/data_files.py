@@ -82,6 +82,7 @@ with upload_tab:
             event_col = b.selectbox("Event column (1 = event)", columns, index=guess.event, key="map_event")
             group_col = c.selectbox("Group column", columns, index=guess.group, key="map_group")
             levels = sorted({str(v).strip() for v in frame[group_col].dropna().unique()[:50]})
+            arms, dropping = None, False  # what the page did to the file (the script does the same)
             if len(levels) > 2 and len({time_col, event_col, group_col}) == 3:
                 # Three or more groups: the user picks the two to compare instead of meeting a refusal.
                 arms = st.multiselect(f"{group_col} has {len(levels)} groups: compare these two", levels,
@@ -109,8 +110,9 @@ with upload_tab:
                 st.warning("Missing values: " + "; ".join(
                     f"**{g.column}** {g.missing:,} (first at row {g.first_row:,})" for g in gaps.itertuples())
                     + ".", icon=":material/warning:")
-                if st.checkbox(f"Drop incomplete rows ({int(gaps.rows_affected.iloc[0]):,} of {len(frame):,})",
-                               key="upload_drop_incomplete"):
+                dropping = st.checkbox(f"Drop incomplete rows ({int(gaps.rows_affected.iloc[0]):,} of {len(frame):,})",
+                                       key="upload_drop_incomplete")
+                if dropping:
                     frame, _ = drop_incomplete(frame, used)
 
             def check():
@@ -135,3 +137,10 @@ with upload_tab:
                         "Running the test", untrusted=True)
                     if tested is not None:
                         render_test_result(tested, time_unit=unit)
+                    from app_support.scripts import script_button  # the code behind this analysis, with the file
+                    script_button("uploaded", None, file_name=upload.name, file_bytes=upload.getvalue(), time=time_col,
+                                  event=event_col, group=group_col, reference=reference,
+                                  arms=None if arms is None else tuple(arms), drop_incomplete=bool(dropping),
+                                  strata=tuple(options["strata"]), covariates=tuple(options["covariates"]),
+                                  tau=options["tau"], landmarks=tuple(options["landmarks"]),
+                                  cluster=options.get("cluster") or None, test=choice if tested is not None else None)

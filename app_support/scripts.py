@@ -19,9 +19,10 @@ def script_button(view: str, scenario, **params: Any) -> None:
               else " and a base-R script giving the same posterior table" if view == "assurance" else "")
     if view == "group_sequential":
         r_note = " and an R script (rpact) reproducing the boundaries and recurrences"
+    what = ("your file beside it" if view == "uploaded" else "the scenario embedded as JSON")
     st.download_button(
         "Download as script", data=lambda: view_script(view, scenario, **params).to_zip(),
         file_name=f"walkback-{view}-script.zip", mime="application/zip", on_click="ignore", icon=":material/code:",
         key=f"script_button_{view}",
-        help=f"A runnable Python script that reproduces the numbers on this page with the analysis library (the "
-             f"scenario embedded as JSON) and writes the figures as HTML, the equivalent walkback command{r_note}.")
+        help=f"A runnable Python script that reproduces the numbers on this page with the analysis library ({what}) "
+             f"and writes the figures as HTML, the equivalent walkback command{r_note}.")

@@ -105,6 +105,8 @@ def test_missing_values_are_all_reported_and_incomplete_rows_can_go():
     box.check().run()
     assert not at.exception and not _errors(at), _errors(at)
     assert "Hazard ratio (Cox)" in [m.label for m in at.metric]
+    # finding 6: the analysis of an upload ends with its script (the file and the page's choices in the zip)
+    assert "Download as script" in [b.proto.label for b in at.get("download_button")]
 
 
 def test_clinic_column_gives_cluster_robust_cox():

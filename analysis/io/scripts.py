@@ -21,6 +21,7 @@ numbers with the library's for the page.
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,7 @@ VIEWS: dict[str, str] = {
     "assurance": "the Bayesian reading of the published HR under each prior and the assurance of a follow-up",
     "group_sequential": "a group-sequential design: boundaries, looks on the scenario, analytic and simulated "
                         "operating characteristics",
+    "uploaded": "the two-arm analysis of your own file (analyze_two_arm with the page's columns and options)",
 }
 
 _HEADER = '''"""Reproduces the WalkBack Explorer view '@VIEW@': @WHAT@.
@@ -68,6 +70,27 @@ SCENARIO = scenario_from_json(r"""
 """)
 '''
 
+#: The header of a view with no scenario (an uploaded file's analysis): the data file travels beside the script.
+_HEADER_FILE = '''"""Reproduces the WalkBack Explorer view '@VIEW@': @WHAT@.
+
+Made by walkback-explorer @VERSION@. It needs that version's `analysis` package (the WalkBack Explorer
+library): inside a copy of the project, `make .venv/.installed` (or `pip install -e .`), then run this script
+with that environment's python; or `pip install /path/to/walkback-explorer` into the python you use.
+Run it beside @FILE@ (the file you uploaded, in this zip):  python walkback_@VIEW@.py
+It prints the numbers the page shows, writes all of them at full precision to @VIEW@_numbers.json,
+and the figures to @VIEW@_*.html (open them in a browser).
+"""
+
+import json
+import math
+
+try:
+    import analysis  # noqa: F401
+except ImportError:  # one clear line instead of a traceback
+    raise SystemExit("This script needs the `analysis` package of walkback-explorer @VERSION@: in a copy of the "
+                     "project run `pip install -e .` (or `make .venv/.installed`), then run it with that python.")
+'''
+
 _FOOTER = '''
 
 def _plain(value):
@@ -91,6 +114,35 @@ print(f"wrote @VIEW@_numbers.json and {len(figures)} figure(s)")
 '''
 
 _BODIES: dict[str, str] = {
+    "uploaded": '''
+import pandas as pd
+
+from analysis.io.cohort_files import read_cohort_file
+from analysis.io.upload_checks import choose_arms, drop_incomplete
+from analysis.plots import figures as F
+from analysis.stats.survival import analyze_two_arm
+from analysis.stats.time_units import risk_times, unit_or_days
+
+FILE = @FILE@
+TIME, EVENT, GROUP, REFERENCE = @TIME@, @EVENT@, @GROUP@, @REFERENCE@
+ARMS = @ARMS@  # the two groups compared when the file has more (None: it has exactly two)
+DROP_INCOMPLETE = @DROP@  # the page's "Drop incomplete rows"
+STRATA, COVARIATES, CLUSTER = @STRATA@, @COVARIATES@, @CLUSTER@
+with open(FILE, "rb") as fh:
+    frame = read_cohort_file(fh.read(), FILE)
+if ARMS is not None:
+    frame = choose_arms(frame, GROUP, list(ARMS))
+if DROP_INCOMPLETE:
+    frame, dropped = drop_incomplete(frame, [TIME, EVENT, GROUP, *STRATA, *COVARIATES, *([CLUSTER] if CLUSTER else [])])
+    print(f"dropped {dropped} incomplete row(s)")
+result = analyze_two_arm(frame, time=TIME, event=EVENT, group=GROUP, reference=REFERENCE, strata=STRATA,
+                         covariates=COVARIATES, tau=@TAU@, landmarks=@LANDMARKS@, cluster=CLUSTER,
+                         risk_times=risk_times(float(pd.to_numeric(frame[TIME], errors="coerce").max()), unit_or_days(TIME)))
+numbers = result.to_dict()
+print(result.summary.to_string(index=False))
+figures = {"km": F.km_figure(F.arm_curves_from_km(result.km), risk_table=F.risk_table_for_plot(result.risk_table),
+                             title=f"{FILE}: {GROUP} (reference: {REFERENCE})")}
+''',
     "outcomes": '''
 from analysis.plots.outcomes import forest_figure, km_endpoint_figure, mcf_figure
 from analysis.studies.outcomes import trial_outcomes
@@ -350,6 +402,7 @@ class ViewScript:
     r: str | None = field(default=None, repr=False)
     scenario_json: str = field(default="", repr=False)
     r_name: str = "reanalysis.R"
+    data: dict = field(default_factory=dict, repr=False)  # file name -> bytes travelling with the script
 
     @property
     def summary(self) -> dict[str, str]:
@@ -357,13 +410,13 @@ class ViewScript:
 
     def to_dict(self) -> dict:
         return {"view": self.view, "python": self.python, "command": self.command, "r": self.r,
-                "scenario": json.loads(self.scenario_json)}
+                "scenario": json.loads(self.scenario_json) if self.scenario_json else None}
 
     def files(self) -> dict[str, bytes]:
         """File name -> bytes, for a zip or a folder."""
         out = {f"walkback_{self.view}.py": self.python.encode("utf-8"),
-               "scenario.json": (self.scenario_json + "\n").encode("utf-8"),
-               "walkback_command.sh": self.command.encode("utf-8")}
+               **({"scenario.json": (self.scenario_json + "\n").encode("utf-8")} if self.scenario_json else {}),
+               "walkback_command.sh": self.command.encode("utf-8"), **self.data}
         if self.r is not None:
             out[self.r_name] = self.r.encode("utf-8")
         return out
@@ -397,6 +450,17 @@ by_test = power_by_test_table(SCENARIO, @BT_N_SIMS@, @BT_SEED@, alpha=ALPHA, pro
 numbers["power_by_test"] = by_test.summary.to_dict(orient="records")
 print(by_test.wide().to_string(index=False))
 figures["power_by_test"] = power_by_test_figure(by_test.summary)
+'''
+
+
+#: Appended to the uploaded view's script when a test was picked under "Test the two arms".
+_UPLOADED_TEST_BODY = '''
+# The two-arm test picked on the page (log-rank, Fleming-Harrington, MaxCombo or RMST)
+from analysis.stats.two_arm_tests import TestChoice, two_arm_test
+TEST = TestChoice(@TEST_KIND@, rho=@RHO@, gamma=@GAMMA@, tau=@TEST_TAU@)
+tested = two_arm_test(frame, TEST, TIME, EVENT, GROUP, REFERENCE, strata=() if TEST.kind == "rmst" else STRATA)
+numbers["tests"] = {tested.test: tested.to_dict()}
+print(f"{tested.label}: chi-square {tested.chisq:.4f}, p = {tested.p:.4g}, {tested.direction}")
 '''
 
 
@@ -476,6 +540,28 @@ def _commands(view: str, params: dict) -> str:
                          f"{int(by_test['n_sims'])} --seed {int(by_test['seed'])} --alpha {params['alpha']!r} "
                          f"--test {name}\n")
         return text
+    if view == "uploaded":
+        head = "#!/bin/sh\n# The walkback command for this view; the file you uploaded is beside this script.\nset -e\n"
+        flags = (f" --time {shlex.quote(params['time'])} --event {shlex.quote(params['event'])} --group "
+                 f"{shlex.quote(params['group'])} --reference {shlex.quote(params['reference'])}")
+        if params.get("strata"):
+            flags += " --strata " + " ".join(shlex.quote(c) for c in params["strata"])
+        test = params.get("test")
+        tau = test.tau if test is not None and test.kind == "rmst" else params.get("tau")  # --tau serves both
+        if tau is not None:
+            flags += f" --tau {float(tau)!r}"
+        if params.get("cluster"):
+            flags += f" --cluster {shlex.quote(params['cluster'])}"
+        if test is not None:
+            flags += _test_flags(test).replace(f" --tau {test.tau!r}", "")
+        notes = ""
+        if params.get("arms") is not None or params.get("drop_incomplete"):
+            notes += ("# walkback analyze takes a file with exactly two groups and no missing values: the page's "
+                      "choice of two groups\n# and its dropping of incomplete rows are in the Python script only.\n")
+        if params.get("covariates") or params.get("landmarks"):
+            notes += ("# walkback analyze has no covariate adjustment and uses its own landmarks: the adjusted Cox "
+                      "model and the page's landmark survival are in the Python script only.\n")
+        return head + notes + f"walkback analyze {shlex.quote(params['file_name'])}{flags}\n"
     if view == "group_sequential":
         return head + (f"walkback design {params['design_flags']} --scenario scenario.json --seed {seed} "
                        f"--simulate {max(int(params['n_trials']), 1)}{params['look_flags']}\n")
@@ -514,6 +600,8 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
 
     if view not in VIEWS:
         raise WalkBackInputError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
+    if view == "uploaded":
+        return _uploaded_script(params)
     scenario_json = scenario.to_json()
     body = _BODIES[view]
     if view in ("trial", "survival", "replicates", "estimands", "design", "assurance", "group_sequential", "outcomes",
@@ -598,6 +686,50 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
         r, r_name = _rpact_script(scenario, params["design"], params.get("look_days")), "rpact_design.R"
     return ViewScript(view=view, python=python, command=_commands(view, params), r=r, scenario_json=scenario_json,
                       r_name=r_name)
+
+
+def _safe_file_name(name: str) -> str:
+    """The uploaded file's own name, reduced to a plain file name (no folders, no shell or path characters)."""
+    import re
+    from pathlib import PurePath
+
+    base = PurePath(str(name).replace("\\", "/")).name
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip(".") or "cohort.csv"
+    return safe if safe.lower().endswith((".csv", ".txt", ".parquet", ".pq")) else safe + ".csv"
+
+
+def _uploaded_script(params: dict) -> ViewScript:
+    """The "uploaded" view: the script, the command and the uploaded file itself, so the zip runs as it is."""
+    from .export import package_version
+
+    _require(params, "file_name", "file_bytes", "time", "event", "group", "reference")
+    name = _safe_file_name(params["file_name"])
+    params = {"arms": None, "drop_incomplete": False, "strata": (), "covariates": (), "tau": None, "landmarks": (),
+              "cluster": None, "test": None, **params, "file_name": name}
+    arms = params["arms"]
+    replacements = {"@FILE@": repr(name), "@TIME@": repr(str(params["time"])), "@EVENT@": repr(str(params["event"])),
+                    "@GROUP@": repr(str(params["group"])), "@REFERENCE@": repr(str(params["reference"])),
+                    "@ARMS@": "None" if arms is None else _literal(tuple(str(a) for a in arms)),
+                    "@DROP@": repr(bool(params["drop_incomplete"])),
+                    "@STRATA@": _literal(tuple(str(c) for c in params["strata"])),
+                    "@COVARIATES@": _literal(tuple(str(c) for c in params["covariates"])),
+                    "@CLUSTER@": repr(params["cluster"] or None),
+                    "@TAU@": _literal(None if params["tau"] is None else float(params["tau"])),
+                    "@LANDMARKS@": _literal(tuple(float(x) for x in params["landmarks"]))}
+    body = _BODIES["uploaded"]
+    test = params["test"]
+    if test is not None:
+        body += _UPLOADED_TEST_BODY
+        replacements.update({"@TEST_KIND@": _literal(test.kind), "@RHO@": _literal(test.rho),
+                             "@GAMMA@": _literal(test.gamma), "@TEST_TAU@": _literal(test.tau)})
+    for token, text in replacements.items():
+        body = body.replace(token, text)
+    version = package_version()
+    header = (_HEADER_FILE.replace("@VIEW@", "uploaded").replace("@WHAT@", VIEWS["uploaded"])
+              .replace("@VERSION@", version).replace("@FILE@", name))
+    python = header + body + _FOOTER.replace("@VIEW@", "uploaded")
+    return ViewScript(view="uploaded", python=python, command=_commands("uploaded", params),
+                      data={name: bytes(params["file_bytes"])})
 
 
 def _design_flags(design) -> str:
