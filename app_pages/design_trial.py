@@ -13,7 +13,7 @@ from analysis.plots.design import dilution_figure, power_curve_figure
 
 from app_support.tables import show_table
 from app_support.design_tests import render_test_choice_panel
-from app_support.shared import current_scenario, plot, plot_keyed, seed_input
+from app_support.shared import current_scenario, plot, plot_keyed, seed_input, trial_count
 from app_support.studies_cache import (
     DESIGN_DEFAULTS, DILUTION_SHARES, POWER_GRIDS, cached_curve, cached_curve_point, cached_dilution, cached_sample_size,
 )
@@ -53,10 +53,10 @@ m3.metric("Participants needed", f"{int(ss.loc['schoenfeld', 'n_total'])}",
 
 st.header("Power curve")
 controls = st.container(horizontal=True, gap="small")
-p1, p2, p3 = (controls.container(width=215) for _ in range(3))
+p1, p2, p3 = (controls.container(width=w) for w in (215, 290, 215))  # the trial counts on one line
 parameter = p1.selectbox("Vary", list(CURVE_PARAMETERS), format_func=CURVE_PARAMETERS.get, key="design_param")
-n_sims = p2.select_slider("Simulated trials per point", [0, 100, 200, 500, 1000], value=DESIGN_DEFAULTS["n_sims"], key="design_nsims",
-                          help="0 shows the analytic curves only. Monte Carlo SE is at most 0.5/sqrt(trials).")
+n_sims = trial_count(p2, "Simulated trials per point", [0, 100, 200, 500, 1000], DESIGN_DEFAULTS["n_sims"], key="design_nsims",
+                     help="0 shows the analytic curves only. Monte Carlo SE is at most 0.5/sqrt(trials).")
 seed = seed_input(p3, label="Seed")
 chart = st.empty()
 try:

@@ -15,7 +15,7 @@ from analysis.trial.scenario import with_changes
 
 from app_support.tables import show_table
 from app_support.studies_cache import ESTIMAND_DEFAULTS, estimand_settings, many_estimand_trials, one_estimand_trial
-from app_support.shared import current_scenario, plot_keyed, remember, remembered, seed_input, set_scenario
+from app_support.shared import current_scenario, plot_keyed, remember, remembered, seed_input, set_scenario, trial_count
 
 
 st.title("Estimands")
@@ -121,7 +121,7 @@ st.caption("Hazard-ratio truths are the large-sample Cox HR comparing the group'
 st.header("Across many trials")
 row = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
 r1, r2 = row.container(width=260), row.container(width="content")
-n_rep = r1.select_slider("Replicate trials", [50, 100, 200, 400], value=100, key="est_nrep")
+n_rep = trial_count(r1, "Replicate trials", [50, 100, 200, 400], 100, key="est_nrep")
 if r2.button(f"Run {n_rep} trials", icon=":material/play_arrow:", key="est_run") or \
         st.session_state.get("est_last") == (scenario, n_rep, int(seed), settings):
     st.session_state["est_last"] = (scenario, n_rep, int(seed), settings)

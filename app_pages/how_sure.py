@@ -8,7 +8,7 @@ from app_support.how_sure import (
     DEFAULT_SIMS, SIM_CHOICES, cached_assurance, cached_reading, prior_controls, render_assurance, render_reading,
     script_priors,
 )
-from app_support.shared import current_scenario, guarded, page_header, seed_input
+from app_support.shared import current_scenario, guarded, page_header, seed_input, trial_count
 
 page_header(
     "How sure are we?",
@@ -32,11 +32,11 @@ st.caption("Assurance is the probability that a follow-up trial finds a signific
            "recurrences. Simulated: whole trials of the current scenario with the walking effect drawn from the "
            "posterior.")
 controls = st.container(horizontal=True, gap="small")
-c1, c2, c3, c4 = (controls.container(width=200) for _ in range(4))
+c1, c2, c3, c4 = (controls.container(width=w) for w in (200, 200, 250, 200))  # the trial counts on one line
 n_total = c1.number_input("Participants in the follow-up", 100, 5000, min(max(scenario.design.n_total, 100), 5000), 50,
                           key="sure_n")
 alpha = c2.select_slider("Two-sided alpha", [0.01, 0.025, 0.05, 0.1], value=0.05, key="sure_alpha")
-n_sims = c3.select_slider("Simulated trials per prior", list(SIM_CHOICES), value=DEFAULT_SIMS, key="sure_sims",
+n_sims = trial_count(c3, "Simulated trials per prior", SIM_CHOICES, DEFAULT_SIMS, key="sure_sims",
                           help="0 shows the closed form only. Each prior's trials are spread over 20 equal-probability "
                                "slices of its posterior.")
 seed = seed_input(c4, label="Seed")

@@ -13,7 +13,7 @@ from app_support.tables import show_table  # static tables: headers for screen r
 
 from analysis.studies.clinics import clinic_design_effect
 from analysis.trial.scenario import Scenario
-from app_support.shared import guarded, memo
+from app_support.shared import guarded, memo, trial_count
 
 #: Simulated trials per design the panel offers.
 SIM_CHOICES = (100, 200, 500, 1000)
@@ -34,14 +34,14 @@ def clinics_panel(scenario: Scenario, *, alpha: float, seed: int) -> None:
                "assumption: the trial published none), so each clinic carries less information than its size "
                "suggests. Clinic-randomised trials are analysed with a Cox model with cluster-robust standard errors.")
     controls = st.container(horizontal=True, gap="small")
-    c1, c2, c3 = (controls.container(width=215) for _ in range(3))
+    c1, c2, c3 = (controls.container(width=w) for w in (215, 215, 250))  # the trial counts on one line
     n_clinics = c1.number_input("Clinics", 4, 200, min(max(scenario.clinics.n_clinics, 4), 200), 1,
                                 key="design_clinics_k")
     # the scenario's ICC when it has one (nearest offered value), else 0.05 to show what clustering costs
     wanted = scenario.clinics.icc or 0.05
     icc = c2.select_slider("ICC (log-hazard scale)", ICC_CHOICES, value=min(ICC_CHOICES, key=lambda v: abs(v - wanted)),
                            key="design_clinics_icc", help="ICC = σ² / (σ² + π²/6), σ the SD of the clinic log-frailty.")
-    n_sims = c3.select_slider("Simulated trials per design", list(SIM_CHOICES), value=200, key="design_clinics_sims")
+    n_sims = trial_count(c3, "Simulated trials per design", SIM_CHOICES, 200, key="design_clinics_sims")
     result = guarded(lambda: cached_clinic_design(scenario, int(n_clinics), float(icc), int(n_sims), int(seed),
                                                   float(alpha)), "Clinic randomisation")
     if result is None:

@@ -20,7 +20,7 @@ from analysis.formats import format_number
 from analysis.plots.sequential import boundaries_figure, stopping_figure
 from analysis.studies.sequential import group_sequential_study
 from analysis.trial.scenario import Scenario
-from app_support.shared import CACHE_TTL, HASH_FUNCS, plot_keyed
+from app_support.shared import CACHE_TTL, HASH_FUNCS, plot_keyed, trial_count
 
 __all__ = ["SEQUENTIAL_DEFAULTS", "cached_group_sequential", "default_sequential_design", "render_group_sequential"]
 
@@ -82,7 +82,7 @@ def render_group_sequential(scenario: Scenario, seed: int) -> None:
                "a walking effect that fades after the programme), cut at each look, and under H0 (no walking or "
                "education effect) for the type I error.")
     row = st.container(horizontal=True, gap="small")
-    c = [row.container(width=300 if i in (1, 4) else 215) for i in range(6)]
+    c = [row.container(width=300 if i in (1, 4) else 290 if i == 5 else 215) for i in range(6)]
     looks = c[0].select_slider("Looks (interim + final)", [2, 3, 4, 5], value=SEQUENTIAL_DEFAULTS["looks"],
                                key="gsd_looks")
     kind = c[1].selectbox("Efficacy boundary", list(KINDS), format_func=KINDS.get, key="gsd_kind")
@@ -94,7 +94,7 @@ def render_group_sequential(scenario: Scenario, seed: int) -> None:
                               help="Non-binding: the efficacy boundaries ignore futility stops, so the trial may go "
                                    "on past one without inflating the type I error. Beta spending uses an "
                                    "O'Brien-Fleming-type (OBF) function.")
-    n_trials = c[5].select_slider("Trials to simulate", TRIALS, value=SEQUENTIAL_DEFAULTS["n_trials"], key="gsd_trials",
+    n_trials = trial_count(c[5], "Trials to simulate", TRIALS, SEQUENTIAL_DEFAULTS["n_trials"], key="gsd_trials",
                                   help="Trials under the scenario and as many under H0; 0 shows the analytic design "
                                        "only. Monte Carlo SE of a probability is at most 0.5/sqrt(trials).")
     timing = st.radio("Looks happen", ["at numbers of recurrences", "on calendar days"], horizontal=True,

@@ -13,7 +13,7 @@ from analysis.errors import WalkBackInputError
 from analysis.plots.power_tests import power_by_test_figure
 from analysis.studies.power_by_test import WHAT_IF_DEFAULTS, power_by_test_table
 from analysis.trial.scenario import Scenario
-from app_support.shared import memo, plot_keyed
+from app_support.shared import memo, plot_keyed, trial_count
 from app_support.tables import show_table
 
 #: Simulated trials per scenario the panel offers (the first is the default: seconds, not minutes).
@@ -48,8 +48,8 @@ def render_test_choice_panel(scenario: Scenario, *, alpha: float, seed: int) -> 
     row = st.container(horizontal=True, gap="small")
     n_total = row.number_input("Participants", 4, 10_000, scenario.design.n_total, step=50, key="tests_n", width=150,
                                help="At WalkBack's 701 every test has high power; a smaller trial separates them.")
-    n_sims = row.select_slider("Simulated trials per scenario", PANEL_SIMS, value=PANEL_SIMS[0], key="tests_nsims",
-                               width=230, help="Monte Carlo SE is at most 0.5/sqrt(trials).")
+    n_sims = trial_count(row, "Simulated trials per scenario", PANEL_SIMS, PANEL_SIMS[0], key="tests_nsims",
+                         help="Monte Carlo SE is at most 0.5/sqrt(trials).")
     weeks = row.number_input("What-if: programme (weeks)", 1, 156, max(WHAT_IF_DEFAULTS["programme_weeks"],
                              w.ramp_weeks), key="tests_weeks", width=230,
                              help=f"walking.programme_weeks; the scenario has {w.programme_weeks}.")

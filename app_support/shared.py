@@ -19,4 +19,4 @@ from app_support.url_state import (  # noqa: F401
     current_scenario, describe_changes, describe_solved, is_default, reset_scenario, scenario_version, set_scenario,
     show_link_error, sync_scenario_with_url,
 )
-from app_support.widgets import guarded, page_header, remember, remembered, seed_input  # noqa: F401
+from app_support.widgets import guarded, page_header, remember, remembered, seed_input, trial_count  # noqa: F401

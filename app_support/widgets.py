@@ -52,6 +52,18 @@ def seed_input(where: Any = None, *, label: str = "Seed", help: str | None = Non
 
 
 # --------------------------------------------------------------------------- errors and formatting
+def trial_count(where: Any, label: str, options: Any, value: int, *, key: str, help: str | None = None) -> int:
+    """How many trials to simulate: a row of buttons, not a slider.
+
+    Each value is a Monte Carlo run of seconds; on a select-slider every arrow key a keyboard user presses on the way
+    to 1,000 started a run (100, 200, 500, 1,000), while a button commits one value (Tab to it, Enter or Space).
+    """
+    where = st if where is None else where
+    chosen = where.segmented_control(label, list(options), default=value, required=True, key=key, help=help,
+                                     format_func=lambda v: f"{v:,}")
+    return int(value if chosen is None else chosen)
+
+
 def guarded(action: Callable[[], T], what: str, *, untrusted: bool = False) -> T | None:
     """Run a library call; show a user-facing error (never a traceback) when the input is unusable.
 

@@ -10,7 +10,7 @@ b. Adherence: dose-response shape, log-linear <-> saturating (Emax);
 c. Survival: trial seed typed into the number input + Enter (a fresh seed each repeat);
 d. Survival: another tab of the analysis details (Log-rank and Cox <-> Proportional hazards, both with a chart);
 e. Survival: the "% recurred" display toggle;
-f. Design: "Simulated trials per point" 100 <-> 200 (arrow key on the select-slider's thumb);
+f. Design: "Simulated trials per point" 100 <-> 200 (a click on the row of buttons);
 g. Trial: "Draw another trial" (moves the app's seed on by one: a fresh trial each repeat);
 h. Outcomes: trial seed typed + Enter (a fresh seed each repeat: a new trial with its episodes);
 i. Cost-effectiveness: trial seed typed + Enter (a fresh seed: a new costed trial, its bootstrap, the tornado);
@@ -194,10 +194,14 @@ def flip_toggle(label: str):
     return act
 
 
+def choose_trials(page, label: str, value: str) -> None:
+    """Click one button of a trial-count row (app_support.widgets.trial_count)."""
+    group = page.locator("[data-testid='stButtonGroup']", has_text=label).first
+    group.get_by_role("radio", name=value, exact=True).click()
+
+
 def design_nsims(page, i: int) -> None:
-    thumb = slider_thumb(page, "Simulated trials per point")
-    thumb.focus()
-    thumb.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+    choose_trials(page, "Simulated trials per point", "200" if i % 2 == 0 else "100")
 
 
 def nothing(page) -> None:
@@ -206,9 +210,8 @@ def nothing(page) -> None:
 
 def design_at_most_sims(page) -> None:
     """Trials per point to its largest value (1,000), once, before the timed seed changes."""
-    thumb = slider_thumb(page, "Simulated trials per point")
-    thumb.focus()
-    measure(page, lambda: thumb.press("End"), start_timeout_ms=3000, timeout_ms=600_000, quiet_ms=600)
+    measure(page, lambda: choose_trials(page, "Simulated trials per point", "1,000"), start_timeout_ms=3000,
+            timeout_ms=600_000, quiet_ms=600)
 
 
 INTERACTIONS = [

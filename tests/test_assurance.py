@@ -132,7 +132,7 @@ def test_page_shows_posteriors_and_group_sequential_assurance():
     at.run()
     at.switch_page("app_pages/how_sure.py")
     at.run()
-    at.select_slider(key="sure_sims").set_value(0)
+    at.button_group(key="sure_sims").set_value(0)
     at.checkbox(key="sure_gsd").check()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
