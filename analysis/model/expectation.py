@@ -34,7 +34,7 @@ from .hazard import (
     latent_from_uniforms,
     week12_fraction,
 )
-from ..trial.scenario import Scenario
+from ..trial.scenario import Scenario, clinic_frailty
 
 __all__ = ["ExpectedTrial", "expected_trial", "censoring_survival", "cox_limit_hr", "time_grid", "quasi_uniforms",
            "grid_median", "whole_day_median", "day_grid", "clinic_frailty_nodes"]
@@ -300,7 +300,7 @@ def clinic_frailty_nodes(sigma: float, nodes: int = _FRAILTY_NODES) -> tuple[np.
     if sigma <= 0:
         return np.ones(1), np.ones(1)
     x, w = np.polynomial.hermite.hermgauss(nodes)
-    return np.exp(-sigma * sigma / 2.0 + np.sqrt(2.0) * sigma * x), w / np.sqrt(np.pi)
+    return clinic_frailty(sigma, np.sqrt(2.0) * x), w / np.sqrt(np.pi)  # z = sqrt(2) x under exp(-x^2)
 
 
 def expected_trial(scenario: Scenario) -> ExpectedTrial:

@@ -46,7 +46,7 @@ from ..model.hazard import (
 )
 from ..trial.published import published_value
 from .seeds import check_seed, check_trial_seeds
-from ..trial.scenario import MAX_PARTICIPANTS, Scenario, with_changes
+from ..trial.scenario import MAX_PARTICIPANTS, Scenario, clinic_frailty, with_changes
 
 if TYPE_CHECKING:  # pandas is imported where a table is built: Monte Carlo workers never load it
     import pandas as pd
@@ -549,7 +549,7 @@ def _clinic_draws(scenario: Scenario, seeds: np.ndarray, n: int,
         else:
             shares = np.cumsum(rng.gamma(1.0 / c.size_cv ** 2, size=k))
             labels[r] = np.minimum(np.searchsorted(shares / shares[-1], rng.random(n), side="right"), k - 1)
-        frailty[r] = np.exp(sigma * rng.standard_normal(k) - sigma * sigma / 2.0)
+        frailty[r] = clinic_frailty(sigma, rng.standard_normal(k))
         arm[r] = rng.permutation(k) < k1
         if c.randomise == "participant":
             labels[r] = _clinics_balanced_by_arm(labels[r], is_int[r], k, rng)
