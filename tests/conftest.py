@@ -16,7 +16,7 @@ def walkback():
 
 
 #: R packages the R-running tests (marker ``r``) need.
-R_PACKAGES = ("survival", "jsonlite", "boot", "rpact")
+R_PACKAGES = ("survival", "MASS", "jsonlite", "boot", "rpact")
 
 
 @pytest.fixture(scope="session")
