@@ -16,6 +16,7 @@ from analysis.io.scripts import view_script
 def script_button(view: str, scenario, **params: Any) -> None:
     """Offer the Python script (+ walkback command, + R for survival views) that reproduces this view."""
     r_note = (" and an R script (survival package) re-analysing the exported data" if view in ("trial", "survival")
+              else " and an R script (survival package) re-analysing your file" if view == "uploaded"
               else " and a base-R script giving the same posterior table" if view == "assurance" else "")
     if view == "group_sequential":
         r_note = " and an R script (rpact) reproducing the boundaries and recurrences"

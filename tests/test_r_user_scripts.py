@@ -98,7 +98,7 @@ def test_every_views_r_script_gives_the_librarys_numbers(view, tmp_path, rscript
 def test_views_without_r_script_are_the_ones_not_about_one_trials_survival():
     """... or about the posterior of the published HR, which is a few lines of base R."""
     with_r = {v for v in VIEWS if view_script(v, SCENARIO, **_params(v)).r is not None}
-    assert with_r == {"trial", "survival", "assurance", "group_sequential"}  # the last: rpact, checked in test_view_scripts.py
+    assert with_r == {"trial", "survival", "assurance", "group_sequential", "uploaded"}  # rpact: test_view_scripts.py
 
 
 def test_assurance_r_script_gives_the_librarys_posteriors(tmp_path, rscript):
@@ -128,7 +128,9 @@ def _params(view):
                        "values": (0.5,), "n_sims": 2, "shares": (0.1,)},
             "assurance": {"seed": 1, "priors": [("flat", 1.0, math.inf), ("sceptical", 1.0, 0.0988), ("mine", 0.8, 0.2)],
                           "mid": 0.85, "n_total": 500, "n_sims": 0, "alpha": 0.05},
-            "group_sequential": {"seed": 1, "design": GroupSequentialDesign("asOF"), "n_trials": 0}}[view]
+            "group_sequential": {"seed": 1, "design": GroupSequentialDesign("asOF"), "n_trials": 0},
+            "uploaded": {"file_name": "mine.csv", "file_bytes": b"t,e,g\n1,1,a\n", "time": "t", "event": "e", "group": "g",
+                         "reference": "a"}}[view]
 
 
 @pytest.mark.r
@@ -159,3 +161,36 @@ def test_class_set_worksheet_r_steps_give_the_answer_key(tmp_path, rscript):
     assert values[7:10] == pytest.approx([key["cox"]["hr"], *key["cox"]["ci"]], rel=1e-8)
     # summary(km, times = landmarks): control's times, then intervention's, as the key's landmark rows
     assert values[10:] == pytest.approx([row["survival"] for row in key["landmarks"]], rel=1e-10)
+
+
+@pytest.mark.r
+@pytest.mark.parametrize("semicolon", [False, True])
+def test_uploaded_r_script_gives_the_pages_numbers(tmp_path, rscript, semicolon):
+    """The analysis of an uploaded file (three groups, gaps, a clinic column; comma or semicolon CSV with decimal
+    commas): R's survival, run on the zip as it is, gives the page's Cox HR with its cluster-robust CI, the
+    log-rank chi-square and the groups' medians."""
+    import io
+    import zipfile
+
+    import pandas as pd
+    from test_view_scripts import _awkward_upload
+
+    from analysis.io.cohort_files import read_cohort_file
+    from analysis.io.upload_checks import choose_arms, drop_incomplete
+
+    blob = _awkward_upload()
+    if semicolon:
+        blob = pd.read_csv(io.BytesIO(blob)).to_csv(index=False, sep=";", decimal=",").encode()
+    params = dict(file_name="my file.csv", file_bytes=blob, time="weeks", event="relapse", group="group",
+                  reference="usual care", arms=("usual care", "walk"), drop_incomplete=True, cluster="site")
+    zipfile.ZipFile(io.BytesIO(view_script("uploaded", None, **params).to_zip())).extractall(tmp_path)
+    frame = choose_arms(read_cohort_file(blob, "my_file.csv"), "group", ["usual care", "walk"])
+    frame, _ = drop_incomplete(frame, ["weeks", "relapse", "group", "site"])
+    lib = analyze_two_arm(frame, time="weeks", event="relapse", group="group", reference="usual care", cluster="site")
+    values = _values(rscript, tmp_path, 'source("reanalysis.R")',
+                     "c(summary(cox)$conf.int[1, c(1, 3, 4)], lr$chisq, summary(km)$table[, 'median'], sum(lr$obs))")
+    hr, lower, upper, chisq, median_ref, median_other, events = values
+    assert (hr, lower, upper) == pytest.approx((lib.cox.hr, lib.cox.lower, lib.cox.upper), rel=1e-8)
+    assert chisq == pytest.approx(lib.logrank.chisq, rel=1e-8)
+    assert (median_ref, median_other) == (lib.km.curves[0].median, lib.km.curves[1].median)
+    assert events == sum(c.events for c in lib.km.curves)

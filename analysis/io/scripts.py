@@ -698,6 +698,80 @@ def _safe_file_name(name: str) -> str:
     return safe if safe.lower().endswith((".csv", ".txt", ".parquet", ".pq")) else safe + ".csv"
 
 
+def _r_string(value: str) -> str:
+    """An R string literal (JSON's escaping is valid R)."""
+    return json.dumps(str(value))
+
+
+def _r_strings(values) -> str:
+    return "c(" + ", ".join(_r_string(v) for v in values) + ")"
+
+
+#: R re-analysis of an uploaded file: the page's choices, then survival's KM, log-rank and Cox.
+_UPLOADED_R = '''# Re-analysis of your file with R's survival package: Kaplan-Meier medians (log-log CIs), the log-rank test
+# and the Cox hazard ratio (Efron ties@ROBUST_NOTE@), with the choices made on the page.
+# Made by walkback-explorer @VERSION@. Run it in the folder that holds @FILE@:
+#     Rscript reanalysis.R
+library(survival)
+
+FILE <- @R_FILE@
+TIME <- @R_TIME@; EVENT <- @R_EVENT@; GROUP <- @R_GROUP@; REFERENCE <- @R_REFERENCE@
+ARMS <- @R_ARMS@            # the two groups compared (NULL: the file has exactly two)
+DROP_INCOMPLETE <- @R_DROP@
+USED <- @R_USED@            # the columns the analysis uses
+CLUSTER <- @R_CLUSTER@
+
+if (grepl("[.](parquet|pq)$", FILE, ignore.case = TRUE)) {
+  if (!requireNamespace("arrow", quietly = TRUE)) stop("this file is Parquet: install the arrow package, or save it as CSV")
+  d <- as.data.frame(arrow::read_parquet(FILE))
+} else {
+  first <- readLines(FILE, n = 1, warn = FALSE)
+  semicolon <- grepl(";", first) && !grepl(",", first)  # as the app reads it: ';' separates, ',' is the decimal mark
+  d <- read.csv(FILE, sep = if (semicolon) ";" else ",", dec = if (semicolon) "," else ".", check.names = FALSE,
+                stringsAsFactors = FALSE, na.strings = c("", "NA", "N/A", "NULL", "NaN", "nan", "null", "None", "<NA>"))
+}
+names(d) <- trimws(names(d))
+d[[GROUP]] <- trimws(as.character(d[[GROUP]]))
+if (!is.null(ARMS)) d <- d[!is.na(d[[GROUP]]) & d[[GROUP]] %in% ARMS, ]
+if (DROP_INCOMPLETE) d <- d[stats::complete.cases(d[, USED, drop = FALSE]), ]
+event <- tolower(trimws(as.character(d[[EVENT]])))
+d$.event <- ifelse(event %in% c("1", "true", "t", "yes", "1.0"), 1L,
+                   ifelse(event %in% c("0", "false", "f", "no", "0.0"), 0L, NA_integer_))
+d$.time <- as.numeric(d[[TIME]])
+levels <- sort(unique(d[[GROUP]]))
+d$.arm <- factor(d[[GROUP]], levels = c(REFERENCE, setdiff(levels, REFERENCE)))
+
+km <- survfit(Surv(.time, .event) ~ .arm, data = d, conf.type = "log-log")
+lr <- survdiff(Surv(.time, .event) ~ .arm, data = d)
+cox <- coxph(Surv(.time, .event) ~ .arm, data = d, ties = "efron")
+print(km)          # events, median and 95% CI per group
+print(lr)          # log-rank test
+cat("\\nCox hazard ratio,", levels(d$.arm)[2], "vs", REFERENCE, "(95% CI):\\n")
+print(summary(cox)$conf.int[, c(1, 3, 4), drop = FALSE])
+if (!is.null(CLUSTER)) {  # the same model, its CI from cluster-robust standard errors (the page's cluster row)
+  cox_cluster <- coxph(Surv(.time, .event) ~ .arm, data = d, ties = "efron", cluster = d[[CLUSTER]])
+  cat("\\nCluster-robust by", CLUSTER, "(95% CI):\\n")
+  print(summary(cox_cluster)$conf.int[, c(1, 3, 4), drop = FALSE])
+}
+'''
+
+
+def _uploaded_r(params: dict, name: str, version: str) -> str:
+    used = [params["time"], params["event"], params["group"], *params["strata"], *params["covariates"],
+            *([params["cluster"]] if params["cluster"] else [])]
+    arms = params["arms"]
+    return (_UPLOADED_R.replace("@VERSION@", version).replace("@FILE@", name).replace("@R_FILE@", _r_string(name))
+            .replace("@R_TIME@", _r_string(params["time"])).replace("@R_EVENT@", _r_string(params["event"]))
+            .replace("@R_GROUP@", _r_string(params["group"])).replace("@R_REFERENCE@", _r_string(params["reference"]))
+            .replace("@R_ARMS@", "NULL" if arms is None else _r_strings(arms))
+            .replace("@R_DROP@", "TRUE" if params["drop_incomplete"] else "FALSE")
+            .replace("@R_USED@", _r_strings(used))
+            .replace("@R_CLUSTER@", "NULL" if not params["cluster"] else _r_string(params["cluster"]))
+            .replace("@ROBUST_NOTE@", "; also with cluster-robust SEs by " + str(params["cluster"]) if params["cluster"] else "")
+            + ("# The page's stratified and covariate-adjusted models are in the Python script (walkback_uploaded.py).\n"
+               if params["strata"] or params["covariates"] else ""))
+
+
 def _uploaded_script(params: dict) -> ViewScript:
     """The "uploaded" view: the script, the command and the uploaded file itself, so the zip runs as it is."""
     from .export import package_version
@@ -729,7 +803,7 @@ def _uploaded_script(params: dict) -> ViewScript:
               .replace("@VERSION@", version).replace("@FILE@", name))
     python = header + body + _FOOTER.replace("@VIEW@", "uploaded")
     return ViewScript(view="uploaded", python=python, command=_commands("uploaded", params),
-                      data={name: bytes(params["file_bytes"])})
+                      r=_uploaded_r(params, name, version), data={name: bytes(params["file_bytes"])})
 
 
 def _design_flags(design) -> str:
