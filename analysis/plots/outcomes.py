@@ -5,6 +5,8 @@ Plotly only; the numbers come from :func:`analysis.studies.outcomes.trial_outcom
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -39,11 +41,15 @@ def forest_figure(forest: pd.DataFrame, title: str = "Hazard ratios: published, 
             hovertemplate="%{customdata[0]}<br>" + _SOURCE_NAMES[source] + " HR %{x:.3f}<br>%{customdata[1]}<extra></extra>"))
     fig.add_vline(x=1.0, line=dict(color="#888", dash="dot"))
     fig.update_layout(title=title, height=150 + 60 * len(outcomes), template=TEMPLATE, paper_bgcolor="rgba(0,0,0,0)",
-                      # two short lines, not one long one (cut at both ends in a narrow column)
-                      xaxis=dict(type="log", title="Hazard ratio<br><sub>walking + education vs control: below 1 "
-                                                   "favours<br>walking + education (for recovery, above 1 does)</sub>"),
-                      yaxis=dict(tickvals=list(range(len(outcomes))), ticktext=outcomes[::-1]),
-                      legend=dict(orientation="h", y=-0.42), margin=dict(l=10, r=10, t=40, b=80))
+                      # short lines (at 800 px the plot area is ~300 px wide: longer lines were cut at both ends)
+                      xaxis=dict(type="log", tickangle=0, tickvals=[0.25, 0.35, 0.5, 0.7, 1, 1.4, 2, 2.8, 4],  # x1.4 steps
+                                 title="Hazard ratio<br><sub>walking + education vs control:<br>below 1 favours "
+                                       "walking + education<br>(for recovery, above 1 does)</sub>"),
+                      # outcome names on two lines, so the labels leave the plot most of a narrow column
+                      yaxis=dict(tickvals=list(range(len(outcomes))),
+                                 ticktext=["<br>".join(textwrap.wrap(o, 24)) for o in outcomes[::-1]]),
+                      # the legend above the plot: below, it ran into the axis title's three lines in a narrow column
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), margin=dict(l=10, r=10, t=60, b=40))
     return fig
 
 
