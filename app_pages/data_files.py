@@ -34,21 +34,23 @@ with download_tab:
         stem = f"{stem}-seed{scenario.seed}"
         st.markdown(f"**{len(cohort)} participants**, one row each, simulated from the current scenario with seed "
                     f"{scenario.seed}. The same scenario and seed always give the same file.")
-        c1, c2, c3, c4 = st.columns(4)
+        # A wrapping row of buttons as wide as their labels (four fixed columns cut them to "Cohort…" at 800 px)
+        buttons = st.container(horizontal=True, gap="small")
+        c1 = c2 = c3 = c4 = buttons
         c1.download_button("Cohort (CSV)", data=lambda: export.cohort_to_bytes(cohort, "csv"),
                            file_name=f"{stem}.csv", mime="text/csv", icon=":material/table:", on_click="ignore",
-                           key="dl_csv", width="stretch")
+                           key="dl_csv", width="content")
         c2.download_button("Cohort (Parquet)", data=lambda: export.cohort_to_bytes(cohort, "parquet"),
                            file_name=f"{stem}.parquet", mime="application/octet-stream", icon=":material/table:",
-                           on_click="ignore", key="dl_parquet", width="stretch")
+                           on_click="ignore", key="dl_parquet", width="content")
         c3.download_button("Scenario (JSON)", data=scenario.to_json(), file_name=f"{stem}-scenario.json",
                            mime="application/json", icon=":material/data_object:", on_click="ignore", key="dl_json",
-                           width="stretch")
+                           width="content")
         if hasattr(export, "export_bundle"):
             c4.download_button("ADaM ADTTE + R script (zip)",
                                data=lambda: export.export_bundle(cohort, scenario, scenario.seed, "adtte"),
                                file_name=f"{stem}-adtte.zip", mime="application/zip", icon=":material/folder_zip:",
-                               on_click="ignore", key="dl_adtte", width="stretch",
+                               on_click="ignore", key="dl_adtte", width="content",
                                help="CDISC ADaM ADTTE-style table, data dictionary, provenance and an R re-analysis "
                                     "script (survival package).")
         wide_grid(cohort.head(50), hide_index=True, height=300, key="cohort_preview",

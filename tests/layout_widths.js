@@ -3,7 +3,8 @@
   const cut = [];
   const label = (el) => (el.innerText || el.getAttribute("aria-label") || el.tagName).trim().slice(0, 40);
   // text cut by ellipsis or overflow (buttons, metric values, tab labels, widget labels)
-  for (const el of main.querySelectorAll("button p, [data-testid='stMetricValue'] div, [data-testid='stWidgetLabel'] p, [role='tab'] p")) {
+  // (a button's label is cut on its markdown container, which carries the ellipsis, not on the paragraph inside)
+  for (const el of main.querySelectorAll("button p, button [data-testid='stMarkdownContainer'], [data-testid='stMetricValue'] div, [data-testid='stWidgetLabel'] p, [role='tab'] p")) {
     if (el.scrollWidth > el.clientWidth + 1) cut.push(["text", label(el), el.scrollWidth, el.clientWidth]);
   }
   // tables wider than their frame (a horizontal scroll hides columns)
