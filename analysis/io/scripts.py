@@ -51,7 +51,7 @@ _HEADER = '''"""Reproduces the WalkBack Explorer view '@VIEW@': @WHAT@.
 Made by walkback-explorer @VERSION@. It needs that version's `analysis` package (the WalkBack Explorer
 library): inside a copy of the project, `make .venv/.installed` (or `pip install -e .`), then run this script
 with that environment's python; or `pip install /path/to/walkback-explorer` into the python you use.
-Run:  python walkback_@VIEW@.py
+@RUN@
 It prints the numbers the page shows, writes all of them at full precision to @VIEW@_numbers.json,
 and the figures to @VIEW@_*.html (open them in a browser).
 """
@@ -60,36 +60,30 @@ import json
 import math
 
 try:
-    from analysis.trial.scenario import scenario_from_json
+    @IMPORT@
 except ImportError:  # one clear line instead of a traceback
     raise SystemExit("This script needs the `analysis` package of walkback-explorer @VERSION@: in a copy of the "
                      "project run `pip install -e .` (or `make .venv/.installed`), then run it with that python.")
+'''
 
+_SCENARIO_BLOCK = '''
 SCENARIO = scenario_from_json(r"""
 @SCENARIO@
 """)
 '''
 
-#: The header of a view with no scenario (an uploaded file's analysis): the data file travels beside the script.
-_HEADER_FILE = '''"""Reproduces the WalkBack Explorer view '@VIEW@': @WHAT@.
 
-Made by walkback-explorer @VERSION@. It needs that version's `analysis` package (the WalkBack Explorer
-library): inside a copy of the project, `make .venv/.installed` (or `pip install -e .`), then run this script
-with that environment's python; or `pip install /path/to/walkback-explorer` into the python you use.
-Run it beside @FILE@ (the file you uploaded, in this zip):  python walkback_@VIEW@.py
-It prints the numbers the page shows, writes all of them at full precision to @VIEW@_numbers.json,
-and the figures to @VIEW@_*.html (open them in a browser).
-"""
+def _header(view: str, version: str, scenario_json: str | None = None, data_file: str | None = None) -> str:
+    """The script's docstring and imports; the scenario embedded (views of a scenario) or the data file named
+    (an uploaded file's analysis, which travels beside the script)."""
+    run = (f"Run it beside {data_file} (the file you uploaded, in this zip):  python walkback_{view}.py"
+           if data_file else f"Run:  python walkback_{view}.py")
+    text = (_HEADER.replace("@RUN@", run).replace("@VIEW@", view).replace("@WHAT@", VIEWS[view])
+            .replace("@VERSION@", version)
+            .replace("@IMPORT@", "import analysis  # noqa: F401" if scenario_json is None
+                     else "from analysis.trial.scenario import scenario_from_json"))
+    return text if scenario_json is None else text + _SCENARIO_BLOCK.replace("@SCENARIO@", scenario_json)
 
-import json
-import math
-
-try:
-    import analysis  # noqa: F401
-except ImportError:  # one clear line instead of a traceback
-    raise SystemExit("This script needs the `analysis` package of walkback-explorer @VERSION@: in a copy of the "
-                     "project run `pip install -e .` (or `make .venv/.installed`), then run it with that python.")
-'''
 
 _FOOTER = '''
 
@@ -485,6 +479,18 @@ def _test_r(test, strata: tuple) -> str:
             f"print(survdiff(Surv(AVAL, EVENT) ~ TRTP{terms[tuple(strata)]}, data = tte, rho = {test.rho!r}))\n")
 
 
+def _test_tokens(test) -> dict[str, str]:
+    """The template tokens of a picked two-arm test (:class:`~analysis.stats.two_arm_tests.TestChoice`)."""
+    return {"@TEST_KIND@": _literal(test.kind), "@RHO@": _literal(test.rho), "@GAMMA@": _literal(test.gamma),
+            "@TEST_TAU@": _literal(test.tau)}
+
+
+def _filled(body: str, replacements: dict[str, str]) -> str:
+    for token, text in replacements.items():
+        body = body.replace(token, text)
+    return body
+
+
 def _literal(value: Any) -> str:
     """A Python literal that reads back as exactly ``value`` (floats by repr: every digit)."""
     if isinstance(value, tuple):
@@ -664,13 +670,10 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
     test = params.get("test") if view == "survival" else None
     if test is not None:
         body += _TEST_BODY
-        replacements.update({"@TEST_KIND@": _literal(test.kind), "@RHO@": _literal(test.rho),
-                             "@GAMMA@": _literal(test.gamma), "@TEST_TAU@": _literal(test.tau)})
-    for token, text in replacements.items():
-        body = body.replace(token, text)
+        replacements.update(_test_tokens(test))
+    body = _filled(body, replacements)
     version = package_version()
-    header = (_HEADER.replace("@VIEW@", view).replace("@WHAT@", VIEWS[view]).replace("@VERSION@", version)
-              .replace("@SCENARIO@", scenario_json))
+    header = _header(view, version, scenario_json)
     python = header + body + _FOOTER.replace("@VIEW@", view)
     r = r_reanalysis_script("adtte.csv", version) if view in ("trial", "survival") else None
     if view == "assurance":
@@ -794,13 +797,10 @@ def _uploaded_script(params: dict) -> ViewScript:
     test = params["test"]
     if test is not None:
         body += _UPLOADED_TEST_BODY
-        replacements.update({"@TEST_KIND@": _literal(test.kind), "@RHO@": _literal(test.rho),
-                             "@GAMMA@": _literal(test.gamma), "@TEST_TAU@": _literal(test.tau)})
-    for token, text in replacements.items():
-        body = body.replace(token, text)
+        replacements.update(_test_tokens(test))
+    body = _filled(body, replacements)
     version = package_version()
-    header = (_HEADER_FILE.replace("@VIEW@", "uploaded").replace("@WHAT@", VIEWS["uploaded"])
-              .replace("@VERSION@", version).replace("@FILE@", name))
+    header = _header("uploaded", version, data_file=name)
     python = header + body + _FOOTER.replace("@VIEW@", "uploaded")
     return ViewScript(view="uploaded", python=python, command=_commands("uploaded", params),
                       r=_uploaded_r(params, name, version), data={name: bytes(params["file_bytes"])})
