@@ -134,12 +134,12 @@ def readable_summary(summary, *, measure: str = "measure"):
 
 def format_cell(value) -> str:
     """Any table cell for a screen: whole numbers without decimals, others to 3 significant figures (thousands
-    separated), no "-0", "–" for a missing number, text as it is.
+    separated), no "-0", "< 0.001" for a tiny number (not "7.1e-09"), "–" for a missing number, text as it is.
 
     Examples
     --------
-    >>> [format_cell(v) for v in (36.0, 0.2181, -0.0, 930.2997, 1234567.0, None, float("nan"), "walking", True)]
-    ['36', '0.218', '0', '930', '1,234,567', '–', '–', 'walking', 'yes']
+    >>> [format_cell(v) for v in (36.0, 0.2181, -0.0, 930.2997, 1234567.0, None, float("nan"), "walking", True, 7.1e-09)]
+    ['36', '0.218', '0', '930', '1,234,567', '–', '–', 'walking', 'yes', '< 0.001']
     """
     if isinstance(value, str):
         return value
@@ -155,5 +155,7 @@ def format_cell(value) -> str:
         return "–"
     if number == int(number) and abs(number) < 1e15:
         return f"{int(number):,}"
+    if abs(number) < 0.001:  # "7.1e-09" is no way to show a screen reader or a class a tiny number
+        return "< 0.001" if number > 0 else "> -0.001"
     text = f"{number:,.0f}" if abs(number) >= 100 else f"{number:.3g}"
     return "0" if text in ("-0", "0.00") else text

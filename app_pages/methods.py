@@ -8,6 +8,7 @@ import streamlit as st
 from analysis.trial.published import not_published, published_figures, published_sources
 from analysis.trial.scenario import ASSUMPTIONS
 from analysis.trial.sharing import describe_value, field_label
+from analysis.formats import format_cell
 from app_support.tables import show_table
 from app_support.calibration_view import event_range_section
 from app_support.shared import current_scenario, page_header
@@ -106,15 +107,23 @@ with model_tab:
             f"HR = 112/208 = {figs['hr_exponential_from_medians'].value}, not 0.72, so an exponential scenario cannot "
             "reproduce all three published figures; the Scenario page says so when you try.", icon=":material/info:")
 
+def _shown(value) -> str:
+    """A published figure's value as read: lists as "4, 6 and 8" (not "[4, 6, 8]"), numbers as written."""
+    if isinstance(value, (list, tuple)):
+        items = [format_cell(v) for v in value]
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return format_cell(value) if isinstance(value, float) else str(value)
+
+
 with sources_tab:
     st.markdown("## Published (Lancet 2024 and protocol)")
     published = pd.DataFrame([
-        {"Figure": f.label, "Value": str(f.value), "95% CI": f"{f.ci[0]} to {f.ci[1]}" if f.ci else "",
+        {"Figure": f.label, "Value": _shown(f.value), "95% CI": f"{f.ci[0]} to {f.ci[1]}" if f.ci else "",
          "Unit": f.unit, "Source": f.source}
         for f in figs.values() if not f.derived])
     show_table(published, hide_index=True, column_config={"Figure": st.column_config.TextColumn(width="large")})
     st.markdown("## Derived (computed here from published figures; never published)")
-    derived = pd.DataFrame([{"Figure": f.label, "Value": str(f.value), "How": f.method}
+    derived = pd.DataFrame([{"Figure": f.label, "Value": _shown(f.value), "How": f.method}
                             for f in figs.values() if f.derived])
     show_table(derived, hide_index=True, column_config={"How": st.column_config.TextColumn(width="large")})
     st.markdown("## Not published: adjustable assumptions")

@@ -120,3 +120,19 @@ def test_every_analysis_tab_renders(default_app):
     assert charts["Log-rank and Cox"] == charts["Proportional hazards"] == charts["Medians and landmarks"] + 1
     at.session_state["surv_tabs"] = TABS[0]
     at.run()
+
+
+def test_the_first_screen_leads_with_what_the_model_reproduces(default_app):
+    """Finding 4 of issue #23: the landing page showed one simulated trial's HR 0.81 and medians 173/128 first.
+    Now the published card comes first, the model's expectation (which reproduces it) second, and the simulated trial
+    after both, labelled as one draw."""
+    at = run_page(default_app, "trial.py")
+    texts = [m.value for m in at.markdown]
+    heading = {name: next(i for i, t in enumerate(texts) if t.startswith(name))
+               for name in ("## Published · Lancet 2024", "## Expected · the calibrated WalkBack model",
+                            "## One simulated trial · one draw")}
+    assert heading["## Published · Lancet 2024"] < heading["## Expected · the calibrated WalkBack model"] \
+        < heading["## One simulated trial · one draw"]
+    expected_card = texts[heading["## Expected · the calibrated WalkBack model"] + 1]
+    for published in ("**208**", "**112**", "**0.72**"):  # the expectation reproduces the published figures
+        assert published in expected_card, expected_card

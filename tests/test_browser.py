@@ -26,6 +26,7 @@ from browser_harness import (  # noqa: F401 - re-exported for browser test modul
 pytestmark = pytest.mark.browser
 
 WIDTHS_JS = (ROOT / "tests" / "layout_widths.js").read_text()
+RAW_VALUES_JS = (ROOT / "tests" / "raw_values.js").read_text()
 AXE_REPORT = ROOT / "artifacts" / "axe"
 
 #: axe findings inside Streamlit's own components, which the project cannot change: rule id -> (CSS selector
@@ -145,6 +146,13 @@ def test_page_paints_interacts_and_passes_axe(server, browser, spec):
         left = _serious(results["violations"])
         assert not left, f"axe on /{spec.url_path}: " + json.dumps(left, indent=1)[:3000]
         assert done
+        # Finding 9: no raw value anywhere a user reads, the closed expanders (chart numbers, tables) opened too
+        for summary in page.locator("[data-testid='stMain'] [data-testid='stExpander'] details:not([open]) > summary").all():
+            summary.click()
+        page.wait_for_timeout(500)
+        wait_for_run(page, timeout_ms=120_000)  # an expander that renders lazily runs the page once
+        raw = page.evaluate(RAW_VALUES_JS)
+        assert not raw, f"raw values on /{spec.url_path}: {raw[:8]}"
     finally:
         context.close()
 
