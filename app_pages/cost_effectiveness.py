@@ -42,13 +42,13 @@ never_start = linked(c3.slider, "cns", float(scenario.adherence.never_start), "N
                      step=0.05, key="cea_never_start", allowed=in_range(0.0, 1.0))
 threshold = linked(c4.select_slider, "wtp", int(CEA_DEFAULTS["threshold"]), "Willingness to pay (AU$/QALY)",
                    [int(w) for w in CEA_THRESHOLDS], key="cea_threshold", parse=int,
-                   allowed=one_of(int(w) for w in CEA_THRESHOLDS))
+                   allowed=one_of(int(w) for w in CEA_THRESHOLDS), format_func=lambda w: f"AU${w:,}")
 d1, d2, d3 = (controls.container(width=215) for _ in range(3))
 adherence = linked(d1.slider, "cma", float(scenario.adherence.mean_adherence), "Mean adherence of starters", 0.0, 1.0,
                    step=0.01, key="cea_adherence", allowed=in_range(0.0, 1.0))
 seed = seed_input(d2, label="Trial seed")
 bootstrap = linked(d3.select_slider, "boot", CEA_DEFAULTS["bootstrap"], "Bootstrap replicates", [1000, 2000, 5000, 10000],
-                   key="cea_bootstrap", parse=int, allowed=one_of([1000, 2000, 5000, 10000]))
+                   key="cea_bootstrap", parse=int, allowed=one_of([1000, 2000, 5000, 10000]), format_func="{:,}".format)
 show_linked_errors()
 
 economics = replace(base, sessions=int(sessions), session_price=float(price))

@@ -26,7 +26,7 @@ hr = figs["hazard_ratio"]
 
 controls = st.container(horizontal=True, gap="small", vertical_alignment="bottom")  # wraps at 800 px
 c1, c2, c3 = controls.container(width=280), controls.container(width=220), controls.container(width="content")
-n_replicates = c1.select_slider("Number of trials", options=[50, 100, 200, 500, 1000, 2000], value=200,
+n_replicates = c1.select_slider("Number of trials", options=[50, 100, 200, 500, 1000, 2000], value=200, format_func="{:,}".format,
                                 key="rep_n", help="About 1 second per 100 trials of 701 participants.")
 seed = seed_input(c2, label="Seed of the run", help="Trial i uses child i of this seed, so the same seed gives the "
                                                    "same trials.")
