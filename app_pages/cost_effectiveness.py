@@ -76,8 +76,8 @@ m3.metric("Incremental cost", f"{'-' if result.delta_cost < 0 else ''}AU${abs(re
           help=f"{result.settings.confidence:.0%} CI AU${result.delta_cost_ci[0]:,.0f} to AU${result.delta_cost_ci[1]:,.0f}")
 m4.metric("Incremental QALYs", f"{result.delta_qaly:.4f}",
           help=f"{result.settings.confidence:.0%} CI {result.delta_qaly_ci[0]:.4f} to {result.delta_qaly_ci[1]:.4f}")
-st.markdown(f"**{result.statement[0].upper() + result.statement[1:]}.** Recurrences prevented, "
-            f"{result.recurrence_statement}.")
+st.markdown(f"**{result.statement[0].upper() + result.statement[1:]}.** Counted in recurrences prevented instead of "
+            f"QALYs, walking + education is {result.recurrence_statement}.")
 
 expected = study.expected_at(published_wtp)  # the row is labelled at the published threshold: read it there
 expected_quadrant, expected_icer, expected_text = describe_increments(expected.delta_cost, expected.delta_qaly)
