@@ -36,23 +36,22 @@ with download_tab:
                     f"{scenario.seed}. The same scenario and seed always give the same file.")
         # A wrapping row of buttons as wide as their labels (four fixed columns cut them to "Cohort…" at 800 px)
         buttons = st.container(horizontal=True, gap="small")
-        c1 = c2 = c3 = c4 = buttons
-        c1.download_button("Cohort (CSV)", data=lambda: export.cohort_to_bytes(cohort, "csv"),
-                           file_name=f"{stem}.csv", mime="text/csv", icon=":material/table:", on_click="ignore",
-                           key="dl_csv", width="content")
-        c2.download_button("Cohort (Parquet)", data=lambda: export.cohort_to_bytes(cohort, "parquet"),
-                           file_name=f"{stem}.parquet", mime="application/octet-stream", icon=":material/table:",
-                           on_click="ignore", key="dl_parquet", width="content")
-        c3.download_button("Scenario (JSON)", data=scenario.to_json(), file_name=f"{stem}-scenario.json",
-                           mime="application/json", icon=":material/data_object:", on_click="ignore", key="dl_json",
-                           width="content")
+        buttons.download_button("Cohort (CSV)", data=lambda: export.cohort_to_bytes(cohort, "csv"),
+                                file_name=f"{stem}.csv", mime="text/csv", icon=":material/table:", on_click="ignore",
+                                key="dl_csv", width="content")
+        buttons.download_button("Cohort (Parquet)", data=lambda: export.cohort_to_bytes(cohort, "parquet"),
+                                file_name=f"{stem}.parquet", mime="application/octet-stream", icon=":material/table:",
+                                on_click="ignore", key="dl_parquet", width="content")
+        buttons.download_button("Scenario (JSON)", data=scenario.to_json(), file_name=f"{stem}-scenario.json",
+                                mime="application/json", icon=":material/data_object:", on_click="ignore", key="dl_json",
+                                width="content")
         if hasattr(export, "export_bundle"):
-            c4.download_button("ADaM ADTTE + R script (zip)",
-                               data=lambda: export.export_bundle(cohort, scenario, scenario.seed, "adtte"),
-                               file_name=f"{stem}-adtte.zip", mime="application/zip", icon=":material/folder_zip:",
-                               on_click="ignore", key="dl_adtte", width="content",
-                               help="CDISC ADaM ADTTE-style table, data dictionary, provenance and an R re-analysis "
-                                    "script (survival package).")
+            buttons.download_button("ADaM ADTTE + R script (zip)",
+                                    data=lambda: export.export_bundle(cohort, scenario, scenario.seed, "adtte"),
+                                    file_name=f"{stem}-adtte.zip", mime="application/zip", icon=":material/folder_zip:",
+                                    on_click="ignore", key="dl_adtte", width="content",
+                                    help="CDISC ADaM ADTTE-style table, data dictionary, provenance and an R re-analysis "
+                                         "script (survival package).")
         wide_grid(cohort.head(50), hide_index=True, height=300, key="cohort_preview",
                      column_config={"enrol_date": st.column_config.DateColumn("enrol_date", format="YYYY-MM-DD")})
         with st.expander("Data dictionary"):

@@ -21,7 +21,9 @@ numbers with the library's for the page.
 from __future__ import annotations
 
 import json
+import re
 import shlex
+from pathlib import PurePath
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,12 +124,13 @@ TIME, EVENT, GROUP, REFERENCE = @TIME@, @EVENT@, @GROUP@, @REFERENCE@
 ARMS = @ARMS@  # the two groups compared when the file has more (None: it has exactly two)
 DROP_INCOMPLETE = @DROP@  # the page's "Drop incomplete rows"
 STRATA, COVARIATES, CLUSTER = @STRATA@, @COVARIATES@, @CLUSTER@
+USED = @USED@  # the columns the analysis uses
 with open(FILE, "rb") as fh:
     frame = read_cohort_file(fh.read(), FILE)
 if ARMS is not None:
     frame = choose_arms(frame, GROUP, list(ARMS))
 if DROP_INCOMPLETE:
-    frame, dropped = drop_incomplete(frame, [TIME, EVENT, GROUP, *STRATA, *COVARIATES, *([CLUSTER] if CLUSTER else [])])
+    frame, dropped = drop_incomplete(frame, list(USED))
     print(f"dropped {dropped} incomplete row(s)")
 result = analyze_two_arm(frame, time=TIME, event=EVENT, group=GROUP, reference=REFERENCE, strata=STRATA,
                          covariates=COVARIATES, tau=@TAU@, landmarks=@LANDMARKS@, cluster=CLUSTER,
@@ -458,13 +461,16 @@ print(f"{tested.label}: chi-square {tested.chisq:.4f}, p = {tested.p:.4g}, {test
 '''
 
 
-def _test_flags(test) -> str:
-    """``walkback analyze`` flags for a :class:`~analysis.stats.two_arm_tests.TestChoice`."""
+def _test_flags(test, tau: float | None) -> str:
+    """``walkback analyze`` flags for a :class:`~analysis.stats.two_arm_tests.TestChoice` (or none) and the page's
+    RMST horizon ``tau``: analyze's one ``--tau`` serves both the RMST table and an RMST test (the test's wins)."""
+    tau = test.tau if test is not None and test.kind == "rmst" else tau
+    flags = "" if tau is None else f" --tau {float(tau)!r}"
+    if test is None:
+        return flags
     if test.kind == "fh":
-        return f" --test fh --rho {test.rho!r} --gamma {test.gamma!r}"
-    if test.kind == "rmst":
-        return f" --test rmst --tau {test.tau!r}"
-    return f" --test {test.kind}"
+        return flags + f" --test fh --rho {test.rho!r} --gamma {test.gamma!r}"
+    return flags + f" --test {test.kind}"
 
 
 def _test_r(test, strata: tuple) -> str:
@@ -512,16 +518,12 @@ def _commands(view: str, params: dict) -> str:
                        "walkback analyze trial.csv   # medians, log-rank, Cox HR (and more) as on the page\n")
     if view == "survival":
         strata = f" --strata {' '.join(params['strata'])}" if params.get("strata") else ""
-        tau = f" --tau {params['tau']!r}" if params.get("tau") is not None else ""
         note = ("# walkback analyze has no covariate adjustment and uses its own landmarks: the adjusted Cox model "
                 "and the page's landmark survival are in the Python script only.\n" if params.get("covariates") or params.get("landmarks")
                 else "")
-        test = params.get("test")
-        if test is not None and test.kind == "rmst":  # analyze's --tau serves both the RMST table and the test
-            tau = f" --tau {test.tau!r}"
-        flags = "" if test is None else _test_flags(test)
+        flags = _test_flags(params.get("test"), params.get("tau"))
         return head + note + (f"walkback simulate --scenario scenario.json --seed {seed} --out trial.csv\n"
-                              f"walkback analyze trial.csv{strata}{tau}{flags}\n")
+                              f"walkback analyze trial.csv{strata}{flags}\n")
     if view == "replicates":
         return head + ("# No walkback command summarises replicates; the Python script does. This writes the same "
                        "trials\n# (replicate i is seeded as on the page) for your own analysis:\n"
@@ -552,14 +554,9 @@ def _commands(view: str, params: dict) -> str:
                  f"{shlex.quote(params['group'])} --reference {shlex.quote(params['reference'])}")
         if params.get("strata"):
             flags += " --strata " + " ".join(shlex.quote(c) for c in params["strata"])
-        test = params.get("test")
-        tau = test.tau if test is not None and test.kind == "rmst" else params.get("tau")  # --tau serves both
-        if tau is not None:
-            flags += f" --tau {float(tau)!r}"
         if params.get("cluster"):
             flags += f" --cluster {shlex.quote(params['cluster'])}"
-        if test is not None:
-            flags += _test_flags(test).replace(f" --tau {test.tau!r}", "")
+        flags += _test_flags(params.get("test"), params.get("tau"))
         notes = ""
         if params.get("arms") is not None or params.get("drop_incomplete"):
             notes += ("# walkback analyze takes a file with exactly two groups and no missing values: the page's "
@@ -693,9 +690,6 @@ def view_script(view: str, scenario, **params: Any) -> ViewScript:
 
 def _safe_file_name(name: str) -> str:
     """The uploaded file's own name, reduced to a plain file name (no folders, no shell or path characters)."""
-    import re
-    from pathlib import PurePath
-
     base = PurePath(str(name).replace("\\", "/")).name
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", base).lstrip(".") or "cohort.csv"
     return safe if safe.lower().endswith((".csv", ".txt", ".parquet", ".pq")) else safe + ".csv"
@@ -759,9 +753,14 @@ if (!is.null(CLUSTER)) {  # the same model, its CI from cluster-robust standard 
 '''
 
 
+def _used_columns(params: dict) -> list[str]:
+    """The columns an uploaded file's analysis uses (the ones "Drop incomplete rows" looks at)."""
+    return [str(c) for c in (params["time"], params["event"], params["group"], *params["strata"], *params["covariates"],
+                             *([params["cluster"]] if params["cluster"] else []))]
+
+
 def _uploaded_r(params: dict, name: str, version: str) -> str:
-    used = [params["time"], params["event"], params["group"], *params["strata"], *params["covariates"],
-            *([params["cluster"]] if params["cluster"] else [])]
+    used = _used_columns(params)
     arms = params["arms"]
     return (_UPLOADED_R.replace("@VERSION@", version).replace("@FILE@", name).replace("@R_FILE@", _r_string(name))
             .replace("@R_TIME@", _r_string(params["time"])).replace("@R_EVENT@", _r_string(params["event"]))
@@ -790,7 +789,7 @@ def _uploaded_script(params: dict) -> ViewScript:
                     "@DROP@": repr(bool(params["drop_incomplete"])),
                     "@STRATA@": _literal(tuple(str(c) for c in params["strata"])),
                     "@COVARIATES@": _literal(tuple(str(c) for c in params["covariates"])),
-                    "@CLUSTER@": repr(params["cluster"] or None),
+                    "@CLUSTER@": repr(params["cluster"] or None), "@USED@": _literal(tuple(_used_columns(params))),
                     "@TAU@": _literal(None if params["tau"] is None else float(params["tau"])),
                     "@LANDMARKS@": _literal(tuple(float(x) for x in params["landmarks"]))}
     body = _BODIES["uploaded"]
